@@ -1,0 +1,29 @@
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { startTrustDomain, type TrustDomainInfo } from "../support/keycloak/trust-domain.ts";
+import { cacheDir } from "../support/paths.ts";
+import { caTrustEnv } from "../support/pki.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    trustDomain: TrustDomainInfo;
+  }
+}
+
+/**
+ * Starts the two-cluster Keycloak trust domain once per integration run (fresh databases) and
+ * stops exactly what it started afterwards. Test workers inherit the CA trust env set here.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const stateDir = join(cacheDir(), "runs", `test-${process.pid}`);
+  const started = Date.now();
+  const domain = await startTrustDomain({ stateDir, fresh: true, log: (line) => console.log(`[trust-domain] ${line}`) });
+  console.log(`[trust-domain] up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${domain.info.clusters.map((c) => `${c.name} ${(c.startupMs / 1000).toFixed(1)} s`).join(", ")}`);
+  Object.assign(process.env, caTrustEnv(domain.pki));
+  project.provide("trustDomain", domain.info);
+  return async () => {
+    await domain.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  };
+}
