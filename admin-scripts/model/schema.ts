@@ -1,0 +1,166 @@
+/**
+ * The trust domain as code: the schema of `realm-config/*.yaml`.
+ *
+ * One file describes the whole trust domain: the realm and its one issuer, every Keycloak cluster
+ * that must serve it identically, the shared signing keys, token lifetimes, the workloads with
+ * their cloud targets, and the agents allowed to use the broker's token-exchange endpoint.
+ * Secrets never appear inline: every secret is a {@link SecretRef} (an env var or a file).
+ *
+ * This module is the single source: `realm-config/trust-domain.schema.json` is generated from it
+ * (a test keeps the two in sync).
+ */
+import { z } from "zod";
+
+const name = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, "lower-case letters, digits and '-', starting with a letter, at most 63 characters");
+
+/** Where a secret comes from: exactly one of an environment variable or a file path (relative to the config file). */
+export const SecretRef = z.union([
+  z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name") }),
+  z.strictObject({ file: z.string().min(1) }),
+]);
+export type SecretRef = z.infer<typeof SecretRef>;
+
+export const ClusterAuth = z.union([
+  z.strictObject({
+    /** Admin user in the master realm (password grant on `admin-cli`). */
+    username: z.string().min(1),
+    password: SecretRef,
+  }),
+  z.strictObject({
+    /** A confidential service-account client in the master realm with realm-admin rights. */
+    clientId: z.string().min(1),
+    clientSecret: SecretRef,
+  }),
+]);
+
+export const Cluster = z.strictObject({
+  name,
+  /** Base URL of this cluster's admin API, e.g. `https://kc-eu.internal:8443`. May be `${ENV_VAR}`. */
+  adminUrl: z.string().min(1),
+  auth: ClusterAuth,
+});
+
+export const SigningKey = z.strictObject({
+  /** Name of the key-provider component in Keycloak; stable across rotations. */
+  name,
+  /** PEM PKCS#8 RSA private key (≥ 2048 bits). */
+  privateKey: SecretRef,
+  /** `active`: signs new tokens (exactly one); `passive`: still published in the JWKS for rotation. */
+  status: z.enum(["active", "passive"]),
+});
+
+const awsRoleArn = z.string().regex(/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/, "an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)");
+const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "a GUID");
+
+export const AwsRole = z.strictObject({
+  arn: awsRoleArn,
+  /** The role's maximum session duration in seconds (900–43200); the broker never asks for more. */
+  maxSessionDuration: z.number().int().default(3600),
+});
+
+export const AwsTarget = z.strictObject({
+  roles: z.array(AwsRole).min(1),
+  /** Session tags carried in the `https://aws.amazon.com/tags` claim of every AWS token of the workload. */
+  sessionTags: z.record(z.string(), z.string()).default({}),
+  /** Tag keys that stay on the session through role chaining. */
+  transitiveTagKeys: z.array(z.string()).default([]),
+});
+
+export const AzureIdentity = z.strictObject({
+  /** Local name, referenced by agents' targets. */
+  name,
+  tenantId: guid,
+  /** The application (client) id of the app registration or user-assigned managed identity. */
+  clientId: guid,
+  /** Scopes the workload may request, e.g. `https://storage.azure.com/.default`. */
+  scopes: z.array(z.string().min(1)).min(1),
+});
+
+/** How the workload proves itself to Keycloak: exactly one method. */
+export const WorkloadAuth = z.union([
+  z.strictObject({
+    /** Kubernetes projected service-account token, used as a federated client assertion (`federated-jwt`). */
+    kubernetes: z.strictObject({
+      /** The cluster's service-account issuer (its `iss`). */
+      issuer: z.string().url(),
+      /** `system:serviceaccount:<namespace>:<name>`. */
+      serviceAccount: z.string().regex(/^system:serviceaccount:[a-z0-9-]+:[a-z0-9.-]+$/, "system:serviceaccount:<namespace>:<name>"),
+      /** Audience the projected token is minted for (defaults to the realm issuer). */
+      audience: z.string().min(1).optional(),
+    }),
+  }),
+  z.strictObject({
+    /** `private_key_jwt`: the workload signs assertions with a key whose public part Keycloak knows. */
+    privateKeyJwt: z.union([z.strictObject({ jwksUrl: z.string().url() }), z.strictObject({ publicKey: SecretRef })]),
+  }),
+  z.strictObject({
+    /** A client secret, delivered to the workload as a file; the weakest option. */
+    clientSecret: SecretRef,
+  }),
+]);
+
+export const Workload = z.strictObject({
+  name,
+  /** The stable `sub` of this workload's tokens, identical on every cluster; what AWS and Entra trust. */
+  subject: z.string().min(1).max(255),
+  authentication: WorkloadAuth,
+  aws: AwsTarget.optional(),
+  azure: z.strictObject({ identities: z.array(AzureIdentity).min(1) }).optional(),
+});
+
+export const AgentTarget = z.union([
+  z.strictObject({
+    aws: z.strictObject({
+      role: awsRoleArn,
+      /** Shorter than the role's maximum: the agent's credentials expire sooner. */
+      maxDuration: z.number().int().optional(),
+      /** An IAM session policy (JSON object): the agent's credentials can do at most this. */
+      sessionPolicy: z.record(z.string(), z.unknown()).optional(),
+    }),
+  }),
+  z.strictObject({
+    azure: z.strictObject({
+      /** Name of a workload's Azure identity. */
+      identity: name,
+      /** Subset of that identity's scopes. */
+      scopes: z.array(z.string().min(1)).min(1).optional(),
+    }),
+  }),
+]);
+
+export const Agent = z.strictObject({
+  name,
+  /** Which presented actor tokens this rule is about. All given fields must match. */
+  match: z.strictObject({
+    issuer: z.string().url().optional(),
+    subject: z.string().min(1).optional(),
+    clientId: z.string().min(1).optional(),
+    claims: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  }),
+  /** Workload names (or `*`) whose subject tokens this agent may act for. */
+  actFor: z.array(z.string().min(1)).min(1),
+  targets: z.array(AgentTarget).min(1),
+});
+
+export const TrustDomain = z.strictObject({
+  /** Schema version of this file. */
+  version: z.literal(1),
+  realm: name,
+  /** The one issuer of the trust domain: `https://<public host>/realms/<realm>`, served by every cluster. */
+  issuer: z.string().url(),
+  clusters: z.array(Cluster).min(1),
+  signingKeys: z.array(SigningKey).min(1),
+  tokens: z
+    .strictObject({
+      /** Access token lifetime in seconds. */
+      accessTokenLifespan: z.number().int().min(60).max(43200).default(600),
+    })
+    .default({ accessTokenLifespan: 600 }),
+  workloads: z.array(Workload).default([]),
+  agents: z.array(Agent).default([]),
+});
+export type TrustDomain = z.infer<typeof TrustDomain>;
+export type Workload = z.infer<typeof Workload>;
+export type Agent = z.infer<typeof Agent>;
