@@ -81,6 +81,8 @@ export async function startInstance(opts: InstanceOptions): Promise<KeycloakInst
     "--http-host=127.0.0.1",
     `--https-certificate-file=${opts.pki.serverCertFile}`,
     `--https-certificate-key-file=${opts.pki.serverKeyFile}`,
+    // Keycloak fetches JWKS of federated issuers (the local kube-apiserver stand-in) over HTTPS.
+    `--truststore-paths=${opts.pki.caCertFile}`,
     `--hostname=${opts.publicUrl}`,
     `--hostname-admin=${url}`,
     "--hostname-backchannel-dynamic=false",
