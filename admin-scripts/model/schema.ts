@@ -51,7 +51,7 @@ export const SigningKey = z.strictObject({
   status: z.enum(["active", "passive"]),
 });
 
-const awsRoleArn = z.string().regex(/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/, "an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)");
+const awsRoleArn = z.string().regex(/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, "an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)");
 const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "a GUID");
 
 export const AwsRole = z.strictObject({
