@@ -64,6 +64,8 @@ export interface ConfigIssue {
   /** YAML path, e.g. `workloads[3].aws.roles[0].arn` (empty for the whole document). */
   path: string;
   message: string;
+  /** Absent means `error`; warnings never make a config invalid. */
+  severity?: "error" | "warning";
 }
 
 export interface RealmSyncErrorOptions {
@@ -95,6 +97,6 @@ export class RealmSyncError extends Error {
 
 /** `file:line:column path: message`, the form editors and CI annotations understand. */
 export function formatIssue(issue: ConfigIssue): string {
-  const where = `${issue.file}:${issue.line}:${issue.column}`;
+  const where = `${issue.file}:${issue.line}:${issue.column}${issue.severity === "warning" ? " warning" : ""}`;
   return issue.path ? `${where} ${issue.path}: ${issue.message}` : `${where} ${issue.message}`;
 }

@@ -54,18 +54,39 @@ export const SigningKey = z.strictObject({
 const awsRoleArn = z.string().regex(/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, "an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)");
 const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "a GUID");
 
+/**
+ * `DurationSeconds` bounds of AssumeRoleWithWebIdentity and IAM `MaxSessionDuration`.
+ * https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html
+ */
+const sessionDuration = z.number().int().min(900).max(43200);
+
+/**
+ * Session tag key and value, as STS `Tag` defines them: key 1–128, value 0–256 characters, from
+ * `[\p{L}\p{Z}\p{N}_.:/=+\-@]`. https://docs.aws.amazon.com/STS/latest/APIReference/API_Tag.html
+ */
+const SESSION_TAG_CHARS = "letters, digits, spaces and _ . : / = + - @";
+const sessionTagKey = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, `a session tag key: ${SESSION_TAG_CHARS}`);
+const sessionTagValue = z
+  .string()
+  .max(256)
+  .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, `a session tag value: ${SESSION_TAG_CHARS}`);
+
 export const AwsRole = z.strictObject({
   arn: awsRoleArn,
   /** The role's maximum session duration in seconds (900–43200); the broker never asks for more. */
-  maxSessionDuration: z.number().int().default(3600),
+  maxSessionDuration: sessionDuration.default(3600),
 });
 
 export const AwsTarget = z.strictObject({
   roles: z.array(AwsRole).min(1),
   /** Session tags carried in the `https://aws.amazon.com/tags` claim of every AWS token of the workload. */
-  sessionTags: z.record(z.string(), z.string()).default({}),
+  sessionTags: z.record(sessionTagKey, sessionTagValue).default({}),
   /** Tag keys that stay on the session through role chaining. */
-  transitiveTagKeys: z.array(z.string()).default([]),
+  transitiveTagKeys: z.array(sessionTagKey).default([]),
 });
 
 export const AzureIdentity = z.strictObject({
@@ -115,7 +136,7 @@ export const AgentTarget = z.union([
     aws: z.strictObject({
       role: awsRoleArn,
       /** Shorter than the role's maximum: the agent's credentials expire sooner. */
-      maxDuration: z.number().int().optional(),
+      maxDuration: sessionDuration.optional(),
       /** An IAM session policy (JSON object): the agent's credentials can do at most this. */
       sessionPolicy: z.record(z.string(), z.unknown()).optional(),
     }),
