@@ -1,0 +1,50 @@
+/**
+ * How the production artifact of the broker is bundled: one ES module for Node 20 with every npm
+ * dependency inside, so the runtime image needs neither `node_modules` nor tsx.
+ */
+import type { BuildOptions } from "esbuild";
+
+/** The broker's entry module (argv → command), relative to the repository root. */
+export const BROKER_ENTRY = "broker/main.ts";
+/** The bundled broker, relative to the repository root. */
+export const BROKER_ARTIFACT = "dist/cloud-broker.mjs";
+
+/**
+ * Bundled CommonJS dependencies (the AWS SDK, MSAL under @azure/identity) call `require()` for Node
+ * built-ins and may read `__filename`/`__dirname`; an ES module has none of them. The banner
+ * defines `require` and two privately named paths; `define` points the free (global) uses of
+ * `__filename`/`__dirname` at those, leaving modules that declare their own (e.g. `open`) alone.
+ * https://esbuild.github.io/api/#banner, https://esbuild.github.io/api/#define
+ */
+const ESM_REQUIRE_SHIM = [
+  "#!/usr/bin/env node",
+  'import { createRequire as __kcbCreateRequire } from "node:module";',
+  'import { fileURLToPath as __kcbFileURLToPath } from "node:url";',
+  'import { dirname as __kcbDirname } from "node:path";',
+  "const require = __kcbCreateRequire(import.meta.url);",
+  "const __kcbFilename = __kcbFileURLToPath(import.meta.url);",
+  "const __kcbDirnameValue = __kcbDirname(__kcbFilename);",
+].join("\n");
+
+/** esbuild options for `entry` → `outfile`, both absolute or relative to `cwd`. */
+export function bundleOptions(entry: string, outfile: string): BuildOptions & { metafile: true } {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    // Keep names readable in stack traces; whitespace and syntax minification give most of the size win.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    keepNames: true,
+    sourcemap: "linked",
+    // Licence texts of every bundled package, beside the bundle (shipped in the image).
+    legalComments: "linked",
+    banner: { js: ESM_REQUIRE_SHIM },
+    define: { "process.env.NODE_ENV": '"production"', __filename: "__kcbFilename", __dirname: "__kcbDirnameValue" },
+    metafile: true,
+    logLevel: "warning",
+  };
+}

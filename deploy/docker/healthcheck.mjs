@@ -1,0 +1,15 @@
+// The image's HEALTHCHECK: GET http://127.0.0.1:$CLOUD_BROKER_PORT/healthz, exit 0 on 200, else 1.
+// Plain Node with no dependencies, because the distroless runtime has no shell, curl or wget.
+import { request } from "node:http";
+
+const port = Number(process.env.CLOUD_BROKER_PORT ?? "9911");
+const req = request({ host: "127.0.0.1", port, path: "/healthz", method: "GET", timeout: 2_000 }, (res) => {
+  res.resume();
+  process.exitCode = res.statusCode === 200 ? 0 : 1;
+});
+req.on("timeout", () => req.destroy(new Error("timed out")));
+req.on("error", (error) => {
+  console.error(`healthcheck: ${error.message}`);
+  process.exitCode = 1;
+});
+req.end();
