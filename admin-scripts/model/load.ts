@@ -25,6 +25,8 @@ export interface LoadOptions {
    * commands pass `false`, and an unset variable there is only a warning.
    */
   requireAdminUrls?: boolean;
+  /** Directory a relative `file` is read from (default: the process's). Messages name `file` as given. */
+  cwd?: string;
 }
 
 export interface LoadedTrustDomain {
@@ -63,7 +65,7 @@ function salvage(data: unknown): TrustDomainView {
  */
 export function parseTrustDomain(text: string, file: string, opts: LoadOptions): LoadedTrustDomain {
   const yaml = parseYaml(text);
-  const source: ConfigSource = { file, dir: dirname(resolve(file)), text, sha256: yaml.sha256, locate: (path) => yaml.locate(path) };
+  const source: ConfigSource = { file, dir: dirname(resolve(opts.cwd ?? process.cwd(), file)), text, sha256: yaml.sha256, locate: (path) => yaml.locate(path) };
   const located = (issues: PathIssue[]): ConfigIssue[] =>
     issues.map((i) => ({ file, ...yaml.locate(i.path), path: formatPath(i.path), message: i.message, severity: i.severity }));
 
@@ -100,7 +102,7 @@ export function parseTrustDomain(text: string, file: string, opts: LoadOptions):
 export function loadTrustDomain(file: string, opts: LoadOptions): LoadedTrustDomain {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readFileSync(resolve(opts.cwd ?? process.cwd(), file), "utf8");
   } catch (cause) {
     throw new RealmSyncError("CONFIG_INVALID", `cannot read ${file} (${(cause as NodeJS.ErrnoException).code ?? "unreadable"})`, { cause });
   }
