@@ -1,0 +1,102 @@
+/**
+ * The broker's HTTP surface: routes and middleware only. Everything that reads files, starts
+ * timers or binds sockets lives elsewhere (broker/serve/start.ts, broker/serve/listen.ts).
+ *
+ * | route | protocol | auth |
+ * |---|---|---|
+ * | `GET /v1/aws/credentials/:target` | AWS container credentials | `Authorization` = token file content |
+ * | `GET /v1/azure/msi/token` | Azure App Service managed identity | `X-IDENTITY-HEADER` |
+ * | `GET /metadata/identity/oauth2/token[/]` | Azure IMDS | `Metadata: true`; loopback only |
+ * | `GET /healthz`, `/readyz`, `/metrics` | operations | none, no secrets in answers |
+ * | agents' routes (e.g. `POST /v1/token`) | RFC 8693 token exchange | the agents' sub-app |
+ */
+import { Hono } from "hono";
+import type { CredentialSource } from "./credentials.ts";
+import { awsContainerHandler } from "./serve/aws-container.ts";
+import { AZURE_APP_SERVICE_PATH, azureAppServiceHandler } from "./serve/azure-app-service.ts";
+import { AZURE_IMDS_PATH, azureImdsHandler } from "./serve/azure-imds.ts";
+import { healthzHandler, metricsHandler, readyzHandler, type ReadinessCheck } from "./serve/health.ts";
+import { errorHandler } from "./serve/on-error.ts";
+import type { ServeOptions } from "./serve/options.ts";
+import { quietLogger, type Clock, type ServeLogger, type ServeMetrics } from "./serve/ports.ts";
+import type { ServeEnv } from "./serve/protocol.ts";
+import { secretMatcher } from "./serve/secret.ts";
+
+/** The secrets written at start (see broker/serve/start.ts); required for the protocols that use them. */
+export interface ServeSecrets {
+  awsContainerToken?: string;
+  appServiceHeader?: string;
+}
+
+export interface AppDeps {
+  source: CredentialSource;
+  options: ServeOptions;
+  secrets?: ServeSecrets;
+  /** Readiness beyond the credential targets (the token files). */
+  checks?: readonly ReadinessCheck[];
+  metrics?: ServeMetrics;
+  log?: ServeLogger;
+  clock?: Clock;
+  /**
+   * Mount point for the agents' RFC 8693 endpoint (engineer D's sub-app, broker/agents/): mounted at
+   * the root, so its own paths (e.g. `POST /v1/token`) apply. It may install its own `onError` for
+   * OAuth-shaped errors; otherwise the app's handler answers.
+   */
+  agents?: Hono;
+}
+
+function baseApp(deps: Pick<AppDeps, "metrics" | "log" | "options">): Hono<ServeEnv> {
+  const app = new Hono<ServeEnv>();
+  app.onError(errorHandler({ log: deps.log ?? quietLogger, retryAfterSeconds: deps.options.retryAfterSeconds }));
+  app.notFound((c) => c.json({ error: "not_found" }, 404));
+  if (deps.metrics) {
+    const requests = deps.metrics.counter("cloud_broker_http_requests_total", "HTTP requests answered, by endpoint protocol and status.", ["protocol", "status"]);
+    app.use(async function countRequests(c, next) {
+      await next();
+      requests.inc({ protocol: c.get("protocol") ?? "none", status: String(c.res.status) });
+    });
+  }
+  return app;
+}
+
+function opsRoutes(app: Hono<ServeEnv>, deps: AppDeps): void {
+  app.get("/healthz", healthzHandler());
+  app.get("/readyz", readyzHandler({ source: deps.source, checks: deps.checks ?? [] }));
+  const metrics = deps.metrics;
+  if (metrics) app.get("/metrics", metricsHandler({ render: () => metrics.render() }));
+}
+
+/**
+ * The credential listener's app: every enabled delivery protocol plus the operational endpoints.
+ *
+ * @example
+ * const app = createApp({ source, options, secrets: { awsContainerToken }, log, metrics });
+ * const res = await app.request("/v1/aws/credentials/s3-reader", { headers: { authorization: awsContainerToken } });
+ */
+export function createApp(deps: AppDeps): Hono<ServeEnv> {
+  const { source, options, secrets = {} } = deps;
+  const app = baseApp(deps);
+  if (options.aws.container) {
+    if (!secrets.awsContainerToken) throw new TypeError("aws.container is on but no awsContainerToken secret was given");
+    app.get("/v1/aws/credentials/:target", awsContainerHandler({ source, matchesSecret: secretMatcher(secrets.awsContainerToken) }));
+  }
+  if (options.azure.appService) {
+    if (!secrets.appServiceHeader) throw new TypeError("azure.appService is on but no appServiceHeader secret was given");
+    app.get(AZURE_APP_SERVICE_PATH, azureAppServiceHandler({ source, defaultTarget: options.azure.defaultTarget, matchesSecret: secretMatcher(secrets.appServiceHeader) }));
+  }
+  if (options.azure.imds) {
+    const imds = azureImdsHandler({ source, defaultTarget: options.azure.defaultTarget, clock: deps.clock ?? Date.now });
+    app.get(AZURE_IMDS_PATH, imds);
+    app.get(`${AZURE_IMDS_PATH}/`, imds);
+  }
+  opsRoutes(app, deps);
+  if (deps.agents) app.route("/", deps.agents);
+  return app;
+}
+
+/** The ops listener's app: `/healthz`, `/readyz`, `/metrics` only (never credentials). */
+export function createOpsApp(deps: AppDeps): Hono<ServeEnv> {
+  const app = baseApp(deps);
+  opsRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,65 @@
+/**
+ * Azure App Service managed-identity endpoint, what `ManagedIdentityCredential` (and so
+ * `DefaultAzureCredential`) calls when `IDENTITY_ENDPOINT` + `IDENTITY_HEADER` are set:
+ * `GET /v1/azure/msi/token?api-version=2019-08-01&resource=<resource>[&client_id=<id>]` with
+ * `X-IDENTITY-HEADER: <secret>` answers
+ * `{access_token, expires_on: "<epoch seconds>", resource, token_type: "Bearer", client_id}`.
+ *
+ * Wire facts: MSAL Node computes the lifetime from `expires_on` alone (numeric string or ISO 8601);
+ * MSAL Python `int()`s it. Both cache the token under the `resource` echoed back, so it is echoed
+ * exactly as asked. http on loopback is accepted.
+ * See https://learn.microsoft.com/azure/app-service/overview-managed-identity#rest-endpoint-reference
+ */
+import type { Context } from "hono";
+import type { AzureAccessToken, CredentialSource } from "../credentials.ts";
+import { azureResolver, requiredResource, UNSUPPORTED_IDENTITY_PARAMS } from "./azure-resource.ts";
+import { clientError } from "./on-error.ts";
+import type { ServeEnv } from "./protocol.ts";
+
+export const AZURE_APP_SERVICE_PATH = "/v1/azure/msi/token";
+export const APP_SERVICE_API_VERSION = "2019-08-01";
+
+// Spellings of a resource cached per token ("…/", "…" …); a bound, since any number of slashes resolve.
+const MAX_CACHED_SPELLINGS = 16;
+const JSON_HEADERS = { "Content-Type": "application/json", "Cache-Control": "no-store" } as const;
+
+/** The 2019-08-01 response body. */
+export function formatAppServiceToken(token: AzureAccessToken, resource: string): string {
+  return JSON.stringify({
+    access_token: token.accessToken,
+    expires_on: String(Math.floor(token.expiresOn.getTime() / 1000)),
+    resource,
+    token_type: "Bearer",
+    client_id: token.clientId,
+  });
+}
+
+export function azureAppServiceHandler(deps: {
+  source: Pick<CredentialSource, "azure" | "azureTargets">;
+  defaultTarget?: string;
+  matchesSecret: (presented: string | undefined) => boolean;
+}) {
+  const resolve = azureResolver(deps.source.azureTargets, deps.defaultTarget);
+  // One body per (token version, resource as asked).
+  const bodies = new WeakMap<AzureAccessToken, Map<string, string>>();
+  return async function serveAzureAppService(c: Context<ServeEnv>): Promise<Response> {
+    c.set("protocol", "azure-app-service");
+    if (!deps.matchesSecret(c.req.header("x-identity-header"))) throw clientError("UNAUTHORIZED", "unauthorized");
+    if (c.req.query("api-version") !== APP_SERVICE_API_VERSION) throw clientError("BAD_REQUEST", `api-version must be ${APP_SERVICE_API_VERSION}`);
+    if (UNSUPPORTED_IDENTITY_PARAMS.some((p) => c.req.query(p) !== undefined)) throw clientError("BAD_REQUEST", "name the identity by client_id");
+    const resource = requiredResource(c.req.query("resource"));
+    const { target, scope } = resolve(resource, c.req.query("client_id"));
+    const token = await deps.source.azure(target, scope);
+    let perResource = bodies.get(token);
+    if (!perResource) {
+      perResource = new Map();
+      bodies.set(token, perResource);
+    }
+    let body = perResource.get(resource);
+    if (body === undefined) {
+      body = formatAppServiceToken(token, resource);
+      if (perResource.size < MAX_CACHED_SPELLINGS) perResource.set(resource, body);
+    }
+    return c.body(body, 200, JSON_HEADERS);
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * The small interfaces the serving layer needs from the rest of the broker. `broker/log.ts`'s
+ * `Logger` and `broker/metrics.ts`'s `MetricsRegistry` satisfy them structurally.
+ */
+
+export interface ServeLogger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface ServeCounter {
+  inc(labels?: Record<string, string>, by?: number): void;
+}
+
+export interface ServeMetrics {
+  counter(name: string, help: string, labelNames: readonly string[]): ServeCounter;
+  /** The whole registry in the Prometheus text format. */
+  render(): string;
+}
+
+/** Milliseconds since the epoch (`Date.now` unless a test freezes time). */
+export type Clock = () => number;
+
+export const quietLogger: ServeLogger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};
