@@ -1,4 +1,12 @@
+import { createLogger } from "vite";
 import { defineConfig } from "vitest/config";
+
+// Packages inlined below ship source maps without their sources; Vite warns once per file.
+const logger = createLogger();
+const warn = logger.warn.bind(logger);
+logger.warn = (msg, options) => {
+  if (!msg.includes("points to missing source files")) warn(msg, options);
+};
 
 // Two layers: unit tests never open a socket or start a process; integration tests share one
 // two-cluster Keycloak trust domain started once per run by the global setup.
@@ -10,7 +18,10 @@ export default defineConfig({
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
           environment: "node",
+          // Imports its JSON schema without an import attribute, which Node refuses; Vite's transform does not.
+          server: { deps: { inline: ["@actions/workflow-parser"] } },
         },
+        customLogger: logger,
       },
       {
         test: {
