@@ -102,11 +102,15 @@ function parseCommandArgs(name: CommandName, spec: CommandSpec, args: string[], 
 
 type RunFn = (opts: unknown) => Promise<number>;
 
-async function loadCommand(name: CommandName): Promise<RunFn> {
-  const file = `./commands/${name}.ts`;
+/** Imports a command module; injectable so tests can stand in for modules. */
+export type CommandLoader = (name: CommandName) => Promise<unknown>;
+
+const importCommand: CommandLoader = (name) => import(`./commands/${name}.ts`);
+
+async function loadCommand(name: CommandName, load: CommandLoader): Promise<RunFn> {
   let mod: unknown;
   try {
-    mod = await import(file);
+    mod = await load(name);
   } catch (cause) {
     const err = cause as NodeJS.ErrnoException;
     const missing = err.code === "ERR_MODULE_NOT_FOUND" && err.message.includes(`commands/${name}.ts`);
@@ -134,7 +138,7 @@ function report(err: unknown, verbose: boolean, io: CommandIO): number {
 }
 
 /** Runs one `realm-sync` invocation; returns the exit code. */
-export async function main(argv: string[], io: CommandIO): Promise<number> {
+export async function main(argv: string[], io: CommandIO, load: CommandLoader = importCommand): Promise<number> {
   const verbose = argv.includes("--verbose");
   try {
     const [first, ...rest] = argv;
@@ -151,7 +155,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
       io.stdout.write(commandHelp(first));
       return EXIT.OK;
     }
-    const run = await loadCommand(first);
+    const run = await loadCommand(first, load);
     return await run(opts);
   } catch (err) {
     return report(err, verbose, io);

@@ -44,6 +44,12 @@ export const MAX_SESSION_TAGS = 50;
  * https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html */
 export const ROLE_SESSION_NAME_MIN = 2;
 
+/** IAM `RoleName` is 1–64 characters and unique per account whatever its path.
+ * https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html */
+export const MAX_ROLE_NAME = 64;
+/** Session policy plaintext limit. https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html */
+export const MAX_SESSION_POLICY_CHARS = 2048;
+
 type Issues = PathIssue[];
 
 function present<T>(items: ReadonlyArray<T | undefined>): Array<[T, number]> {
@@ -147,6 +153,7 @@ function checkWorkloads(view: TrustDomainView, out: Issues): Map<string, RoleDec
   checkUnique(view.raw.workloads, "subject", (i) => ["workloads", i, "subject"], "subject", out);
 
   const roles = new Map<string, RoleDecl>();
+  const roleNames = new Map<string, { arn: string; path: ConfigPath }>();
   const identityNames: Array<[{ name: string }, number, number]> = [];
   const perApp = new Map<string, Array<{ path: ConfigPath }>>();
 
@@ -161,6 +168,15 @@ function checkWorkloads(view: TrustDomainView, out: Issues): Map<string, RoleDec
       const path: ConfigPath = ["workloads", i, "aws", "roles", r, "arn"];
       if (ownRoles.has(role.arn)) out.push(error(path, `role ${role.arn} is listed twice for this workload`));
       ownRoles.add(role.arn);
+      const m = /^arn:([^:]+):iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(role.arn);
+      if (m) {
+        const [, partition, account, roleName = ""] = m;
+        if (roleName.length > MAX_ROLE_NAME) out.push(error(path, `role name "${roleName}" has ${roleName.length} characters; IAM allows at most ${MAX_ROLE_NAME}`));
+        const key = `${partition}:${account}:${roleName.toLowerCase()}`;
+        const other = roleNames.get(key);
+        if (other && other.arn !== role.arn) out.push(error(path, `role name "${roleName}" is already used by ${other.arn} (${formatPath(other.path)}); IAM role names are unique per account, whatever the path`));
+        else if (!other) roleNames.set(key, { arn: role.arn, path });
+      }
       const decl = roles.get(role.arn);
       if (!decl) roles.set(role.arn, { maxSessionDuration: role.maxSessionDuration, path, workloads: new Set([w.name]) });
       else {
@@ -237,6 +253,8 @@ function checkAgents(view: TrustDomainView, roles: Map<string, RoleDecl>, out: I
         if (decl && target.aws.maxDuration !== undefined && target.aws.maxDuration > decl.maxSessionDuration) {
           out.push(error(at("targets", t, "aws", "maxDuration"), `${target.aws.maxDuration} exceeds the role's maxSessionDuration ${decl.maxSessionDuration} (${formatPath(decl.path)})`));
         }
+        const policy = target.aws.sessionPolicy === undefined ? 0 : JSON.stringify(target.aws.sessionPolicy).length;
+        if (policy > MAX_SESSION_POLICY_CHARS) out.push(error(at("targets", t, "aws", "sessionPolicy"), `is ${policy} characters as JSON; STS allows at most ${MAX_SESSION_POLICY_CHARS}`));
         if (agent.name.length < ROLE_SESSION_NAME_MIN) out.push(error(at("name"), `is the AWS RoleSessionName of the agent's sessions, which needs ${ROLE_SESSION_NAME_MIN}–64 characters`));
       } else {
         const identity = inScope.flatMap((w) => w.azure?.identities ?? []).find((id) => id.name === target.azure.identity);
