@@ -40,9 +40,9 @@ function field(item: unknown, key: string): string | undefined {
 export const MAX_FEDERATED_CREDENTIALS = 20;
 /** At most this many session tags per session. https://docs.aws.amazon.com/STS/latest/APIReference/API_Tag.html */
 export const MAX_SESSION_TAGS = 50;
-/** `RoleSessionName` is 2–64 characters; the broker uses the workload's (or agent's) name.
- * https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html */
-export const ROLE_SESSION_NAME_MIN = 2;
+// `RoleSessionName` (2–64 of `[\w+=,.@-]`) needs no rule here: the broker derives it from names the
+// schema already limits to `[a-z0-9-]` (`<client>@<target>`, `agentSessionName(agent, workload)`),
+// shortening long ones with a hash. https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html
 
 /** IAM `RoleName` is 1–64 characters and unique per account whatever its path.
  * https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html */
@@ -158,9 +158,6 @@ function checkWorkloads(view: TrustDomainView, out: Issues): Map<string, RoleDec
   const perApp = new Map<string, Array<{ path: ConfigPath }>>();
 
   for (const [w, i] of workloads) {
-    if (w.aws && w.name.length < ROLE_SESSION_NAME_MIN) {
-      out.push(error(["workloads", i, "name"], `is the AWS RoleSessionName, which needs ${ROLE_SESSION_NAME_MIN}–64 characters`));
-    }
     checkSessionTags(w, i, out);
 
     const ownRoles = new Set<string>();
@@ -255,7 +252,6 @@ function checkAgents(view: TrustDomainView, roles: Map<string, RoleDecl>, out: I
         }
         const policy = target.aws.sessionPolicy === undefined ? 0 : JSON.stringify(target.aws.sessionPolicy).length;
         if (policy > MAX_SESSION_POLICY_CHARS) out.push(error(at("targets", t, "aws", "sessionPolicy"), `is ${policy} characters as JSON; STS allows at most ${MAX_SESSION_POLICY_CHARS}`));
-        if (agent.name.length < ROLE_SESSION_NAME_MIN) out.push(error(at("name"), `is the AWS RoleSessionName of the agent's sessions, which needs ${ROLE_SESSION_NAME_MIN}–64 characters`));
       } else {
         const identity = inScope.flatMap((w) => w.azure?.identities ?? []).find((id) => id.name === target.azure.identity);
         if (!identity) {
