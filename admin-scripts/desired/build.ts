@@ -1,0 +1,246 @@
+/**
+ * TrustDomain → the Keycloak state every cluster must hold. Pure apart from the injected secret
+ * resolver; the same config always gives the same state (certificates and `kid`s included).
+ */
+import { createPublicKey } from "node:crypto";
+import { calculateJwkThumbprint, type JWK } from "jose";
+import { AWS_AUDIENCE, AWS_SCOPE, AZURE_AUDIENCE, AZURE_SCOPE, MANAGED_ATTRIBUTE, MANAGED_VALUE, workloadClientId } from "../model/conventions.ts";
+import type { ConfigPath } from "../model/path.ts";
+import type { SecretRef, TrustDomain, Workload } from "../model/schema.ts";
+import { hardcodedClaim, sessionTagsMapper } from "./mappers.ts";
+import {
+  ACTIVE_KEY_PRIORITY,
+  AUDIENCE_MAPPER,
+  kubernetesIdpAlias,
+  PASSIVE_KEY_PRIORITY,
+  PROBE_CLIENT_ID,
+  PROBE_SUBJECT,
+  RESERVED_PREFIX,
+  SESSION_TAGS_MAPPER,
+  SUB_MAPPER,
+} from "./names.ts";
+import { signingKeyMaterial, SigningKeyError } from "./signing-key.ts";
+import type { DesiredClient, DesiredClientScope, DesiredIdentityProvider, DesiredKey, DesiredState } from "./types.ts";
+
+/** Resolves a secret reference to its value; throws (with a message naming the reference, never the value) when it cannot. */
+export type SecretResolver = (ref: SecretRef) => string;
+
+/** A problem found while building the desired state: a config value that cannot become Keycloak state. */
+export interface DesiredProblem {
+  path: ConfigPath;
+  message: string;
+  /** The problem is an unavailable secret (not a wrong value). */
+  secret?: boolean;
+}
+
+/** Every problem found, not only the first. */
+export class DesiredStateError extends Error {
+  override readonly name = "DesiredStateError";
+  constructor(readonly problems: DesiredProblem[]) {
+    super(problems.map((p) => p.message).join("; "));
+  }
+}
+
+const MANAGED = { [MANAGED_ATTRIBUTE]: MANAGED_VALUE };
+
+/** Client attributes realm-sync owns besides the marker: every authentication method's settings. */
+export const CLIENT_AUTH_ATTRIBUTES = [
+  "use.jwks.url",
+  "jwks.url",
+  "use.jwks.string",
+  "jwks.string",
+  "jwt.credential.public.key",
+  "jwt.credential.kid",
+  "jwt.credential.issuer",
+  "jwt.credential.sub",
+] as const;
+
+/** Default client scopes of every managed client: Keycloak adds `service_account` to service-account clients itself. */
+export const DEFAULT_CLIENT_SCOPES = ["service_account"];
+
+const OIDC_CLIENT_SCOPE_ATTRIBUTES = { "include.in.token.scope": "true", "display.on.consent.screen": "false" };
+
+function clientAttributes(set: Partial<Record<(typeof CLIENT_AUTH_ATTRIBUTES)[number], string>>): Record<string, string> {
+  const out: Record<string, string> = { ...MANAGED };
+  for (const key of CLIENT_AUTH_ATTRIBUTES) out[key] = set[key] ?? "";
+  return out;
+}
+
+function cloudScopes(): DesiredClientScope[] {
+  return [
+    {
+      name: AWS_SCOPE,
+      description: `Workload token for AWS STS: aud=${AWS_AUDIENCE}`,
+      attributes: { ...MANAGED, ...OIDC_CLIENT_SCOPE_ATTRIBUTES },
+      mappers: [hardcodedClaim(AUDIENCE_MAPPER, "aud", AWS_AUDIENCE, "String")],
+    },
+    {
+      name: AZURE_SCOPE,
+      description: `Workload token for Entra federated credentials: aud=${AZURE_AUDIENCE}`,
+      attributes: { ...MANAGED, ...OIDC_CLIENT_SCOPE_ATTRIBUTES },
+      mappers: [hardcodedClaim(AUDIENCE_MAPPER, "aud", AZURE_AUDIENCE, "String")],
+    },
+  ];
+}
+
+function optionalScopesOf(workload: Workload): string[] {
+  return [...(workload.aws ? [AWS_SCOPE] : []), ...(workload.azure ? [AZURE_SCOPE] : [])];
+}
+
+interface Context {
+  config: TrustDomain;
+  resolve: SecretResolver;
+  problems: DesiredProblem[];
+}
+
+function secretAt(ctx: Context, ref: SecretRef, path: ConfigPath): string | undefined {
+  try {
+    return ctx.resolve(ref);
+  } catch (error) {
+    ctx.problems.push({ path, message: (error as Error).message, secret: true });
+    return undefined;
+  }
+}
+
+async function publicKeyAttributes(pem: string): Promise<{ spki: string; kid: string }> {
+  const key = createPublicKey(pem);
+  const jwk = key.export({ format: "jwk" }) as JWK;
+  return { spki: key.export({ type: "spki", format: "der" }).toString("base64"), kid: await calculateJwkThumbprint(jwk) };
+}
+
+async function workloadClient(ctx: Context, workload: Workload, index: number): Promise<DesiredClient | undefined> {
+  const at: ConfigPath = ["workloads", index];
+  if (workload.name.startsWith(RESERVED_PREFIX)) {
+    ctx.problems.push({ path: [...at, "name"], message: `names starting with "${RESERVED_PREFIX}" are reserved for realm-sync's own clients` });
+    return undefined;
+  }
+  const auth = workload.authentication;
+  let clientAuthenticatorType: DesiredClient["clientAuthenticatorType"];
+  let attributes: Record<string, string>;
+  let secret: string | undefined;
+  if ("kubernetes" in auth) {
+    clientAuthenticatorType = "federated-jwt";
+    attributes = clientAttributes({ "jwt.credential.issuer": kubernetesIdpAlias(auth.kubernetes.issuer), "jwt.credential.sub": auth.kubernetes.serviceAccount });
+  } else if ("privateKeyJwt" in auth) {
+    clientAuthenticatorType = "client-jwt";
+    const method = auth.privateKeyJwt;
+    if ("jwksUrl" in method) {
+      attributes = clientAttributes({ "use.jwks.url": "true", "jwks.url": method.jwksUrl });
+    } else {
+      const path = [...at, "authentication", "privateKeyJwt", "publicKey"];
+      const pem = secretAt(ctx, method.publicKey, path);
+      if (pem === undefined) return undefined;
+      try {
+        const pk = await publicKeyAttributes(pem);
+        // kid = RFC 7638 thumbprint: the workload may send it or no kid at all.
+        attributes = clientAttributes({ "use.jwks.url": "false", "jwt.credential.public.key": pk.spki, "jwt.credential.kid": pk.kid });
+      } catch {
+        ctx.problems.push({ path, message: "is not a PEM public key (SubjectPublicKeyInfo, `-----BEGIN PUBLIC KEY-----`)" });
+        return undefined;
+      }
+    }
+  } else {
+    clientAuthenticatorType = "client-secret";
+    attributes = clientAttributes({});
+    secret = secretAt(ctx, auth.clientSecret, [...at, "authentication", "clientSecret"]);
+    if (secret === undefined) return undefined;
+  }
+
+  const mappers = [hardcodedClaim(SUB_MAPPER, "sub", workload.subject, "String")];
+  const aws = workload.aws;
+  if (aws && (Object.keys(aws.sessionTags).length > 0 || aws.transitiveTagKeys.length > 0)) {
+    mappers.push(sessionTagsMapper(SESSION_TAGS_MAPPER, aws.sessionTags, aws.transitiveTagKeys));
+  }
+  return {
+    clientId: workloadClientId(workload.name),
+    name: workload.name,
+    description: `realm-sync workload; sub=${workload.subject}`,
+    clientAuthenticatorType,
+    ...(secret === undefined ? {} : { secret }),
+    attributes,
+    defaultClientScopes: [...DEFAULT_CLIENT_SCOPES],
+    optionalClientScopes: optionalScopesOf(workload),
+    mappers,
+  };
+}
+
+/** The probe client `check` mints tokens with: it authenticates with an assertion signed by the realm's own active key. */
+function probeClient(jwks: JWK[]): DesiredClient {
+  return {
+    clientId: PROBE_CLIENT_ID,
+    name: PROBE_CLIENT_ID,
+    description: "realm-sync check: mints probe tokens on every cluster to compare iss, kid and aud",
+    clientAuthenticatorType: "client-jwt",
+    attributes: clientAttributes({ "use.jwks.url": "false", "use.jwks.string": "true", "jwks.string": JSON.stringify({ keys: jwks }) }),
+    defaultClientScopes: [...DEFAULT_CLIENT_SCOPES],
+    optionalClientScopes: [AWS_SCOPE, AZURE_SCOPE],
+    mappers: [hardcodedClaim(SUB_MAPPER, "sub", PROBE_SUBJECT, "String")],
+  };
+}
+
+/** The realm's frontend URL: the issuer without `/realms/<realm>`, so every cluster issues exactly the configured `iss`. */
+export function frontendUrlOf(issuer: string, realm: string): string {
+  const suffix = `/realms/${realm}`;
+  return issuer.endsWith(suffix) ? issuer.slice(0, -suffix.length) : issuer;
+}
+
+/**
+ * Builds the desired Keycloak state of a validated trust domain. Resolves every secret it needs
+ * (signing keys, client secrets, workload public keys) and reports all problems together.
+ *
+ * @example const desired = await buildDesired(config, (ref) => resolveSecret(ref, { baseDir: source.dir, env: process.env }));
+ */
+export async function buildDesired(config: TrustDomain, resolve: SecretResolver): Promise<DesiredState> {
+  const ctx: Context = { config, resolve, problems: [] };
+
+  const keys: DesiredKey[] = [];
+  const probeJwks: JWK[] = [];
+  for (const [i, key] of config.signingKeys.entries()) {
+    const path: ConfigPath = ["signingKeys", i, "privateKey"];
+    const pem = secretAt(ctx, key.privateKey, path);
+    if (pem === undefined) continue;
+    try {
+      const material = await signingKeyMaterial(pem, config.realm);
+      const active = key.status === "active";
+      keys.push({ name: key.name, active, priority: active ? ACTIVE_KEY_PRIORITY : PASSIVE_KEY_PRIORITY, privateKeyPem: material.privateKeyPem, certificate: material.certificate, kid: material.kid });
+      probeJwks.push({ ...material.publicJwk, kid: material.kid, alg: "RS256", use: "sig" });
+    } catch (error) {
+      if (!(error instanceof SigningKeyError)) throw error;
+      ctx.problems.push({ path, message: `signing key "${key.name}": ${error.message}` });
+    }
+  }
+
+  const clients: DesiredClient[] = [];
+  for (const [i, workload] of config.workloads.entries()) {
+    const client = await workloadClient(ctx, workload, i);
+    if (client) clients.push(client);
+  }
+  clients.push(probeClient(probeJwks));
+
+  const identityProviders = new Map<string, DesiredIdentityProvider>();
+  for (const workload of config.workloads) {
+    const auth = workload.authentication;
+    if (!("kubernetes" in auth)) continue;
+    const alias = kubernetesIdpAlias(auth.kubernetes.issuer);
+    identityProviders.set(alias, {
+      alias,
+      providerId: "kubernetes",
+      displayName: `Kubernetes ${auth.kubernetes.issuer}`,
+      config: { ...MANAGED, issuer: auth.kubernetes.issuer },
+    });
+  }
+
+  if (ctx.problems.length) throw new DesiredStateError(ctx.problems);
+  return {
+    realm: {
+      realm: config.realm,
+      accessTokenLifespan: config.tokens.accessTokenLifespan,
+      attributes: { ...MANAGED, frontendUrl: frontendUrlOf(config.issuer, config.realm) },
+    },
+    issuer: config.issuer,
+    keys: keys.sort((a, b) => a.name.localeCompare(b.name)),
+    clientScopes: cloudScopes(),
+    identityProviders: [...identityProviders.values()].sort((a, b) => a.alias.localeCompare(b.alias)),
+    clients,
+  };
+}

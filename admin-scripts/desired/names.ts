@@ -1,0 +1,33 @@
+/**
+ * Names realm-sync gives the things it creates inside a realm, besides the shared conventions in
+ * `model/conventions.ts`.
+ */
+import { createHash } from "node:crypto";
+
+/** Clients, scopes and providers whose name starts with this are realm-sync's own; workloads may not use it. */
+export const RESERVED_PREFIX = "kcb-";
+
+/** A managed client whose tokens `check` mints on every cluster (client-jwt, signed with the realm's own configured key). */
+export const PROBE_CLIENT_ID = "kcb-realm-sync-probe";
+/** `sub` of the probe client's tokens. */
+export const PROBE_SUBJECT = "kcb-realm-sync-probe";
+
+/** The client whose existence is apply's lock on a cluster (creating a client with a taken clientId is refused atomically). */
+export const LOCK_CLIENT_ID = "kcb-realm-sync-lock";
+
+/** Key providers Keycloak generates itself, with a different key on every cluster: removed from a managed realm. */
+export const GENERATED_ASYMMETRIC_KEY_PROVIDERS: readonly string[] = ["rsa-generated", "rsa-enc-generated", "ecdsa-generated", "ecdh-generated", "eddsa-generated"];
+
+/** Priority of the active key (signs) and of passive keys (only published). */
+export const ACTIVE_KEY_PRIORITY = 1000;
+export const PASSIVE_KEY_PRIORITY = 100;
+
+/** Mapper names on workload clients and the cloud scopes. */
+export const SUB_MAPPER = "kcb-sub";
+export const SESSION_TAGS_MAPPER = "kcb-aws-session-tags";
+export const AUDIENCE_MAPPER = "kcb-audience";
+
+/** Alias of the Kubernetes identity provider for one service-account issuer (Keycloak wants one provider per issuer). */
+export function kubernetesIdpAlias(issuer: string): string {
+  return `kcb-k8s-${createHash("sha256").update(issuer).digest("hex").slice(0, 12)}`;
+}

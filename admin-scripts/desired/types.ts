@@ -1,0 +1,74 @@
+/**
+ * The Keycloak state a trust domain asks for, per realm, identical on every cluster. Built from the
+ * config by `buildDesired` (pure apart from resolving secrets); compared with what a cluster has by
+ * `diff/`; written by `keycloak/`. Holds secret values (private keys, client secrets): never log it.
+ */
+
+/** A protocol mapper: on a client or a client scope, identified by name within its parent. */
+export interface DesiredMapper {
+  name: string;
+  protocolMapper: string;
+  config: Record<string, string>;
+}
+
+export interface DesiredRealm {
+  realm: string;
+  accessTokenLifespan: number;
+  /** Realm attributes realm-sync owns (the managed marker, `frontendUrl`). */
+  attributes: Record<string, string>;
+}
+
+/** An imported `rsa` key provider. */
+export interface DesiredKey {
+  name: string;
+  active: boolean;
+  priority: number;
+  /** Secret. */
+  privateKeyPem: string;
+  /** Base64 DER, derived from the key alone (identical on every cluster). */
+  certificate: string;
+  kid: string;
+}
+
+export interface DesiredClientScope {
+  name: string;
+  description: string;
+  attributes: Record<string, string>;
+  mappers: DesiredMapper[];
+}
+
+/** A Kubernetes identity provider: trusts one service-account issuer for federated client authentication. */
+export interface DesiredIdentityProvider {
+  alias: string;
+  providerId: "kubernetes";
+  displayName: string;
+  /** Provider config realm-sync owns (`issuer` and the managed marker). */
+  config: Record<string, string>;
+}
+
+export interface DesiredClient {
+  clientId: string;
+  name: string;
+  description: string;
+  clientAuthenticatorType: "client-secret" | "client-jwt" | "federated-jwt";
+  /** Secret; only for `client-secret`. */
+  secret?: string;
+  /**
+   * Every attribute realm-sync owns on a client, including the ones this client does not use
+   * (value `""`): switching a workload's authentication method clears the old method's attributes.
+   */
+  attributes: Record<string, string>;
+  defaultClientScopes: string[];
+  optionalClientScopes: string[];
+  mappers: DesiredMapper[];
+}
+
+export interface DesiredState {
+  realm: DesiredRealm;
+  /** The configured issuer; every cluster must publish it. */
+  issuer: string;
+  keys: DesiredKey[];
+  clientScopes: DesiredClientScope[];
+  identityProviders: DesiredIdentityProvider[];
+  clients: DesiredClient[];
+}

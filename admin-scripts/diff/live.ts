@@ -1,0 +1,80 @@
+/**
+ * What realm-sync reads from a cluster: the parts of Keycloak's admin representations it compares,
+ * read in bulk (a handful of list calls per realm, never one per client). `keycloak/read.ts` fills
+ * these from the admin API; the diff never sees the admin client itself.
+ */
+
+export interface LiveMapper {
+  id: string;
+  name: string;
+  protocolMapper: string;
+  config: Record<string, string>;
+}
+
+export interface LiveRealm {
+  id: string;
+  realm: string;
+  enabled: boolean;
+  accessTokenLifespan: number | undefined;
+  attributes: Record<string, string>;
+}
+
+/** A key-provider component. Secret config values (`privateKey`) come back masked. */
+export interface LiveComponent {
+  id: string;
+  name: string;
+  providerId: string;
+  config: Record<string, string[]>;
+}
+
+export interface LiveClientScope {
+  id: string;
+  name: string;
+  description: string;
+  protocol: string;
+  attributes: Record<string, string>;
+  mappers: LiveMapper[];
+}
+
+export interface LiveIdentityProvider {
+  alias: string;
+  internalId: string;
+  providerId: string;
+  enabled: boolean;
+  displayName: string;
+  config: Record<string, string>;
+}
+
+export interface LiveClient {
+  id: string;
+  clientId: string;
+  name: string;
+  description: string;
+  enabled: boolean;
+  protocol: string;
+  publicClient: boolean;
+  bearerOnly: boolean;
+  consentRequired: boolean;
+  serviceAccountsEnabled: boolean;
+  standardFlowEnabled: boolean;
+  implicitFlowEnabled: boolean;
+  directAccessGrantsEnabled: boolean;
+  fullScopeAllowed: boolean;
+  clientAuthenticatorType: string;
+  secret: string | undefined;
+  attributes: Record<string, string>;
+  defaultClientScopes: string[];
+  optionalClientScopes: string[];
+  mappers: LiveMapper[];
+}
+
+/** One realm on one cluster; `realm` is null when the realm does not exist (and the lists are empty). */
+export interface LiveState {
+  realm: LiveRealm | null;
+  keys: LiveComponent[];
+  clientScopes: LiveClientScope[];
+  identityProviders: LiveIdentityProvider[];
+  clients: LiveClient[];
+}
+
+export const EMPTY_LIVE_STATE: LiveState = { realm: null, keys: [], clientScopes: [], identityProviders: [], clients: [] };

@@ -1,0 +1,184 @@
+/**
+ * Desired and live resources flattened to the same comparable shape: field path → value, plus the
+ * protocol mappers by name. Only the fields realm-sync owns appear on the desired side; the diff
+ * looks each of them up on the live side, so anything else Keycloak stores is left alone.
+ */
+import { MANAGED_ATTRIBUTE, MANAGED_VALUE } from "../model/conventions.ts";
+import { isManagedCertificate } from "../desired/signing-key.ts";
+import type { DesiredClient, DesiredClientScope, DesiredIdentityProvider, DesiredKey, DesiredMapper, DesiredRealm } from "../desired/types.ts";
+import type { FieldValue, ResourceKind } from "./changes.ts";
+import type { LiveClient, LiveClientScope, LiveComponent, LiveIdentityProvider, LiveMapper, LiveRealm } from "./live.ts";
+
+export interface Shape {
+  fields: Record<string, FieldValue>;
+  /** Paths whose values are secrets: compared, never shown. */
+  sensitive: string[];
+  /** Mapper name → its fields; absent for kinds without mappers. */
+  mappers?: Record<string, Record<string, string>>;
+}
+
+export interface DesiredResource {
+  kind: ResourceKind;
+  name: string;
+  shape: Shape;
+}
+
+export interface LiveResource {
+  kind: ResourceKind;
+  name: string;
+  id: string;
+  /** Carries realm-sync's marker: realm-sync may change or delete it. */
+  managed: boolean;
+  /** A key Keycloak generated itself (different on every cluster): always removed from a managed realm. */
+  generated?: boolean;
+  shape: Shape;
+}
+
+export const attr = (key: string): string => `attributes[${JSON.stringify(key)}]`;
+export const conf = (key: string): string => `config[${JSON.stringify(key)}]`;
+
+function prefixed(prefix: (k: string) => string, record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [prefix(k), v]));
+}
+
+function mapperFields(m: DesiredMapper | LiveMapper): Record<string, string> {
+  return { protocolMapper: m.protocolMapper, ...prefixed(conf, m.config) };
+}
+
+function mappersByName(list: ReadonlyArray<DesiredMapper | LiveMapper>): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const m of list) out[m.name] ??= mapperFields(m);
+  return out;
+}
+
+const sorted = (list: readonly string[]): string[] => [...list].sort();
+const isManaged = (attributes: Record<string, string> | undefined): boolean => attributes?.[MANAGED_ATTRIBUTE] === MANAGED_VALUE;
+
+// ---- desired ---------------------------------------------------------------------------------
+
+export function desiredRealm(r: DesiredRealm): DesiredResource {
+  return { kind: "realm", name: r.realm, shape: { fields: { enabled: true, accessTokenLifespan: r.accessTokenLifespan, ...prefixed(attr, r.attributes) }, sensitive: [] } };
+}
+
+export function desiredKey(k: DesiredKey): DesiredResource {
+  return {
+    kind: "key",
+    name: k.name,
+    shape: {
+      fields: {
+        providerId: "rsa",
+        [conf("enabled")]: "true",
+        [conf("active")]: String(k.active),
+        [conf("priority")]: String(k.priority),
+        [conf("algorithm")]: "RS256",
+        // The certificate is derived from the private key (which Keycloak never returns): equal certificates mean equal keys.
+        [conf("certificate")]: k.certificate,
+      },
+      sensitive: [],
+    },
+  };
+}
+
+export function desiredClientScope(s: DesiredClientScope): DesiredResource {
+  return {
+    kind: "clientScope",
+    name: s.name,
+    shape: { fields: { protocol: "openid-connect", description: s.description, ...prefixed(attr, s.attributes) }, sensitive: [], mappers: mappersByName(s.mappers) },
+  };
+}
+
+export function desiredIdentityProvider(p: DesiredIdentityProvider): DesiredResource {
+  return { kind: "identityProvider", name: p.alias, shape: { fields: { providerId: p.providerId, enabled: true, displayName: p.displayName, ...prefixed(conf, p.config) }, sensitive: [] } };
+}
+
+export function desiredClient(c: DesiredClient): DesiredResource {
+  const fields: Record<string, FieldValue> = {
+    enabled: true,
+    protocol: "openid-connect",
+    name: c.name,
+    description: c.description,
+    publicClient: false,
+    bearerOnly: false,
+    consentRequired: false,
+    serviceAccountsEnabled: true,
+    standardFlowEnabled: false,
+    implicitFlowEnabled: false,
+    directAccessGrantsEnabled: false,
+    fullScopeAllowed: false,
+    clientAuthenticatorType: c.clientAuthenticatorType,
+    ...prefixed(attr, c.attributes),
+    defaultClientScopes: sorted(c.defaultClientScopes),
+    optionalClientScopes: sorted(c.optionalClientScopes),
+  };
+  const sensitive: string[] = [];
+  if (c.secret !== undefined) {
+    fields.secret = c.secret;
+    sensitive.push("secret");
+  }
+  return { kind: "client", name: c.clientId, shape: { fields, sensitive, mappers: mappersByName(c.mappers) } };
+}
+
+// ---- live ------------------------------------------------------------------------------------
+
+export function liveRealm(r: LiveRealm): LiveResource {
+  const fields: Record<string, FieldValue> = { enabled: r.enabled, ...prefixed(attr, r.attributes) };
+  if (r.accessTokenLifespan !== undefined) fields.accessTokenLifespan = r.accessTokenLifespan;
+  return { kind: "realm", name: r.realm, id: r.id, managed: isManaged(r.attributes), shape: { fields, sensitive: [] } };
+}
+
+export function liveKey(k: LiveComponent, generatedProviders: readonly string[]): LiveResource {
+  const config: Record<string, string> = {};
+  for (const [key, values] of Object.entries(k.config)) if (values[0] !== undefined) config[key] = values[0];
+  return {
+    kind: "key",
+    name: k.name,
+    id: k.id,
+    // The marker is in the certificate: Keycloak keeps no unknown config keys on key providers.
+    managed: k.providerId === "rsa" && isManagedCertificate(config.certificate),
+    generated: generatedProviders.includes(k.providerId),
+    shape: { fields: { providerId: k.providerId, ...prefixed(conf, config) }, sensitive: [] },
+  };
+}
+
+export function liveClientScope(s: LiveClientScope): LiveResource {
+  return {
+    kind: "clientScope",
+    name: s.name,
+    id: s.id,
+    managed: isManaged(s.attributes),
+    shape: { fields: { protocol: s.protocol, description: s.description, ...prefixed(attr, s.attributes) }, sensitive: [], mappers: mappersByName(s.mappers) },
+  };
+}
+
+export function liveIdentityProvider(p: LiveIdentityProvider): LiveResource {
+  return {
+    kind: "identityProvider",
+    name: p.alias,
+    id: p.internalId,
+    managed: isManaged(p.config),
+    shape: { fields: { providerId: p.providerId, enabled: p.enabled, displayName: p.displayName, ...prefixed(conf, p.config) }, sensitive: [] },
+  };
+}
+
+export function liveClient(c: LiveClient): LiveResource {
+  const fields: Record<string, FieldValue> = {
+    enabled: c.enabled,
+    protocol: c.protocol,
+    name: c.name,
+    description: c.description,
+    publicClient: c.publicClient,
+    bearerOnly: c.bearerOnly,
+    consentRequired: c.consentRequired,
+    serviceAccountsEnabled: c.serviceAccountsEnabled,
+    standardFlowEnabled: c.standardFlowEnabled,
+    implicitFlowEnabled: c.implicitFlowEnabled,
+    directAccessGrantsEnabled: c.directAccessGrantsEnabled,
+    fullScopeAllowed: c.fullScopeAllowed,
+    clientAuthenticatorType: c.clientAuthenticatorType,
+    ...prefixed(attr, c.attributes),
+    defaultClientScopes: sorted(c.defaultClientScopes),
+    optionalClientScopes: sorted(c.optionalClientScopes),
+  };
+  if (c.secret !== undefined) fields.secret = c.secret;
+  return { kind: "client", name: c.clientId, id: c.id, managed: isManaged(c.attributes), shape: { fields, sensitive: ["secret"], mappers: mappersByName(c.mappers) } };
+}
