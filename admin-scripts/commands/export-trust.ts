@@ -4,43 +4,21 @@
  * files it owns that the config no longer produces. `--check` writes nothing and exits 3 when the
  * directory differs, so CI can insist the committed export matches the config.
  */
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { resolve } from "node:path";
 import { loadConfig, type ExportTrustOptions } from "../command.ts";
 import { EXIT, RealmSyncError } from "../errors.ts";
-import { OWNED_DIRS, renderTrustFiles } from "../trust/export.ts";
+import { renderTrustFiles } from "../trust/export.ts";
+import { diffTrustDir, syncTrustDir, type TrustDifference } from "../trust/write.ts";
 
-async function listJson(root: string, dir: string): Promise<string[]> {
-  const entries = await readdir(join(root, dir), { withFileTypes: true, recursive: true }).catch(() => []);
-  return entries.filter((e) => e.isFile() && e.name.endsWith(".json")).map((e) => relative(root, join(e.parentPath, e.name)).split(sep).join("/"));
-}
-
-interface Difference {
-  path: string;
-  kind: "missing" | "changed" | "stale";
-}
-
-async function compare(out: string, files: Array<{ path: string; text: string }>): Promise<Difference[]> {
-  const diffs: Difference[] = [];
-  for (const f of files) {
-    const current = await readFile(join(out, f.path), "utf8").catch(() => undefined);
-    if (current === undefined) diffs.push({ path: f.path, kind: "missing" });
-    else if (current !== f.text) diffs.push({ path: f.path, kind: "changed" });
-  }
-  const wanted = new Set(files.map((f) => f.path));
-  for (const dir of OWNED_DIRS) {
-    for (const path of await listJson(out, dir)) if (!wanted.has(path)) diffs.push({ path, kind: "stale" });
-  }
-  return diffs.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-}
+const VERB: Record<TrustDifference["kind"], string> = { missing: "created", changed: "updated", stale: "removed" };
 
 export async function run(opts: ExportTrustOptions): Promise<number> {
   const { config } = await loadConfig(opts, { requireAdminUrls: false });
   const files = renderTrustFiles(config);
   const out = resolve(opts.cwd, opts.out);
-  const diffs = await compare(out, files);
 
   if (opts.check) {
+    const diffs = await diffTrustDir(out, files);
     if (!diffs.length) {
       opts.stdout.write(`${opts.out}: up to date (${files.length} files)\n`);
       return EXIT.OK;
@@ -50,24 +28,15 @@ export async function run(opts: ExportTrustOptions): Promise<number> {
     return EXIT.DIFFERS;
   }
 
-  const byPath = new Map(files.map((f) => [f.path, f.text]));
+  let diffs: TrustDifference[];
   try {
-    for (const d of diffs) {
-      const target = join(out, d.path);
-      const text = byPath.get(d.path);
-      if (text === undefined) {
-        await rm(target);
-      } else {
-        await mkdir(dirname(target), { recursive: true });
-        await writeFile(target, text);
-      }
-      if (opts.verbose) opts.stdout.write(`  ${d.kind === "stale" ? "removed" : d.kind === "missing" ? "created" : "updated"} ${d.path}\n`);
-    }
+    diffs = await syncTrustDir(out, files);
   } catch (cause) {
     throw new RealmSyncError("IO_FAILED", `cannot write ${opts.out} (${(cause as NodeJS.ErrnoException).code ?? "error"})`, { cause });
   }
-  const changed = diffs.filter((d) => d.kind !== "stale").length;
-  const removed = diffs.length - changed;
-  opts.stdout.write(`${opts.out}: ${files.length} files (${changed} written, ${removed} removed, ${files.length - changed} unchanged)\n`);
+  if (opts.verbose) for (const d of diffs) opts.stdout.write(`  ${VERB[d.kind]} ${d.path}\n`);
+  const removed = diffs.filter((d) => d.kind === "stale").length;
+  const written = diffs.length - removed;
+  opts.stdout.write(`${opts.out}: ${files.length} files (${written} written, ${removed} removed, ${files.length - written} unchanged)\n`);
   return EXIT.OK;
 }
