@@ -1,3 +1,4 @@
+import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
 import { AWS_SOURCE_IDENTITY_CLAIM } from "../../../admin-scripts/model/conventions.ts";
 import { BrokerError } from "../../../broker/errors.ts";
@@ -37,7 +38,7 @@ beforeAll(async () => {
 const FORM = { "content-type": "application/x-www-form-urlencoded" };
 
 async function post(deps: TokenExchangeDeps, body: string, headers: Record<string, string> = FORM) {
-  const response = await createTokenExchangeApp(deps).request("/", { method: "POST", headers, body });
+  const response = await createTokenExchangeApp(deps).request("/v1/token", { method: "POST", headers, body });
   return { response, json: (await response.json()) as Record<string, unknown> };
 }
 
@@ -149,9 +150,19 @@ describe("POST /v1/token — refused, one audit event each, never the detail to 
 
   it("answers 405 to anything but POST", async () => {
     const { deps } = fakeDeps(keys);
-    const response = await createTokenExchangeApp(deps).request("/", { method: "GET" });
+    const response = await createTokenExchangeApp(deps).request("/v1/token", { method: "GET" });
     expect(response.status).toBe(405);
     expect(response.headers.get("allow")).toBe("POST");
+  });
+
+  it("carries its own path: mounted at the root of the serving app, it answers POST /v1/token only", async () => {
+    const { deps } = fakeDeps(keys);
+    const parent = new Hono();
+    parent.get("/healthz", (c) => c.text("ok"));
+    parent.route("/", createTokenExchangeApp(deps));
+    expect((await parent.request("/v1/token", { method: "POST", headers: FORM, body: exchangeForm(keys) })).status).toBe(200);
+    expect((await parent.request("/healthz")).status).toBe(200);
+    expect((await parent.request("/", { method: "POST", headers: FORM, body: exchangeForm(keys) })).status).toBe(404);
   });
 
   it("refuses a declared Content-Length over the limit without reading the body", async () => {

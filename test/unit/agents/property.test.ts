@@ -96,7 +96,7 @@ const SECRETS = [AWS_SECRET, AWS_SESSION_TOKEN, AZURE_ACCESS_TOKEN];
 
 async function expectRefusal(body: string, contentType: string, k: Keys): Promise<void> {
   const { deps, recorded } = fakeDeps(k);
-  const response = await createTokenExchangeApp(deps).request("/", { method: "POST", headers: { "content-type": contentType }, body });
+  const response = await createTokenExchangeApp(deps).request("/v1/token", { method: "POST", headers: { "content-type": contentType }, body });
   const text = await response.text();
   expect(response.status).toBeGreaterThanOrEqual(400);
   expect(response.status).toBeLessThan(500);
@@ -116,7 +116,7 @@ describe("property: malformed requests never get a 5xx or a credential", () => {
   it("(control) the unmutated request is accepted, so each refusal comes from a mutation", async () => {
     const { deps } = fakeDeps(keys);
     const body = validParams(keys).map(([n, v]) => `${n}=${encodeURIComponent(v)}`).join("&");
-    const response = await createTokenExchangeApp(deps).request("/", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
+    const response = await createTokenExchangeApp(deps).request("/v1/token", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
     expect(response.status).toBe(200);
   });
 
