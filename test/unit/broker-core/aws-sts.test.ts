@@ -27,8 +27,9 @@ function exchanger(delays: number[] = [], timeoutMs = 2_000) {
     timeoutMs,
     maxAttempts: 3,
     random: () => 1,
-    sleep: async (ms) => {
+    sleep: (ms) => {
       delays.push(ms);
+      return Promise.resolve();
     },
   });
 }
@@ -130,7 +131,7 @@ describe("createStsExchanger against an STS wire fake", () => {
         s.close(() => resolve(p));
       });
     });
-    const x = createStsExchanger({ region: "eu-west-1", endpoint: `http://127.0.0.1:${port}`, timeoutMs: 1_000, maxAttempts: 2, sleep: async () => {} });
+    const x = createStsExchanger({ region: "eu-west-1", endpoint: `http://127.0.0.1:${port}`, timeoutMs: 1_000, maxAttempts: 2, sleep: () => Promise.resolve() });
     const error = await failure(x.assumeRole(request));
     expect(error.code).toBe("AWS_RETRYABLE");
     expect(isRetryableStsError(error.cause)).toBe(true);

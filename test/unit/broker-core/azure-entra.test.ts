@@ -28,8 +28,9 @@ function exchanger(delays: number[] = [], timeoutMs = 2_000) {
     maxAttempts: 3,
     agent: entra.agent,
     random: () => 1,
-    sleep: async (ms) => {
+    sleep: (ms) => {
       delays.push(ms);
+      return Promise.resolve();
     },
   });
 }
