@@ -1,0 +1,142 @@
+/**
+ * deploy/k8s rendered by the real kustomize and validated against the Kubernetes schemas (unknown
+ * fields included), plus the rules the manifests exist for: a native sidecar with a projected
+ * Keycloak token, hardened containers, probes on /healthz and /readyz, and a workload environment
+ * that points at what the broker serves.
+ */
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse, parseAllDocuments } from "yaml";
+import { ensureKustomize, kustomizeBuild } from "../../../deploy/validate/kustomize.ts";
+import { validateObject } from "../../../deploy/validate/k8s-schema.ts";
+import { cacheDir, repoRoot } from "../../support/paths.ts";
+
+interface Container {
+  name: string;
+  image: string;
+  restartPolicy?: string;
+  command?: string[];
+  env?: Array<{ name: string; value?: string }>;
+  volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
+  securityContext?: Record<string, unknown> & { capabilities?: { drop?: string[] } };
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  startupProbe?: Probe;
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+}
+interface Probe {
+  exec?: { command: string[] };
+  httpGet?: { path: string };
+}
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  data?: Record<string, string>;
+  spec?: {
+    template?: {
+      spec: {
+        securityContext?: Record<string, unknown>;
+        initContainers?: Container[];
+        containers: Container[];
+        volumes?: Array<{ name: string; projected?: { sources: Array<{ serviceAccountToken?: { audience: string; expirationSeconds: number; path: string } }> }; emptyDir?: { medium?: string } }>;
+      };
+    };
+  };
+}
+
+const OVERLAYS = ["overlays/eu", "overlays/us"];
+const rendered = new Map<string, K8sObject[]>();
+
+beforeAll(() => {
+  const bin = ensureKustomize(cacheDir(), (line) => console.error(`[kustomize] ${line}`));
+  for (const dir of ["base", "keycloak", ...OVERLAYS]) {
+    const docs = parseAllDocuments(kustomizeBuild(bin, join(repoRoot, "deploy", "k8s", dir))).map((d) => d.toJS() as K8sObject);
+    rendered.set(dir, docs);
+  }
+}, 600_000);
+
+function workload(dir: string): { pod: NonNullable<NonNullable<K8sObject["spec"]>["template"]>["spec"]; config: Record<string, unknown> } {
+  const docs = rendered.get(dir) ?? [];
+  const deployment = docs.find((d) => d.kind === "Deployment" && d.metadata.name === "payments-api");
+  const configMap = docs.find((d) => d.kind === "ConfigMap" && d.metadata.name.startsWith("cloud-broker"));
+  if (!deployment?.spec?.template || !configMap?.data?.["config.yaml"]) throw new Error(`${dir}: no payments-api Deployment or broker ConfigMap`);
+  return { pod: deployment.spec.template.spec, config: parse(configMap.data["config.yaml"]) as Record<string, unknown> };
+}
+
+describe("deploy/k8s", () => {
+  it.each(["base", "keycloak", ...OVERLAYS])("%s: every rendered object validates against the Kubernetes 1.34 schemas", async (dir) => {
+    const docs = rendered.get(dir) ?? [];
+    expect(docs.length).toBeGreaterThan(0);
+    for (const doc of docs) expect(await validateObject(doc), `${doc.kind}/${doc.metadata.name}`).toEqual([]);
+    console.error(`[manifests] ${dir}: ${docs.length} objects valid (${docs.map((d) => d.kind).join(", ")})`);
+  });
+
+  it.each(OVERLAYS)("%s: the broker is a native sidecar holding a projected service-account token for Keycloak", (dir) => {
+    const { pod, config } = workload(dir);
+    const sidecar = pod.initContainers?.find((c) => c.name === "cloud-broker");
+    expect(sidecar?.restartPolicy).toBe("Always");
+    const tokenVolume = pod.volumes?.find((v) => v.projected?.sources.some((s) => s.serviceAccountToken));
+    const sat = tokenVolume?.projected?.sources.find((s) => s.serviceAccountToken)?.serviceAccountToken;
+    // The federated client assertion's audience is the realm issuer (realm-config default).
+    expect(sat?.audience).toBe(config.issuer);
+    expect(sat?.expirationSeconds).toBe(3600);
+    const mount = sidecar?.volumeMounts?.find((m) => m.name === tokenVolume?.name);
+    const auth = config.authentication as { kubernetes?: { tokenFile?: string } };
+    expect(`${mount?.mountPath}/${sat?.path}`).toBe(auth.kubernetes?.tokenFile);
+  });
+
+  it.each(OVERLAYS)("%s: the broker's state is shared with the app in memory, read-only for the app", (dir) => {
+    const { pod, config } = workload(dir);
+    const state = pod.volumes?.find((v) => v.emptyDir?.medium === "Memory");
+    const stateDir = (config.serve as { stateDir?: string }).stateDir;
+    const sidecarMount = pod.initContainers?.[0]?.volumeMounts?.find((m) => m.name === state?.name);
+    const appMount = pod.containers.find((c) => c.name === "app")?.volumeMounts?.find((m) => m.name === state?.name);
+    expect(sidecarMount?.mountPath).toBe(stateDir);
+    expect(appMount).toEqual({ name: state?.name, mountPath: stateDir, readOnly: true });
+  });
+
+  it.each(OVERLAYS)("%s: every container is hardened and has resource limits; every mount has a volume", (dir) => {
+    const { pod } = workload(dir);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    const volumes = new Set(pod.volumes?.map((v) => v.name));
+    for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+      expect(c.securityContext, c.name).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } });
+      expect(c.resources?.requests?.memory, c.name).toBeDefined();
+      expect(c.resources?.limits?.memory, c.name).toBeDefined();
+      for (const m of c.volumeMounts ?? []) expect(volumes.has(m.name), `${c.name}: ${m.name}`).toBe(true);
+    }
+  });
+
+  it.each(OVERLAYS)("%s: liveness on /healthz, readiness and start-up on /readyz", (dir) => {
+    const sidecar = workload(dir).pod.initContainers?.[0];
+    const target = (p?: Probe) => p?.httpGet?.path ?? p?.exec?.command.at(-1);
+    expect(target(sidecar?.livenessProbe)).toBe("/healthz");
+    expect(target(sidecar?.readinessProbe)).toBe("/readyz");
+    expect(target(sidecar?.startupProbe)).toBe("/readyz");
+  });
+
+  it.each(OVERLAYS)("%s: the app's SDK environment points at the broker's loopback listener", (dir) => {
+    const { pod, config } = workload(dir);
+    const serve = config.serve as { host: string; port: number };
+    const env = Object.fromEntries((pod.containers.find((c) => c.name === "app")?.env ?? []).map((e) => [e.name, e.value ?? ""]));
+    const urls = ["AWS_CONTAINER_CREDENTIALS_FULL_URI", "IDENTITY_ENDPOINT", "AZURE_POD_IDENTITY_AUTHORITY_HOST"].filter((k) => k in env).map((k) => env[k] ?? "");
+    for (const url of urls) expect(url.startsWith(`http://${serve.host}:${serve.port}`), url).toBe(true);
+    const files = ["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AZURE_FEDERATED_TOKEN_FILE"].filter((k) => k in env).map((k) => env[k] ?? "");
+    for (const file of files) expect(file.startsWith(`${(config.serve as { stateDir: string }).stateDir}/`), file).toBe(true);
+    // One AWS and one Azure mode per overlay.
+    expect(urls.length + files.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("keycloak: the trust domain's features are built into the image it runs, with one public hostname", () => {
+    const kc = (rendered.get("overlays/eu") ?? []).find((d) => d.kind === "Deployment" && d.metadata.name === "keycloak");
+    const container = kc?.spec?.template?.spec.containers[0];
+    const env = Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value]));
+    expect(env.KC_HOSTNAME).toBe("https://id.example.com");
+    expect(env.KC_HOSTNAME_ADMIN).toBe("https://kc-eu.admin.example.com");
+    expect(env.KC_PROXY_HEADERS).toBe("xforwarded");
+    expect(container?.readinessProbe?.httpGet?.path).toBe("/health/ready");
+    const us = (rendered.get("overlays/us") ?? []).find((d) => d.kind === "Deployment" && d.metadata.name === "keycloak");
+    expect(us?.spec?.template?.spec.containers[0]?.env?.find((e) => e.name === "KC_HOSTNAME")?.value).toBe("https://id.example.com");
+  });
+});
