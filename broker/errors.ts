@@ -9,6 +9,8 @@ export type BrokerErrorCode =
   // the workload's own Keycloak token
   | "KEYCLOAK_UNAVAILABLE"
   | "KEYCLOAK_REJECTED"
+  /** Keycloak answered with a token the clouds would refuse (not a JWT, wrong iss/aud, no exp …): a realm misconfiguration. */
+  | "KEYCLOAK_INVALID_TOKEN"
   | "CLIENT_ASSERTION_UNREADABLE"
   // exchanges
   | "AWS_RETRYABLE"
@@ -43,6 +45,7 @@ export const ERROR_MAP: Record<BrokerErrorCode, ErrorMapping> = {
   CONFIG_INVALID: { status: 500, retryable: false },
   KEYCLOAK_UNAVAILABLE: { status: 503, retryable: true },
   KEYCLOAK_REJECTED: { status: 502, retryable: false },
+  KEYCLOAK_INVALID_TOKEN: { status: 502, retryable: false },
   CLIENT_ASSERTION_UNREADABLE: { status: 503, retryable: true },
   AWS_RETRYABLE: { status: 503, retryable: true },
   AWS_REJECTED: { status: 502, retryable: false },
