@@ -87,8 +87,8 @@ export async function createWorkloadRealm(opts: {
       return (await (await fetch(`${issuer}/protocol/openid-connect/certs`)).json()) as { keys: Array<Record<string, unknown>> };
     },
     async delete() {
-      await kc.auth({ grantType: "password", clientId: "admin-cli", ...opts.admin });
       kc.setConfig({ realmName: "master" });
+      await kc.auth({ grantType: "password", clientId: "admin-cli", ...opts.admin });
       await kc.realms.del({ realm: opts.realm });
     },
   };
