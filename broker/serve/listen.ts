@@ -5,7 +5,6 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
-import type { Hono } from "hono";
 
 export interface Listener {
   /** The bound port (useful with port 0). */
@@ -15,11 +14,14 @@ export interface Listener {
   close(graceMs?: number): Promise<void>;
 }
 
-// The generic parameter is irrelevant here: only `fetch` is used.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function listen(app: Hono<any>, address: { host: string; port: number }): Promise<Listener> {
+/** Anything with a fetch-style handler: a Hono app, or a wrapper around one. */
+export interface Fetchable {
+  fetch(request: Request): Response | Promise<Response>;
+}
+
+export function listen(app: Fetchable, address: { host: string; port: number }): Promise<Listener> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, hostname: address.host, port: address.port }, (info: AddressInfo) => {
+    const server = serve({ fetch: (request: Request) => app.fetch(request), hostname: address.host, port: address.port }, (info: AddressInfo) => {
       server.off("error", reject);
       resolve({
         port: info.port,
