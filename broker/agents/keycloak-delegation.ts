@@ -44,9 +44,10 @@ interface Cached {
 }
 
 function classify(error: unknown, clientId: string): AgentsError {
-  if (error instanceof oidc.ResponseBodyError && error.status < 500) {
+  const status = error instanceof oidc.ResponseBodyError || error instanceof oidc.WWWAuthenticateChallengeError ? error.status : undefined;
+  if (status !== undefined && status < 500) {
     // invalid_client / unauthorized_client / invalid_scope: the delegation client is missing or not set up as expected.
-    return new AgentsError("DELEGATION_MISCONFIGURED", `Keycloak refused ${clientId}: ${error.error}`, { cause: error });
+    return new AgentsError("DELEGATION_MISCONFIGURED", `Keycloak refused ${clientId} (HTTP ${status})`, { cause: error });
   }
   return new AgentsError("DELEGATION_UNAVAILABLE", `Keycloak unavailable for ${clientId}: ${error instanceof Error ? error.name : "error"}`, { cause: error });
 }
