@@ -11,7 +11,7 @@
  */
 import { readFile } from "node:fs/promises";
 import type { AwsCredentials } from "../credentials.ts";
-import { BrokerError, type BrokerErrorCode } from "../errors.ts";
+import { BrokerError, ERROR_MAP, type BrokerErrorCode } from "../errors.ts";
 import { awsContainerUrl, rfc3339 } from "./aws-container.ts";
 import { shellQuote } from "./shell-quote.ts";
 
@@ -36,10 +36,9 @@ export function awsConfigFile(command: readonly string[], targets: readonly stri
   return ["[default]\n" + line(defaultTarget), ...targets.map((t) => `[profile ${t}]\n${line(t)}`)].join("\n");
 }
 
-const CODES: ReadonlySet<string> = new Set<BrokerErrorCode>([
-  "KEYCLOAK_UNAVAILABLE", "KEYCLOAK_REJECTED", "CLIENT_ASSERTION_UNREADABLE", "AWS_RETRYABLE", "AWS_REJECTED",
-  "CREDENTIALS_EXPIRING", "UNAUTHORIZED", "BAD_REQUEST", "UNKNOWN_TARGET", "CONFIG_INVALID",
-]);
+function isBrokerErrorCode(code: unknown): code is BrokerErrorCode {
+  return typeof code === "string" && Object.hasOwn(ERROR_MAP, code);
+}
 
 interface ContainerBody {
   AccessKeyId?: unknown;
@@ -78,7 +77,7 @@ export async function fetchCredentialProcess(options: {
   }
   const body = (await response.json().catch(() => ({}))) as ContainerBody;
   if (response.status !== 200) {
-    const code = typeof body.Code === "string" && CODES.has(body.Code) ? (body.Code as BrokerErrorCode) : "AWS_RETRYABLE";
+    const code = isBrokerErrorCode(body.Code) ? body.Code : "AWS_RETRYABLE";
     throw new BrokerError(code, `the cloud-broker sidecar answered ${response.status} (${code}) for target ${options.target}`);
   }
   const { AccessKeyId, SecretAccessKey, Token, Expiration, AccountId } = body;

@@ -22,6 +22,7 @@ const PUBLIC_MESSAGE: Record<BrokerErrorCode, string> = {
   CONFIG_INVALID: "the broker is misconfigured",
   KEYCLOAK_UNAVAILABLE: "credentials are temporarily unavailable, retry later",
   KEYCLOAK_REJECTED: "the identity provider refused the workload",
+  KEYCLOAK_INVALID_TOKEN: "the identity provider issued an unusable token",
   CLIENT_ASSERTION_UNREADABLE: "credentials are temporarily unavailable, retry later",
   AWS_RETRYABLE: "credentials are temporarily unavailable, retry later",
   AWS_REJECTED: "AWS refused the credential exchange",
