@@ -1,0 +1,204 @@
+import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import KcAdminClient from "@keycloak/keycloak-admin-client";
+import { stringify } from "yaml";
+import type { CommandIO } from "../../admin-scripts/command.ts";
+import { RealmSyncError } from "../../admin-scripts/errors.ts";
+import type { TrustDomainInfo } from "./keycloak/trust-domain.ts";
+
+/** The env var the fixture's config reads the local admin password from. */
+export const FIXTURE_ADMIN_PASSWORD_ENV = "KCB_FIXTURE_ADMIN_PASSWORD";
+
+/** A workload or agent as written in the YAML (defaults may be omitted); secrets as `{ file: "<name>" }` relative to the fixture dir. */
+export type WorkloadInput = Record<string, unknown> & { name: string; subject: string; authentication: Record<string, unknown> };
+
+export interface RealmFixtureOptions {
+  /** `inject("trustDomain")`. */
+  domain: TrustDomainInfo;
+  /** Realm name prefix; a unique suffix is added. */
+  prefix?: string;
+  workloads?: WorkloadInput[];
+  agents?: Array<Record<string, unknown>>;
+  accessTokenLifespan?: number;
+  /** Extra files (client secrets, public keys) to write into the fixture dir, name → content. */
+  files?: Record<string, string>;
+  /** Only these clusters (default: every cluster of the domain). */
+  clusters?: string[];
+}
+
+export interface CommandResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A signing key of the fixture: its PEM file lives in the fixture dir. */
+export interface FixtureKey {
+  name: string;
+  status: "active" | "passive";
+  file: string;
+  pem: string;
+}
+
+export interface RealmFixture {
+  realm: string;
+  issuer: string;
+  /** Directory holding the config, keys and secrets (removed by {@link RealmFixture.remove}). */
+  dir: string;
+  configFile: string;
+  /** The config as last written (YAML input form). */
+  document: Record<string, unknown>;
+  keys: FixtureKey[];
+  /** Env the config needs (the admin password); merge into `process.env` for CLI runs. */
+  env: Record<string, string>;
+  /** Rewrites the config file; `change` receives a copy of the document to modify. */
+  writeConfig(change: (doc: Record<string, unknown>) => void): void;
+  /** Adds a new RSA signing key file and returns its `{ file }` reference and PEM. */
+  newKey(name: string, status: "active" | "passive"): FixtureKey;
+  /** Writes a file into the fixture dir (mode 0600) and returns its `{ file }` reference. */
+  writeFile(name: string, content: string): { file: string };
+  /** Runs a realm-sync command in-process (`run(opts)` of admin-scripts/commands/<name>.ts) on the config. */
+  run(command: "plan" | "apply" | "check" | "validate" | "export-trust", extra?: Record<string, unknown>): Promise<CommandResult>;
+  /** `apply`, throwing unless it exits 0. */
+  apply(): Promise<CommandResult>;
+  /** An admin client on one cluster (master realm sign-in), set to the fixture's realm. */
+  admin(cluster: string): Promise<KcAdminClient>;
+  /** The token endpoint of the realm on one cluster (direct, not through the front). */
+  tokenEndpoint(cluster: string): string;
+  /** Deletes the realm on every cluster and the fixture dir. */
+  remove(): Promise<void>;
+}
+
+function rsaPem(): string {
+  return generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+}
+
+class Capture {
+  text = "";
+  write(chunk: string): boolean {
+    this.text += chunk;
+    return true;
+  }
+}
+
+/**
+ * A fresh, uniquely named realm on the running trust domain, described by a real realm-sync config
+ * file (with a generated signing key, written at run time under a temp dir, never committed).
+ * Call `apply()` to create it on every cluster, `remove()` in `afterAll`.
+ *
+ * @example
+ *   const fx = await createRealmFixture({ domain: inject("trustDomain"), workloads: [{ name: "svc", subject: "workload:svc", authentication: { clientSecret: fx.writeFile(...) } }] });
+ *   await fx.apply();
+ */
+export function createRealmFixture(opts: RealmFixtureOptions): Promise<RealmFixture> {
+  const realm = `${opts.prefix ?? "fx"}-${randomUUID().slice(0, 8)}`;
+  const issuer = `${opts.domain.publicUrl}/realms/${realm}`;
+  const dir = mkdtempSync(join(tmpdir(), `kcb-${realm}-`));
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const configFile = join(dir, "trust-domain.yaml");
+  const env = { [FIXTURE_ADMIN_PASSWORD_ENV]: opts.domain.admin.password };
+  const keys: FixtureKey[] = [];
+
+  const writeFile = (name: string, content: string) => {
+    writeFileSync(join(dir, name), content, { mode: 0o600 });
+    return { file: name };
+  };
+  for (const [name, content] of Object.entries(opts.files ?? {})) writeFile(name, content);
+  const newKey = (name: string, status: "active" | "passive"): FixtureKey => {
+    const pem = rsaPem();
+    const key = { name, status, file: writeFile(`${name}.pem`, pem).file, pem };
+    keys.push(key);
+    return key;
+  };
+  const first = newKey(`${realm}-key-1`, "active");
+
+  const clusters = opts.domain.clusters.filter((c) => !opts.clusters || opts.clusters.includes(c.name));
+  let document: Record<string, unknown> = {
+    version: 1,
+    realm,
+    issuer,
+    clusters: clusters.map((c) => ({ name: c.name, adminUrl: c.url, auth: { username: opts.domain.admin.username, password: { env: FIXTURE_ADMIN_PASSWORD_ENV } } })),
+    signingKeys: [{ name: first.name, privateKey: { file: first.file }, status: "active" }],
+    tokens: { accessTokenLifespan: opts.accessTokenLifespan ?? 300 },
+    workloads: opts.workloads ?? [],
+    agents: opts.agents ?? [],
+  };
+  const save = () => writeFileSync(configFile, stringify(document), { mode: 0o600 });
+  save();
+
+  const run = async (command: string, extra: Record<string, unknown> = {}): Promise<CommandResult> => {
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const io: CommandIO = { cwd: dir, env: { ...process.env, ...env }, stdout, stderr };
+    const mod = (await import(`../../admin-scripts/commands/${command}.ts`)) as { run(o: unknown): Promise<number> };
+    let exitCode: number;
+    try {
+      exitCode = await mod.run({ ...io, config: "trust-domain.yaml", verbose: false, json: false, cluster: [], out: join(dir, "trust-export"), check: false, requireEnv: true, ...extra });
+    } catch (error) {
+      if (!(error instanceof RealmSyncError)) throw error;
+      stderr.write(`${error.message}\n${error.issues.map((i) => `  ${i.path}: ${i.message}\n`).join("")}`);
+      exitCode = error.exitCode;
+    }
+    return { exitCode, stdout: stdout.text, stderr: stderr.text };
+  };
+
+  const admins = new Map<string, KcAdminClient>();
+  return Promise.resolve({
+    realm,
+    issuer,
+    dir,
+    configFile,
+    get document() {
+      return document;
+    },
+    keys,
+    env,
+    writeConfig(change) {
+      const next = structuredClone(document);
+      change(next);
+      document = next;
+      save();
+    },
+    newKey,
+    writeFile,
+    run,
+    async apply() {
+      const result = await run("apply");
+      if (result.exitCode !== 0) throw new Error(`realm-sync apply exited ${result.exitCode}:\n${result.stderr}\n${result.stdout}`);
+      return result;
+    },
+    async admin(cluster) {
+      const c = opts.domain.clusters.find((x) => x.name === cluster);
+      if (!c) throw new Error(`no cluster ${cluster}`);
+      let admin = admins.get(cluster);
+      if (!admin) {
+        admin = new KcAdminClient({ baseUrl: c.url, realmName: "master" });
+        admins.set(cluster, admin);
+      }
+      admin.setConfig({ realmName: "master" });
+      await admin.auth({ grantType: "password", clientId: "admin-cli", ...opts.domain.admin });
+      admin.setConfig({ realmName: realm });
+      return admin;
+    },
+    tokenEndpoint(cluster) {
+      const c = opts.domain.clusters.find((x) => x.name === cluster);
+      if (!c) throw new Error(`no cluster ${cluster}`);
+      return `${c.url}/realms/${realm}/protocol/openid-connect/token`;
+    },
+    async remove() {
+      for (const c of clusters) {
+        const admin = new KcAdminClient({ baseUrl: c.url, realmName: "master" });
+        await admin.auth({ grantType: "password", clientId: "admin-cli", ...opts.domain.admin }).catch(() => undefined);
+        await admin.realms.del({ realm }).catch(() => undefined);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
+}
+
+/** A random client secret for a `clientSecret` workload. */
+export function randomClientSecret(): string {
+  return randomBytes(24).toString("base64url");
+}
