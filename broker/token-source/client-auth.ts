@@ -1,0 +1,121 @@
+/**
+ * How the sidecar authenticates to Keycloak's token endpoint, in the order of preference:
+ *
+ * 1. `kubernetes`: the projected service-account token as a federated client assertion
+ *    (RFC 7523 §2.2; Keycloak's `federated-jwt` authenticator, which finds the client from the
+ *    assertion's `iss` and `sub`). The file is read on every request: kubelet rotates it in place.
+ * 2. `privateKeyJwt`: an assertion signed with the workload's own key (openid-client's PrivateKeyJwt).
+ * 3. `clientSecret`: `client_secret_post` or `client_secret_basic`, the secret read from a file on
+ *    every request (so a rotated secret is picked up without a restart).
+ */
+import { readFile, stat } from "node:fs/promises";
+import { decodeJwt, importPKCS8 } from "jose";
+import { ClientSecretBasic, ClientSecretPost, PrivateKeyJwt, type ClientAuth } from "openid-client";
+import type { AuthenticationConfig } from "../config.ts";
+import { BrokerError } from "../errors.ts";
+
+/**
+ * openid-client's `ClientAuth` as oauth4webapi, which runs it, declares it: awaited, so it may
+ * read files. (openid-client's own declaration says `void`.)
+ */
+export type AsyncClientAuth = (...args: Parameters<ClientAuth>) => Promise<void>;
+
+export const JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+export interface ClientAuthOptions {
+  now?: () => number;
+}
+
+function unreadable(what: string, file: string, cause?: unknown): BrokerError {
+  return new BrokerError("CLIENT_ASSERTION_UNREADABLE", `${what} ${file} ${cause ? "cannot be read" : "is not usable"}`, cause === undefined ? undefined : { cause });
+}
+
+/**
+ * Reads the projected service-account token: a JWT that has not expired yet. Never returns an
+ * expired token: Keycloak would refuse it and the refusal would look like a trust problem.
+ */
+export async function readServiceAccountToken(file: string, now: number): Promise<string> {
+  let text: string;
+  try {
+    text = (await readFile(file, "utf8")).trim();
+  } catch (error) {
+    throw unreadable("the service-account token", file, error);
+  }
+  let exp: unknown;
+  try {
+    exp = decodeJwt(text).exp;
+  } catch {
+    throw new BrokerError("CLIENT_ASSERTION_UNREADABLE", `the service-account token ${file} is not a JWT`);
+  }
+  if (typeof exp === "number" && exp * 1000 <= now) {
+    throw new BrokerError("CLIENT_ASSERTION_UNREADABLE", `the service-account token ${file} expired at ${new Date(exp * 1000).toISOString()} (is the projected volume still being refreshed?)`);
+  }
+  return text;
+}
+
+/** `client_assertion` = the service-account token, read fresh for each request. */
+export function federatedServiceAccountAuth(tokenFile: string, options: ClientAuthOptions = {}): AsyncClientAuth {
+  const now = options.now ?? Date.now;
+  return async (_as, client, body) => {
+    const assertion = await readServiceAccountToken(tokenFile, now());
+    body.set("client_id", client.client_id);
+    body.set("client_assertion_type", JWT_BEARER_ASSERTION_TYPE);
+    body.set("client_assertion", assertion);
+  };
+}
+
+/** A PEM PKCS#8 private key, re-imported when the file changes (by mtime and size). */
+export function privateKeyJwtAuth(keyFile: string, alg: string, kid: string | undefined): AsyncClientAuth {
+  let loaded: { stamp: string; auth: AsyncClientAuth } | undefined;
+  return async (as, client, body, headers) => {
+    let stamp: string;
+    let pem: string | undefined;
+    try {
+      const s = await stat(keyFile);
+      stamp = `${s.mtimeMs}:${s.size}`;
+      if (loaded?.stamp !== stamp) pem = await readFile(keyFile, "utf8");
+    } catch (error) {
+      throw unreadable("the private key", keyFile, error);
+    }
+    if (pem !== undefined) {
+      let key: Awaited<ReturnType<typeof importPKCS8>>;
+      try {
+        key = await importPKCS8(pem, alg);
+      } catch (error) {
+        throw new BrokerError("CLIENT_ASSERTION_UNREADABLE", `the private key ${keyFile} is not a PKCS#8 PEM key for ${alg}`, { cause: error });
+      }
+      loaded = { stamp, auth: PrivateKeyJwt(kid === undefined ? key : { key, kid }) as AsyncClientAuth };
+    }
+    await loaded!.auth(as, client, body, headers);
+  };
+}
+
+/** `client_secret_post` / `client_secret_basic` with the secret read from a file (trailing newline ignored). */
+export function clientSecretFileAuth(file: string, method: "client_secret_post" | "client_secret_basic"): AsyncClientAuth {
+  return async (as, client, body, headers) => {
+    let secret: string;
+    try {
+      secret = (await readFile(file, "utf8")).replace(/\r?\n$/, "");
+    } catch (error) {
+      throw unreadable("the client secret", file, error);
+    }
+    if (secret.length === 0) throw unreadable("the client secret", file);
+    const auth = method === "client_secret_basic" ? ClientSecretBasic(secret) : ClientSecretPost(secret);
+    auth(as, client, body, headers);
+  };
+}
+
+/** The ClientAuth for the configured method. */
+export function clientAuthFor(config: AuthenticationConfig, options: ClientAuthOptions = {}): AsyncClientAuth {
+  if (config.kubernetes) return federatedServiceAccountAuth(config.kubernetes.tokenFile, options);
+  if (config.privateKeyJwt) return privateKeyJwtAuth(config.privateKeyJwt.keyFile, config.privateKeyJwt.alg, config.privateKeyJwt.kid);
+  if (config.clientSecret) return clientSecretFileAuth(config.clientSecret.file, config.clientSecret.method);
+  throw new TypeError("no authentication method configured");
+}
+
+/** Which method is configured, for logs and `check-config`. */
+export function authMethodName(config: AuthenticationConfig): string {
+  if (config.kubernetes) return "kubernetes (federated-jwt)";
+  if (config.privateKeyJwt) return "private_key_jwt";
+  return config.clientSecret?.method ?? "none";
+}
