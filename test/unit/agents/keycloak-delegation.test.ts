@@ -1,3 +1,4 @@
+import type { webcrypto } from "node:crypto";
 import { decodeJwt, decodeProtectedHeader, generateKeyPair } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { AgentsError } from "../../../broker/agents/errors.ts";
@@ -6,7 +7,7 @@ import { ISSUER, fixedClock } from "./fixtures.ts";
 
 type Fetch = (url: string, init: { body?: unknown; method?: string; headers?: unknown }) => Promise<Response>;
 
-let key: CryptoKey;
+let key: webcrypto.CryptoKey;
 beforeAll(async () => {
   key = (await generateKeyPair("RS256")).privateKey;
 });
@@ -37,7 +38,7 @@ const ok = (n: number) => Response.json({ access_token: `delegated-${n}`, token_
 describe("keycloakDelegatedTokens", () => {
   it("asks Keycloak as kcb-delegation.<agent>.<workload> with private_key_jwt and the cloud's scope", async () => {
     const kc = fakeKeycloak((_f, n) => ok(n));
-    const source = keycloakDelegatedTokens({ issuer: ISSUER, clientAuth: privateKeyJwtAuth(key, "d1"), clock: fixedClock(), fetch: kc.fetch as never });
+    const source = keycloakDelegatedTokens({ issuer: ISSUER, clientAuth: privateKeyJwtAuth(key, "d1"), clock: fixedClock(), fetch: kc.fetch });
     expect(await source.token({ agent: "copilot", workload: "billing", cloud: "aws" })).toBe("delegated-1");
     expect(await source.token({ agent: "copilot", workload: "billing", cloud: "azure" })).toBe("delegated-2");
     const [aws, azure] = kc.tokenRequests;
@@ -54,7 +55,7 @@ describe("keycloakDelegatedTokens", () => {
   it("caches per (client, cloud) until shortly before expiry; concurrent misses share one request", async () => {
     const kc = fakeKeycloak((_f, n) => ok(n));
     const clock = fixedClock();
-    const source = keycloakDelegatedTokens({ issuer: ISSUER, clientAuth: privateKeyJwtAuth(key), clock, fetch: kc.fetch as never });
+    const source = keycloakDelegatedTokens({ issuer: ISSUER, clientAuth: privateKeyJwtAuth(key), clock, fetch: kc.fetch });
     const pair = { agent: "copilot", workload: "billing", cloud: "aws" } as const;
     expect(await Promise.all([source.token(pair), source.token(pair), source.token(pair)])).toEqual(["delegated-1", "delegated-1", "delegated-1"]);
     clock.advance(239_000);
@@ -71,7 +72,7 @@ describe("keycloakDelegatedTokens", () => {
     ["the network fails", () => Promise.reject(new TypeError("fetch failed")), "DELEGATION_UNAVAILABLE"],
   ])("%s → %s", async (_name, answer, code) => {
     const kc = fakeKeycloak(answer);
-    const source = keycloakDelegatedTokens({ issuer: ISSUER, clientAuth: privateKeyJwtAuth(key), clock: fixedClock(), fetch: kc.fetch as never });
+    const source = keycloakDelegatedTokens({ issuer: ISSUER, clientAuth: privateKeyJwtAuth(key), clock: fixedClock(), fetch: kc.fetch });
     const error = await source.token({ agent: "a", workload: "w", cloud: "aws" }).catch((e: unknown) => e as AgentsError);
     expect((error as AgentsError).code).toBe(code);
   });
