@@ -271,7 +271,10 @@ describe("unmodified SDKs end to end", () => {
 
   it("@azure/identity: ClientAssertionCredential with authorityHost and disableInstanceDiscovery, then the protected API", async () => {
     const credential = new ClientAssertionCredential(TENANT, APP, () => realm.token("azure"), { authorityHost: entra.url, disableInstanceDiscovery: true });
+    const seen = entra.requests.length;
     const { token } = await credential.getToken(`${entra.resource}/.default`);
+    // With instance discovery disabled, MSAL Node reads the tenant discovery document, then posts the token request.
+    expect(entra.requests.slice(seen)).toEqual([`GET /${TENANT}/v2.0/.well-known/openid-configuration`, `POST /${TENANT}/oauth2/v2.0/token`]);
     const who = await fetch(`${entra.url}/resource/whoami`, { headers: { authorization: `Bearer ${token}` } });
     expect(who.status).toBe(200);
     expect(await who.json()).toMatchObject({ appid: APP, tid: TENANT, aud: entra.resource });
@@ -287,6 +290,7 @@ describe("unmodified SDKs end to end", () => {
     try {
       writeFileSync(join(dir, "aws-token"), await realm.token("aws"));
       writeFileSync(join(dir, "azure-token"), await realm.token("azure"));
+      const seen = entra.requests.length;
       const out = await runCrossCheck<{ aws: Record<string, unknown>; aws_error: Record<string, unknown>; azure: { whoami: Record<string, unknown>; expiresOnIsInt: boolean } }>({
         aws: { endpoint: sts.url, role_arn: ROLE, session_name: "boto3", token_file: join(dir, "aws-token") },
         aws_error: { endpoint: sts.url, role_arn: ROLE, session_name: "boto3", bad_token: algNone(tokens.aws!) },
@@ -303,6 +307,8 @@ describe("unmodified SDKs end to end", () => {
       });
       expect(out.aws_error).toEqual({ code: "InvalidIdentityToken", status: 400, type: "Sender" });
       expect(out.azure).toMatchObject({ expiresOnIsInt: true, whoami: { appid: APP, tid: TENANT, aud: entra.resource } });
+      // Python azure-identity's ClientAssertionCredential posts straight to the token endpoint (no discovery).
+      expect(entra.requests.slice(seen)).toEqual([`POST /${TENANT}/oauth2/v2.0/token`, "GET /resource/whoami"]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -316,6 +322,16 @@ describe("unmodified SDKs end to end", () => {
       const out = await runCrossCheck<{ aws: Record<string, unknown> }>({ aws: { endpoint: moto.url, role_arn: ROLE, session_name: "boto3", token_file: join(dir, "aws-token") } });
       expect(out.aws).toMatchObject({ expirationIsDatetime: true, callerArn: expect.stringMatching(/:assumed-role\/payments\/boto3$/) as unknown });
       expect(String(out.aws.assumedRoleArn)).toMatch(/:assumed-role\/payments\/boto3$/);
+
+      // Every element moto's AssumeRoleWithWebIdentity response has, ours has too.
+      const elements = async (url: string) => {
+        const body = new URLSearchParams({ Action: "AssumeRoleWithWebIdentity", Version: "2011-06-15", RoleArn: ROLE, RoleSessionName: "wire", WebIdentityToken: tokens.aws!, Policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}' });
+        const xml = await (await fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body })).text();
+        return new Set([...xml.matchAll(/<([A-Za-z]+)[\s>]/g)].map((m) => m[1]!));
+      };
+      const [theirs, ours] = [await elements(moto.url), await elements(sts.url)];
+      expect(theirs.has("AssumeRoleWithWebIdentityResult")).toBe(true);
+      expect([...theirs].filter((e) => !ours.has(e))).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
       await moto.stop();

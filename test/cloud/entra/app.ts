@@ -77,6 +77,8 @@ export interface EntraAppDeps {
   calls: EntraCall[];
   issued: IssuedAccessToken[];
   resourceCalls: ResourceCall[];
+  /** `METHOD /path` of every request, to see what a client library fetches. */
+  requests: string[];
   fault: EntraFaultState;
 }
 
@@ -97,6 +99,11 @@ export function createEntraApp(deps: EntraAppDeps): Hono {
   const tenants = new Set(deps.fics.map((f) => f.tenantId));
   const origin = (url: string) => new URL(url).origin;
   const issuerFor = (base: string, tenant: string) => `${base}/${tenant}/v2.0`;
+
+  app.use(async (c, next) => {
+    deps.requests.push(`${c.req.method} ${new URL(c.req.url).pathname}`);
+    await next();
+  });
 
   app.get("/:tenant/v2.0/.well-known/openid-configuration", (c) => {
     const tenant = c.req.param("tenant");

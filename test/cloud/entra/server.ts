@@ -40,6 +40,8 @@ export interface EntraEmulator {
   readonly calls: readonly EntraCall[];
   readonly issued: readonly IssuedAccessToken[];
   readonly resourceCalls: readonly ResourceCall[];
+  /** `METHOD /path` of every request, in order (what MSAL or azure-identity fetched). */
+  readonly requests: readonly string[];
   /** Makes the next `times` token requests (all, when absent) fail with this fault; `undefined` clears it. */
   setFault(kind: EntraFaultKind | undefined, times?: number): void;
   readonly issuerKeys: IssuerKeys;
@@ -67,6 +69,7 @@ export async function startEntraEmulator(opts: EntraEmulatorOptions): Promise<En
   const calls: EntraCall[] = [];
   const issued: IssuedAccessToken[] = [];
   const resourceCalls: ResourceCall[] = [];
+  const requests: string[] = [];
   const fault: EntraFaultState = { kind: undefined, remaining: undefined };
   const app = createEntraApp({
     fics: opts.trust.azure.federatedCredentials,
@@ -79,6 +82,7 @@ export async function startEntraEmulator(opts: EntraEmulatorOptions): Promise<En
     calls,
     issued,
     resourceCalls,
+    requests,
     fault,
   });
   const served = await serveApp(app, { pki: opts.pki, port: opts.port });
@@ -89,6 +93,7 @@ export async function startEntraEmulator(opts: EntraEmulatorOptions): Promise<En
     calls,
     issued,
     resourceCalls,
+    requests,
     setFault(kind, times) {
       fault.kind = kind;
       fault.remaining = kind ? times : undefined;

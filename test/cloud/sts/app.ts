@@ -113,17 +113,16 @@ export function createStsApp(deps: StsAppDeps): Hono {
         const session = await assumeRoleWithWebIdentity(params, deps);
         return reply(200, assumeRoleWithWebIdentityXml(session, requestId));
       }
-      if (action === "GetCallerIdentity") {
-        const session = verifySigV4(
-          { method: c.req.method, path: url.pathname, query: url.search.replace(/^\?/, ""), headers: c.req.raw.headers, body },
-          (id) => {
-            call.accessKeyId = id;
-            return deps.sessions.byAccessKeyId(id);
-          },
-          deps.clock(),
-        );
-        return reply(200, getCallerIdentityXml(session, requestId));
-      }
+      // Every other action is signed: verify SigV4 first (as STS authenticates before dispatching).
+      const session = verifySigV4(
+        { method: c.req.method, path: url.pathname, query: url.search.replace(/^\?/, ""), headers: c.req.raw.headers, body },
+        (id) => {
+          call.accessKeyId = id;
+          return deps.sessions.byAccessKeyId(id);
+        },
+        deps.clock(),
+      );
+      if (action === "GetCallerIdentity") return reply(200, getCallerIdentityXml(session, requestId));
       return fail("InvalidAction", `Could not find operation ${action} for version ${VERSION}`);
     } catch (error) {
       if (error instanceof StsError) return fail(error.code, error.message);

@@ -43,6 +43,7 @@ beforeEach(async () => {
     calls,
     issued,
     resourceCalls,
+    requests: [],
     fault,
   });
   h = { app, issuer, key, calls, issued, resourceCalls, fault, now: state.now };

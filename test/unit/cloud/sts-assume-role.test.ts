@@ -71,7 +71,7 @@ const cases: Case[] = [
   ["a missing WebIdentityToken", () => ({ Action: "AssumeRoleWithWebIdentity", Version: "2011-06-15", RoleArn: ROLE_ARN, RoleSessionName: "x1" }), 400, "ValidationError"],
   ["a missing Action", () => ({ Version: "2011-06-15" }), 400, "MissingAction"],
   ["an unknown version", async () => ({ ...params(await sign(h.key, goodClaims(nowSec))), Version: "2099-01-01" }), 400, "InvalidAction"],
-  ["an unknown action", () => ({ Action: "AssumeRole", Version: "2011-06-15" }), 400, "InvalidAction"],
+  ["another action, unsigned", () => ({ Action: "AssumeRole", Version: "2011-06-15" }), 403, "MissingAuthenticationToken"],
 ];
 
 describe("STS emulator: AssumeRoleWithWebIdentity", () => {
