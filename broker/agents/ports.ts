@@ -3,7 +3,7 @@
  * itself (`app.ts`, `exchange.ts`) is pure logic over these; `main.ts` wires the real adapters.
  */
 import type { JWTVerifyGetKey } from "jose";
-import type { AwsCredentials, AzureAccessToken } from "../credentials.ts";
+import type { AwsCredentials } from "../credentials.ts";
 import type { AuditEvent } from "./audit.ts";
 import type { CompiledPolicy } from "./policy/types.ts";
 
@@ -69,13 +69,19 @@ export interface AzureTokenRequest {
   assertion: string;
 }
 
+export interface AzureTokenResult {
+  accessToken: string;
+  expiresOn: Date;
+}
+
 /**
- * Mints cloud credentials. Failures reject with a `BrokerError` (`AWS_RETRYABLE`, `AWS_REJECTED`,
- * `AZURE_RETRYABLE`, `AZURE_REJECTED`); anything else is treated as an internal error.
+ * Mints cloud credentials; the broker core's exchangers fit it (see `minter.ts`). Failures reject
+ * with a `BrokerError` (`AWS_RETRYABLE`, `AWS_REJECTED`, `AZURE_RETRYABLE`, `AZURE_REJECTED`);
+ * anything else is treated as an internal error.
  */
 export interface CloudMinter {
   assumeRole(request: AwsAssumeRoleRequest): Promise<AwsAssumeRoleResult>;
-  azureToken(request: AzureTokenRequest): Promise<AzureAccessToken>;
+  azureToken(request: AzureTokenRequest): Promise<AzureTokenResult>;
 }
 
 /**

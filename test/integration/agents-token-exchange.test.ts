@@ -12,8 +12,6 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { AssumeRoleWithWebIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { ClientAssertionCredential } from "@azure/identity";
 import KcAdminClient from "@keycloak/keycloak-admin-client";
 import { exportJWK, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -26,12 +24,13 @@ import type { AuditEvent } from "../../broker/agents/audit.ts";
 import { decodeAwsCredentialsToken } from "../../broker/agents/aws-credentials-token.ts";
 import { keycloakDelegatedTokens, privateKeyJwtAuth } from "../../broker/agents/keycloak-delegation.ts";
 import { openFilePolicyStore, type FilePolicyStore } from "../../broker/agents/policy/file-store.ts";
-import type { CloudMinter } from "../../broker/agents/ports.ts";
+import { cloudMinter } from "../../broker/agents/minter.ts";
 import { ACCESS_TOKEN_TYPE, AWS_CREDENTIALS_TOKEN_TYPE, JWT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from "../../broker/agents/protocol.ts";
 import { tokenBucketLimiter } from "../../broker/agents/rate-limit.ts";
 import { memoryReplayCache } from "../../broker/agents/replay.ts";
 import { remoteKeys } from "../../broker/agents/verify/remote-keys.ts";
-import { BrokerError } from "../../broker/errors.ts";
+import { createStsExchanger } from "../../broker/exchange/aws-sts.ts";
+import { createEntraExchanger } from "../../broker/exchange/azure-entra.ts";
 import { silentLogger } from "../../broker/log.ts";
 import { startEntraEmulator, startStsEmulator, type EntraEmulator, type StsEmulator } from "../cloud/index.ts";
 import { ensureLocalPki } from "../support/pki.ts";
@@ -160,49 +159,6 @@ async function clientToken(clientId: string, scopeParam: string): Promise<string
   return ((await response.json()) as { access_token: string }).access_token;
 }
 
-// --- The minter: the real SDKs against the emulators ---------------------------------------------
-
-function sdkMinter(): CloudMinter {
-  const client = new STSClient({ endpoint: sts.url, region: "us-east-1" });
-  return {
-    async assumeRole(request) {
-      try {
-        const out = await client.send(
-          new AssumeRoleWithWebIdentityCommand({
-            RoleArn: request.roleArn,
-            WebIdentityToken: request.webIdentityToken,
-            RoleSessionName: request.sessionName,
-            DurationSeconds: request.durationSeconds,
-            ...(request.policy !== undefined ? { Policy: request.policy } : {}),
-          }),
-        );
-        const c = out.Credentials!;
-        const arn = out.AssumedRoleUser?.Arn ?? "";
-        return {
-          accessKeyId: c.AccessKeyId!,
-          secretAccessKey: c.SecretAccessKey!,
-          sessionToken: c.SessionToken!,
-          expiration: c.Expiration!,
-          accountId: arn.split(":")[4] ?? "",
-          assumedRoleArn: arn,
-          ...(out.SourceIdentity !== undefined ? { sourceIdentity: out.SourceIdentity } : {}),
-        };
-      } catch (error) {
-        throw new BrokerError("AWS_REJECTED", (error as Error).name, { cause: error });
-      }
-    },
-    async azureToken(request) {
-      const credential = new ClientAssertionCredential(request.tenantId, request.clientId, () => Promise.resolve(request.assertion), { authorityHost: entra.url, disableInstanceDiscovery: true });
-      try {
-        const token = await credential.getToken(request.scope);
-        return { accessToken: token.token, expiresOn: new Date(token.expiresOnTimestamp), resource: request.scope.replace(/\/\.default$/, ""), clientId: request.clientId, tenantId: request.tenantId };
-      } catch (error) {
-        throw new BrokerError("AZURE_REJECTED", (error as Error).name, { cause: error });
-      }
-    },
-  };
-}
-
 // --- Set-up and tear-down ------------------------------------------------------------------------
 
 beforeAll(async () => {
@@ -224,7 +180,11 @@ beforeAll(async () => {
   app = createTokenExchangeApp({
     verifier: { issuer, audience: AGENTS_AUDIENCE, keys: remoteKeys(new URL(`${issuer}/protocol/openid-connect/certs`)) },
     policy: store,
-    minter: sdkMinter(),
+    // The broker core's own STS and Entra adapters (the real SDKs), pointed at the emulators.
+    minter: cloudMinter(
+      createStsExchanger({ region: "us-east-1", endpoint: sts.url, timeoutMs: 5_000, maxAttempts: 1 }),
+      createEntraExchanger({ authorityHost: entra.url, timeoutMs: 5_000, maxAttempts: 1 }),
+    ),
     delegation: keycloakDelegatedTokens({ issuer, clientAuth: privateKeyJwtAuth(privateKey, kid), clock }),
     clock,
     audit: { emit: (event) => audit.push(event) },
@@ -379,6 +339,14 @@ describe("agents: token exchange with real Keycloak tokens and the strict cloud 
     const again = await exchange(params);
     expect(again.status).toBe(400);
     expect(again.event.reason).toBe("ACTOR_TOKEN_REPLAYED");
+  });
+
+  it("answers 503 temporarily_unavailable (retryable) when STS cannot reach the issuer", async () => {
+    sts.setFault("idp-communication-error", 1);
+    const { status, json, event } = await exchange(await request());
+    expect(status).toBe(503);
+    expect(json.error).toBe("temporarily_unavailable");
+    expect(event).toMatchObject({ outcome: "error", reason: "UPSTREAM_RETRYABLE", rule: "copilot" });
   });
 
   it("fails closed when realm-sync has not created the delegation client", async () => {
