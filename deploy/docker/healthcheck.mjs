@@ -4,7 +4,7 @@
 import { request } from "node:http";
 
 const path = process.argv[2] ?? "/healthz";
-const port = Number(process.env.CLOUD_BROKER_PORT ?? "9911");
+const port = Number(process.env.CLOUD_BROKER_PORT ?? "8999");
 const req = request({ host: "127.0.0.1", port, path, method: "GET", timeout: 2_000 }, (res) => {
   res.resume();
   process.exitCode = res.statusCode === 200 ? 0 : 1;
