@@ -10,7 +10,9 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import type { z } from "zod";
 import { applyEnv, ENV_VARS } from "./config/env.ts";
 import { BrokerConfigSchema, crossFieldIssues } from "./config/schema.ts";
+import { toServeOptions } from "./config/serve-options.ts";
 import { formatPath, parseYaml, type ConfigPath } from "./config/yaml.ts";
+import { serveOptionIssues } from "./serve/options.ts";
 
 export { ENV_VARS } from "./config/env.ts";
 export { isLoopbackHost } from "./config/schema.ts";
@@ -56,7 +58,29 @@ function resolvePaths(config: Config, baseDir: string | undefined): Config {
       ...(auth.privateKeyJwt && { privateKeyJwt: { ...auth.privateKeyJwt, keyFile: abs(auth.privateKeyJwt.keyFile) } }),
       ...(auth.clientSecret && { clientSecret: { ...auth.clientSecret, file: abs(auth.clientSecret.file) } }),
     },
-    serve: { ...config.serve, ...(config.serve.stateDir && { stateDir: abs(config.serve.stateDir) }) },
+    serve: resolveServePaths(config.serve, abs),
+  };
+}
+
+function resolveServePaths(serve: Config["serve"], abs: (p: string) => string): Config["serve"] {
+  const withFile = <T extends object, K extends keyof T>(value: boolean | T | undefined, key: K): boolean | T | undefined => {
+    if (typeof value !== "object" || typeof value[key] !== "string") return value;
+    return { ...value, [key]: abs(value[key]) };
+  };
+  return {
+    ...serve,
+    stateDir: abs(serve.stateDir),
+    aws: {
+      ...serve.aws,
+      container: withFile(serve.aws.container, "authTokenFile"),
+      credentialProcess: withFile(serve.aws.credentialProcess, "configFile"),
+      webIdentity: withFile(serve.aws.webIdentity, "tokenFile"),
+    },
+    azure: {
+      ...serve.azure,
+      appService: withFile(serve.azure.appService, "secretFile"),
+      federatedTokenFile: withFile(serve.azure.federatedTokenFile, "tokenFile"),
+    },
   };
 }
 
@@ -80,7 +104,19 @@ export function loadConfig(text: string, env: Readonly<Record<string, string | u
   const parsed = BrokerConfigSchema.safeParse(raw);
   const crossField = crossFieldIssues(raw);
   if (parsed.success && errors.length === 0 && crossField.length === 0) {
-    return { ok: true, config: resolvePaths(parsed.data, file ? dirname(file) : undefined) };
+    const config = resolvePaths(parsed.data, file ? dirname(file) : undefined);
+    // The serving layer's own rules on what the section maps to (one source of truth for them).
+    const serveIssues = serveOptionIssues(toServeOptions(config));
+    if (serveIssues.length === 0) return { ok: true, config };
+    return {
+      ok: false,
+      errors: serveIssues.map((issue) => {
+        const [where = "", ...rest] = issue.split(": ");
+        const path = ["serve", ...where.split(".")];
+        const at = yaml.locate(path);
+        return { path: formatPath(path), message: rest.join(": "), ...(file && { file }), line: at.line, column: at.column };
+      }),
+    };
   }
   const fromEnv = ENV_VARS.filter((v) => v.path && applied.includes(v.name));
   const schemaIssues = parsed.success

@@ -71,6 +71,14 @@ function resourceOf(scope: string): string {
 
 const AZURE_KEY_SEPARATOR = "\n";
 
+/** The targets of a config, as the serving layer names them. */
+export function configuredTargets(config: Config): { aws: AwsTargetRef[]; azure: AzureTargetRef[] } {
+  return {
+    aws: (config.aws?.roles ?? []).map((r) => ({ name: r.name, roleArn: r.arn })),
+    azure: (config.azure?.identities ?? []).map((i) => ({ name: i.name, tenantId: i.tenantId, clientId: i.clientId, scopes: [...i.scopes] })),
+  };
+}
+
 export function createCredentialSource(deps: CredentialSourceDeps): BrokerCredentialSource {
   const { config, logger } = deps;
   const clock = deps.clock ?? systemClock;
@@ -80,8 +88,7 @@ export function createCredentialSource(deps: CredentialSourceDeps): BrokerCreden
   if (roles.size > 0 && !deps.aws) throw new TypeError("AWS roles are configured but no AWS exchanger was given");
   if (identities.size > 0 && !deps.azure) throw new TypeError("Azure identities are configured but no Azure exchanger was given");
 
-  const awsTargets: AwsTargetRef[] = [...roles.values()].map((r) => ({ name: r.name, roleArn: r.arn }));
-  const azureTargets: AzureTargetRef[] = [...identities.values()].map((i) => ({ name: i.name, tenantId: i.tenantId, clientId: i.clientId, scopes: [...i.scopes] }));
+  const { aws: awsTargets, azure: azureTargets } = configuredTargets(config);
   const audiences: Audience[] = [...(roles.size > 0 ? (["aws"] as const) : []), ...(identities.size > 0 ? (["azure"] as const) : [])];
 
   // Read at scrape time only, when every cache below exists.

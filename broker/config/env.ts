@@ -40,7 +40,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: "CLOUD_BROKER_STS_ENDPOINT", doc: "aws.stsEndpoint (default https://sts.<region>.amazonaws.com)", path: ["aws", "stsEndpoint"] },
   { name: "CLOUD_BROKER_AZURE_AUTHORITY_HOST", doc: "azure.authorityHost (default https://login.microsoftonline.com)", path: ["azure", "authorityHost"] },
   { name: "CLOUD_BROKER_HOST", doc: "serve.host (default 127.0.0.1)", path: ["serve", "host"] },
-  { name: "CLOUD_BROKER_PORT", doc: "serve.port (default 9911)", path: ["serve", "port"], kind: "integer" },
+  { name: "CLOUD_BROKER_PORT", doc: "serve.port (default 8999)", path: ["serve", "port"], kind: "integer" },
   { name: "CLOUD_BROKER_ALLOW_NON_LOOPBACK", doc: "serve.allowNonLoopback (true|false)", path: ["serve", "allowNonLoopback"], kind: "boolean" },
   { name: "CLOUD_BROKER_STATE_DIR", doc: "serve.stateDir (where served files are written)", path: ["serve", "stateDir"] },
   { name: "CLOUD_BROKER_LOG_LEVEL", doc: "log.level (debug|info|warn|error)", path: ["log", "level"] },

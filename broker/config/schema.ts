@@ -96,13 +96,52 @@ export const AuthenticationConfig = z.strictObject({
     .optional(),
 });
 
+/** A delivery mode: `true`/`false`, or its settings (which turn it on). */
+function mode<T extends z.ZodRawShape>(shape: T) {
+  return z.union([z.boolean(), z.strictObject(shape)]).optional();
+}
+
+const seconds = z.number().int().positive();
+
 export const ServeConfig = z.strictObject({
-  /** Listen address. Credentials are served over plain http: anything but loopback needs `allowNonLoopback`. */
+  /** Listen address of the credential endpoints. Credentials go over plain http: anything but loopback needs `allowNonLoopback`. */
   host: z.string().min(1).default("127.0.0.1"),
-  port: z.number().int().min(0).max(65535).default(9911),
+  port: z.number().int().min(0).max(65535).default(8999),
   allowNonLoopback: z.boolean().default(false),
-  /** Where the broker writes the files it serves through (container auth token, token files). */
-  stateDir: filePath.optional(),
+  /** A second listener with only /healthz, /readyz, /metrics (for kubelet probes and Prometheus); never credentials. */
+  ops: z.strictObject({ host: z.string().min(1).default("0.0.0.0"), port: z.number().int().min(0).max(65535) }).optional(),
+  /** Where the files for the workload are written by default (a volume shared with the workload's container). */
+  stateDir: filePath.default("/var/run/cloud-broker"),
+  /** Mode of every file written for the workload: "0600", or "0640" to share with the workload's group. */
+  fileMode: z.enum(["0600", "0640"]).default("0600"),
+  /** `Retry-After` on retryable errors. */
+  retryAfterSeconds: seconds.max(300).default(2),
+  aws: z
+    .strictObject({
+      /** Container-credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI). On by default when AWS roles are configured. */
+      container: mode({ authTokenFile: filePath.optional() }),
+      /** credential_process profiles in an AWS config file. */
+      credentialProcess: mode({ configFile: filePath.optional(), command: z.array(z.string().min(1)).min(1).optional() }),
+      /** AWS_WEB_IDENTITY_TOKEN_FILE with the workload's AWS-audience token. */
+      webIdentity: mode({
+        tokenFile: filePath.optional(),
+        rewriteBeforeExpirySeconds: seconds.optional(),
+        roleSessionName: z.string().regex(ROLE_SESSION_NAME, "2–64 characters of letters, digits and +=,.@_-").optional(),
+      }),
+    })
+    .default({}),
+  azure: z
+    .strictObject({
+      /** The identity used when a request names none; defaults to the first Azure identity. */
+      defaultTarget: targetName.optional(),
+      /** App Service managed-identity endpoint (IDENTITY_ENDPOINT + IDENTITY_HEADER). On by default when Azure identities are configured. */
+      appService: mode({ secretFile: filePath.optional() }),
+      /** IMDS-compatible endpoint (AZURE_POD_IDENTITY_AUTHORITY_HOST); no secret, so loopback only. */
+      imds: z.boolean().optional(),
+      /** AZURE_FEDERATED_TOKEN_FILE with the workload's Azure-audience token. */
+      federatedTokenFile: mode({ tokenFile: filePath.optional(), rewriteBeforeExpirySeconds: seconds.optional() }),
+    })
+    .default({}),
 });
 
 export const RefreshConfig = z.strictObject({
@@ -204,6 +243,11 @@ export function crossFieldIssues(input: unknown): CrossFieldIssue[] {
   };
   list(aws?.roles).forEach((role, i) => checkName(role, ["aws", "roles", i]));
   list(azure?.identities).forEach((identity, i) => checkName(identity, ["azure", "identities", i]));
+
+  const defaultTarget = record(record(raw.serve)?.azure)?.defaultTarget;
+  if (typeof defaultTarget === "string" && !list(azure?.identities).some((i) => record(i)?.name === defaultTarget)) {
+    issues.push({ path: ["serve", "azure", "defaultTarget"], message: `no Azure identity named "${defaultTarget}"` });
+  }
 
   const refresh = record(raw.refresh) ?? {};
   const num = (v: unknown, fallback: number) => (typeof v === "number" ? v : fallback);

@@ -38,7 +38,7 @@ describe("loadConfig", () => {
     expect(config.authentication).toEqual({ kubernetes: { tokenFile: "/etc/kcb/tokens/keycloak" } });
     expect(config.aws?.roles[0]?.sessionPolicy).toBe('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}');
     expect(config.azure?.authorityHost).toBe("https://login.microsoftonline.com");
-    expect(config.serve).toEqual({ host: "127.0.0.1", port: 9911, allowNonLoopback: false });
+    expect(config.serve).toMatchObject({ host: "127.0.0.1", port: 8999, allowNonLoopback: false, stateDir: "/var/run/cloud-broker", fileMode: "0600", retryAfterSeconds: 2 });
     expect(config.refresh).toEqual({ aheadSeconds: 1200, jitterSeconds: 120, stopServingSeconds: 300, retryMinSeconds: 1, retryMaxSeconds: 60 });
     expect(config.upstream).toEqual({ timeoutSeconds: 10, maxAttempts: 3 });
     expect(config.log.level).toBe("info");
@@ -103,10 +103,13 @@ describe("loadConfig", () => {
     expect(formatConfigError(errors[1]!)).toBe("/etc/kcb/broker.yaml:11:7 aws.roles[0].durationSeconds: 900–43200 seconds");
   });
 
-  it("allows a non-loopback address when told to", () => {
-    expect(loadConfig(`${VALID}serve: { host: 0.0.0.0, allowNonLoopback: true }\n`).ok).toBe(true);
-    expect(loadConfig(`${VALID}serve: { host: "[::1]" }\n`).ok).toBe(true);
+  it("accepts loopback addresses; with allowNonLoopback only the serving layer's own refusal remains", () => {
+    expect(loadConfig(`${VALID}serve: { host: "::1" }\n`).ok).toBe(true);
     expect(loadConfig(`${VALID}serve: { host: localhost }\n`).ok).toBe(true);
+    expect(loadConfig(`${VALID}serve: { host: 127.0.0.2 }\n`).ok).toBe(true);
+    // broker/serve/options.ts refuses any non-loopback credential listener (the IMDS protocol has no secret).
+    const errors = errorsOf(`${VALID}serve: { host: 0.0.0.0, allowNonLoopback: true }\n`);
+    expect(errors).toEqual([expect.objectContaining({ path: "serve.host", line: 21, message: expect.stringContaining("not a loopback address") as string })]);
   });
 });
 
@@ -115,15 +118,14 @@ describe("environment overrides", () => {
     const result = loadConfig(VALID, {
       CLOUD_BROKER_ISSUER: "https://other.example.com/realms/x",
       CLOUD_BROKER_PORT: "8081",
-      CLOUD_BROKER_ALLOW_NON_LOOPBACK: "true",
-      CLOUD_BROKER_HOST: "10.0.0.1",
+      CLOUD_BROKER_HOST: "127.0.0.9",
       CLOUD_BROKER_STS_ENDPOINT: "http://127.0.0.1:4566",
       CLOUD_BROKER_LOG_LEVEL: "debug",
       PATH: "/usr/bin",
     });
     expect(result.ok && result.config).toMatchObject({
       issuer: "https://other.example.com/realms/x",
-      serve: { host: "10.0.0.1", port: 8081, allowNonLoopback: true },
+      serve: { host: "127.0.0.9", port: 8081 },
       aws: { stsEndpoint: "http://127.0.0.1:4566" },
       log: { level: "debug" },
     });

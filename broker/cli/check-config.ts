@@ -1,0 +1,37 @@
+/** `cloud-broker check-config`: every error of the file + environment, or a summary of what would run. */
+import type { ParsedArgs, Io, ExitCode } from "../cli.ts";
+import { EXIT } from "../cli.ts";
+import { formatConfigError } from "../config.ts";
+import { toServeOptions } from "../config/serve-options.ts";
+import { authMethodName } from "../token-source/client-auth.ts";
+import { readConfig } from "./load.ts";
+
+export async function checkConfigCommand(args: ParsedArgs, io: Io): Promise<ExitCode> {
+  const result = await readConfig(args.config, io);
+  if (!result.ok) {
+    io.stderr(`${result.file ?? "configuration"}: ${result.errors.length} error${result.errors.length === 1 ? "" : "s"}\n`);
+    for (const error of result.errors) io.stderr(`${formatConfigError(error)}\n`);
+    return EXIT.INVALID;
+  }
+  const { config } = result;
+  const serve = toServeOptions(config);
+  const modes = [
+    serve.aws.container && "aws-container",
+    serve.aws.credentialProcess && "aws-credential-process",
+    serve.aws.webIdentity && "aws-web-identity",
+    serve.azure.appService && "azure-app-service",
+    serve.azure.imds && "azure-imds",
+    serve.azure.federatedTokenFile && "azure-workload-identity",
+  ].filter((m): m is string => typeof m === "string");
+  const lines = [
+    `configuration OK${result.file ? ` (${result.file})` : " (environment only)"}`,
+    `  issuer:         ${config.issuer}`,
+    `  client:         ${config.clientId} via ${authMethodName(config.authentication)}`,
+    ...(config.aws?.roles ?? []).map((r) => `  aws target:     ${r.name} → ${r.arn} (${r.durationSeconds} s${r.sessionPolicy ? ", session policy" : ""})`),
+    ...(config.azure?.identities ?? []).map((i) => `  azure target:   ${i.name} → tenant ${i.tenantId}, client ${i.clientId}: ${i.scopes.join(", ")}`),
+    `  listen:         ${serve.host}:${serve.port}${serve.ops ? `, ops ${serve.ops.host}:${serve.ops.port}` : ""}`,
+    `  delivery modes: ${modes.join(", ") || "none"}`,
+  ];
+  io.stdout(`${lines.join("\n")}\n`);
+  return EXIT.OK;
+}

@@ -1,0 +1,116 @@
+/**
+ * `cloud-broker serve`: config → adapters → credential source → serving layer → listeners; on
+ * SIGTERM/SIGINT stop accepting, let in-flight requests finish, and be gone within 5 s.
+ */
+import type { ExitCode, Io, ParsedArgs } from "../cli.ts";
+import { EXIT } from "../cli.ts";
+import type { Config } from "../config.ts";
+import { toServeOptions } from "../config/serve-options.ts";
+import { createCredentialSource, type BrokerCredentialSource } from "../credential-source.ts";
+import { createStsExchanger } from "../exchange/aws-sts.ts";
+import { createEntraExchanger } from "../exchange/azure-entra.ts";
+import { createLogger, type Logger } from "../log.ts";
+import { MetricsRegistry } from "../metrics.ts";
+import { listen, type Listener } from "../serve/listen.ts";
+import { startServing, type Serving } from "../serve/start.ts";
+import { authMethodName, clientAuthFor } from "../token-source/client-auth.ts";
+import { createKeycloakTokenSource } from "../token-source/keycloak.ts";
+import { requireConfig } from "./load.ts";
+
+/** SIGTERM → exit: in-flight requests get this long, then the connections are cut. */
+export const DRAIN_MS = 3_500;
+/** Hard limit from the signal to the exit, whatever still runs. */
+export const SHUTDOWN_DEADLINE_MS = 5_000;
+
+export interface RunningBroker {
+  source: BrokerCredentialSource;
+  serving: Serving;
+  listener: Listener;
+  opsListener?: Listener;
+  metrics: MetricsRegistry;
+  /** Stop accepting, drain, stop background work. Resolves when done. */
+  close(): Promise<void>;
+}
+
+/** Wires the real adapters for `config`. Exported for in-process integration tests. */
+export function createSource(config: Config, logger: Logger, metrics: MetricsRegistry): BrokerCredentialSource {
+  const timeoutMs = config.upstream.timeoutSeconds * 1000;
+  const retryLog = (upstream: string) => (attempt: number, delayMs: number, error: unknown) => logger.info("retrying", { upstream, attempt, delayMs, err: error });
+  return createCredentialSource({
+    config,
+    logger,
+    metrics,
+    tokenSource: createKeycloakTokenSource({ issuer: config.issuer, clientId: config.clientId, auth: clientAuthFor(config.authentication), timeoutMs }),
+    ...(config.aws && {
+      aws: createStsExchanger({
+        region: config.aws.region,
+        ...(config.aws.stsEndpoint && { endpoint: config.aws.stsEndpoint }),
+        timeoutMs,
+        maxAttempts: config.upstream.maxAttempts,
+        onRetry: retryLog("aws"),
+      }),
+    }),
+    ...(config.azure && {
+      azure: createEntraExchanger({ authorityHost: config.azure.authorityHost, timeoutMs, maxAttempts: config.upstream.maxAttempts, onRetry: retryLog("azure") }),
+    }),
+  });
+}
+
+/** Starts the broker for `config` and returns once it listens. */
+export async function startBroker(config: Config, logger: Logger): Promise<RunningBroker> {
+  const metrics = new MetricsRegistry();
+  const source = createSource(config, logger, metrics);
+  const options = toServeOptions(config);
+  source.start();
+  let serving: Serving | undefined;
+  let listener: Listener | undefined;
+  try {
+    serving = await startServing({ source, options, metrics, log: logger });
+    listener = await listen(serving.app, options);
+    const opsListener = serving.opsApp && options.ops ? await listen(serving.opsApp, options.ops) : undefined;
+    logger.info("cloud-broker listening", {
+      address: `${listener.host}:${listener.port}`,
+      ...(opsListener && { ops: `${opsListener.host}:${opsListener.port}` }),
+      issuer: config.issuer,
+      clientId: config.clientId,
+      authentication: authMethodName(config.authentication),
+      targets: source.status().map((s) => `${s.cloud}:${s.target}`),
+    });
+    const running = serving;
+    const main = listener;
+    return {
+      source,
+      serving: running,
+      listener: main,
+      ...(opsListener && { opsListener }),
+      metrics,
+      async close() {
+        await Promise.all([main.close(DRAIN_MS), opsListener?.close(DRAIN_MS)]);
+        await running.stop();
+        source.stop();
+      },
+    };
+  } catch (error) {
+    await listener?.close(0);
+    await serving?.stop();
+    source.stop();
+    throw error;
+  }
+}
+
+export async function serveCommand(args: ParsedArgs, io: Io): Promise<ExitCode> {
+  const config = await requireConfig(args.config, io);
+  const logger = createLogger({ level: config.log.level, write: io.stderr });
+  const broker = await startBroker(config, logger);
+  const signal = await (io.shutdownSignal ?? new Promise<string>(() => {}));
+  logger.info("shutting down", { signal, drainMs: DRAIN_MS });
+  const deadline = setTimeout(() => {
+    logger.error("shutdown deadline passed; exiting with work still pending", { deadlineMs: SHUTDOWN_DEADLINE_MS });
+    process.exit(EXIT.FAILURE);
+  }, SHUTDOWN_DEADLINE_MS - 200);
+  deadline.unref();
+  await broker.close();
+  clearTimeout(deadline);
+  logger.info("stopped");
+  return EXIT.OK;
+}
