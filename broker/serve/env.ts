@@ -6,7 +6,8 @@
  * Variable names verified in the SDK sources: AWS JS v3 and botocore read
  * `AWS_CONTAINER_CREDENTIALS_FULL_URI`, `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`,
  * `AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ROLE_ARN`, `AWS_ROLE_SESSION_NAME`, `AWS_CONFIG_FILE`,
- * `AWS_PROFILE`; `@azure/identity` (MSAL Node) and azure-identity for Python read `IDENTITY_ENDPOINT`
+ * `AWS_PROFILE`, the region as `AWS_REGION` (JS) and `AWS_DEFAULT_REGION` (botocore reads only
+ * that one); `@azure/identity` (MSAL Node) and azure-identity for Python read `IDENTITY_ENDPOINT`
  * + `IDENTITY_HEADER` (App Service), `AZURE_POD_IDENTITY_AUTHORITY_HOST` (IMDS base URL, the path
  * is appended, so no trailing slash), `AZURE_FEDERATED_TOKEN_FILE`, `AZURE_CLIENT_ID`,
  * `AZURE_TENANT_ID`, `AZURE_AUTHORITY_HOST`; `DefaultAzureCredential` passes `AZURE_CLIENT_ID` on to
@@ -66,7 +67,8 @@ function pick<T extends { name: string }>(list: readonly T[], wanted: string | u
  */
 export function envFor(mode: EnvMode, options: ServeOptions, targets: EnvTargets, target?: string): EnvVar[] {
   const { aws, azure } = options;
-  const region = aws.region ? [{ name: "AWS_REGION", value: aws.region }] : [];
+  // The JS SDK reads AWS_REGION, botocore only AWS_DEFAULT_REGION.
+  const region = aws.region ? [{ name: "AWS_REGION", value: aws.region }, { name: "AWS_DEFAULT_REGION", value: aws.region }] : [];
   const azureTarget = () => pick(targets.azure, target ?? azure.defaultTarget, "Azure");
   switch (mode) {
     case "aws-container": {

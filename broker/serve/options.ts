@@ -34,7 +34,7 @@ export interface AwsServeOptions {
     /** `AWS_ROLE_SESSION_NAME` for the workload's SDK (2–64 chars of `[\w+=,.@-]`). */
     roleSessionName?: string;
   };
-  /** `AWS_REGION` printed by `env` (the SDK's STS call needs a region); omitted when unset. */
+  /** `AWS_REGION` and `AWS_DEFAULT_REGION` printed by `env` (every SDK call needs a region); omitted when unset. */
   region?: string;
 }
 

@@ -5,37 +5,23 @@
  * a fake of our own CredentialSource: this file is about the wire, not the exchange (the
  * end-to-end file with real Keycloak tokens and the strict STS emulator is broker-serve-e2e).
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { envFor, renderEnv, type EnvMode } from "../../broker/serve/env.ts";
-import { listen, type Listener } from "../../broker/serve/listen.ts";
 import type { ServeOptions } from "../../broker/serve/options.ts";
-import { startServing, type Serving } from "../../broker/serve/start.ts";
 import { FakeSource, STORAGE_CLIENT, VAULT_CLIENT } from "../unit/broker-serve/fake-source.ts";
-
-const ROOT = resolve(import.meta.dirname, "../..");
-const PYTHON = join(ROOT, ".venv/bin/python");
+import { credentialProcessCommand, lastJson, node, python, sdkRunner, startRecordedBroker, type RecordedBroker } from "./broker-serve-support.ts";
 
 let dir: string;
 let source: FakeSource;
-let serving: Serving;
-let listener: Listener;
 let options: ServeOptions;
-const seen: Array<{ method: string; path: string; query: string; headers: Record<string, string> }> = [];
+let broker: RecordedBroker;
+let run: ReturnType<typeof sdkRunner>;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "broker-serve-sdk-"));
-  // The credential_process command: a two-line script around the client function (the real CLI is wired by main).
-  writeFileSync(
-    join(dir, "credential-process.mts"),
-    `import { fetchCredentialProcess } from ${JSON.stringify(pathToFileURL(join(ROOT, "broker/serve/aws-credential-process.ts")).href)};\n` +
-      `const target = process.argv[process.argv.indexOf("--target") + 1];\n` +
-      `process.stdout.write(await fetchCredentialProcess({ baseUrl: process.env.BROKER_URL, target, authTokenFile: ${JSON.stringify(join(dir, "aws-container-token"))} }));\n`,
-  );
   source = new FakeSource();
   source.refresh(new Date(Math.floor(Date.now() / 1000) * 1000 + 3600_000));
   options = {
@@ -45,7 +31,7 @@ beforeAll(async () => {
     retryAfterSeconds: 1,
     aws: {
       container: { authTokenFile: join(dir, "aws-container-token") },
-      credentialProcess: { configFile: join(dir, "aws-config"), command: [process.execPath, "--import", "tsx", join(dir, "credential-process.mts")] },
+      credentialProcess: { configFile: join(dir, "aws-config"), command: credentialProcessCommand(dir, join(dir, "aws-container-token")) },
       region: "us-east-1",
     },
     azure: {
@@ -54,60 +40,19 @@ beforeAll(async () => {
       authorityHost: "https://login.microsoftonline.com/",
     },
   };
-  serving = await startServing({ source, options });
-  const app = serving.app;
-  listener = await listen(
-    {
-      fetch(request) {
-        const url = new URL(request.url);
-        seen.push({ method: request.method, path: url.pathname, query: url.search, headers: Object.fromEntries(request.headers) });
-        return app.fetch(request);
-      },
-    },
-    { host: "127.0.0.1", port: 0 },
-  );
-  options.port = listener.port;
+  broker = await startRecordedBroker(source, options);
+  run = sdkRunner(dir, () => ({ BROKER_URL: broker.url }));
 });
 
 afterAll(async () => {
-  await listener?.close();
-  await serving?.stop();
+  await broker?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `program args…` under `sh` after evaluating `exports`, with nothing cloud-related inherited. */
-function run(exports: string, program: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-  const envFile = join(dir, `env-${seen.length}-${Math.random().toString(36).slice(2)}.sh`);
-  writeFileSync(envFile, exports);
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AWS_|AZURE_|IDENTITY_|MSI_|IMDS_)/.test(k))) as Record<string, string>;
-  const env = {
-    ...inherited,
-    HOME: dir,
-    AWS_CONFIG_FILE: join(dir, "no-such-config"),
-    AWS_SHARED_CREDENTIALS_FILE: join(dir, "no-such-credentials"),
-    AWS_EC2_METADATA_DISABLED: "true",
-    BROKER_URL: `http://127.0.0.1:${listener.port}`,
-    ...extraEnv,
-  };
-  return new Promise((resolvePromise) => {
-    execFile("sh", ["-c", `. "$1" && shift && exec "$@"`, "sh", envFile, ...program], { cwd: ROOT, env, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolvePromise({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 function exportsFor(mode: EnvMode, target?: string): string {
   return renderEnv(envFor(mode, options, { aws: source.awsTargets, azure: source.azureTargets }, target), "env");
 }
 
-const node = (script: string) => [process.execPath, "--input-type=module", "-e", script];
-const python = (script: string) => [PYTHON, "-c", script];
 
 const awsJs = (provider: string) => `
 import * as providers from "@aws-sdk/credential-providers";
@@ -132,25 +77,19 @@ function expectExpiry(expiresOnTimestamp: unknown): void {
   expect(Math.abs((expiresOnTimestamp as number) - source.expiresAt.getTime())).toBeLessThanOrEqual(1000);
 }
 
-function parseLast(out: Run): Record<string, unknown> {
-  expect(out.stderr + out.stdout).not.toBe("");
-  expect(out.code, out.stderr).toBe(0);
-  return JSON.parse(out.stdout.trim().split("\n").at(-1)!) as Record<string, unknown>;
-}
-
 describe("AWS SDK for JavaScript v3", () => {
   it("the default chain takes credentials from the container endpoint with the token file", async () => {
-    seen.length = 0;
-    const out = parseLast(await run(exportsFor("aws-container", "sqs-writer"), node(awsJs("providers.fromNodeProviderChain()"))));
+    broker.seen.length = 0;
+    const out = lastJson(await run(exportsFor("aws-container", "sqs-writer"), node(awsJs("providers.fromNodeProviderChain()"))));
     expect(out).toMatchObject(expectedAws("sqs-writer"));
-    const request = seen.find((r) => r.path === "/v1/aws/credentials/sqs-writer");
+    const request = broker.seen.find((r) => r.path === "/v1/aws/credentials/sqs-writer");
     expect(request?.headers.authorization).toBe(readFileSync(join(dir, "aws-container-token"), "utf8"));
   });
 
   it("fromContainerMetadata (token in AWS_CONTAINER_AUTHORIZATION_TOKEN) gets them too, AccountId included", async () => {
     const token = readFileSync(join(dir, "aws-container-token"), "utf8");
     const exports = exportsFor("aws-container").replace(/^export AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=.*$/m, "");
-    const out = parseLast(await run(exports, node(awsJs("providers.fromContainerMetadata()")), { AWS_CONTAINER_AUTHORIZATION_TOKEN: token }));
+    const out = lastJson(await run(exports, node(awsJs("providers.fromContainerMetadata()")), { AWS_CONTAINER_AUTHORIZATION_TOKEN: token }));
     expect(out).toEqual({ ...expectedAws("s3-reader"), accountId: "123456789012" });
   });
 
@@ -165,7 +104,7 @@ describe("AWS SDK for JavaScript v3", () => {
   });
 
   it("credential_process from the config file the broker wrote", async () => {
-    const out = parseLast(await run(exportsFor("aws-credential-process", "sqs-writer"), node(awsJs("providers.fromNodeProviderChain()"))));
+    const out = lastJson(await run(exportsFor("aws-credential-process", "sqs-writer"), node(awsJs("providers.fromNodeProviderChain()"))));
     expect(out).toMatchObject({ ...expectedAws("sqs-writer"), accountId: "123456789012" });
   });
 });
@@ -178,26 +117,26 @@ console.log(JSON.stringify({ token: token.token, expiresOnTimestamp: token.expir
 `;
 
   it("DefaultAzureCredential through the App Service endpoint (IDENTITY_HEADER read from the secret file by the shell)", async () => {
-    seen.length = 0;
-    const out = parseLast(await run(exportsFor("azure-app-service"), node(azureJs("new identity.DefaultAzureCredential()", "https://storage.azure.com/.default"))));
+    broker.seen.length = 0;
+    const out = lastJson(await run(exportsFor("azure-app-service"), node(azureJs("new identity.DefaultAzureCredential()", "https://storage.azure.com/.default"))));
     expect(out.token).toBe("azure-token:storage https://storage.azure.com/.default");
     expectExpiry(out.expiresOnTimestamp);
-    const request = seen.find((r) => r.path === "/v1/azure/msi/token");
+    const request = broker.seen.find((r) => r.path === "/v1/azure/msi/token");
     expect(request?.headers["x-identity-header"]).toBe(readFileSync(join(dir, "azure-identity-header"), "utf8"));
     expect(new URLSearchParams(request?.query).get("client_id")).toBe(STORAGE_CLIENT);
   });
 
   it("ManagedIdentityCredential for a user-assigned identity (client_id) through the App Service endpoint", async () => {
-    const out = parseLast(await run(exportsFor("azure-app-service", "vault"), node(azureJs(`new identity.ManagedIdentityCredential({ clientId: ${JSON.stringify(VAULT_CLIENT)} })`, "https://vault.azure.net/.default"))));
+    const out = lastJson(await run(exportsFor("azure-app-service", "vault"), node(azureJs(`new identity.ManagedIdentityCredential({ clientId: ${JSON.stringify(VAULT_CLIENT)} })`, "https://vault.azure.net/.default"))));
     expect(out.token).toBe("azure-token:vault https://vault.azure.net/.default");
   });
 
   it("DefaultAzureCredential through the IMDS endpoint (AZURE_POD_IDENTITY_AUTHORITY_HOST)", async () => {
-    seen.length = 0;
-    const out = parseLast(await run(exportsFor("azure-imds"), node(azureJs("new identity.DefaultAzureCredential()", "https://storage.azure.com/.default"))));
+    broker.seen.length = 0;
+    const out = lastJson(await run(exportsFor("azure-imds"), node(azureJs("new identity.DefaultAzureCredential()", "https://storage.azure.com/.default"))));
     expect(out.token).toBe("azure-token:storage https://storage.azure.com/.default");
     expectExpiry(out.expiresOnTimestamp);
-    const request = seen.find((r) => r.path.startsWith("/metadata/identity/oauth2/token"));
+    const request = broker.seen.find((r) => r.path.startsWith("/metadata/identity/oauth2/token"));
     expect(request?.headers.metadata).toBe("true");
     expect(new URLSearchParams(request?.query).get("api-version")).toBe("2018-02-01");
     // MSAL Node's URL handling adds a trailing slash to the path; the endpoint serves both spellings.
@@ -205,10 +144,10 @@ console.log(JSON.stringify({ token: token.token, expiresOnTimestamp: token.expir
   });
 
   it("DefaultAzureCredential fails cleanly when the identity may not get the resource (400, no retry storm)", async () => {
-    seen.length = 0;
+    broker.seen.length = 0;
     const out = await run(exportsFor("azure-app-service"), node(azureJs("new identity.ManagedIdentityCredential()", "https://graph.microsoft.com/.default")));
     expect(out.code).not.toBe(0);
-    expect(seen.filter((r) => r.path === "/v1/azure/msi/token")).toHaveLength(1);
+    expect(broker.seen.filter((r) => r.path === "/v1/azure/msi/token")).toHaveLength(1);
   });
 });
 
@@ -221,14 +160,14 @@ print(json.dumps({"method": creds.method, "accessKeyId": frozen.access_key, "sec
 `;
 
   it("boto3 takes credentials from the container endpoint with the token file", async () => {
-    const out = parseLast(await run(exportsFor("aws-container", "sqs-writer"), python(boto)));
+    const out = lastJson(await run(exportsFor("aws-container", "sqs-writer"), python(boto)));
     const { expiration, ...rest } = expectedAws("sqs-writer");
     expect(out).toMatchObject({ method: "container-role", ...rest, accountId: "123456789012" });
     expect(Date.parse(out.expiration as string)).toBe(Date.parse(expiration));
   });
 
   it("boto3 runs the credential_process from the config file the broker wrote", async () => {
-    const out = parseLast(await run(exportsFor("aws-credential-process"), python(boto)));
+    const out = lastJson(await run(exportsFor("aws-credential-process"), python(boto)));
     const { expiration, ...rest } = expectedAws("s3-reader");
     expect(out).toMatchObject({ method: "custom-process", ...rest });
     expect(Date.parse(out.expiration as string)).toBe(Date.parse(expiration));
@@ -245,9 +184,9 @@ print(json.dumps({"token": t.token, "expires_on": t.expires_on}))
     ["azure-app-service", "/v1/azure/msi/token"],
     ["azure-imds", "/metadata/identity/oauth2/token"],
   ] as const)("azure-identity DefaultAzureCredential through %s (path %s)", async (mode, path) => {
-    seen.length = 0;
-    const out = parseLast(await run(exportsFor(mode), python(azurePy("https://storage.azure.com/.default"))));
+    broker.seen.length = 0;
+    const out = lastJson(await run(exportsFor(mode), python(azurePy("https://storage.azure.com/.default"))));
     expect(out).toEqual({ token: "azure-token:storage https://storage.azure.com/.default", expires_on: source.expiresAt.getTime() / 1000 });
-    expect(seen.map((r) => r.path)).toEqual([path]);
+    expect(broker.seen.map((r) => r.path)).toEqual([path]);
   });
 });
