@@ -16,8 +16,8 @@ export const BROKER_ARTIFACT = "dist/cloud-broker.mjs";
  * `__filename`/`__dirname` at those, leaving modules that declare their own (e.g. `open`) alone.
  * https://esbuild.github.io/api/#banner, https://esbuild.github.io/api/#define
  */
+// No hashbang here: esbuild keeps the entry module's own (broker/main.ts) on the first line.
 const ESM_REQUIRE_SHIM = [
-  "#!/usr/bin/env node",
   'import { createRequire as __kcbCreateRequire } from "node:module";',
   'import { fileURLToPath as __kcbFileURLToPath } from "node:url";',
   'import { dirname as __kcbDirname } from "node:path";',
