@@ -53,7 +53,7 @@ function baseApp(deps: Pick<AppDeps, "metrics" | "log" | "options">): Hono<Serve
     const requests = deps.metrics.counter("cloud_broker_http_requests_total", "HTTP requests answered, by endpoint protocol and status.", ["protocol", "status"]);
     app.use(async function countRequests(c, next) {
       await next();
-      requests.inc({ protocol: c.get("protocol") ?? "none", status: String(c.res.status) });
+      requests.inc({ protocol: c.get("protocol") ?? "other", status: String(c.res.status) });
     });
   }
   return app;

@@ -1,3 +1,4 @@
+import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../../broker/app.ts";
 import { BrokerError, ERROR_MAP, type BrokerErrorCode } from "../../../broker/errors.ts";
@@ -224,5 +225,17 @@ describe("protocol switches", () => {
 
   it("refuses to build without the secret of an enabled protocol", () => {
     expect(() => createApp({ source: new FakeSource(), options: allOn(), secrets: { awsContainerToken: awsSecret } })).toThrow(TypeError);
+  });
+});
+
+describe("the agents' mount point", () => {
+  it("mounts the token-exchange sub-app at the root, beside the credential routes", async () => {
+    const agents = new Hono();
+    agents.post("/v1/token", (c) => c.json({ access_token: "exchanged", issued_token_type: "urn:ietf:params:oauth:token-type:access_token" }));
+    const app = createApp({ source: new FakeSource(), options: allOn(), secrets: { awsContainerToken: awsSecret, appServiceHeader: azureSecret }, agents });
+    const res = await app.request("/v1/token", { method: "POST" });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ access_token: "exchanged" });
+    expect((await app.request("/v1/aws/credentials/s3-reader", { headers: { authorization: awsSecret } })).status).toBe(200);
   });
 });
