@@ -4,10 +4,23 @@
  */
 import { createPublicKey } from "node:crypto";
 import { calculateJwkThumbprint, type JWK } from "jose";
-import { AWS_AUDIENCE, AWS_SCOPE, AZURE_AUDIENCE, AZURE_SCOPE, MANAGED_ATTRIBUTE, MANAGED_VALUE, workloadClientId } from "../model/conventions.ts";
+import {
+  agentSessionName,
+  AGENTS_AUDIENCE,
+  AGENTS_SCOPE,
+  AWS_AUDIENCE,
+  AWS_SCOPE,
+  AWS_SOURCE_IDENTITY_CLAIM,
+  AZURE_AUDIENCE,
+  AZURE_SCOPE,
+  delegationClientId,
+  MANAGED_ATTRIBUTE,
+  MANAGED_VALUE,
+  workloadClientId,
+} from "../model/conventions.ts";
 import type { ConfigPath } from "../model/path.ts";
 import type { SecretRef, TrustDomain, Workload } from "../model/schema.ts";
-import { hardcodedClaim, sessionTagsMapper } from "./mappers.ts";
+import { audienceMapper, escapeClaimName, hardcodedClaim, sessionTagsMapper } from "./mappers.ts";
 import {
   ACTIVE_KEY_PRIORITY,
   AUDIENCE_MAPPER,
@@ -17,6 +30,7 @@ import {
   PROBE_SUBJECT,
   RESERVED_PREFIX,
   SESSION_TAGS_MAPPER,
+  SOURCE_IDENTITY_MAPPER,
   SUB_MAPPER,
 } from "./names.ts";
 import { signingKeyMaterial, SigningKeyError } from "./signing-key.ts";
@@ -80,11 +94,27 @@ function cloudScopes(): DesiredClientScope[] {
       attributes: { ...MANAGED, ...OIDC_CLIENT_SCOPE_ATTRIBUTES },
       mappers: [hardcodedClaim(AUDIENCE_MAPPER, "aud", AZURE_AUDIENCE, "String")],
     },
+    {
+      // Added to aud, not replacing it: agents' own clients keep their other audiences.
+      name: AGENTS_SCOPE,
+      description: `Subject and actor tokens for the broker's token-exchange endpoint: aud includes ${AGENTS_AUDIENCE}`,
+      attributes: { ...MANAGED, ...OIDC_CLIENT_SCOPE_ATTRIBUTES },
+      mappers: [audienceMapper(AUDIENCE_MAPPER, AGENTS_AUDIENCE)],
+    },
   ];
 }
 
-function optionalScopesOf(workload: Workload): string[] {
+function cloudScopesOf(workload: Workload): string[] {
   return [...(workload.aws ? [AWS_SCOPE] : []), ...(workload.azure ? [AZURE_SCOPE] : [])];
+}
+
+function tokenMappers(workload: Workload): DesiredClient["mappers"] {
+  const mappers = [hardcodedClaim(SUB_MAPPER, "sub", workload.subject, "String")];
+  const aws = workload.aws;
+  if (aws && (Object.keys(aws.sessionTags).length > 0 || aws.transitiveTagKeys.length > 0)) {
+    mappers.push(sessionTagsMapper(SESSION_TAGS_MAPPER, aws.sessionTags, aws.transitiveTagKeys));
+  }
+  return mappers;
 }
 
 interface Context {
@@ -146,11 +176,6 @@ async function workloadClient(ctx: Context, workload: Workload, index: number): 
     if (secret === undefined) return undefined;
   }
 
-  const mappers = [hardcodedClaim(SUB_MAPPER, "sub", workload.subject, "String")];
-  const aws = workload.aws;
-  if (aws && (Object.keys(aws.sessionTags).length > 0 || aws.transitiveTagKeys.length > 0)) {
-    mappers.push(sessionTagsMapper(SESSION_TAGS_MAPPER, aws.sessionTags, aws.transitiveTagKeys));
-  }
   return {
     clientId: workloadClientId(workload.name),
     name: workload.name,
@@ -159,9 +184,56 @@ async function workloadClient(ctx: Context, workload: Workload, index: number): 
     ...(secret === undefined ? {} : { secret }),
     attributes,
     defaultClientScopes: [...DEFAULT_CLIENT_SCOPES],
-    optionalClientScopes: optionalScopesOf(workload),
-    mappers,
+    // kcb-agents: the workload mints the subject tokens it hands to agents.
+    optionalClientScopes: [...cloudScopesOf(workload), AGENTS_SCOPE],
+    mappers: tokenMappers(workload),
   };
+}
+
+/**
+ * One client per (agent, workload it may act for, with a cloud target): its tokens carry the
+ * workload's `sub` and session tags plus the chain `agent@workload` as the AWS source identity. The
+ * broker's token-exchange endpoint authenticates as it with `agentBroker`'s key (broker/agents/README.md).
+ */
+async function delegationClients(ctx: Context): Promise<DesiredClient[]> {
+  const broker = ctx.config.agentBroker;
+  if (!broker) return [];
+  let attributes: Record<string, string>;
+  if ("jwksUrl" in broker.privateKeyJwt) {
+    attributes = clientAttributes({ "use.jwks.url": "true", "jwks.url": broker.privateKeyJwt.jwksUrl });
+  } else {
+    const path = ["agentBroker", "privateKeyJwt", "publicKey"];
+    const pem = secretAt(ctx, broker.privateKeyJwt.publicKey, path);
+    if (pem === undefined) return [];
+    try {
+      const pk = await publicKeyAttributes(pem);
+      attributes = clientAttributes({ "use.jwks.url": "false", "jwt.credential.public.key": pk.spki, "jwt.credential.kid": pk.kid });
+    } catch {
+      ctx.problems.push({ path, message: "is not a PEM public key (SubjectPublicKeyInfo, `-----BEGIN PUBLIC KEY-----`)" });
+      return [];
+    }
+  }
+  const out = new Map<string, DesiredClient>();
+  for (const agent of ctx.config.agents) {
+    const workloads = agent.actFor.includes("*") ? ctx.config.workloads : ctx.config.workloads.filter((w) => agent.actFor.includes(w.name));
+    for (const workload of workloads) {
+      const scopes = cloudScopesOf(workload);
+      if (!scopes.length) continue;
+      const clientId = delegationClientId(agent.name, workload.name);
+      const chain = agentSessionName(agent.name, workload.name);
+      out.set(clientId, {
+        clientId,
+        name: clientId,
+        description: `realm-sync delegation: agent ${agent.name} acting for workload ${workload.name}; sub=${workload.subject}, source identity ${chain}`,
+        clientAuthenticatorType: "client-jwt",
+        attributes,
+        defaultClientScopes: [...DEFAULT_CLIENT_SCOPES],
+        optionalClientScopes: scopes,
+        mappers: [...tokenMappers(workload), hardcodedClaim(SOURCE_IDENTITY_MAPPER, escapeClaimName(AWS_SOURCE_IDENTITY_CLAIM), chain, "String")],
+      });
+    }
+  }
+  return [...out.values()];
 }
 
 /** The probe client `check` mints tokens with: it authenticates with an assertion signed by the realm's own active key. */
@@ -215,7 +287,7 @@ export async function buildDesired(config: TrustDomain, resolve: SecretResolver)
     const client = await workloadClient(ctx, workload, i);
     if (client) clients.push(client);
   }
-  clients.push(probeClient(probeJwks));
+  clients.push(...(await delegationClients(ctx)), probeClient(probeJwks));
 
   const identityProviders = new Map<string, DesiredIdentityProvider>();
   for (const workload of config.workloads) {

@@ -26,6 +26,7 @@ export const PASSIVE_KEY_PRIORITY = 100;
 export const SUB_MAPPER = "kcb-sub";
 export const SESSION_TAGS_MAPPER = "kcb-aws-session-tags";
 export const AUDIENCE_MAPPER = "kcb-audience";
+export const SOURCE_IDENTITY_MAPPER = "kcb-aws-source-identity";
 
 /** Alias of the Kubernetes identity provider for one service-account issuer (Keycloak wants one provider per issuer). */
 export function kubernetesIdpAlias(issuer: string): string {

@@ -2,8 +2,8 @@
  * Trust-domain coherence, the pure part: what every cluster publishes and mints must be the same,
  * and must be what the config says. Input is what `keycloak/check.ts` fetched; output is findings.
  */
-import { AWS_AUDIENCE, AWS_SCOPE, AWS_SESSION_TAGS_CLAIM, AZURE_AUDIENCE, AZURE_SCOPE } from "../model/conventions.ts";
-import { SESSION_TAGS_MAPPER, SUB_MAPPER } from "../desired/names.ts";
+import { AGENTS_AUDIENCE, AGENTS_SCOPE, AWS_AUDIENCE, AWS_SCOPE, AWS_SESSION_TAGS_CLAIM, AWS_SOURCE_IDENTITY_CLAIM, AZURE_AUDIENCE, AZURE_SCOPE } from "../model/conventions.ts";
+import { SESSION_TAGS_MAPPER, SOURCE_IDENTITY_MAPPER, SUB_MAPPER } from "../desired/names.ts";
 import type { DesiredClient, DesiredState } from "../desired/types.ts";
 
 export interface Finding {
@@ -53,19 +53,22 @@ export interface ExpectedClaims {
   aud: string;
   /** The session-tags claim, or undefined when the workload has none. */
   tags: unknown;
+  /** The AWS source identity (`agent@workload`) of a delegation client's tokens, else undefined. */
+  sourceIdentity?: string;
 }
 
-export const SCOPE_AUDIENCE: Record<string, string> = { [AWS_SCOPE]: AWS_AUDIENCE, [AZURE_SCOPE]: AZURE_AUDIENCE };
+export const SCOPE_AUDIENCE: Record<string, string> = { [AWS_SCOPE]: AWS_AUDIENCE, [AZURE_SCOPE]: AZURE_AUDIENCE, [AGENTS_SCOPE]: AGENTS_AUDIENCE };
 
 export function expectedClaims(desired: DesiredState, client: DesiredClient, scope: string): ExpectedClaims {
   const sub = client.mappers.find((m) => m.name === SUB_MAPPER)?.config["claim.value"] ?? "";
   const tagsValue = client.mappers.find((m) => m.name === SESSION_TAGS_MAPPER)?.config["claim.value"];
-  return { iss: desired.issuer, sub, aud: SCOPE_AUDIENCE[scope] ?? "", tags: tagsValue === undefined ? undefined : JSON.parse(tagsValue) };
+  const sourceIdentity = client.mappers.find((m) => m.name === SOURCE_IDENTITY_MAPPER)?.config["claim.value"];
+  return { iss: desired.issuer, sub, aud: SCOPE_AUDIENCE[scope] ?? "", tags: tagsValue === undefined ? undefined : JSON.parse(tagsValue), ...(sourceIdentity === undefined ? {} : { sourceIdentity }) };
 }
 
 /** The claims realm-sync cares about, as a token carries them. */
-export function observedClaims(payload: Record<string, unknown>): { iss: unknown; sub: unknown; aud: unknown; tags: unknown } {
-  return { iss: payload.iss, sub: payload.sub, aud: payload.aud, tags: payload[AWS_SESSION_TAGS_CLAIM] };
+export function observedClaims(payload: Record<string, unknown>): { iss: unknown; sub: unknown; aud: unknown; tags: unknown; sourceIdentity: unknown } {
+  return { iss: payload.iss, sub: payload.sub, aud: payload.aud, tags: payload[AWS_SESSION_TAGS_CLAIM], sourceIdentity: payload[AWS_SOURCE_IDENTITY_CLAIM] };
 }
 
 /** Differences between a token's claims and the expected ones (aud must be exactly a string, not a list). */
@@ -79,6 +82,7 @@ export function claimFindings(cluster: string, label: string, expected: Expected
   check("sub", expected.sub, seen.sub);
   check("aud", expected.aud, seen.aud);
   check(AWS_SESSION_TAGS_CLAIM, expected.tags, seen.tags);
+  check(AWS_SOURCE_IDENTITY_CLAIM, expected.sourceIdentity, seen.sourceIdentity);
   for (const claim of ["exp", "iat"]) {
     const v = payload[claim];
     if (v !== undefined && !Number.isInteger(v)) out.push({ type: "incoherent", cluster, message: `${label}: ${claim} is not an integer (${JSON.stringify(v)})` });

@@ -12,7 +12,7 @@
 import { randomUUID } from "node:crypto";
 import { createLocalJWKSet, decodeProtectedHeader, importPKCS8, jwtVerify, SignJWT, type JSONWebKeySet } from "jose";
 import { AWS_SCOPE } from "../model/conventions.ts";
-import { canonicalJwks, claimFindings, expectedClaims, sameEverywhere, type Finding } from "../diff/coherence.ts";
+import { canonicalJwks, claimFindings, expectedClaims, observedClaims, sameEverywhere, type Finding } from "../diff/coherence.ts";
 import { PROBE_CLIENT_ID, PROBE_SUBJECT } from "../desired/names.ts";
 import type { DesiredState } from "../desired/types.ts";
 import { clusterError } from "./errors.ts";
@@ -170,10 +170,10 @@ export async function coherenceFindings(desired: DesiredState, observations: rea
       for (const o of observations) {
         const payload = o.examples.get(key);
         if (!payload) continue;
-        findings.push(...claimFindings(o.cluster, `workload ${client.clientId} token (scope ${scope})`, expected, payload));
-        seen.push({ cluster: o.cluster, value: { iss: payload.iss, sub: payload.sub, aud: payload.aud, tags: payload["https://aws.amazon.com/tags"] } });
+        findings.push(...claimFindings(o.cluster, `client ${client.clientId} token (scope ${scope})`, expected, payload));
+        seen.push({ cluster: o.cluster, value: observedClaims(payload) });
       }
-      findings.push(...sameEverywhere(`workload ${client.clientId} token claims (scope ${scope})`, seen));
+      findings.push(...sameEverywhere(`client ${client.clientId} token claims (scope ${scope})`, seen));
     }
   }
   return findings;

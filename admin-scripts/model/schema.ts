@@ -165,6 +165,15 @@ export const Agent = z.strictObject({
   targets: z.array(AgentTarget).min(1),
 });
 
+/**
+ * How the broker's token-exchange endpoint authenticates to Keycloak when it fetches an agent's
+ * delegated token (`private_key_jwt`). realm-sync gives every (agent, workload) delegation client
+ * this key. Without it, no delegation clients are created.
+ */
+export const AgentBroker = z.strictObject({
+  privateKeyJwt: z.union([z.strictObject({ jwksUrl: z.string().url() }), z.strictObject({ publicKey: SecretRef })]),
+});
+
 export const TrustDomain = z.strictObject({
   /** Schema version of this file. */
   version: z.literal(1),
@@ -181,6 +190,7 @@ export const TrustDomain = z.strictObject({
     .default({ accessTokenLifespan: 600 }),
   workloads: z.array(Workload).default([]),
   agents: z.array(Agent).default([]),
+  agentBroker: AgentBroker.optional(),
 });
 export type TrustDomain = z.infer<typeof TrustDomain>;
 export type Workload = z.infer<typeof Workload>;

@@ -18,6 +18,7 @@ const domain = inject("trustDomain");
 const CLUSTERS = domain.clusters.map((c) => c.name);
 const LEGACY_SECRET = randomClientSecret();
 const batchKeys = generateKeyPairSync("rsa", { modulusLength: 2048 });
+const brokerKeys = generateKeyPairSync("rsa", { modulusLength: 2048 });
 
 let fx: RealmFixture;
 let kube: KubeIssuer;
@@ -114,6 +115,14 @@ beforeAll(async () => {
   });
 });
 
+beforeAll(() => {
+  // An agent that may act for payments-api through the broker, which authenticates with its own key.
+  fx.writeConfig((doc) => {
+    doc.agents = [{ name: "copilot", match: { clientId: "copilot" }, actFor: ["payments-api"], targets: [{ aws: { role: "arn:aws:iam::111122223333:role/payments-api" } }] }];
+    doc.agentBroker = { privateKeyJwt: { publicKey: fx.writeFile("broker.pub.pem", brokerKeys.publicKey.export({ type: "spki", format: "pem" }).toString()) } };
+  });
+});
+
 afterAll(async () => {
   await fx?.remove();
   await kube?.close();
@@ -161,6 +170,23 @@ describe("realm-sync against both real clusters", () => {
     }
   });
 
+  it("gives the broker a delegation client per (agent, workload): the workload's sub and the chain as AWS source identity", async () => {
+    const clientId = "kcb-delegation.copilot.payments-api";
+    const key = await importPKCS8(brokerKeys.privateKey.export({ type: "pkcs8", format: "pem" }).toString(), "RS256");
+    const seen = new Set<string>();
+    for (const cluster of CLUSTERS) {
+      const assertion = await new SignJWT({}).setProtectedHeader({ alg: "RS256" }).setIssuer(clientId).setSubject(clientId).setAudience(fx.issuer).setIssuedAt().setExpirationTime("60s").setJti(randomUUID()).sign(key);
+      const jwt = await token(cluster, { client_id: clientId, client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertion, scope: "kcb-aws" });
+      const { payload } = await jwtVerify(jwt, createLocalJWKSet(await jwks(cluster)), { issuer: fx.issuer, audience: "sts.amazonaws.com" });
+      expect(payload).toMatchObject({ sub: "workload:payments-api", aud: "sts.amazonaws.com", "https://aws.amazon.com/source_identity": "copilot@payments-api" });
+      seen.add(JSON.stringify([payload.sub, payload["https://aws.amazon.com/source_identity"], payload["https://aws.amazon.com/tags"]]));
+      // The workload's own subject token for agents: aud kcb-agents.
+      const subjectToken = await token(cluster, { client_id: "legacy-etl", client_secret: LEGACY_SECRET, scope: "kcb-agents" });
+      expect(JSON.parse(Buffer.from(subjectToken.split(".")[1]!, "base64url").toString())).toMatchObject({ sub: "workload:legacy-etl", aud: "kcb-agents" });
+    }
+    expect(seen.size).toBe(1);
+  });
+
   it("check: in sync and coherent (exit 0)", async () => {
     const result = await fx.run("check");
     expect(result.stderr).not.toContain("realm-sync:");
@@ -181,8 +207,8 @@ describe("realm-sync against both real clusters", () => {
     expect(checked.stdout).toContain("~ client legacy-etl");
     expect(checked.stdout).toContain('config["claim.value"]: "hand-edited" → "workload:legacy-etl"');
     expect(checked.stdout).toContain("directAccessGrantsEnabled: true → false");
-    expect(checked.stdout).toMatch(/incoherent: eu: workload legacy-etl token \(scope kcb-aws\): sub is "hand-edited"/);
-    expect(checked.stdout).toMatch(/workload legacy-etl token claims \(scope kcb-aws\) differs between clusters/);
+    expect(checked.stdout).toMatch(/incoherent: eu: client legacy-etl token \(scope kcb-aws\): sub is "hand-edited"/);
+    expect(checked.stdout).toMatch(/client legacy-etl token claims \(scope kcb-aws\) differs between clusters/);
 
     const repaired = await fx.run("apply", { json: true });
     expect(repaired.exitCode).toBe(0);
@@ -207,11 +233,14 @@ describe("realm-sync against both real clusters", () => {
     const planned = await fx.run("plan", { json: true });
     expect(planned.exitCode).toBe(3);
     const plans = (JSON.parse(planned.stdout) as { clusters: Array<{ cluster: string; changes: Array<{ op: string; kind: string; name: string }> }> }).clusters;
-    for (const p of plans) expect(p.changes.map((c) => `${c.op} ${c.kind} ${c.name}`)).toEqual(["update client payments-api", "delete client legacy-etl"]);
+    for (const p of plans) {
+      expect(p.changes.map((c) => `${c.op} ${c.kind} ${c.name}`)).toEqual(["update client payments-api", "update client kcb-delegation.copilot.payments-api", "delete client legacy-etl"]);
+    }
 
     const applied = await fx.run("apply", { json: true });
     expect(applied.exitCode).toBe(0);
-    for (const c of (JSON.parse(applied.stdout) as { clusters: Array<{ writes: number }> }).clusters) expect(c.writes).toBe(2); // one mapper PUT + one DELETE
+    // The tags mapper of the workload and of its delegation client, and one DELETE: nothing else.
+    for (const c of (JSON.parse(applied.stdout) as { clusters: Array<{ writes: number }> }).clusters) expect(c.writes).toBe(3);
 
     for (const c of CLUSTERS) {
       const admin = await fx.admin(c);

@@ -45,14 +45,15 @@ describe("buildDesired", () => {
     expect(payments.clientAuthenticatorType).toBe("federated-jwt");
     expect(payments.attributes["jwt.credential.sub"]).toBe("system:serviceaccount:payments:api");
     expect(payments.attributes["jwt.credential.issuer"]).toBe(d.identityProviders[0]!.alias);
-    expect(payments.optionalClientScopes).toEqual(["kcb-aws"]);
+    expect(payments.optionalClientScopes).toEqual(["kcb-aws", "kcb-agents"]);
     expect(payments.mappers.map((m) => [m.name, m.config["claim.name"], m.config["claim.value"]])).toEqual([
       ["kcb-sub", "sub", "workload:payments-api"],
       ["kcb-aws-session-tags", "https://aws\\.amazon\\.com/tags", '{"principal_tags":{"cost-center":["4711"],"team":["payments"]},"transitive_tag_keys":["team"]}'],
     ]);
-    expect(d.clientScopes.map((s) => [s.name, s.mappers[0]!.config["claim.name"], s.mappers[0]!.config["claim.value"]])).toEqual([
-      ["kcb-aws", "aud", "sts.amazonaws.com"],
-      ["kcb-azure", "aud", "api://AzureADTokenExchange"],
+    expect(d.clientScopes.map((s) => [s.name, s.mappers[0]!.protocolMapper, s.mappers[0]!.config["claim.value"] ?? s.mappers[0]!.config["included.custom.audience"]])).toEqual([
+      ["kcb-aws", "oidc-hardcoded-claim-mapper", "sts.amazonaws.com"],
+      ["kcb-azure", "oidc-hardcoded-claim-mapper", "api://AzureADTokenExchange"],
+      ["kcb-agents", "oidc-audience-mapper", "kcb-agents"],
     ]);
     expect(d.identityProviders).toEqual([expect.objectContaining({ providerId: "kubernetes", config: { "kcb.managed-by": "realm-sync", issuer: "https://k8s.example" } })]);
     expect(d.realm.attributes.frontendUrl).toBe("https://issuer.example");
@@ -78,6 +79,33 @@ describe("buildDesired", () => {
     const error = await buildDesired(bad, resolveTestSecret).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DesiredStateError);
     expect((error as DesiredStateError).problems.map((p) => p.path.join("."))).toEqual(["signingKeys.0.privateKey", "workloads.3.name"]);
+  });
+
+  it("gives every (agent, workload with a cloud target) pair a delegation client when agentBroker is set", async () => {
+    const td = trustDomain({
+      agents: [
+        { name: "copilot", match: { clientId: "copilot" }, actFor: ["*"], targets: [{ aws: { role: "arn:aws:iam::111122223333:role/payments" } }] },
+        { name: "helper", match: { clientId: "helper" }, actFor: ["reporting-batch"], targets: [{ azure: { identity: "reports" } }] },
+      ],
+      agentBroker: { privateKeyJwt: { publicKey: { env: "BATCH_PUB" } } },
+    });
+    const d = await desiredOf(td);
+    const delegation = d.clients.filter((c) => c.clientId.startsWith("kcb-delegation."));
+    expect(delegation.map((c) => [c.clientId, c.optionalClientScopes])).toEqual([
+      ["kcb-delegation.copilot.payments-api", ["kcb-aws"]],
+      ["kcb-delegation.copilot.reporting-batch", ["kcb-azure"]],
+      ["kcb-delegation.copilot.legacy-etl", ["kcb-aws"]],
+      ["kcb-delegation.helper.reporting-batch", ["kcb-azure"]],
+    ]);
+    const payments = delegation[0]!;
+    expect(payments.clientAuthenticatorType).toBe("client-jwt");
+    expect(payments.attributes["jwt.credential.public.key"]).toMatch(/^MII/);
+    expect(payments.mappers.map((m) => [m.name, m.config["claim.name"], m.config["claim.value"]])).toEqual([
+      ["kcb-sub", "sub", "workload:payments-api"],
+      ["kcb-aws-session-tags", "https://aws\\.amazon\\.com/tags", '{"principal_tags":{"cost-center":["4711"],"team":["payments"]},"transitive_tag_keys":["team"]}'],
+      ["kcb-aws-source-identity", "https://aws\\.amazon\\.com/source_identity", "copilot@payments-api"],
+    ]);
+    expect((await desiredOf({ ...td, agentBroker: undefined })).clients.some((c) => c.clientId.startsWith("kcb-delegation."))).toBe(false);
   });
 
   it("writes the session-tags claim with sorted keys (stable diffs)", () => {

@@ -190,6 +190,7 @@ describe("diffCluster", () => {
       "+ key key-1",
       "+ clientScope kcb-aws",
       "+ clientScope kcb-azure",
+      "+ clientScope kcb-agents",
       `+ identityProvider ${kubernetesIdpAlias("https://k8s.example")}`,
       "+ client payments-api",
       "+ client reporting-batch",
