@@ -144,12 +144,22 @@ export function createCredentialSource(deps: CredentialSourceDeps): BrokerCreden
     observer: observer("keycloak", (audience) => ({ audience })),
   });
 
+  /** The token for an exchange; when none can be had, the root cause (not the token cache's CREDENTIALS_EXPIRING). */
+  const tokenForExchange = async (audience: Audience): Promise<WorkloadToken> => {
+    try {
+      return (await tokens.get(audience)).value;
+    } catch (error) {
+      if (error instanceof BrokerError && error.code === "CREDENTIALS_EXPIRING" && error.cause instanceof Error) throw error.cause;
+      throw error;
+    }
+  };
+
   const awsCache = new RefreshingCache<AwsCredentials>({
     ...common,
     fetch: async (name) => {
       const role = roles.get(name);
       if (!role || !deps.aws) throw new BrokerError("UNKNOWN_TARGET", `no AWS target ${name}`);
-      const { value: token } = await tokens.get("aws");
+      const token = await tokenForExchange("aws");
       const exchanger = deps.aws;
       try {
         const creds = await timed("aws", () =>
@@ -178,7 +188,7 @@ export function createCredentialSource(deps: CredentialSourceDeps): BrokerCreden
       const { target: name, scope } = labels(key);
       const identity = identities.get(name);
       if (!identity || !deps.azure) throw new BrokerError("UNKNOWN_TARGET", `no Azure target ${name}`);
-      const { value: token } = await tokens.get("azure");
+      const token = await tokenForExchange("azure");
       const exchanger = deps.azure;
       try {
         const result = await timed("azure", () =>

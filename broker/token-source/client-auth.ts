@@ -8,8 +8,9 @@
  * 3. `clientSecret`: `client_secret_post` or `client_secret_basic`, the secret read from a file on
  *    every request (so a rotated secret is picked up without a restart).
  */
+import { createPublicKey } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
-import { decodeJwt, importPKCS8 } from "jose";
+import { calculateJwkThumbprint, decodeJwt, exportJWK, importPKCS8 } from "jose";
 import { ClientSecretBasic, ClientSecretPost, PrivateKeyJwt, type ClientAuth } from "openid-client";
 import type { AuthenticationConfig } from "../config.ts";
 import { BrokerError } from "../errors.ts";
@@ -64,7 +65,15 @@ export function federatedServiceAccountAuth(tokenFile: string, options: ClientAu
   };
 }
 
-/** A PEM PKCS#8 private key, re-imported when the file changes (by mtime and size). */
+/** RFC 7638 thumbprint of the public half of a PEM private key: the `kid` realm-sync registers by default. */
+export async function publicKeyThumbprint(privateKeyPem: string): Promise<string> {
+  return calculateJwkThumbprint(await exportJWK(createPublicKey(privateKeyPem)));
+}
+
+/**
+ * A PEM PKCS#8 private key, re-imported when the file changes (by mtime and size). Without a
+ * configured `kid` the assertion carries the key's RFC 7638 thumbprint.
+ */
 export function privateKeyJwtAuth(keyFile: string, alg: string, kid: string | undefined): AsyncClientAuth {
   let loaded: { stamp: string; auth: AsyncClientAuth } | undefined;
   return async (as, client, body, headers) => {
@@ -79,12 +88,14 @@ export function privateKeyJwtAuth(keyFile: string, alg: string, kid: string | un
     }
     if (pem !== undefined) {
       let key: Awaited<ReturnType<typeof importPKCS8>>;
+      let keyId: string;
       try {
         key = await importPKCS8(pem, alg);
+        keyId = kid ?? (await publicKeyThumbprint(pem));
       } catch (error) {
         throw new BrokerError("CLIENT_ASSERTION_UNREADABLE", `the private key ${keyFile} is not a PKCS#8 PEM key for ${alg}`, { cause: error });
       }
-      loaded = { stamp, auth: PrivateKeyJwt(kid === undefined ? key : { key, kid }) as AsyncClientAuth };
+      loaded = { stamp, auth: PrivateKeyJwt({ key, kid: keyId }) as AsyncClientAuth };
     }
     await loaded!.auth(as, client, body, headers);
   };
