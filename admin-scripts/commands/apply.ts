@@ -9,16 +9,8 @@ import type { ApplyOptions } from "../command.ts";
 import { summarize } from "../diff/changes.ts";
 import { formatClusterPlan } from "../diff/format.ts";
 import { EXIT, RealmSyncError, type ExitCode } from "../errors.ts";
-import { prepare } from "../keycloak/context.ts";
+import { prepare, tuning } from "../keycloak/context.ts";
 import { applyAll, describeApplied, type ClusterFailure } from "../keycloak/sync.ts";
-
-function positiveInt(env: ApplyOptions["env"], name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new RealmSyncError("USAGE", `${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return n;
-}
 
 function combined(failed: ClusterFailure[], what: string): RealmSyncError {
   const first = failed[0]!.error;
@@ -27,10 +19,8 @@ function combined(failed: ClusterFailure[], what: string): RealmSyncError {
 }
 
 export async function run(opts: ApplyOptions): Promise<ExitCode> {
+  const { concurrency, leaseMs } = tuning(opts.env);
   const ctx = await prepare(opts);
-  const concurrency = positiveInt(opts.env, "KCB_REALM_SYNC_CONCURRENCY", 8);
-  const leaseMs = positiveInt(opts.env, "KCB_REALM_SYNC_LOCK_LEASE_SECONDS", 120) * 1000;
-
   const outcome = await applyAll(ctx.targets, ctx.desired, { concurrency, leaseMs });
 
   if (outcome.stage === "refused") {

@@ -3,16 +3,17 @@
  * (every cluster publishes the configured issuer and the same JWKS, and mints tokens with the same
  * iss, sub, aud, kid and session tags). Read-only. Exit 0 in sync and coherent, 3 drift or
  * incoherence found, 1 a cluster unreachable (named; the others are still checked).
+ * KCB_REALM_SYNC_CONCURRENCY (default 8): token evaluations in flight per cluster.
  */
 import type { CheckOptions } from "../command.ts";
 import { formatClusterPlan } from "../diff/format.ts";
 import { EXIT, type ExitCode } from "../errors.ts";
 import { checkAll } from "../keycloak/check.ts";
-import { prepare } from "../keycloak/context.ts";
+import { prepare, tuning } from "../keycloak/context.ts";
 
 export async function run(opts: CheckOptions): Promise<ExitCode> {
+  const { concurrency } = tuning(opts.env);
   const ctx = await prepare(opts);
-  const concurrency = Number(opts.env.KCB_REALM_SYNC_CONCURRENCY ?? "") || 8;
   const outcome = await checkAll(ctx.targets, ctx.desired, { concurrency });
   const order = ctx.targets.map((t) => t.name);
   outcome.planned.sort((a, b) => order.indexOf(a.cluster) - order.indexOf(b.cluster));

@@ -62,3 +62,24 @@ export async function prepare(opts: CommonOptions & { cluster: readonly string[]
   }
   return { config, source, desired, targets };
 }
+
+/** Tuning from the command's environment (never from process.env directly). */
+export interface SyncTuning {
+  /** Writes (apply) or token evaluations (check) in flight per cluster. */
+  concurrency: number;
+  /** Lease of apply's per-cluster lock. */
+  leaseMs: number;
+}
+
+function positiveInt(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new RealmSyncError("USAGE", `${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** KCB_REALM_SYNC_CONCURRENCY (default 8) and KCB_REALM_SYNC_LOCK_LEASE_SECONDS (default 120). */
+export function tuning(env: Readonly<Record<string, string | undefined>>): SyncTuning {
+  return { concurrency: positiveInt(env, "KCB_REALM_SYNC_CONCURRENCY", 8), leaseMs: positiveInt(env, "KCB_REALM_SYNC_LOCK_LEASE_SECONDS", 120) * 1000 };
+}

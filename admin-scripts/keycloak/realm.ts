@@ -1,14 +1,31 @@
 /** Creating the realm itself: the one write apply makes before it holds the cluster's lock (the lock lives in the realm). */
 import type { DesiredRealm } from "../desired/types.ts";
+import { RealmSyncError } from "../errors.ts";
+import { MANAGED_ATTRIBUTE, MANAGED_VALUE } from "../model/conventions.ts";
 import { clusterError, statusOf } from "./errors.ts";
 import { realmRep } from "./representations.ts";
 import type { ClusterSession } from "./session.ts";
 
-/** Creates the realm, marked as realm-sync's, unless it exists. Returns whether this call created it. */
+function refuseUnmanaged(session: ClusterSession, realm: string): RealmSyncError {
+  return new RealmSyncError("APPLY_FAILED", `cluster ${session.name}: realm ${realm} exists and was not created by realm-sync; realm-sync only manages realms it created`, { cluster: session.name });
+}
+
+/**
+ * Creates the realm, marked as realm-sync's, unless it exists; refuses (before any write) a realm
+ * realm-sync did not create. Returns whether this call created it.
+ */
 export async function ensureRealm(session: ClusterSession, realm: DesiredRealm): Promise<boolean> {
+  let existing;
   try {
-    const existing = await session.admin.realms.findOne({ realm: realm.realm });
-    if (existing?.id) return false;
+    existing = await session.admin.realms.findOne({ realm: realm.realm });
+  } catch (error) {
+    if (statusOf(error) !== 404) throw clusterError(session.name, `reading realm ${realm.realm}`, error);
+  }
+  if (existing?.id) {
+    if (existing.attributes?.[MANAGED_ATTRIBUTE] !== MANAGED_VALUE) throw refuseUnmanaged(session, realm.realm);
+    return false;
+  }
+  try {
     await session.admin.realms.create(realmRep(realm));
     return true;
   } catch (error) {
