@@ -1,6 +1,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
+import { startControlServer, type TrustDomainControlInfo } from "../support/keycloak/control.ts";
 import { startTrustDomain, type TrustDomainInfo } from "../support/keycloak/trust-domain.ts";
 import { cacheDir } from "../support/paths.ts";
 import { caTrustEnv } from "../support/pki.ts";
@@ -8,6 +9,8 @@ import { caTrustEnv } from "../support/pki.ts";
 declare module "vitest" {
   export interface ProvidedContext {
     trustDomain: TrustDomainInfo;
+    /** Stop or restart a cluster from a test (fault tests): see test/support/keycloak/control.ts. */
+    trustDomainControl: TrustDomainControlInfo;
   }
 }
 
@@ -22,7 +25,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   console.log(`[trust-domain] up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${domain.info.clusters.map((c) => `${c.name} ${(c.startupMs / 1000).toFixed(1)} s`).join(", ")}`);
   Object.assign(process.env, caTrustEnv(domain.pki));
   project.provide("trustDomain", domain.info);
+  const control = await startControlServer(domain);
+  project.provide("trustDomainControl", control.info);
   return async () => {
+    await control.close();
     await domain.stop();
     rmSync(stateDir, { recursive: true, force: true });
   };
