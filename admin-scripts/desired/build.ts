@@ -149,6 +149,12 @@ async function workloadClient(ctx: Context, workload: Workload, index: number): 
   let attributes: Record<string, string>;
   let secret: string | undefined;
   if ("kubernetes" in auth) {
+    const audience = auth.kubernetes.audience;
+    if (audience !== undefined && audience !== ctx.config.issuer) {
+      // The Kubernetes identity provider of Keycloak 26.x checks `aud` against the realm issuer only.
+      ctx.problems.push({ path: [...at, "authentication", "kubernetes", "audience"], message: `must be the realm issuer ${ctx.config.issuer} (Keycloak accepts federated client assertions only for its own issuer); omit it to use that` });
+      return undefined;
+    }
     clientAuthenticatorType = "federated-jwt";
     attributes = clientAttributes({ "jwt.credential.issuer": kubernetesIdpAlias(auth.kubernetes.issuer), "jwt.credential.sub": auth.kubernetes.serviceAccount });
   } else if ("privateKeyJwt" in auth) {

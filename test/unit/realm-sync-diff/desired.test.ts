@@ -74,11 +74,15 @@ describe("buildDesired", () => {
     const bad = {
       ...td,
       signingKeys: [{ name: "key-1", privateKey: { env: "MISSING_KEY" }, status: "active" as const }],
-      workloads: [...td.workloads, { ...td.workloads[2]!, name: "kcb-sneaky", subject: "x" }],
+      workloads: [
+        ...td.workloads,
+        { ...td.workloads[2]!, name: "kcb-sneaky", subject: "x" },
+        { ...td.workloads[0]!, name: "k8s-other-aud", subject: "y", authentication: { kubernetes: { issuer: "https://k8s.example", serviceAccount: "system:serviceaccount:a:b", audience: "sts.amazonaws.com" } } },
+      ],
     };
     const error = await buildDesired(bad, resolveTestSecret).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DesiredStateError);
-    expect((error as DesiredStateError).problems.map((p) => p.path.join("."))).toEqual(["signingKeys.0.privateKey", "workloads.3.name"]);
+    expect((error as DesiredStateError).problems.map((p) => p.path.join("."))).toEqual(["signingKeys.0.privateKey", "workloads.3.name", "workloads.4.authentication.kubernetes.audience"]);
   });
 
   it("gives every (agent, workload with a cloud target) pair a delegation client when agentBroker is set", async () => {
