@@ -1,0 +1,323 @@
+/**
+ * The broker core end to end: a realm applied by realm-sync on both REAL Keycloak clusters, one
+ * workload per authentication method (Kubernetes service-account token as federated assertion,
+ * private_key_jwt, client secret), the cloud trust exported by realm-sync and loaded by the strict
+ * STS and Entra emulators. The token source, the exchanges, the cache and the whole `cloud-broker
+ * serve` process run unmodified against them.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { decodeJwt } from "jose";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { stringify } from "yaml";
+import { loadTrustExport } from "../../admin-scripts/trust/artifacts.ts";
+import { createSource } from "../../broker/cli/serve.ts";
+import { loadConfig, type Config } from "../../broker/config.ts";
+import { createCredentialSource, type BrokerCredentialSource } from "../../broker/credential-source.ts";
+import { BrokerError } from "../../broker/errors.ts";
+import { createStsExchanger } from "../../broker/exchange/aws-sts.ts";
+import { createLogger } from "../../broker/log.ts";
+import { MetricsRegistry } from "../../broker/metrics.ts";
+import { clientAuthFor } from "../../broker/token-source/client-auth.ts";
+import { createKeycloakTokenSource } from "../../broker/token-source/keycloak.ts";
+import { startEntraEmulator, startStsEmulator, type EntraEmulator, type StsEmulator } from "../cloud/index.ts";
+import { startKubeIssuer, type KubeIssuer } from "../support/kube-issuer.ts";
+import { freePort } from "../support/net.ts";
+import { repoRoot } from "../support/paths.ts";
+import { ensureLocalPki } from "../support/pki.ts";
+import { createRealmFixture, randomClientSecret, type RealmFixture } from "../support/realm-fixture.ts";
+
+const domain = inject("trustDomain");
+const ACCOUNT = "456789012345";
+const TENANT = "3c9e1f20-7a4b-4d6c-8e0f-2a1b3c4d5e6f";
+const METHODS = ["kubernetes", "privateKeyJwt", "clientSecret"] as const;
+type Method = (typeof METHODS)[number];
+const WORKLOAD: Record<Method, { name: string; app: string }> = {
+  kubernetes: { name: "core-k8s", app: "b0b0b0b0-0000-4000-8000-000000000001" },
+  privateKeyJwt: { name: "core-pkjwt", app: "b0b0b0b0-0000-4000-8000-000000000002" },
+  clientSecret: { name: "core-secret", app: "b0b0b0b0-0000-4000-8000-000000000003" },
+};
+const roleArn = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
+const SECRET = randomClientSecret();
+const pkjwtKeys = generateKeyPairSync("rsa", { modulusLength: 2048 });
+
+let fx: RealmFixture;
+let kube: KubeIssuer;
+let sts: StsEmulator;
+let entra: EntraEmulator;
+let dir: string;
+const files = { saToken: "", privateKey: "", secret: "" };
+const quiet = createLogger({ write: () => {} });
+
+/** The broker config of one workload, as an operator would write it. */
+function brokerConfig(method: Method, extra: Record<string, unknown> = {}): Config {
+  const { name, app } = WORKLOAD[method];
+  const authentication = {
+    kubernetes: { kubernetes: { tokenFile: files.saToken } },
+    privateKeyJwt: { privateKeyJwt: { keyFile: files.privateKey, alg: "RS256" } },
+    clientSecret: { clientSecret: { file: files.secret } },
+  }[method];
+  const doc = {
+    issuer: fx.issuer,
+    clientId: name,
+    authentication,
+    aws: { region: "us-east-1", stsEndpoint: sts.url, roles: [{ name: "main", arn: roleArn(name), durationSeconds: 3600 }] },
+    azure: { authorityHost: entra.url, identities: [{ name: "blob", tenantId: TENANT, clientId: app, scopes: [`${entra.resource}/.default`] }] },
+    upstream: { timeoutSeconds: 10, maxAttempts: 3 },
+    ...extra,
+  };
+  const result = loadConfig(stringify(doc));
+  if (!result.ok) throw new Error(`broker config: ${JSON.stringify(result.errors)}`);
+  return result.config;
+}
+
+const assumeRoleCalls = () => sts.calls.filter((c) => c.action === "AssumeRoleWithWebIdentity");
+
+beforeAll(async () => {
+  const pki = await ensureLocalPki();
+  dir = mkdtempSync(join(tmpdir(), "kcb-broker-core-"));
+  kube = await startKubeIssuer({ pki });
+  fx = await createRealmFixture({
+    domain,
+    prefix: "broker-core",
+    // Long enough that the clock-offset scenario below can move 56 min ahead without the real tokens expiring.
+    accessTokenLifespan: 3600,
+    files: { "core-secret.secret": SECRET, "core-pkjwt.pub.pem": pkjwtKeys.publicKey.export({ type: "spki", format: "pem" }).toString() },
+    workloads: METHODS.map((method) => {
+      const { name, app } = WORKLOAD[method];
+      const authentication = {
+        kubernetes: { kubernetes: { issuer: kube.issuer, serviceAccount: `system:serviceaccount:payments:${name}` } },
+        privateKeyJwt: { privateKeyJwt: { publicKey: { file: "core-pkjwt.pub.pem" } } },
+        clientSecret: { clientSecret: { file: "core-secret.secret" } },
+      }[method];
+      return {
+        name,
+        subject: `workload:${name}`,
+        authentication,
+        aws: { roles: [{ arn: roleArn(name), maxSessionDuration: 3600 }] },
+        azure: { identities: [{ name: `${name}-blob`, tenantId: TENANT, clientId: app, scopes: ["api://kcb-emulator-resource/.default"] }] },
+      };
+    }),
+  });
+  await fx.apply();
+  const exported = await fx.run("export-trust");
+  expect(exported.exitCode, exported.stderr).toBe(0);
+  const trust = loadTrustExport(join(fx.dir, "trust-export"));
+  sts = await startStsEmulator({ trust, allowIssuerPort: true });
+  entra = await startEntraEmulator({ trust, pki });
+
+  files.saToken = join(dir, "sa-token");
+  await kube.writeProjectedToken(files.saToken, { namespace: "payments", serviceAccount: WORKLOAD.kubernetes.name, audience: fx.issuer });
+  files.privateKey = join(dir, "pkjwt.pem");
+  writeFileSync(files.privateKey, pkjwtKeys.privateKey.export({ type: "pkcs8", format: "pem" }).toString(), { mode: 0o600 });
+  files.secret = join(dir, "secret");
+  writeFileSync(files.secret, `${SECRET}\n`, { mode: 0o600 });
+});
+
+afterAll(async () => {
+  await sts?.close();
+  await entra?.close();
+  await fx?.remove();
+  await kube?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the workload token source against real Keycloak", () => {
+  it.each(METHODS)("gets one token per audience with %s client authentication", async (method) => {
+    const config = brokerConfig(method);
+    const source = createKeycloakTokenSource({ issuer: config.issuer, clientId: config.clientId, auth: clientAuthFor(config.authentication), timeoutMs: 10_000 });
+    for (const [audience, aud] of [
+      ["aws", "sts.amazonaws.com"],
+      ["azure", "api://AzureADTokenExchange"],
+    ] as const) {
+      const { token, expiresAt } = await source.fetch(audience);
+      const claims = decodeJwt(token);
+      expect(claims).toMatchObject({ iss: fx.issuer, aud, sub: `workload:${WORKLOAD[method].name}` });
+      expect(Math.abs(expiresAt.getTime() - (claims.exp ?? 0) * 1000)).toBeLessThan(2_000);
+    }
+  });
+
+  it("refuses a wrong client secret as KEYCLOAK_REJECTED", async () => {
+    const wrong = join(dir, "wrong-secret");
+    writeFileSync(wrong, "not-the-secret");
+    const config = brokerConfig("clientSecret");
+    const source = createKeycloakTokenSource({ issuer: config.issuer, clientId: config.clientId, auth: clientAuthFor({ clientSecret: { file: wrong, method: "client_secret_post" } }), timeoutMs: 10_000 });
+    await expect(source.fetch("aws")).rejects.toMatchObject({ code: "KEYCLOAK_REJECTED" });
+  });
+});
+
+describe("the credential source against real Keycloak and the strict emulators", () => {
+  it.each(METHODS)("gets STS credentials and an Entra token that the emulators accept (%s)", async (method) => {
+    const metrics = new MetricsRegistry();
+    const source = createSource(brokerConfig(method), quiet, metrics);
+    const name = WORKLOAD[method].name;
+
+    const creds = await source.aws("main");
+    expect(creds.assumedRoleArn).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/${name}/${name}@main`);
+    const sdk = new STSClient({ endpoint: sts.url, region: "us-east-1", credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, sessionToken: creds.sessionToken } });
+    const identity = await sdk.send(new GetCallerIdentityCommand({}));
+    expect(identity.Arn).toBe(creds.assumedRoleArn);
+
+    const azure = await source.azure("blob");
+    expect(azure).toMatchObject({ resource: entra.resource, tenantId: TENANT, clientId: WORKLOAD[method].app });
+    const whoami = await fetch(`${entra.url}/resource/whoami`, { headers: { authorization: `Bearer ${azure.accessToken}` } });
+    expect(whoami.status).toBe(200);
+    expect(source.ready()).toBe(true);
+  });
+
+  it("makes exactly one Keycloak call and one STS call for 1,000 concurrent cold requests", async () => {
+    const metrics = new MetricsRegistry();
+    const source = createSource(brokerConfig("clientSecret"), quiet, metrics);
+    const before = assumeRoleCalls().length;
+    const all = await Promise.all(Array.from({ length: 1000 }, () => source.aws("main")));
+    expect(new Set(all.map((c) => c.accessKeyId)).size).toBe(1);
+    expect(assumeRoleCalls().length - before).toBe(1);
+    expect(metrics.render()).toContain('cloud_broker_upstream_calls_total{upstream="keycloak",outcome="ok"} 1\n');
+  });
+
+  it("retries IDPCommunicationError within the exchange and passes a refusal on as AWS_REJECTED", async () => {
+    const source = createSource(brokerConfig("clientSecret"), quiet, new MetricsRegistry());
+    sts.setFault("idp-communication-error", 2);
+    const before = assumeRoleCalls().length;
+    await expect(source.aws("main")).resolves.toMatchObject({ accountId: ACCOUNT });
+    expect(assumeRoleCalls().slice(before).map((c) => c.code ?? "ok")).toEqual(["IDPCommunicationError", "IDPCommunicationError", "ok"]);
+
+    // A role whose trust policy names another workload: the emulator answers AccessDenied.
+    const stranger = createSource(
+      { ...brokerConfig("clientSecret"), aws: { region: "us-east-1", stsEndpoint: sts.url, roles: [{ name: "main", arn: roleArn(WORKLOAD.kubernetes.name), durationSeconds: 3600 }] } },
+      quiet,
+      new MetricsRegistry(),
+    );
+    const error = await stranger.aws("main").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BrokerError);
+    expect(error).toMatchObject({ code: "AWS_REJECTED", message: expect.stringMatching(/failed: AccessDenied$/) as string });
+  });
+
+  it("keeps credentials flowing while Keycloak is unreachable, stops before expiry, and recovers by itself", async () => {
+    // Real Keycloak, real STS emulator; only the broker's clock is moved ahead, and the path to
+    // Keycloak can be cut (a refused connection, as when every cluster is down).
+    const offset = { ms: 0 };
+    const clock = {
+      now: () => Date.now() + offset.ms,
+      setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
+      clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout),
+    };
+    let keycloakDown = false;
+    const cuttableFetch = (url: string, init: RequestInit) => (keycloakDown ? Promise.reject(new TypeError("fetch failed")) : fetch(url, init));
+    const config: Config = { ...brokerConfig("clientSecret", { refresh: { retryMinSeconds: 0.2, retryMaxSeconds: 1 } }), azure: undefined };
+    const metrics = new MetricsRegistry();
+    const source: BrokerCredentialSource = createCredentialSource({
+      config,
+      logger: quiet,
+      metrics,
+      clock,
+      random: () => 0,
+      tokenSource: createKeycloakTokenSource({ issuer: config.issuer, clientId: config.clientId, auth: clientAuthFor(config.authentication), timeoutMs: 10_000, now: clock.now, fetch: cuttableFetch }),
+      aws: createStsExchanger({ region: "us-east-1", endpoint: sts.url, timeoutMs: 10_000, maxAttempts: 3 }),
+    });
+    const settle = () => new Promise((r) => setTimeout(r, 1_500));
+    try {
+      const a = await source.aws("main");
+
+      keycloakDown = true;
+      offset.ms = 41 * 60_000; // AWS refresh due (40 min); the workload token (1 h) is due too but still valid
+      expect((await source.aws("main")).accessKeyId).toBe(a.accessKeyId); // served from the cache, refresh in background
+      await settle();
+      const b = await source.aws("main");
+      expect(b.accessKeyId).not.toBe(a.accessKeyId); // refreshed with the cached workload token: Keycloak was not needed
+      expect(metrics.render()).toMatch(/cloud_broker_upstream_calls_total\{upstream="keycloak",outcome="KEYCLOAK_UNAVAILABLE"\} [1-9]/);
+
+      offset.ms = 57 * 60_000; // the workload token is past its stop window and B inside its own
+      await expect(source.aws("main")).rejects.toMatchObject({ code: "CREDENTIALS_EXPIRING" });
+      expect(source.ready()).toBe(false);
+
+      keycloakDown = false;
+      await settle();
+      const c = await source.aws("main");
+      expect(c.accessKeyId).not.toBe(b.accessKeyId);
+      expect(source.ready()).toBe(true);
+    } finally {
+      source.stop();
+    }
+  });
+});
+
+describe("the cloud-broker process", () => {
+  let child: ChildProcess | undefined;
+  let stderr = "";
+  afterAll(() => {
+    if (child && child.exitCode === null) child.kill("SIGKILL");
+  });
+
+  it("serves credentials from real Keycloak + emulators, answers credential-process, and exits within 5 s of SIGTERM", async () => {
+    const port = await freePort();
+    const stateDir = join(dir, "state");
+    const configFile = join(dir, "broker.yaml");
+    const { name, app } = WORKLOAD.clientSecret;
+    writeFileSync(
+      configFile,
+      stringify({
+        issuer: fx.issuer,
+        clientId: name,
+        authentication: { clientSecret: { file: files.secret } },
+        aws: { region: "us-east-1", stsEndpoint: sts.url, roles: [{ name: "main", arn: roleArn(name) }] },
+        azure: { authorityHost: entra.url, identities: [{ name: "blob", tenantId: TENANT, clientId: app, scopes: [`${entra.resource}/.default`] }] },
+        serve: { port, stateDir, aws: { credentialProcess: true } },
+        log: { level: "debug" },
+      }),
+    );
+    child = spawn(process.execPath, ["--import", "tsx", "broker/main.ts", "serve", "--config", configFile], { cwd: repoRoot, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
+    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child?.on("exit", (code) => resolve(code)));
+    const base = `http://127.0.0.1:${port}`;
+
+    let ready = 0;
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+      ready = await fetch(`${base}/readyz`).then((r) => r.status, () => 0);
+      if (ready === 200) break;
+    }
+    expect(ready, stderr).toBe(200);
+
+    const authToken = readFileSync(join(stateDir, "aws-container-authorization-token"), "utf8");
+    const res = await fetch(`${base}/v1/aws/credentials/main`, { headers: { authorization: authToken } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { AccessKeyId: string; SecretAccessKey: string; Token: string; Expiration: string };
+    const sdk = new STSClient({ endpoint: sts.url, region: "us-east-1", credentials: { accessKeyId: body.AccessKeyId, secretAccessKey: body.SecretAccessKey, sessionToken: body.Token } });
+    expect((await sdk.send(new GetCallerIdentityCommand({}))).Arn).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/${name}/${name}@main`);
+    expect((await fetch(`${base}/v1/aws/credentials/main`, { headers: { authorization: "wrong" } })).status).toBe(401);
+
+    // The AWS SDK runs exactly the command line written into the AWS config file.
+    const awsConfig = readFileSync(join(stateDir, "aws-config"), "utf8");
+    expect(awsConfig).toContain(`credential_process = cloud-broker credential-process --url ${base} --token-file`);
+    const processOut = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const cp = spawn(process.execPath, ["--import", "tsx", "broker/main.ts", "credential-process", "--target", "main", "--config", configFile], { cwd: repoRoot, env: process.env });
+      let out = "";
+      cp.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      cp.on("exit", (code) => resolve({ code, out }));
+    });
+    expect(processOut.code).toBe(0);
+    expect(JSON.parse(processOut.out)).toMatchObject({ Version: 1, AccessKeyId: body.AccessKeyId, SessionToken: body.Token });
+
+    const metricsText = await (await fetch(`${base}/metrics`)).text();
+    expect(metricsText).toMatch(/cloud_broker_cache_hits_total\{cloud="aws",target="main",scope=""\} [1-9]/);
+    expect(metricsText).toMatch(/cloud_broker_credentials_expiry_seconds\{cloud="aws",target="main",scope=""\} \d+/);
+    expect(metricsText).toContain('cloud_broker_upstream_calls_total{upstream="azure",outcome="ok"}');
+
+    const started = Date.now();
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5_000);
+
+    // JSON lines only, and never a token or a secret.
+    const lines = stderr.split("\n").filter((l) => l.startsWith("{"));
+    expect(lines.some((l) => (JSON.parse(l) as { msg: string }).msg === "cloud-broker listening")).toBe(true);
+    expect(stderr).not.toContain(SECRET);
+    expect(stderr).not.toContain(body.SecretAccessKey);
+    expect(stderr).not.toContain(body.Token);
+    expect(stderr).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./);
+  });
+});
