@@ -59,6 +59,13 @@ function resolvePaths(config: Config, baseDir: string | undefined): Config {
       ...(auth.clientSecret && { clientSecret: { ...auth.clientSecret, file: abs(auth.clientSecret.file) } }),
     },
     serve: resolveServePaths(config.serve, abs),
+    ...(config.agents && {
+      agents: {
+        ...config.agents,
+        realmConfigFile: abs(config.agents.realmConfigFile),
+        delegationKey: { ...config.agents.delegationKey, keyFile: abs(config.agents.delegationKey.keyFile) },
+      },
+    }),
   };
 }
 

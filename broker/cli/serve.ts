@@ -15,6 +15,7 @@ import { listen, type Listener } from "../serve/listen.ts";
 import { startServing, type Serving } from "../serve/start.ts";
 import { authMethodName, clientAuthFor } from "../token-source/client-auth.ts";
 import { createKeycloakTokenSource } from "../token-source/keycloak.ts";
+import { createAgentsEndpoint, type AgentsEndpoint } from "./agents.ts";
 import { requireConfig } from "./load.ts";
 
 /** SIGTERM → exit: in-flight requests get this long, then the connections are cut. */
@@ -56,16 +57,18 @@ export function createSource(config: Config, logger: Logger, metrics: MetricsReg
   });
 }
 
-/** Starts the broker for `config` and returns once it listens. */
-export async function startBroker(config: Config, logger: Logger): Promise<RunningBroker> {
+/** Starts the broker for `config` and returns once it listens. `env` is only for `${VAR}`s in the agents' realm file. */
+export async function startBroker(config: Config, logger: Logger, env: Readonly<Record<string, string | undefined>> = {}): Promise<RunningBroker> {
   const metrics = new MetricsRegistry();
   const source = createSource(config, logger, metrics);
   const options = toServeOptions(config);
-  source.start();
+  let agents: AgentsEndpoint | undefined;
   let serving: Serving | undefined;
   let listener: Listener | undefined;
   try {
-    serving = await startServing({ source, options, metrics, log: logger });
+    agents = await createAgentsEndpoint(config, env, logger);
+    source.start();
+    serving = await startServing({ source, options, metrics, log: logger, ...(agents && { agents: agents.app }) });
     listener = await listen(serving.app, options);
     const opsListener = serving.opsApp && options.ops ? await listen(serving.opsApp, options.ops) : undefined;
     logger.info("cloud-broker listening", {
@@ -75,7 +78,9 @@ export async function startBroker(config: Config, logger: Logger): Promise<Runni
       clientId: config.clientId,
       authentication: authMethodName(config.authentication),
       targets: source.status().map((s) => `${s.cloud}:${s.target}`),
+      agents: agents !== undefined,
     });
+    const agentsEndpoint = agents;
     const running = serving;
     const main = listener;
     return {
@@ -88,12 +93,14 @@ export async function startBroker(config: Config, logger: Logger): Promise<Runni
         await Promise.all([main.close(DRAIN_MS), opsListener?.close(DRAIN_MS)]);
         await running.stop();
         source.stop();
+        agentsEndpoint?.close();
       },
     };
   } catch (error) {
     await listener?.close(0);
     await serving?.stop();
     source.stop();
+    agents?.close();
     throw error;
   }
 }
@@ -101,7 +108,7 @@ export async function startBroker(config: Config, logger: Logger): Promise<Runni
 export async function serveCommand(args: ParsedArgs, io: Io): Promise<ExitCode> {
   const config = await requireConfig(args.config, io);
   const logger = createLogger({ level: config.log.level, write: io.stderr });
-  const broker = await startBroker(config, logger);
+  const broker = await startBroker(config, logger, io.env);
   const signal = await (io.shutdownSignal ?? new Promise<string>(() => {}));
   logger.info("shutting down", { signal, drainMs: DRAIN_MS });
   const deadline = setTimeout(() => {

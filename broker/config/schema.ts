@@ -21,6 +21,7 @@ const httpUrl = z
   .refine((u) => /^https?:\/\//.test(u), "must be an http:// or https:// URL");
 
 const filePath = z.string().min(1, "a file path");
+const awsRegion = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, "an AWS region, e.g. eu-west-1");
 const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "a GUID");
 const awsRoleArn = z
   .string()
@@ -164,6 +165,27 @@ export const UpstreamConfig = z.strictObject({
   maxAttempts: z.number().int().min(1).max(10).default(3),
 });
 
+const signingAlg = z.enum(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]);
+
+/** The RFC 8693 token-exchange endpoint for agents (`POST /v1/token`, broker/agents/). Off unless configured. */
+export const AgentsConfig = z.strictObject({
+  /** realm-sync's trust-domain file: the policy comes from its `agents` section; reloaded when the file changes. */
+  realmConfigFile: filePath,
+  /** The broker's own key for the delegation clients: its public part is `agentBroker.privateKeyJwt` in that file. */
+  delegationKey: z.strictObject({
+    keyFile: filePath,
+    alg: signingAlg.default("RS256"),
+    /** Defaults to the RFC 7638 thumbprint of the public key (what realm-sync registers). */
+    kid: z.string().min(1).optional(),
+  }),
+  /** Per-agent token bucket. */
+  rateLimit: z.strictObject({ burst: z.number().int().min(1).default(10), perSecond: z.number().positive().default(1) }).default({ burst: 10, perSecond: 1 }),
+  /** Where agents' AWS credentials are minted; defaults to the `aws` section. */
+  aws: z.strictObject({ region: awsRegion, stsEndpoint: httpUrl.optional() }).optional(),
+  /** Where agents' Entra tokens are minted; defaults to the `azure` section, else the public cloud. */
+  azure: z.strictObject({ authorityHost: httpsUrl }).optional(),
+});
+
 export const BrokerConfigSchema = z.strictObject({
   /** The trust domain's issuer, `https://<host>/realms/<realm>`; its discovery document gives the token endpoint. */
   issuer: httpsUrl,
@@ -172,7 +194,7 @@ export const BrokerConfigSchema = z.strictObject({
   authentication: AuthenticationConfig,
   aws: z
     .strictObject({
-      region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, "an AWS region, e.g. eu-west-1"),
+      region: awsRegion,
       /** Overrides `https://sts.<region>.amazonaws.com` (tests, VPC endpoints). */
       stsEndpoint: httpUrl.optional(),
       roles: z.array(AwsRoleConfig).min(1),
@@ -187,6 +209,7 @@ export const BrokerConfigSchema = z.strictObject({
   serve: ServeConfig.default(ServeConfig.parse({})),
   refresh: RefreshConfig.default(RefreshConfig.parse({})),
   upstream: UpstreamConfig.default(UpstreamConfig.parse({})),
+  agents: AgentsConfig.optional(),
   log: z.strictObject({ level: z.enum(["debug", "info", "warn", "error"]).default("info") }).default({ level: "info" }),
 });
 
@@ -220,7 +243,11 @@ export function crossFieldIssues(input: unknown): CrossFieldIssue[] {
   const raw = record(input) ?? {};
   const aws = record(raw.aws);
   const azure = record(raw.azure);
-  if (!aws && !azure) issues.push({ path: [], message: "configure at least one of aws, azure" });
+  const agents = record(raw.agents);
+  if (!aws && !azure && !agents) issues.push({ path: [], message: "configure at least one of aws, azure, agents" });
+  if (agents && !record(agents.aws) && !aws) {
+    issues.push({ path: ["agents"], message: "agents need an AWS region: set agents.aws.region (or an aws section)" });
+  }
 
   const auth = record(raw.authentication);
   if (auth) {

@@ -21,9 +21,12 @@ export interface AssumeRoleRequest {
   webIdentityToken: string;
 }
 
+/** The credentials, plus the session's `SourceIdentity` when STS reports one (delegated agent tokens carry it). */
+export type AssumedRole = AwsCredentials & { sourceIdentity?: string };
+
 /** Turns a web-identity token into AWS credentials. */
 export interface AwsExchanger {
-  assumeRole(request: AssumeRoleRequest): Promise<AwsCredentials>;
+  assumeRole(request: AssumeRoleRequest): Promise<AssumedRole>;
 }
 
 export interface StsExchangerOptions {
@@ -118,7 +121,7 @@ export function createStsExchanger(options: StsExchangerOptions): AwsExchanger {
     credentials: () => Promise.reject(new Error("AssumeRoleWithWebIdentity is unsigned: the broker never resolves AWS credentials")),
   });
 
-  async function once(request: AssumeRoleRequest): Promise<AwsCredentials> {
+  async function once(request: AssumeRoleRequest): Promise<AssumedRole> {
     const out = await client.send(
       new AssumeRoleWithWebIdentityCommand({
         RoleArn: request.roleArn,
@@ -140,6 +143,7 @@ export function createStsExchanger(options: StsExchangerOptions): AwsExchanger {
       expiration: c.Expiration,
       accountId: accountOf(arn),
       assumedRoleArn: arn,
+      ...(out.SourceIdentity && { sourceIdentity: out.SourceIdentity }),
     };
   }
 

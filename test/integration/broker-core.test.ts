@@ -15,7 +15,7 @@ import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { stringify } from "yaml";
 import { loadTrustExport } from "../../admin-scripts/trust/artifacts.ts";
-import { createSource } from "../../broker/cli/serve.ts";
+import { createSource, startBroker } from "../../broker/cli/serve.ts";
 import { loadConfig, type Config } from "../../broker/config.ts";
 import { createCredentialSource, type BrokerCredentialSource } from "../../broker/credential-source.ts";
 import { BrokerError } from "../../broker/errors.ts";
@@ -242,6 +242,54 @@ describe("the credential source against real Keycloak and the strict emulators",
       expect(source.ready()).toBe(true);
     } finally {
       source.stop();
+    }
+  });
+});
+
+describe("the agents' token-exchange endpoint, wired by the broker", () => {
+  it("verifies real Keycloak tokens against the pinned issuer and applies the realm file's policy", async () => {
+    const delegationKey = join(dir, "delegation.pem");
+    writeFileSync(delegationKey, generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString(), { mode: 0o600 });
+    const port = await freePort();
+    const config = brokerConfig("clientSecret", {
+      serve: { port, stateDir: join(dir, "agents-state") },
+      agents: { realmConfigFile: fx.configFile, delegationKey: { keyFile: delegationKey } },
+    });
+    const broker = await startBroker(config, quiet, { ...process.env, ...fx.env });
+    try {
+      // Two real tokens of the realm with aud kcb-agents; the actor is a workload, not an agent of the policy.
+      const agentsToken = async (clientId: string, secret: string) => {
+        const res = await fetch(`${fx.issuer}/protocol/openid-connect/token`, {
+          method: "POST",
+          body: new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: secret, scope: "kcb-agents" }),
+        });
+        return ((await res.json()) as { access_token: string }).access_token;
+      };
+      const subject = await agentsToken(WORKLOAD.clientSecret.name, SECRET);
+      expect(decodeJwt(subject).aud).toContain("kcb-agents");
+      const jwt = "urn:ietf:params:oauth:token-type:jwt";
+      const res = await fetch(`http://127.0.0.1:${port}/v1/token`, {
+        method: "POST",
+        body: new URLSearchParams({
+          grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+          subject_token: subject,
+          subject_token_type: jwt,
+          actor_token: await agentsToken(WORKLOAD.clientSecret.name, SECRET),
+          actor_token_type: jwt,
+          resource: roleArn(WORKLOAD.clientSecret.name),
+        }),
+      });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: "unauthorized_client" });
+      // A forged token never gets that far.
+      const forged = await fetch(`http://127.0.0.1:${port}/v1/token`, {
+        method: "POST",
+        body: new URLSearchParams({ grant_type: "urn:ietf:params:oauth:grant-type:token-exchange", subject_token: `${subject.slice(0, -4)}AAAA`, subject_token_type: jwt, actor_token: subject, actor_token_type: jwt, resource: roleArn("x") }),
+      });
+      expect(forged.status).toBe(400);
+      expect(await forged.json()).toMatchObject({ error: "invalid_request" });
+    } finally {
+      await broker.close();
     }
   });
 });

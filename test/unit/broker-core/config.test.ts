@@ -81,7 +81,7 @@ describe("loadConfig", () => {
     ["a scope without /.default", VALID.replace("https://vault.azure.net/.default", "https://vault.azure.net"), [{ path: "azure.identities[0].scopes[1]" }]],
     ["an http authority host", VALID.replace("azure:\n", "azure:\n  authorityHost: http://login.example\n"), [{ path: "azure.authorityHost" }]],
     ["a target name used twice", VALID.replace("- name: blob", "- name: s3-reader"), [{ path: "azure.identities[0].name", message: 'target name "s3-reader" is already used by aws.roles[0]' }]],
-    ["no cloud at all", "issuer: https://kc.example.com/realms/prod\nclientId: a\nauthentication: { clientSecret: { file: s } }\n", [{ path: "", message: "configure at least one of aws, azure" }]],
+    ["no cloud at all", "issuer: https://kc.example.com/realms/prod\nclientId: a\nauthentication: { clientSecret: { file: s } }\n", [{ path: "", message: "configure at least one of aws, azure, agents" }]],
     [
       "a non-loopback listen address",
       `${VALID}serve: { host: 0.0.0.0 }\n`,
