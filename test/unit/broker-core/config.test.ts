@@ -113,6 +113,25 @@ describe("loadConfig", () => {
   });
 });
 
+describe("the agents section", () => {
+  it("resolves its files against the config file and fills defaults", () => {
+    const result = loadConfig(`${VALID}agents: { realmConfigFile: realm.yaml, delegationKey: { keyFile: keys/d.pem } }\n`, {}, { file: "/etc/kcb/broker.yaml" });
+    expect(result.ok && result.config.agents).toEqual({
+      realmConfigFile: "/etc/kcb/realm.yaml",
+      delegationKey: { keyFile: "/etc/kcb/keys/d.pem", alg: "RS256" },
+      rateLimit: { burst: 10, perSecond: 1 },
+    });
+  });
+
+  it("may stand alone with its own AWS region, but needs one", () => {
+    const base = "issuer: https://kc.example.com/realms/prod\nclientId: broker\nauthentication: { clientSecret: { file: s } }\n";
+    expect(loadConfig(`${base}agents: { realmConfigFile: r.yaml, delegationKey: { keyFile: d.pem }, aws: { region: eu-west-1 } }\n`).ok).toBe(true);
+    expect(errorsOf(`${base}agents: { realmConfigFile: r.yaml, delegationKey: { keyFile: d.pem } }\n`)).toEqual([
+      expect.objectContaining({ path: "agents", message: expect.stringContaining("need an AWS region") as string }),
+    ]);
+  });
+});
+
 describe("environment overrides", () => {
   it("override the file", () => {
     const result = loadConfig(VALID, {
