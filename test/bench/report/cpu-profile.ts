@@ -1,0 +1,108 @@
+/**
+ * Reads a V8 `.cpuprofile` (what `node --cpu-prof` writes) into the few lines that explain where
+ * the time went: the top functions by self time, and self time by area (a package, Node's
+ * internals, the repository's own code, GC, idle). Pure.
+ */
+
+export interface CpuProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber?: number };
+  hitCount?: number;
+  children?: number[];
+}
+
+export interface CpuProfile {
+  nodes: CpuProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+export interface Share {
+  name: string;
+  /** Fraction (0–1) of the non-idle samples. */
+  share: number;
+}
+
+export interface ProfileSummary {
+  /** Sampled time, ms. */
+  sampledMs: number;
+  /** Fraction of all samples that were idle (waiting for I/O). */
+  idle: number;
+  topFunctions: Share[];
+  areas: Share[];
+}
+
+/** `node_modules/<pkg>` (scoped too), `node:internal`, `repo:<top folder>`, or the special V8 nodes. */
+export function areaOf(url: string, functionName: string): string {
+  if (url === "") {
+    if (functionName === "(garbage collector)") return "(garbage collector)";
+    if (functionName === "(program)") return "(program: native/V8)";
+    if (functionName === "(idle)") return "(idle)";
+    return "(native)";
+  }
+  const modules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (modules) return modules[1] as string;
+  if (url.startsWith("node:")) return "node:internal";
+  const repo = /\/(broker|admin-scripts|test|dist)\/([^/]+)/.exec(url);
+  if (repo) return repo[1] === "dist" ? "dist bundle" : `${repo[1]}/${(repo[2] ?? "").replace(/\.[cm]?[jt]s.*$/, "")}`;
+  return url.replace(/^file:\/\//, "");
+}
+
+function shortUrl(url: string): string {
+  const modules = url.lastIndexOf("node_modules/");
+  if (modules >= 0) return url.slice(modules + "node_modules/".length);
+  const repo = /\/(broker|admin-scripts|test|dist)\/.*$/.exec(url);
+  return repo ? repo[0].slice(1) : url.replace(/^file:\/\//, "");
+}
+
+function top(map: Map<string, number>, total: number, n: number): Share[] {
+  return [...map.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([name, hits]) => ({ name, share: total > 0 ? hits / total : 0 }));
+}
+
+/** The `n` functions and areas with the most self time, as shares of the non-idle samples. */
+export function summarizeCpuProfile(profile: CpuProfile, n = 10): ProfileSummary {
+  const hits = new Map<number, number>();
+  if (profile.samples?.length) for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
+  else for (const node of profile.nodes) hits.set(node.id, node.hitCount ?? 0);
+
+  const byFunction = new Map<string, number>();
+  const byArea = new Map<string, number>();
+  let all = 0;
+  let idle = 0;
+  for (const node of profile.nodes) {
+    const count = hits.get(node.id) ?? 0;
+    if (count === 0) continue;
+    all += count;
+    const { functionName, url, lineNumber } = node.callFrame;
+    const area = areaOf(url, functionName);
+    if (area === "(idle)") {
+      idle += count;
+      continue;
+    }
+    const name = url === "" ? functionName : `${functionName || "(anonymous)"} ${shortUrl(url)}:${lineNumber + 1}`;
+    byFunction.set(name, (byFunction.get(name) ?? 0) + count);
+    byArea.set(area, (byArea.get(area) ?? 0) + count);
+  }
+  const busy = all - idle;
+  return {
+    sampledMs: (profile.endTime - profile.startTime) / 1000,
+    idle: all > 0 ? idle / all : 0,
+    topFunctions: top(byFunction, busy, n),
+    areas: top(byArea, busy, n),
+  };
+}
+
+/** The summary as explanation lines for the table. */
+export function profileLines(summary: ProfileSummary, what: string): string[] {
+  const pct = (x: number) => `${(x * 100).toFixed(1).padStart(5)} %`;
+  return [
+    `CPU profile of ${what}: ${(summary.sampledMs / 1000).toFixed(1)} s sampled, ${(summary.idle * 100).toFixed(0)} % idle; self time of the busy samples —`,
+    `  by area: ${summary.areas.map((a) => `${a.name} ${(a.share * 100).toFixed(1)} %`).join(", ")}`,
+    ...summary.topFunctions.map((f) => `  ${pct(f.share)}  ${f.name}`),
+  ];
+}

@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { areaOf, profileLines, summarizeCpuProfile, type CpuProfile } from "../../bench/report/cpu-profile.ts";
+
+const frame = (id: number, functionName: string, url: string, lineNumber = 0) => ({ id, callFrame: { functionName, url, lineNumber } });
+
+const profile: CpuProfile = {
+  startTime: 0,
+  endTime: 2_000_000,
+  nodes: [
+    frame(1, "(root)", ""),
+    frame(2, "(idle)", ""),
+    frame(3, "dispatch", "file:///repo/node_modules/hono/dist/hono-base.js", 9),
+    frame(4, "awsContainerHandler", "file:///repo/broker/serve/aws-container.ts", 41),
+    frame(5, "(garbage collector)", ""),
+    frame(6, "writeHead", "node:_http_server", 100),
+    frame(7, "parse", "file:///repo/node_modules/@hono/node-server/dist/index.mjs", 1),
+  ],
+  samples: [2, 2, 2, 2, 3, 3, 3, 4, 5, 6, 7, 3],
+};
+
+describe("CPU profile summary", () => {
+  it("attributes self time to functions and areas, idle excluded from the shares", () => {
+    const summary = summarizeCpuProfile(profile, 3);
+    expect(summary.sampledMs).toBe(2000);
+    expect(summary.idle).toBeCloseTo(4 / 12);
+    expect(summary.topFunctions[0]).toEqual({ name: "dispatch hono/dist/hono-base.js:10", share: 0.5 });
+    expect(summary.topFunctions).toHaveLength(3);
+    expect(summary.areas.map((a) => a.name)).toEqual(["hono", "broker/serve", "(garbage collector)"]);
+    expect(summary.areas[0]!.share).toBe(0.5);
+  });
+
+  it.each([
+    ["file:///r/node_modules/@hono/node-server/dist/index.mjs", "f", "@hono/node-server"],
+    ["file:///r/node_modules/jose/dist/webapi/jwt/verify.js", "f", "jose"],
+    ["node:internal/streams/readable", "f", "node:internal"],
+    ["file:///r/broker/agents/verify/verifier.ts", "f", "broker/agents"],
+    ["file:///r/broker/app.ts", "f", "broker/app"],
+    ["file:///r/dist/cloud-broker.mjs", "f", "dist bundle"],
+    ["", "(garbage collector)", "(garbage collector)"],
+    ["", "(program)", "(program: native/V8)"],
+  ])("area of %s is %s", (url, fn, area) => {
+    expect(areaOf(url, fn)).toBe(area);
+  });
+
+  it("renders lines with percentages", () => {
+    const lines = profileLines(summarizeCpuProfile(profile, 2), "the broker");
+    expect(lines[0]).toContain("CPU profile of the broker: 2.0 s sampled, 33 % idle");
+    expect(lines[1]).toContain("hono 50.0 %");
+    expect(lines[2]).toMatch(/50\.0 %\s+dispatch hono/);
+  });
+});
