@@ -7,15 +7,13 @@ import { EXIT } from "../cli.ts";
 import type { Config } from "../config.ts";
 import { toServeOptions } from "../config/serve-options.ts";
 import { createCredentialSource, type BrokerCredentialSource } from "../credential-source.ts";
-import { createStsExchanger } from "../exchange/aws-sts.ts";
-import { createEntraExchanger } from "../exchange/azure-entra.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { MetricsRegistry } from "../metrics.ts";
 import { listen, type Listener } from "../serve/listen.ts";
 import { startServing, type Serving } from "../serve/start.ts";
 import { authMethodName, clientAuthFor } from "../token-source/client-auth.ts";
 import { createKeycloakTokenSource } from "../token-source/keycloak.ts";
-import { createAgentsEndpoint, type AgentsEndpoint } from "./agents.ts";
+import type { AgentsEndpoint } from "./agents.ts";
 import { requireConfig } from "./load.ts";
 
 /** SIGTERM → exit: in-flight requests get this long, then the connections are cut. */
@@ -33,26 +31,36 @@ export interface RunningBroker {
   close(): Promise<void>;
 }
 
-/** Wires the real adapters for `config`. Exported for in-process integration tests. */
-export function createSource(config: Config, logger: Logger, metrics: MetricsRegistry): BrokerCredentialSource {
+/**
+ * Wires the real adapters for `config`. Each cloud's SDK is loaded only when that cloud is
+ * configured (the AWS SDK and MSAL are most of the sidecar's memory). Exported for in-process tests.
+ */
+export async function createSource(config: Config, logger: Logger, metrics: MetricsRegistry): Promise<BrokerCredentialSource> {
   const timeoutMs = config.upstream.timeoutSeconds * 1000;
   const retryLog = (upstream: string) => (attempt: number, delayMs: number, error: unknown) => logger.info("retrying", { upstream, attempt, delayMs, err: error });
+  const aws = config.aws;
+  const azure = config.azure;
   return createCredentialSource({
     config,
     logger,
     metrics,
     tokenSource: createKeycloakTokenSource({ issuer: config.issuer, clientId: config.clientId, auth: clientAuthFor(config.authentication), timeoutMs }),
-    ...(config.aws && {
-      aws: createStsExchanger({
-        region: config.aws.region,
-        ...(config.aws.stsEndpoint && { endpoint: config.aws.stsEndpoint }),
+    ...(aws && {
+      aws: (await import("../exchange/aws-sts.ts")).createStsExchanger({
+        region: aws.region,
+        ...(aws.stsEndpoint && { endpoint: aws.stsEndpoint }),
         timeoutMs,
         maxAttempts: config.upstream.maxAttempts,
         onRetry: retryLog("aws"),
       }),
     }),
-    ...(config.azure && {
-      azure: createEntraExchanger({ authorityHost: config.azure.authorityHost, timeoutMs, maxAttempts: config.upstream.maxAttempts, onRetry: retryLog("azure") }),
+    ...(azure && {
+      azure: (await import("../exchange/azure-entra.ts")).createEntraExchanger({
+        authorityHost: azure.authorityHost,
+        timeoutMs,
+        maxAttempts: config.upstream.maxAttempts,
+        onRetry: retryLog("azure"),
+      }),
     }),
   });
 }
@@ -60,13 +68,13 @@ export function createSource(config: Config, logger: Logger, metrics: MetricsReg
 /** Starts the broker for `config` and returns once it listens. `env` is only for `${VAR}`s in the agents' realm file. */
 export async function startBroker(config: Config, logger: Logger, env: Readonly<Record<string, string | undefined>> = {}): Promise<RunningBroker> {
   const metrics = new MetricsRegistry();
-  const source = createSource(config, logger, metrics);
+  const source = await createSource(config, logger, metrics);
   const options = toServeOptions(config);
   let agents: AgentsEndpoint | undefined;
   let serving: Serving | undefined;
   let listener: Listener | undefined;
   try {
-    agents = await createAgentsEndpoint(config, env, logger);
+    if (config.agents) agents = await (await import("./agents.ts")).createAgentsEndpoint(config, env, logger);
     source.start();
     serving = await startServing({ source, options, metrics, log: logger, ...(agents && { agents: agents.app }) });
     listener = await listen(serving.app, options);

@@ -153,7 +153,7 @@ describe("the workload token source against real Keycloak", () => {
 describe("the credential source against real Keycloak and the strict emulators", () => {
   it.each(METHODS)("gets STS credentials and an Entra token that the emulators accept (%s)", async (method) => {
     const metrics = new MetricsRegistry();
-    const source = createSource(brokerConfig(method), quiet, metrics);
+    const source = await createSource(brokerConfig(method), quiet, metrics);
     const name = WORKLOAD[method].name;
 
     const creds = await source.aws("main");
@@ -171,7 +171,7 @@ describe("the credential source against real Keycloak and the strict emulators",
 
   it("makes exactly one Keycloak call and one STS call for 1,000 concurrent cold requests", async () => {
     const metrics = new MetricsRegistry();
-    const source = createSource(brokerConfig("clientSecret"), quiet, metrics);
+    const source = await createSource(brokerConfig("clientSecret"), quiet, metrics);
     const before = assumeRoleCalls().length;
     const all = await Promise.all(Array.from({ length: 1000 }, () => source.aws("main")));
     expect(new Set(all.map((c) => c.accessKeyId)).size).toBe(1);
@@ -180,14 +180,14 @@ describe("the credential source against real Keycloak and the strict emulators",
   });
 
   it("retries IDPCommunicationError within the exchange and passes a refusal on as AWS_REJECTED", async () => {
-    const source = createSource(brokerConfig("clientSecret"), quiet, new MetricsRegistry());
+    const source = await createSource(brokerConfig("clientSecret"), quiet, new MetricsRegistry());
     sts.setFault("idp-communication-error", 2);
     const before = assumeRoleCalls().length;
     await expect(source.aws("main")).resolves.toMatchObject({ accountId: ACCOUNT });
     expect(assumeRoleCalls().slice(before).map((c) => c.code ?? "ok")).toEqual(["IDPCommunicationError", "IDPCommunicationError", "ok"]);
 
     // A role whose trust policy names another workload: the emulator answers AccessDenied.
-    const stranger = createSource(
+    const stranger = await createSource(
       { ...brokerConfig("clientSecret"), aws: { region: "us-east-1", stsEndpoint: sts.url, roles: [{ name: "main", arn: roleArn(WORKLOAD.kubernetes.name), durationSeconds: 3600 }] } },
       quiet,
       new MetricsRegistry(),
