@@ -59,6 +59,8 @@ const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-
  * https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html
  */
 const sessionDuration = z.number().int().min(900).max(43200);
+/** IAM's MaxSessionDuration range (CreateRole): 3600–43200 s; a session itself may be as short as 900 s. */
+const roleMaxSessionDuration = z.number().int().min(3600).max(43200);
 
 /**
  * Session tag key and value, as STS `Tag` defines them: key 1–128, value 0–256 characters, from
@@ -77,8 +79,8 @@ const sessionTagValue = z
 
 export const AwsRole = z.strictObject({
   arn: awsRoleArn,
-  /** The role's maximum session duration in seconds (900–43200); the broker never asks for more. */
-  maxSessionDuration: sessionDuration.default(3600),
+  /** The role's maximum session duration in seconds (IAM: 3600–43200); the broker never asks for more. */
+  maxSessionDuration: roleMaxSessionDuration.default(3600),
 });
 
 export const AwsTarget = z.strictObject({

@@ -54,7 +54,7 @@ const cases: Case[] = [
   { name: "issuer not https", text: edit(BASE, "issuer: https://id.example.com/realms/t", "issuer: http://id.example.com/realms/t"), path: "issuer", message: "https://", at: "issuer: http://" },
   { name: "issuer of another realm", text: edit(BASE, "issuer: https://id.example.com/realms/t", "issuer: https://id.example.com/realms/other"), path: "issuer", message: "must end with /realms/t", at: "realms/other" },
   { name: "issuer variable unset", text: edit(BASE, "issuer: https://id.example.com/realms/t", "issuer: ${KCB_ISSUER}"), path: "issuer", message: "environment variable KCB_ISSUER is not set", at: "${KCB_ISSUER}" },
-  { name: "session too short", text: edit(BASE, "maxSessionDuration: 3600", "maxSessionDuration: 600"), path: "workloads[0].aws.roles[0].maxSessionDuration", message: "must be ≥ 900", at: "maxSessionDuration: 600" },
+  { name: "session too short", text: edit(BASE, "maxSessionDuration: 3600", "maxSessionDuration: 600"), path: "workloads[0].aws.roles[0].maxSessionDuration", message: "must be ≥ 3600", at: "maxSessionDuration: 600" },
   { name: "session too long", text: edit(BASE, "maxSessionDuration: 3600", "maxSessionDuration: 50000"), path: "workloads[0].aws.roles[0].maxSessionDuration", message: "must be ≤ 43200", at: "maxSessionDuration: 50000" },
   { name: "tag value over 256", text: edit(BASE, "team: alpha", `team: ${"x".repeat(257)}`), path: "workloads[0].aws.sessionTags.team", message: "at most 256 characters", at: "team: xxx" },
   { name: "tag key characters", text: edit(BASE, "tier: web", '"ti#er": web'), path: 'workloads[0].aws.sessionTags["ti#er"]', message: "key must be a session tag key", at: '"ti#er"' },
@@ -67,8 +67,8 @@ const cases: Case[] = [
   { name: "Azure scope without /.default", text: edit(BASE, "scopes: [https://storage.azure.com/.default]\n  - name: app-b", "scopes: [https://storage.azure.com/user_impersonation]\n  - name: app-b"), path: "workloads[0].azure.identities[0].scopes[0]", message: "/.default", at: "user_impersonation" },
   { name: "Azure identity name reused", text: edit(BASE, "- name: vault-b", "- name: storage-a"), path: "workloads[1].azure.identities[0].name", message: 'duplicate Azure identity name "storage-a"', at: "- name: storage-a\n          tenantId: 11111111-2222-3333-4444-555555555555\n          clientId: bbbb" },
   { name: "21 federated credentials on one identity", text: edit(BASE, "agents:\n", `${Array.from({ length: 20 }, (_, i) => workloadWithIdentity(i)).join("")}agents:\n`), path: "workloads[22].azure.identities[0]", message: "21 federated identity credentials", at: "- name: shared-19" },
-  { name: "IAM role name reused under another path", text: edit(BASE, "role/team/app-b\n          maxSessionDuration: 1800", "role/other/app-a\n          maxSessionDuration: 1800"), path: "workloads[1].aws.roles[0].arn", message: 'role name "app-a" is already used', at: "role/other/app-a" },
-  { name: "agent longer than the role allows", text: edit(BASE, "maxDuration: 900", "maxDuration: 3600"), path: "agents[0].targets[0].aws.maxDuration", message: "exceeds the role's maxSessionDuration 1800", at: "maxDuration: 3600" },
+  { name: "IAM role name reused under another path", text: edit(BASE, "role/team/app-b\n          maxSessionDuration: 7200", "role/other/app-a\n          maxSessionDuration: 7200"), path: "workloads[1].aws.roles[0].arn", message: 'role name "app-a" is already used', at: "role/other/app-a" },
+  { name: "agent longer than the role allows", text: edit(BASE, "maxDuration: 900", "maxDuration: 9000"), path: "agents[0].targets[0].aws.maxDuration", message: "exceeds the role's maxSessionDuration 7200", at: "maxDuration: 9000" },
   { name: "agent for an unknown workload", text: edit(BASE, "actFor: [app-b]", "actFor: [app-b, ghost]"), path: "agents[0].actFor[1]", message: 'no workload named "ghost"', at: "actFor: [app-b, ghost]" },
   { name: "agent target role of another workload", text: edit(BASE, "role: arn:aws:iam::111122223333:role/team/app-b", "role: arn:aws:iam::111122223333:role/app-a"), path: "agents[0].targets[0].aws.role", message: "is not a role of the workloads it acts for (app-b)", at: "role: arn:aws:iam::111122223333:role/app-a" },
   { name: "agent unknown identity", text: edit(BASE, "identity: vault-b", "identity: storage-a"), path: "agents[0].targets[1].azure.identity", message: 'no Azure identity "storage-a" among the workloads it acts for', at: "identity: storage-a" },
@@ -96,7 +96,7 @@ describe("bad configs: every error with its YAML path, line and message", () => 
     text = edit(text, "version: 1", "version: 2");
     text = edit(text, "role/app-a\n", "rol/app-a\n");
     text = edit(text, "  - name: app-c", "  - name: app-a");
-    text = edit(text, "maxDuration: 900", "maxDuration: 3600");
+    text = edit(text, "maxDuration: 900", "maxDuration: 9000");
     text = edit(text, "status: passive", "status: active");
     const issues = issuesOf(text);
     expect(issues.map((i) => i.path)).toEqual([

@@ -58,14 +58,14 @@ describe("realm-sync CLI", () => {
 
   it("validate of a broken copy exits 2 with file:line:column path: message for every error", async () => {
     const file = join(tmp, "broken.yaml");
-    writeFileSync(file, edit(edit(BASE, "role/app-a\n", "rol/app-a\n"), "maxDuration: 900", "maxDuration: 3600"));
+    writeFileSync(file, edit(edit(BASE, "role/app-a\n", "rol/app-a\n"), "maxDuration: 900", "maxDuration: 9000"));
     const { code, stderr } = await cli(["validate", file]);
     expect(code).toBe(2);
     expect(stderr).toContain(`realm-sync: ${file}: 2 errors in the trust domain`);
     const arnLine = lineOf(BASE, "arn: arn:aws:iam::111122223333:role/app-a");
     const arnColumn = (BASE.split("\n")[arnLine - 1] ?? "").indexOf("arn:") + 1;
     expect(stderr).toContain(`${file}:${arnLine}:${arnColumn} workloads[0].aws.roles[0].arn: must be an IAM role ARN`);
-    expect(stderr).toContain(`${file}:${lineOf(BASE, "maxDuration: 900")}:11 agents[0].targets[0].aws.maxDuration: 3600 exceeds the role's maxSessionDuration 1800`);
+    expect(stderr).toContain(`${file}:${lineOf(BASE, "maxDuration: 900")}:11 agents[0].targets[0].aws.maxDuration: 9000 exceeds the role's maxSessionDuration 7200`);
   });
 
   it("validate --json reports errors and warnings as data (exit 2)", async () => {

@@ -48,7 +48,7 @@ workloads:
     aws:
       roles:
         - arn: arn:aws:iam::111122223333:role/team/app-b
-          maxSessionDuration: 1800
+          maxSessionDuration: 7200
     azure:
       identities:
         - name: vault-b
