@@ -41,6 +41,7 @@ export function toServeOptions(config: Config): ServeOptions {
 
   return {
     host: serve.host,
+    allowNonLoopback: serve.allowNonLoopback,
     port: serve.port,
     ...(serve.ops && { ops: { host: serve.ops.host, port: serve.ops.port } }),
     fileMode: serve.fileMode === "0640" ? 0o640 : 0o600,

@@ -60,6 +60,11 @@ export interface AzureServeOptions {
 export interface ServeOptions {
   /** Address of the credential listener. Loopback only: the IMDS protocol carries no secret. */
   host: string;
+  /**
+   * Accept a non-loopback `host`: the operator's explicit choice (e.g. a node-level broker in
+   * another network namespace), never a default. The secret-less IMDS endpoint stays loopback-only.
+   */
+  allowNonLoopback?: boolean;
   port: number;
   /**
    * Optional second listener with only `/healthz`, `/readyz` and `/metrics`, for kubelet probes and
@@ -108,7 +113,11 @@ export function serveOptionIssues(options: ServeOptions): string[] {
   const issues: string[] = [];
   const { aws, azure } = options;
   if (!isLoopbackHost(options.host)) {
-    issues.push(`host: ${options.host} is not a loopback address; credentials (and the secret-less IMDS endpoint) must never be reachable from the network`);
+    if (options.allowNonLoopback !== true) {
+      issues.push(`host: ${options.host} is not a loopback address; credentials must never be reachable from the network unless allowNonLoopback is set`);
+    } else if (options.azure.imds) {
+      issues.push(`azure.imds: the IMDS endpoint has no secret header, so it is served on a loopback host only (host is ${options.host})`);
+    }
   }
   for (const [path, port] of [["port", options.port], ["ops.port", options.ops?.port]] as const) {
     if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) issues.push(`${path}: must be an integer 0–65535`);

@@ -147,6 +147,7 @@ describe("toServeOptions", () => {
     const state = join(dir, "state");
     expect(toServeOptions(result.config)).toEqual({
       host: "127.0.0.1",
+      allowNonLoopback: false,
       port: 8999,
       fileMode: 0o600,
       retryAfterSeconds: 2,

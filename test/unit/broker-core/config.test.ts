@@ -103,13 +103,14 @@ describe("loadConfig", () => {
     expect(formatConfigError(errors[1]!)).toBe("/etc/kcb/broker.yaml:11:7 aws.roles[0].durationSeconds: 900–43200 seconds");
   });
 
-  it("accepts loopback addresses; with allowNonLoopback only the serving layer's own refusal remains", () => {
+  it("accepts loopback addresses; a non-loopback host only with allowNonLoopback, and never for the secret-less IMDS endpoint", () => {
     expect(loadConfig(`${VALID}serve: { host: "::1" }\n`).ok).toBe(true);
     expect(loadConfig(`${VALID}serve: { host: localhost }\n`).ok).toBe(true);
     expect(loadConfig(`${VALID}serve: { host: 127.0.0.2 }\n`).ok).toBe(true);
-    // broker/serve/options.ts refuses any non-loopback credential listener (the IMDS protocol has no secret).
-    const errors = errorsOf(`${VALID}serve: { host: 0.0.0.0, allowNonLoopback: true }\n`);
-    expect(errors).toEqual([expect.objectContaining({ path: "serve.host", line: 21, message: expect.stringContaining("not a loopback address") as string })]);
+    expect(errorsOf(`${VALID}serve: { host: 0.0.0.0 }\n`)).toEqual([expect.objectContaining({ path: "serve.host", message: expect.stringContaining("not a loopback address") as string })]);
+    expect(loadConfig(`${VALID}serve: { host: 0.0.0.0, allowNonLoopback: true, azure: { imds: false } }\n`).ok).toBe(true);
+    const errors = errorsOf(`${VALID}serve: { host: 0.0.0.0, allowNonLoopback: true, azure: { imds: true } }\n`);
+    expect(errors).toEqual([expect.objectContaining({ message: expect.stringContaining("IMDS endpoint has no secret header") as string })]);
   });
 });
 
