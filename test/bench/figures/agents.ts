@@ -1,0 +1,111 @@
+/**
+ * Figure 3: the agents' token exchange (`POST /v1/token`) against a bare handler that only
+ * verifies the same two tokens with jose. Both get the same request from the same load generator:
+ * real Keycloak tokens (the workload's subject token and the agent's actor token, `aud`
+ * kcb-agents), target the workload's AWS role.
+ *
+ * What the broker does per request here: HTTP + Hono routing and metrics middleware, form parsing
+ * with limits, the pre-checks and jose verification of both tokens, rate limit, replay store,
+ * policy evaluation, the delegated Keycloak token (cached by the product), the STS credentials
+ * (memoized by the bench: see servers/agents-broker.ts), the aws-credentials token encoding, one
+ * audit JSON line. The baseline: form parsing and the two jose verifications.
+ */
+import { join } from "node:path";
+import { listeningPort, spawnNode, type Child } from "../env/child.ts";
+import { profileUnderLoad } from "../env/profile.ts";
+import { clientToken } from "../env/tokens.ts";
+import { AGENT, ROLE_ARN, WORKLOAD, writeBrokerConfig, type World } from "../env/world.ts";
+import type { LoadSpec } from "../load/protocol.ts";
+import { measuredRow, type Row } from "../report/rows.ts";
+import { atLeast, ratio } from "../report/targets.ts";
+import { freePort } from "../../support/net.ts";
+import { failures, fmtMs, fmtRate, interleaved } from "./ab.ts";
+import type { FigureContext } from "./serving.ts";
+
+const CONNECTIONS = 64;
+const JWT = "urn:ietf:params:oauth:token-type:jwt";
+
+export interface AgentsBroker {
+  child: Child;
+  url: string;
+  stop(): Promise<unknown>;
+}
+
+/** Starts the broker with the agents' endpoint mounted (from source, optionally CPU-profiled). */
+export async function startAgentsBroker(world: World, name: string, cpuProfDir?: string): Promise<AgentsBroker> {
+  const port = await freePort();
+  const config = writeBrokerConfig(world, name, { port, stateDir: join(world.dir, `${name}-state`) });
+  const child = spawnNode({
+    args: [...(cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", cpuProfDir] : []), "--import", "tsx", "test/bench/servers/agents-broker.ts", JSON.stringify({ config, realmConfig: world.fx.configFile, delegationKey: world.files.delegationKey })],
+    env: world.fx.env,
+    stdout: "ignore",
+  });
+  await listeningPort(child);
+  return { child, url: `http://127.0.0.1:${port}`, stop: () => child.stop() };
+}
+
+/** A valid exchange request for the bench agent acting for the bench workload. */
+export async function exchangeBody(world: World): Promise<string> {
+  const subject = await clientToken(world, WORKLOAD, world.secrets.workload, "kcb-agents");
+  const actor = await clientToken(world, AGENT, world.secrets.agent, "kcb-agents");
+  return new URLSearchParams({
+    grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+    subject_token: subject,
+    subject_token_type: JWT,
+    actor_token: actor,
+    actor_token_type: JWT,
+    resource: ROLE_ARN,
+  }).toString();
+}
+
+export async function agentsFigure(ctx: FigureContext): Promise<Row[]> {
+  const { world, quick, log } = ctx;
+  const seconds = quick ? 2 : 5;
+  const pairs = quick ? 1 : 3;
+  const body = await exchangeBody(world);
+  const broker = await startAgentsBroker(world, "agents");
+  const bare = spawnNode({ args: ["--import", "tsx", "test/bench/servers/bare-jose.ts", JSON.stringify({ issuer: world.fx.issuer, audience: "kcb-agents" })] });
+  try {
+    const barePort = await listeningPort(bare);
+    const headers = { "content-type": "application/x-www-form-urlencoded" };
+    const first = await fetch(`${broker.url}/v1/token`, { method: "POST", headers, body });
+    const answer = (await first.json()) as Record<string, unknown>;
+    if (first.status !== 200) throw new Error(`the broker refused the exchange: HTTP ${first.status} ${JSON.stringify(answer)}`);
+    const check = await fetch(`http://127.0.0.1:${barePort}/`, { method: "POST", headers, body });
+    if (check.status !== 200) throw new Error(`the bare jose handler refused the tokens: HTTP ${check.status}`);
+    const spec = (url: string): LoadSpec => ({ url, method: "POST", headers, body, connections: CONNECTIONS, durationSeconds: seconds });
+    log(`figure 3: token exchange (${String(answer.issued_token_type)}) — ${pairs} × (broker ${seconds} s, bare jose ${seconds} s), ${CONNECTIONS} connections, ${body.length}-byte form`);
+    const ab = await interleaved({ name: "broker", spec: spec(`${broker.url}/v1/token`), pid: broker.child.pid }, { name: "jose  ", spec: spec(`http://127.0.0.1:${barePort}/`) }, { pairs, warmupSeconds: quick ? 1 : 2, log });
+    const broken = failures([...ab.a, ...ab.b]);
+    const r = ratio(ab.rateA, ab.rateB);
+    const row = measuredRow({
+      id: "3-ratio",
+      figure: "3",
+      title: "agent token exchange: broker / bare jose verify, req/s",
+      value: broken ? Number.NaN : r,
+      shown: r.toFixed(2),
+      target: atLeast(0.75),
+      details: [
+        `broker POST /v1/token ${fmtRate(ab.rateA)} (p99 ${fmtMs(ab.p99A)}) vs bare handler verifying the same 2 tokens with jose ${fmtRate(ab.rateB)} (p99 ${fmtMs(ab.p99B)}); ${CONNECTIONS} connections, ${pairs} interleaved pair(s) of ${seconds} s`,
+        "measured per request: form + limits, pre-checks and jose verification of subject and actor token, rate limit, replay store, policy, delegated Keycloak token (product cache), aws-credentials encoding, audit line",
+        "not measured: the STS call (memoized by the bench: the product calls STS per exchange, which is STS latency, not broker work); replay ids are stored per request because the load re-sends one actor token",
+        ...(broken ? [`INVALID RUN: ${broken}`] : []),
+      ],
+    });
+    if (row.status === "MISS") {
+      log("figure 3: missed; profiling the exchange under the same load");
+      row.explanation = await profileUnderLoad(
+        "the broker's POST /v1/token",
+        join(world.dir, "profile-3"),
+        async (dir) => {
+          const profiled = await startAgentsBroker(world, "agents-profile", dir);
+          return { url: `${profiled.url}/v1/token`, stop: () => profiled.stop() };
+        },
+        { method: "POST", headers, body, connections: CONNECTIONS, durationSeconds: seconds },
+      );
+    }
+    return [row];
+  } finally {
+    await Promise.all([broker.stop(), bare.stop()]);
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Baseline of figures 1 and 2: a bare `node:http` server answering every request with exactly the
+ * bytes and headers the broker answered (captured from the broker in the same run). No routing,
+ * no auth, no framework: the ceiling of what Node can serve on this machine right now.
+ *
+ *   node --import tsx bare-static.ts '{"status":200,"headers":{…},"bodyBase64":"…"}'
+ *   → prints `listening <port>`
+ */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+
+const spec = JSON.parse(process.argv[2] ?? "{}") as { status: number; headers: Record<string, string>; bodyBase64: string };
+const body = Buffer.from(spec.bodyBase64, "base64");
+
+const server = createServer((_req, res) => {
+  res.writeHead(spec.status, spec.headers);
+  res.end(body);
+});
+server.keepAliveTimeout = 5_000;
+server.listen(0, "127.0.0.1", () => {
+  process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`);
+});
+process.on("SIGTERM", () => server.close(() => process.exit(0)));
