@@ -2,6 +2,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startControlServer, type TrustDomainControlInfo } from "../support/keycloak/control.ts";
+import { recordSecret, startLogScan } from "../support/log-scan.ts";
 import { startTrustDomain, type TrustDomainInfo } from "../support/keycloak/trust-domain.ts";
 import { cacheDir } from "../support/paths.ts";
 import { caTrustEnv } from "../support/pki.ts";
@@ -24,12 +25,21 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const domain = await startTrustDomain({ stateDir, fresh: true, log: (line) => console.log(`[trust-domain] ${line}`) });
   console.log(`[trust-domain] up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${domain.info.clusters.map((c) => `${c.name} ${(c.startupMs / 1000).toFixed(1)} s`).join(", ")}`);
   Object.assign(process.env, caTrustEnv(domain.pki));
+  // Every log line of the run is scanned for secrets at the end (test/support/log-scan.ts).
+  const logScan = startLogScan(join(cacheDir(), "runs", `test-${process.pid}-logs`));
+  Object.assign(process.env, logScan.env);
+  recordSecret("keycloak-admin-password", domain.info.admin.password);
   project.provide("trustDomain", domain.info);
   const control = await startControlServer(domain);
   project.provide("trustDomainControl", control.info);
   return async () => {
     await control.close();
+    const keycloakLogs = domain.info.clusters.map((c) => c.logFile);
     await domain.stop();
-    rmSync(stateDir, { recursive: true, force: true });
+    try {
+      logScan.finish(keycloakLogs);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   };
 }

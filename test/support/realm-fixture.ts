@@ -7,6 +7,7 @@ import { stringify } from "yaml";
 import type { CommandIO } from "../../admin-scripts/command.ts";
 import { RealmSyncError } from "../../admin-scripts/errors.ts";
 import type { TrustDomainInfo } from "./keycloak/trust-domain.ts";
+import { recordSecret } from "./log-scan.ts";
 
 /** The env var the fixture's config reads the local admin password from. */
 export const FIXTURE_ADMIN_PASSWORD_ENV = "KCB_FIXTURE_ADMIN_PASSWORD";
@@ -102,6 +103,7 @@ export function createRealmFixture(opts: RealmFixtureOptions): Promise<RealmFixt
   const keys: FixtureKey[] = [];
 
   const writeFile = (name: string, content: string) => {
+    if (name.endsWith(".secret")) recordSecret("client-secret", content.trim());
     writeFileSync(join(dir, name), content, { mode: 0o600 });
     return { file: name };
   };
@@ -200,5 +202,7 @@ export function createRealmFixture(opts: RealmFixtureOptions): Promise<RealmFixt
 
 /** A random client secret for a `clientSecret` workload. */
 export function randomClientSecret(): string {
-  return randomBytes(24).toString("base64url");
+  const secret = randomBytes(24).toString("base64url");
+  recordSecret("client-secret", secret);
+  return secret;
 }

@@ -8,6 +8,7 @@
  * await sts.close();
  */
 import type { TrustExport } from "../../../admin-scripts/trust/artifacts.ts";
+import { recordSecret } from "../../support/log-scan.ts";
 import type { LocalPki } from "../../support/pki.ts";
 import { createIssuerKeys, type IssuerKeys, type IssuerKeysOptions } from "../common/issuer-keys.ts";
 import { serveApp } from "../common/serve.ts";
@@ -49,7 +50,17 @@ export async function startStsEmulator(opts: StsEmulatorOptions): Promise<StsEmu
   const clock = opts.clock ?? systemClock;
   const trust = loadTrustStore(opts.trust, { allowIssuerPort: opts.allowIssuerPort ?? false });
   const keys = createIssuerKeys({ clock, ...opts.issuerKeys });
-  const sessions = createSessionStore();
+  const store = createSessionStore();
+  // The integration run's log scan looks for every issued secret (a no-op outside that run).
+  const sessions = {
+    ...store,
+    issue: (draft: Parameters<typeof store.issue>[0]) => {
+      const session = store.issue(draft);
+      recordSecret("aws-secret-access-key", session.secretAccessKey);
+      recordSecret("aws-session-token", session.sessionToken);
+      return session;
+    },
+  };
   const calls: StsCall[] = [];
   const fault: FaultState = { kind: undefined, remaining: undefined };
   const app = createStsApp({ trust, keys, sessions, clock, clockToleranceSec: opts.clockToleranceSec, calls, fault });
