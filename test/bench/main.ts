@@ -23,6 +23,8 @@ interface Group {
 const GROUPS: Group[] = [
   { figures: ["1", "2", "5"], name: "serving (figures 1, 2, 5)", run: async (ctx) => (await import("./figures/serving.ts")).servingFigures(ctx) },
   { figures: ["3"], name: "agent token exchange (figure 3)", run: async (ctx) => (await import("./figures/agents.ts")).agentsFigure(ctx) },
+  { figures: ["4"], name: "upstream amplification (figure 4)", run: async (ctx) => (await import("./figures/amplification.ts")).amplificationFigure(ctx) },
+  { figures: ["6"], name: "cold start (figure 6)", run: async (ctx) => (await import("./figures/cold-start.ts")).coldStartFigure(ctx) },
 ];
 
 const log = (line: string) => console.error(`bench: ${line}`);

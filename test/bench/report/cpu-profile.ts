@@ -64,11 +64,28 @@ function top(map: Map<string, number>, total: number, n: number): Share[] {
     .map(([name, hits]) => ({ name, share: total > 0 ? hits / total : 0 }));
 }
 
-/** The `n` functions and areas with the most self time, as shares of the non-idle samples. */
-export function summarizeCpuProfile(profile: CpuProfile, n = 10): ProfileSummary {
+/**
+ * The `n` functions and areas with the most self time, as shares of the non-idle samples taken
+ * `fromMs` or later after the profile started (to leave out start-up).
+ */
+export function summarizeCpuProfile(profile: CpuProfile, n = 10, fromMs = 0): ProfileSummary {
   const hits = new Map<number, number>();
-  if (profile.samples?.length) for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
-  else for (const node of profile.nodes) hits.set(node.id, node.hitCount ?? 0);
+  let firstUs = profile.startTime;
+  if (profile.samples?.length) {
+    const deltas = profile.timeDeltas ?? [];
+    let t = profile.startTime;
+    const from = profile.startTime + fromMs * 1000;
+    firstUs = Number.NaN;
+    profile.samples.forEach((id, i) => {
+      t += deltas[i] ?? 0;
+      if (t < from) return;
+      if (Number.isNaN(firstUs)) firstUs = t;
+      hits.set(id, (hits.get(id) ?? 0) + 1);
+    });
+    if (Number.isNaN(firstUs)) firstUs = profile.endTime;
+  } else {
+    for (const node of profile.nodes) hits.set(node.id, node.hitCount ?? 0);
+  }
 
   const byFunction = new Map<string, number>();
   const byArea = new Map<string, number>();
@@ -90,7 +107,7 @@ export function summarizeCpuProfile(profile: CpuProfile, n = 10): ProfileSummary
   }
   const busy = all - idle;
   return {
-    sampledMs: (profile.endTime - profile.startTime) / 1000,
+    sampledMs: (profile.endTime - firstUs) / 1000,
     idle: all > 0 ? idle / all : 0,
     topFunctions: top(byFunction, busy, n),
     areas: top(byArea, busy, n),

@@ -49,3 +49,14 @@ describe("CPU profile summary", () => {
     expect(lines[2]).toMatch(/50\.0 %\s+dispatch hono/);
   });
 });
+
+describe("CPU profile window", () => {
+  it("leaves out the samples before fromMs (start-up)", () => {
+    const timed: CpuProfile = { ...profile, startTime: 0, endTime: 12_000, timeDeltas: Array.from({ length: 12 }, () => 1_000) };
+    // samples at t = 1, 2, …, 12 ms; from 8 ms on: [6, 7, 3] at 10, 11, 12 ms… and 5 at 9, 4 at 8
+    const summary = summarizeCpuProfile(timed, 10, 8);
+    expect(summary.sampledMs).toBe(4);
+    expect(summary.idle).toBe(0);
+    expect(summary.topFunctions.map((f) => f.name).sort()).toEqual(["(garbage collector)", "awsContainerHandler broker/serve/aws-container.ts:42", "dispatch hono/dist/hono-base.js:10", "parse @hono/node-server/dist/index.mjs:2", "writeHead node:_http_server:101"]);
+  });
+});
