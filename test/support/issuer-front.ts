@@ -13,6 +13,8 @@ export interface IssuerFront {
   port: number;
   /** Which cluster answered the last request (for tests and the demo report). */
   lastServedBy(): string | undefined;
+  /** How many token requests (`…/protocol/openid-connect/token`) each cluster answered. */
+  tokenRequestsByCluster(): Record<string, number>;
   /** Puts this cluster first, as geo-DNS would for a client near it. */
   prefer(name: string): void;
   close(): Promise<void>;
@@ -30,6 +32,7 @@ export async function startIssuerFront(opts: { pki: LocalPki; port: number; upst
   const ca = readFileSync(opts.pki.caCertFile);
   let order = [...opts.upstreams];
   let servedBy: string | undefined;
+  const tokenRequests: Record<string, number> = {};
 
   async function forward(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
     for (const upstream of order) {
@@ -38,6 +41,7 @@ export async function startIssuerFront(opts: { pki: LocalPki; port: number; upst
         const headers = { ...req.headers, host: target.host };
         const out = request(target, { method: req.method, headers, ca, timeout: 30_000 }, (up) => {
           servedBy = upstream.name;
+          if (target.pathname.endsWith("/protocol/openid-connect/token")) tokenRequests[upstream.name] = (tokenRequests[upstream.name] ?? 0) + 1;
           res.writeHead(up.statusCode ?? 502, { ...up.headers, "x-served-by": upstream.name });
           up.pipe(res);
           up.on("end", () => resolve("done"));
@@ -78,6 +82,7 @@ export async function startIssuerFront(opts: { pki: LocalPki; port: number; upst
     url: `https://localhost:${opts.port}`,
     port: opts.port,
     lastServedBy: () => servedBy,
+    tokenRequestsByCluster: () => ({ ...tokenRequests }),
     prefer(name) {
       order = [...order.filter((u) => u.name === name), ...order.filter((u) => u.name !== name)];
     },

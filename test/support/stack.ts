@@ -13,6 +13,9 @@ import { ensureLocalPki } from "./pki.ts";
 import { isAlive, stopPid } from "./processes.ts";
 import { startLocalStack } from "./stack/local-stack.ts";
 import { readState, stackDir, writeState, type StackState } from "./stack/state.ts";
+import { runTrustingLocalCa } from "./trust-local-ca.ts";
+
+await runTrustingLocalCa();
 
 const USAGE = `usage: npm run stack -- <command>
 
