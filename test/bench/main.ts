@@ -25,6 +25,8 @@ const GROUPS: Group[] = [
   { figures: ["3"], name: "agent token exchange (figure 3)", run: async (ctx) => (await import("./figures/agents.ts")).agentsFigure(ctx) },
   { figures: ["4"], name: "upstream amplification (figure 4)", run: async (ctx) => (await import("./figures/amplification.ts")).amplificationFigure(ctx) },
   { figures: ["6"], name: "cold start (figure 6)", run: async (ctx) => (await import("./figures/cold-start.ts")).coldStartFigure(ctx) },
+  { figures: ["7"], name: "realm-sync at 500 workloads (figure 7)", run: async (ctx) => (await import("./figures/realm-sync.ts")).realmSyncFigure(ctx) },
+  { figures: ["fuzz"], name: "security fuzz", run: async (ctx) => (await import("./figures/fuzz.ts")).fuzzFigure(ctx) },
 ];
 
 const log = (line: string) => console.error(`bench: ${line}`);

@@ -33,6 +33,7 @@ export interface BrokerProcessOptions {
   extraConfig?: Record<string, unknown>;
   /** Do not wait for /readyz (the caller measures it). */
   noWait?: boolean;
+  env?: Record<string, string>;
 }
 
 export async function startBrokerProcess(world: World, opts: BrokerProcessOptions): Promise<BrokerProcess & { readyMs: number }> {
@@ -43,7 +44,7 @@ export async function startBrokerProcess(world: World, opts: BrokerProcessOption
   const entry = (opts.from ?? "bundle") === "bundle" ? [world.brokerBundle] : ["--import", "tsx", "broker/main.ts"];
   const prof = opts.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", opts.cpuProfDir] : [];
   const started = performance.now();
-  const child = spawnNode({ args: [...prof, ...entry, "serve", "--config", config] });
+  const child = spawnNode({ args: [...prof, ...entry, "serve", "--config", config], ...(opts.env && { env: opts.env }) });
   const url = `http://127.0.0.1:${port}`;
   let readyMs = Number.NaN;
   if (!opts.noWait) {

@@ -1,0 +1,131 @@
+/**
+ * The long security fuzz run: property-based requests (fast-check, see fuzz/cases.ts) against the
+ * production broker process — the bundle with the agents' endpoint configured (rate limit set out
+ * of reach so that refusals come from the checks, not the bucket) — on POST /v1/token and every
+ * credential endpoint. Every case is invalid by construction: counted are the cases, the 5xx
+ * answers (must be 0) and the answers carrying a credential (must be 0). A control request, valid,
+ * must get credentials first (proving the endpoint can issue them at all).
+ */
+import { request } from "node:http";
+import fc from "fast-check";
+import { fuzzCase, leaksCredential, type FuzzCase, type FuzzInputs } from "../fuzz/cases.ts";
+import { startBrokerProcess } from "../env/broker-process.ts";
+import { clientToken } from "../env/tokens.ts";
+import { AGENT, ENTRA_RESOURCE, ROLE_ARN, WORKLOAD } from "../env/world.ts";
+import { measuredRow, type Row } from "../report/rows.ts";
+import { atLeast, exactly } from "../report/targets.ts";
+import type { FigureContext } from "./serving.ts";
+
+const CONCURRENCY = 16;
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+function send(port: number, c: FuzzCase): Promise<Answer> {
+  return new Promise((resolve) => {
+    const headers: Record<string, string> = {};
+    for (const [k, v] of c.headers) headers[k] = v;
+    if (c.body !== undefined) headers["content-length"] = String(Buffer.byteLength(c.body));
+    const req = request({ host: "127.0.0.1", port, method: c.method, path: c.path, headers }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on("error", () => resolve({ status: -1, body }));
+    });
+    req.on("error", (e) => resolve({ status: -1, body: String(e) }));
+    req.setTimeout(15_000, () => req.destroy(new Error("timeout")));
+    req.end(c.body);
+  });
+}
+
+export async function fuzzFigure(ctx: FigureContext): Promise<Row[]> {
+  const { world, quick, log } = ctx;
+  const runs = quick ? 1_000 : 10_000;
+  const seed = Number(process.env.KCB_BENCH_FUZZ_SEED ?? Date.now() % 2 ** 31);
+  const broker = await startBrokerProcess(world, {
+    name: "fuzz",
+    env: world.fx.env,
+    extraConfig: { agents: { realmConfigFile: world.fx.configFile, delegationKey: { keyFile: world.files.delegationKey }, rateLimit: { burst: 1_000_000, perSecond: 1_000_000 } } },
+  });
+  try {
+    const fresh: string[] = [];
+    const pool = quick ? 20 : 150;
+    for (let i = 0; i < pool; i++) fresh.push(await clientToken(world, AGENT, world.secrets.agent, "kcb-agents"));
+    const inputs: FuzzInputs = {
+      subjectToken: await clientToken(world, WORKLOAD, world.secrets.workload, "kcb-agents"),
+      actorToken: await clientToken(world, AGENT, world.secrets.agent, "kcb-agents"),
+      otherAudienceToken: await clientToken(world, WORKLOAD, world.secrets.workload, "kcb-aws"),
+      roleArn: ROLE_ARN,
+      awsAuthToken: broker.awsAuthToken(),
+      identityHeader: broker.identityHeader(),
+      resource: ENTRA_RESOURCE,
+      awsTarget: "main",
+    };
+    const controlBody = new URLSearchParams({
+      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+      subject_token: inputs.subjectToken,
+      subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+      actor_token: fresh.pop() ?? "",
+      actor_token_type: "urn:ietf:params:oauth:token-type:jwt",
+      resource: ROLE_ARN,
+    }).toString();
+    const control = await send(broker.port, { endpoint: "token", method: "POST", path: "/v1/token", headers: [["content-type", "application/x-www-form-urlencoded"]], body: controlBody, mutations: [] });
+    const controlOk = control.status === 200 && leaksCredential(control.status, control.body);
+
+    const cases = fc.sample(fuzzCase(inputs), { numRuns: runs, seed });
+    log(`fuzz: ${cases.length} invalid requests (seed ${seed}), ${CONCURRENCY} in flight; control exchange answered ${control.status}`);
+    const statuses: Record<string, number> = {};
+    const perEndpoint: Record<string, number> = {};
+    const serverErrors: string[] = [];
+    const leaks: string[] = [];
+    let transportErrors = 0;
+    let freshUsed = 0;
+    let next = 0;
+    const started = performance.now();
+    const worker = async () => {
+      for (let i = next++; i < cases.length; i = next++) {
+        let c = cases[i] as FuzzCase;
+        if (c.wantsFreshActor && c.body !== undefined && fresh.length) {
+          const token = fresh.pop() ?? "";
+          freshUsed += 1;
+          c = { ...c, body: c.body.split(inputs.actorToken).join(token) };
+        }
+        const a = await send(broker.port, c);
+        statuses[a.status] = (statuses[a.status] ?? 0) + 1;
+        perEndpoint[c.endpoint] = (perEndpoint[c.endpoint] ?? 0) + 1;
+        const what = `${c.method} ${c.path.slice(0, 80)} [${c.mutations.join("; ")}] → ${a.status} ${a.body.slice(0, 160)}`;
+        if (a.status < 0) transportErrors += 1;
+        if (a.status >= 500) serverErrors.push(what);
+        if (leaksCredential(a.status, a.body)) leaks.push(what);
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    const seconds = (performance.now() - started) / 1000;
+    const alive = broker.child.process.exitCode === null && (await fetch(`${broker.url}/healthz`).then((r) => r.status, () => 0)) === 200;
+    const summary = `${cases.length} cases in ${seconds.toFixed(1)} s against the production bundle (agents endpoint on): ${Object.entries(perEndpoint)
+      .map(([e, n]) => `${e} ${n}`)
+      .join(", ")}; statuses ${JSON.stringify(statuses)}; seed ${seed} (KCB_BENCH_FUZZ_SEED to replay)`;
+    const rows = [
+      measuredRow({
+        id: "fuzz-cases",
+        figure: "fuzz",
+        title: "security fuzz: invalid requests sent",
+        value: controlOk && alive ? cases.length - transportErrors : Number.NaN,
+        shown: String(cases.length - transportErrors),
+        target: atLeast(10_000),
+        details: [
+          summary,
+          `control (a valid exchange) got credentials: ${controlOk ? "yes" : `NO (HTTP ${control.status})`}; ${freshUsed} policy-level cases used an unused actor token (the others are refused by the replay check after the token's first use); broker alive and healthy after the run: ${alive ? "yes" : "NO"}; transport errors: ${transportErrors}`,
+        ],
+      }),
+      measuredRow({ id: "fuzz-5xx", figure: "fuzz", title: "security fuzz: 5xx answers", value: serverErrors.length, shown: String(serverErrors.length), target: exactly(0), details: serverErrors.slice(0, 5) }),
+      measuredRow({ id: "fuzz-leaks", figure: "fuzz", title: "security fuzz: credentials given to invalid requests", value: leaks.length, shown: String(leaks.length), target: exactly(0), details: leaks.slice(0, 5) }),
+    ];
+    return rows;
+  } finally {
+    await broker.stop();
+  }
+}
