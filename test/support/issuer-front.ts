@@ -28,14 +28,21 @@ const FAILOVER_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "E
  * every cluster of the trust domain. Each request goes to the preferred cluster, or to the next one
  * when that cluster does not answer, so the issuer keeps answering while a cluster is down.
  */
-export async function startIssuerFront(opts: { pki: LocalPki; port: number; upstreams: Upstream[] }): Promise<IssuerFront> {
+export async function startIssuerFront(opts: { pki: LocalPki; port: number; upstreams: Upstream[]; routing?: "failover" | "round-robin" }): Promise<IssuerFront> {
   const ca = readFileSync(opts.pki.caCertFile);
   let order = [...opts.upstreams];
+  let turn = 0;
+  /** failover: always the preferred cluster first; round-robin: each request starts at the next cluster (any cluster may answer). */
+  const attemptOrder = (): Upstream[] => {
+    if (opts.routing !== "round-robin") return order;
+    const start = turn++ % order.length;
+    return [...order.slice(start), ...order.slice(0, start)];
+  };
   let servedBy: string | undefined;
   const tokenRequests: Record<string, number> = {};
 
   async function forward(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
-    for (const upstream of order) {
+    for (const upstream of attemptOrder()) {
       const outcome = await new Promise<"done" | "next">((resolve) => {
         const target = new URL(req.url ?? "/", upstream.url);
         const headers = { ...req.headers, host: target.host };

@@ -7,12 +7,11 @@ import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "no
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { httpsGet } from "./net.ts";
+import { connect } from "node:net";
 import { repoRoot } from "./paths.ts";
-import { ensureLocalPki } from "./pki.ts";
 import { isAlive, stopPid } from "./processes.ts";
 import { startLocalStack } from "./stack/local-stack.ts";
-import { readState, stackDir, writeState, type StackState } from "./stack/state.ts";
+import { readState, stackDir, writeState, type StackComponent, type StackState } from "./stack/state.ts";
 import { runTrustingLocalCa } from "./trust-local-ca.ts";
 
 await runTrustingLocalCa();
@@ -72,27 +71,40 @@ async function up(): Promise<number> {
   return status();
 }
 
+/** `healthy` when the component's health URL answers 200; `listening` when it has none but accepts connections. */
+async function probe(c: StackComponent): Promise<string> {
+  try {
+    if (c.healthUrl) {
+      const res = await fetch(c.healthUrl, { signal: AbortSignal.timeout(3_000) });
+      return res.status === 200 ? "healthy" : `unhealthy (HTTP ${res.status})`;
+    }
+    const { hostname, port } = new URL(c.url);
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect({ host: hostname, port: Number(port) }, () => {
+        socket.end();
+        resolve();
+      });
+      socket.setTimeout(3_000, () => socket.destroy(new Error("timeout")));
+      socket.on("error", reject);
+    });
+    return "listening";
+  } catch (error) {
+    return `unreachable (${(error as Error).message})`;
+  }
+}
+
 async function status(): Promise<number> {
   const state = readState(dir);
   if (!running(state)) {
     console.log("not running");
     return 3;
   }
-  const { caCertFile } = await ensureLocalPki();
   let healthy = true;
   console.log(`supervisor pid ${state.supervisorPid}, up since ${state.startedAt}, phase ${state.phase}`);
   for (const c of state.components) {
-    let health = "-";
-    if (c.healthUrl) {
-      try {
-        const res = await httpsGet(c.healthUrl, caCertFile, 3_000);
-        health = res.status === 200 ? "healthy" : `unhealthy (HTTP ${res.status})`;
-      } catch (error) {
-        health = `unreachable (${(error as Error).message})`;
-      }
-      healthy &&= health === "healthy";
-    }
-    console.log(`  ${c.name.padEnd(18)} ${c.kind.padEnd(15)} ${health.padEnd(12)} ${c.url}${c.pid ? `  pid ${c.pid}` : ""}`);
+    const health = await probe(c);
+    healthy &&= health === "healthy" || health === "listening";
+    console.log(`  ${c.name.padEnd(24)} ${c.kind.padEnd(15)} ${health.padEnd(10)} ${c.url}${c.pid ? `  pid ${c.pid}` : ""}`);
   }
   if (state.envFile) console.log(`workload environment: ${state.envFile}`);
   return healthy ? 0 : 3;

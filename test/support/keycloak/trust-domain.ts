@@ -38,6 +38,8 @@ export interface TrustDomainOptions {
   /** Port of the issuer front; a free one when absent. */
   frontPort?: number;
   clusters?: string[];
+  /** How the issuer front spreads requests (default failover: the first cluster unless it is down). */
+  routing?: "failover" | "round-robin";
   log?: (line: string) => void;
 }
 
@@ -81,8 +83,8 @@ export async function startTrustDomain(opts: TrustDomainOptions): Promise<Runnin
     throw failed.reason;
   }
 
-  const front = await startIssuerFront({ pki, port: frontPort, upstreams: names.map((name) => ({ name, url: instances.get(name)!.url })) });
-  log(`issuer front: ${publicUrl} → ${names.join(", ")}`);
+  const front = await startIssuerFront({ pki, port: frontPort, upstreams: names.map((name) => ({ name, url: instances.get(name)!.url })), routing: opts.routing });
+  log(`issuer front: ${publicUrl} → ${names.join(", ")} (${opts.routing ?? "failover"})`);
 
   const info = (): TrustDomainInfo => ({
     keycloakVersion: dist.version,

@@ -75,7 +75,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const { log } = opts;
   const stops: Array<() => Promise<void>> = [];
   try {
-    const domain = await startTrustDomain({ stateDir: join(opts.stateDir, "keycloak"), fresh: opts.fresh, frontPort: opts.frontPort, log });
+    const domain = await startTrustDomain({ stateDir: join(opts.stateDir, "keycloak"), fresh: opts.fresh, frontPort: opts.frontPort, routing: "round-robin", log });
     stops.push(() => domain.stop());
     const trustEnv = caTrustEnv(domain.pki);
     const secrets = ensureLocalSecrets(opts.stateDir);
