@@ -1,5 +1,5 @@
-/** A path into the config document: object keys and array indexes, as zod and `yaml` use them. */
-export type ConfigPath = ReadonlyArray<string | number>;
+/** A path into a config document: object keys and array indexes, as zod and `yaml` use them. */
+export type ConfigPath = ReadonlyArray<PropertyKey>;
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
 
@@ -10,9 +10,12 @@ const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
 export function formatPath(path: ConfigPath): string {
   let out = "";
   for (const segment of path) {
-    if (typeof segment === "number") out += `[${segment}]`;
-    else if (IDENTIFIER.test(segment)) out += out ? `.${segment}` : segment;
-    else out += `[${JSON.stringify(segment)}]`;
+    if (typeof segment === "number") {
+      out += `[${segment}]`;
+      continue;
+    }
+    const key = String(segment);
+    out += IDENTIFIER.test(key) ? (out ? `.${key}` : key) : `[${JSON.stringify(key)}]`;
   }
   return out;
 }
