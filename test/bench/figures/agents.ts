@@ -103,6 +103,7 @@ export async function agentsFigure(ctx: FigureContext): Promise<Row[]> {
         },
         { method: "POST", headers, body, connections: CONNECTIONS, durationSeconds: seconds },
       );
+      row.explanation.unshift(`the bare handler did the same two jose verifications at ${fmtRate(ab.rateB)}: the difference is the exchange's other per-request work below (Hono's Request/stream body, limits, pre-checks, policy, audit write, encoding) — node:internal crypto frames are the two RSA verifications both sides do.`);
     }
     return [row];
   } finally {
