@@ -72,3 +72,21 @@ export interface DesiredState {
   identityProviders: DesiredIdentityProvider[];
   clients: DesiredClient[];
 }
+
+/**
+ * The fields every workload client has, whatever the config says: a confidential service-account
+ * client with every browser flow off. The desired shape (diff) and the representation sent to
+ * Keycloak (write) both use this one list, so they cannot drift apart.
+ */
+export const FIXED_CLIENT_FIELDS = {
+  enabled: true,
+  protocol: "openid-connect",
+  publicClient: false,
+  bearerOnly: false,
+  consentRequired: false,
+  serviceAccountsEnabled: true,
+  standardFlowEnabled: false,
+  implicitFlowEnabled: false,
+  directAccessGrantsEnabled: false,
+  fullScopeAllowed: false,
+} as const;

@@ -5,7 +5,7 @@
  */
 import { MANAGED_ATTRIBUTE, MANAGED_VALUE } from "../model/conventions.ts";
 import { isManagedCertificate } from "../desired/signing-key.ts";
-import type { DesiredClient, DesiredClientScope, DesiredIdentityProvider, DesiredKey, DesiredMapper, DesiredRealm } from "../desired/types.ts";
+import { FIXED_CLIENT_FIELDS, type DesiredClient, type DesiredClientScope, type DesiredIdentityProvider, type DesiredKey, type DesiredMapper, type DesiredRealm } from "../desired/types.ts";
 import type { FieldValue, ResourceKind } from "./changes.ts";
 import type { LiveClient, LiveClientScope, LiveComponent, LiveIdentityProvider, LiveMapper, LiveRealm } from "./live.ts";
 
@@ -93,18 +93,9 @@ export function desiredIdentityProvider(p: DesiredIdentityProvider): DesiredReso
 
 export function desiredClient(c: DesiredClient): DesiredResource {
   const fields: Record<string, FieldValue> = {
-    enabled: true,
-    protocol: "openid-connect",
+    ...FIXED_CLIENT_FIELDS,
     name: c.name,
     description: c.description,
-    publicClient: false,
-    bearerOnly: false,
-    consentRequired: false,
-    serviceAccountsEnabled: true,
-    standardFlowEnabled: false,
-    implicitFlowEnabled: false,
-    directAccessGrantsEnabled: false,
-    fullScopeAllowed: false,
     clientAuthenticatorType: c.clientAuthenticatorType,
     ...prefixed(attr, c.attributes),
     defaultClientScopes: sorted(c.defaultClientScopes),

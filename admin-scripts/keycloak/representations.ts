@@ -5,7 +5,7 @@ import type ComponentRepresentation from "@keycloak/keycloak-admin-client/lib/de
 import type IdentityProviderRepresentation from "@keycloak/keycloak-admin-client/lib/defs/identityProviderRepresentation.js";
 import type ProtocolMapperRepresentation from "@keycloak/keycloak-admin-client/lib/defs/protocolMapperRepresentation.js";
 import type RealmRepresentation from "@keycloak/keycloak-admin-client/lib/defs/realmRepresentation.js";
-import type { DesiredClient, DesiredClientScope, DesiredIdentityProvider, DesiredKey, DesiredMapper, DesiredRealm } from "../desired/types.ts";
+import { FIXED_CLIENT_FIELDS, type DesiredClient, type DesiredClientScope, type DesiredIdentityProvider, type DesiredKey, type DesiredMapper, type DesiredRealm } from "../desired/types.ts";
 import { KEY_PROVIDER_TYPE } from "./read.ts";
 
 export function mapperRep(m: DesiredMapper, id?: string): ProtocolMapperRepresentation {
@@ -54,16 +54,7 @@ export function clientRep(c: DesiredClient, forCreate: boolean): ClientRepresent
     clientId: c.clientId,
     name: c.name,
     description: c.description,
-    enabled: true,
-    protocol: "openid-connect",
-    publicClient: false,
-    bearerOnly: false,
-    consentRequired: false,
-    serviceAccountsEnabled: true,
-    standardFlowEnabled: false,
-    implicitFlowEnabled: false,
-    directAccessGrantsEnabled: false,
-    fullScopeAllowed: false,
+    ...FIXED_CLIENT_FIELDS,
     clientAuthenticatorType: c.clientAuthenticatorType,
     ...(c.secret === undefined ? {} : { secret: c.secret }),
     attributes: { ...c.attributes },

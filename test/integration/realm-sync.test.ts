@@ -109,7 +109,7 @@ beforeAll(async () => {
         name: "legacy-etl",
         subject: "workload:legacy-etl",
         authentication: { clientSecret: { file: "legacy-etl.secret" } },
-        aws: { roles: [{ arn: "arn:aws:iam::111122223333:role/legacy-etl", maxSessionDuration: 900 }] },
+        aws: { roles: [{ arn: "arn:aws:iam::111122223333:role/legacy-etl", maxSessionDuration: 3600 }] },
       },
     ],
   });
