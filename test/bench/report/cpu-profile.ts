@@ -30,7 +30,8 @@ export interface ProfileSummary {
   sampledMs: number;
   /** Fraction of all samples that were idle (waiting for I/O). */
   idle: number;
-  topFunctions: Share[];
+  /** With, for each, its most frequent callers (JS frames) when they are known. */
+  topFunctions: Array<Share & { callers?: string[] }>;
   areas: Share[];
 }
 
@@ -87,6 +88,20 @@ export function summarizeCpuProfile(profile: CpuProfile, n = 10, fromMs = 0): Pr
     for (const node of profile.nodes) hits.set(node.id, node.hitCount ?? 0);
   }
 
+  const parent = new Map<number, CpuProfileNode>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node);
+  const nameOf = (node: CpuProfileNode) => {
+    const { functionName, url, lineNumber } = node.callFrame;
+    return url === "" ? functionName : `${functionName || "(anonymous)"} ${shortUrl(url)}:${lineNumber + 1}`;
+  };
+  /** The nearest caller that is JavaScript with a name (native frames and anonymous wrappers skipped). */
+  const callerOf = (node: CpuProfileNode): string | undefined => {
+    for (let p = parent.get(node.id), depth = 0; p && depth < 12; p = parent.get(p.id), depth++) {
+      if (p.callFrame.url !== "" && p.callFrame.functionName !== "") return nameOf(p);
+    }
+    return undefined;
+  };
+  const callers = new Map<string, Map<string, number>>();
   const byFunction = new Map<string, number>();
   const byArea = new Map<string, number>();
   let all = 0;
@@ -95,21 +110,32 @@ export function summarizeCpuProfile(profile: CpuProfile, n = 10, fromMs = 0): Pr
     const count = hits.get(node.id) ?? 0;
     if (count === 0) continue;
     all += count;
-    const { functionName, url, lineNumber } = node.callFrame;
+    const { functionName, url } = node.callFrame;
     const area = areaOf(url, functionName);
     if (area === "(idle)") {
       idle += count;
       continue;
     }
-    const name = url === "" ? functionName : `${functionName || "(anonymous)"} ${shortUrl(url)}:${lineNumber + 1}`;
+    const name = nameOf(node);
     byFunction.set(name, (byFunction.get(name) ?? 0) + count);
+    const caller = callerOf(node);
+    if (caller !== undefined) {
+      const seen = callers.get(name) ?? new Map<string, number>();
+      seen.set(caller, (seen.get(caller) ?? 0) + count);
+      callers.set(name, seen);
+    }
     byArea.set(area, (byArea.get(area) ?? 0) + count);
   }
   const busy = all - idle;
   return {
     sampledMs: (profile.endTime - firstUs) / 1000,
     idle: all > 0 ? idle / all : 0,
-    topFunctions: top(byFunction, busy, n),
+    topFunctions: top(byFunction, busy, n).map((f) => {
+      const seen = callers.get(f.name);
+      if (!seen) return f;
+      const total = [...seen.values()].reduce((a, b) => a + b, 0);
+      return { ...f, callers: top(seen, total, 2).map((c) => `${c.name} (${(c.share * 100).toFixed(0)} %)`) };
+    }),
     areas: top(byArea, busy, n),
   };
 }
@@ -120,6 +146,6 @@ export function profileLines(summary: ProfileSummary, what: string): string[] {
   return [
     `CPU profile of ${what}: ${(summary.sampledMs / 1000).toFixed(1)} s sampled, ${(summary.idle * 100).toFixed(0)} % idle; self time of the busy samples —`,
     `  by area: ${summary.areas.map((a) => `${a.name} ${(a.share * 100).toFixed(1)} %`).join(", ")}`,
-    ...summary.topFunctions.map((f) => `  ${pct(f.share)}  ${f.name}`),
+    ...summary.topFunctions.map((f) => `  ${pct(f.share)}  ${f.name}${f.callers?.length ? `  ← ${f.callers.join(", ")}` : ""}`),
   ];
 }

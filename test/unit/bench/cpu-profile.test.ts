@@ -60,3 +60,24 @@ describe("CPU profile window", () => {
     expect(summary.topFunctions.map((f) => f.name).sort()).toEqual(["(garbage collector)", "awsContainerHandler broker/serve/aws-container.ts:42", "dispatch hono/dist/hono-base.js:10", "parse @hono/node-server/dist/index.mjs:2", "writeHead node:_http_server:101"]);
   });
 });
+
+describe("CPU profile callers", () => {
+  it("names the nearest named JavaScript caller of the top frames", () => {
+    const tree: CpuProfile = {
+      startTime: 0,
+      endTime: 1_000,
+      nodes: [
+        { id: 1, callFrame: { functionName: "(root)", url: "", lineNumber: -1 }, children: [2, 5] },
+        { id: 2, callFrame: { functionName: "respond", url: "file:///r/node_modules/@hono/node-server/dist/index.mjs", lineNumber: 9 }, children: [3] },
+        { id: 3, callFrame: { functionName: "", url: "file:///r/node_modules/@hono/node-server/dist/index.mjs", lineNumber: 20 }, children: [4] },
+        { id: 4, callFrame: { functionName: "writev", url: "", lineNumber: -1 } },
+        { id: 5, callFrame: { functionName: "log", url: "file:///r/broker/log.ts", lineNumber: 4 }, children: [6] },
+        { id: 6, callFrame: { functionName: "writev", url: "", lineNumber: -1 } },
+      ],
+      samples: [4, 4, 4, 6],
+    };
+    const [top] = summarizeCpuProfile(tree, 1).topFunctions;
+    expect(top).toEqual({ name: "writev", share: 1, callers: ["respond @hono/node-server/dist/index.mjs:10 (75 %)", "log broker/log.ts:5 (25 %)"] });
+    expect(profileLines(summarizeCpuProfile(tree, 1), "x")[2]).toContain("writev  ← respond @hono/node-server/dist/index.mjs:10 (75 %), log broker/log.ts:5 (25 %)");
+  });
+});
