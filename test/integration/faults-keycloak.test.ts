@@ -24,6 +24,7 @@ let broker: Child | undefined;
 let base: string;
 let stateDir: string;
 const restarts: Array<Promise<unknown>> = [];
+let stopped = false;
 
 beforeAll(async () => {
   world = await startBrokerWorld({ domain, prefix: "faults-kc", accessTokenLifespan: 60 });
@@ -45,6 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Whatever happened, the shared trust domain must be whole again for the next test files.
+  if (stopped && restarts.length === 0) restarts.push(Promise.all(CLUSTERS.map((c) => controlCluster(control, c, "restart"))));
   await Promise.allSettled(restarts);
   broker?.kill("SIGTERM");
   await broker?.exited;
@@ -99,6 +101,7 @@ describe("Keycloak stopped and restarted under a running broker", () => {
 
     // Outage: every cluster down; the issuer front answers 502 no_cluster_available.
     const stoppedAt = Date.now();
+    stopped = true;
     await Promise.all(CLUSTERS.map((c) => controlCluster(control, c, "stop")));
     expect((await fetch(`${world.fx.issuer}/.well-known/openid-configuration`)).status).toBe(502);
 
