@@ -27,25 +27,40 @@ export function readCpuProfile(dir: string): CpuProfile {
   return JSON.parse(readFileSync(join(dir, main), "utf8")) as CpuProfile;
 }
 
+async function profileOne(what: string, dir: string, start: (cpuProfDir: string) => Promise<Profiled>, load: Omit<LoadSpec, "url">, topN: number): Promise<string[]> {
+  mkdirSync(dir, { recursive: true });
+  const spawned = performance.now();
+  const server = await start(dir);
+  const skipMs = performance.now() - spawned;
+  let result;
+  try {
+    result = await runLoad({ ...load, url: server.url, headers: { ...load.headers, ...server.headers } });
+  } finally {
+    await server.stop();
+  }
+  const rate = result.requests / result.seconds;
+  return profileLines(summarizeCpuProfile(readCpuProfile(dir), 12, skipMs), `${what} (--cpu-prof, start-up left out)`, rate, topN);
+}
+
 /**
  * Starts a profiled server with `start(dir)`, runs `load` against it, stops it, and returns the
- * explanation lines. Never throws: a failed profile becomes a line saying so.
+ * explanation lines; with `baseline`, profiles the baseline the same way and appends its summary
+ * (so the CPU per request of both can be compared). Never throws: a failed profile becomes a line.
  */
-export async function profileUnderLoad(what: string, dir: string, start: (cpuProfDir: string) => Promise<Profiled>, load: Omit<LoadSpec, "url">): Promise<string[]> {
-  try {
-    mkdirSync(dir, { recursive: true });
-    const spawned = performance.now();
-    const server = await start(dir);
-    const skipMs = performance.now() - spawned;
-    let result;
+export async function profileUnderLoad(
+  what: string,
+  dir: string,
+  start: (cpuProfDir: string) => Promise<Profiled>,
+  load: Omit<LoadSpec, "url">,
+  baseline?: { what: string; start: (cpuProfDir: string) => Promise<Profiled> },
+): Promise<string[]> {
+  const lines: string[] = [];
+  for (const [name, begin, sub, topN] of [[what, start, "subject", 12], ...(baseline ? [[baseline.what, baseline.start, "baseline", 4]] : [])] as Array<[string, (d: string) => Promise<Profiled>, string, number]>) {
     try {
-      result = await runLoad({ ...load, url: server.url, headers: { ...load.headers, ...server.headers } });
-    } finally {
-      await server.stop();
+      lines.push(...(await profileOne(name, join(dir, sub), begin, load, topN)));
+    } catch (error) {
+      lines.push(`(profiling ${name} failed: ${(error as Error).message.split("\n")[0]})`);
     }
-    const rate = (result.requests / result.seconds).toFixed(0);
-    return profileLines(summarizeCpuProfile(readCpuProfile(dir), 12, skipMs), `${what} (run from source with --cpu-prof, start-up left out; ${rate} req/s while profiled)`);
-  } catch (error) {
-    return [`(profiling ${what} failed: ${(error as Error).message.split("\n")[0]})`];
   }
+  return lines;
 }

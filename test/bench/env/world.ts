@@ -15,7 +15,7 @@ import { stringify } from "yaml";
 import { loadTrustExport, type TrustExport } from "../../../admin-scripts/trust/artifacts.ts";
 import { BROKER_ENTRY, bundleOptions } from "../../../deploy/build/bundle-options.ts";
 import { startEntraEmulator, startStsEmulator, type EntraEmulator, type StsEmulator } from "../../cloud/index.ts";
-import { startTrustDomain, type RunningTrustDomain } from "../../support/keycloak/trust-domain.ts";
+import { startTrustDomain, type TrustDomainInfo } from "../../support/keycloak/trust-domain.ts";
 import { cacheDir, repoRoot } from "../../support/paths.ts";
 import { ensureLocalPki, type LocalPki } from "../../support/pki.ts";
 import { createRealmFixture, randomClientSecret, type RealmFixture } from "../../support/realm-fixture.ts";
@@ -29,7 +29,8 @@ export const AGENT = "bench-agent";
 export const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/${WORKLOAD}`;
 
 export interface World {
-  domain: RunningTrustDomain;
+  /** The trust domain the figures run against (started by the bench, or given). */
+  domain: { info: TrustDomainInfo };
   pki: LocalPki;
   /** Scratch directory of this run (removed at the end). */
   dir: string;
@@ -74,7 +75,12 @@ export function writeBrokerConfig(world: World, name: string, opts: BrokerConfig
   return file;
 }
 
-export async function startWorld(log: (line: string) => void): Promise<World> {
+export interface WorldOptions {
+  /** Use this running trust domain (e.g. the integration setup's) instead of starting a fresh one. */
+  domain?: TrustDomainInfo;
+}
+
+export async function startWorld(log: (line: string) => void, options: WorldOptions = {}): Promise<World> {
   const stops: Array<() => Promise<void> | void> = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) {
@@ -90,14 +96,20 @@ export async function startWorld(log: (line: string) => void): Promise<World> {
     stops.push(() => rmSync(dir, { recursive: true, force: true }));
     const pki = await ensureLocalPki();
 
-    const stateDir = join(cacheDir(), "runs", `bench-${process.pid}`);
-    const started = Date.now();
-    const domain = await startTrustDomain({ stateDir, fresh: true, log: (l) => log(`[trust-domain] ${l}`) });
-    stops.push(async () => {
-      await domain.stop();
-      rmSync(stateDir, { recursive: true, force: true });
-    });
-    log(`trust domain up in ${((Date.now() - started) / 1000).toFixed(1)} s (Keycloak ${domain.info.keycloakVersion})`);
+    let domain: { info: TrustDomainInfo };
+    if (options.domain) {
+      domain = { info: options.domain };
+    } else {
+      const stateDir = join(cacheDir(), "runs", `bench-${process.pid}`);
+      const started = Date.now();
+      const running = await startTrustDomain({ stateDir, fresh: true, log: (l) => log(`[trust-domain] ${l}`) });
+      stops.push(async () => {
+        await running.stop();
+        rmSync(stateDir, { recursive: true, force: true });
+      });
+      domain = running;
+      log(`trust domain up in ${((Date.now() - started) / 1000).toFixed(1)} s (Keycloak ${running.info.keycloakVersion})`);
+    }
 
     const secrets = { workload: randomClientSecret(), agent: randomClientSecret() };
     const delegation = generateKeyPairSync("rsa", { modulusLength: 2048 });

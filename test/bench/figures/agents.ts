@@ -102,6 +102,14 @@ export async function agentsFigure(ctx: FigureContext): Promise<Row[]> {
           return { url: `${profiled.url}/v1/token`, stop: () => profiled.stop() };
         },
         { method: "POST", headers, body, connections: CONNECTIONS, durationSeconds: seconds },
+        {
+          what: "the bare jose baseline",
+          start: async (dir) => {
+            const b = spawnNode({ args: ["--cpu-prof", "--cpu-prof-dir", dir, "--import", "tsx", "test/bench/servers/bare-jose.ts", JSON.stringify({ issuer: world.fx.issuer, audience: "kcb-agents" })] });
+            const port = await listeningPort(b);
+            return { url: `http://127.0.0.1:${port}/`, stop: () => b.stop() };
+          },
+        },
       );
       row.explanation.unshift(`the bare handler did the same two jose verifications at ${fmtRate(ab.rateB)}: the difference is the exchange's other per-request work below (Hono's Request/stream body, limits, pre-checks, policy, audit write, encoding) — node:internal crypto frames are the two RSA verifications both sides do.`);
     }

@@ -67,7 +67,7 @@ function get(port: number, path: string, headers: Record<string, string>, agent:
   });
 }
 
-async function coldConcurrency(ctx: FigureContext): Promise<Row[]> {
+export async function coldConcurrency(ctx: FigureContext): Promise<Row[]> {
   const { world, log } = ctx;
   await enableLoginEvents(world);
   const port = await freePort();

@@ -23,6 +23,8 @@ export interface FigureContext {
   quick: boolean;
   log: (line: string) => void;
   wants: (figure: string) => boolean;
+  /** Overrides the number of fuzz cases (the smoke test runs a few hundred). */
+  fuzzCases?: number;
 }
 
 const CONNECTIONS = 64;
@@ -49,8 +51,9 @@ const ENDPOINTS: Endpoint[] = [
   },
 ];
 
-async function startBare(status: number, headers: Record<string, string>, body: Buffer) {
-  const child = spawnNode({ args: ["--import", "tsx", "test/bench/servers/bare-static.ts", JSON.stringify({ status, headers, bodyBase64: body.toString("base64") })] });
+async function startBare(status: number, headers: Record<string, string>, body: Buffer, cpuProfDir?: string) {
+  const prof = cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", cpuProfDir] : [];
+  const child = spawnNode({ args: [...prof, "--import", "tsx", "test/bench/servers/bare-static.ts", JSON.stringify({ status, headers, bodyBase64: body.toString("base64") })] });
   const port = await listeningPort(child);
   return { child, port };
 }
@@ -128,6 +131,13 @@ export async function servingFigures(ctx: FigureContext): Promise<Row[]> {
               return { url: `${profiled.url}${endpoint.path}`, headers: endpoint.headers(profiled), stop: () => profiled.stop() };
             },
             { connections: CONNECTIONS, durationSeconds: seconds },
+            {
+              what: "the bare node:http baseline",
+              start: async (dir) => {
+                const b = await startBare(sample.status, copied, body, dir);
+                return { url: `http://127.0.0.1:${b.port}${endpoint.path}`, headers, stop: () => b.child.stop() };
+              },
+            },
           );
           explanation.unshift(`bare node:http served the same bytes at ${fmtRate(ab.rateB)}: the difference is the broker's per-request work below (routing, auth check, cache lookup, JSON, metrics) and its HTTP adapter.`);
           for (const row of missed) row.explanation = explanation;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { areaOf, profileLines, summarizeCpuProfile, type CpuProfile } from "../../bench/report/cpu-profile.ts";
+import { areaOf, cpuPerRequestUs, profileLines, summarizeCpuProfile, type CpuProfile } from "../../bench/report/cpu-profile.ts";
 
 const frame = (id: number, functionName: string, url: string, lineNumber = 0) => ({ id, callFrame: { functionName, url, lineNumber } });
 
@@ -79,5 +79,13 @@ describe("CPU profile callers", () => {
     const [top] = summarizeCpuProfile(tree, 1).topFunctions;
     expect(top).toEqual({ name: "writev", share: 1, callers: ["respond @hono/node-server/dist/index.mjs:10 (75 %)", "log broker/log.ts:5 (25 %)"] });
     expect(profileLines(summarizeCpuProfile(tree, 1), "x")[2]).toContain("writev  ← respond @hono/node-server/dist/index.mjs:10 (75 %), log broker/log.ts:5 (25 %)");
+  });
+});
+
+describe("CPU per request", () => {
+  it("spreads the busy fraction of one thread over the requests served", () => {
+    expect(cpuPerRequestUs({ idle: 0.2 }, 20_000)).toBeCloseTo(40);
+    expect(cpuPerRequestUs({ idle: 0 }, 0)).toBeNaN();
+    expect(profileLines(summarizeCpuProfile(profile, 1), "the broker", 1_000)[0]).toContain("1,000 req/s ≈ 666.7 µs of main-thread CPU per request");
   });
 });
