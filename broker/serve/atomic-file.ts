@@ -5,7 +5,7 @@
  * directory. The mode is set explicitly, whatever the umask.
  */
 import { randomBytes } from "node:crypto";
-import { open, rename, rm } from "node:fs/promises";
+import { open, readdir, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 /**
@@ -17,6 +17,29 @@ import { basename, dirname, join } from "node:path";
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode: number): Promise<void> {
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  await writeThenRename(temp, path, data, mode);
+  await syncDirectory(dir);
+}
+
+function isTempOf(name: string, target: string): boolean {
+  const prefix = `.${target}.`;
+  return name.startsWith(prefix) && name.endsWith(".tmp") && /^[0-9a-f]{12}$/.test(name.slice(prefix.length, -".tmp".length));
+}
+
+/**
+ * Removes temporary files a killed process left beside `path` (they may hold a complete token).
+ * Run once at start, before the first write; never touches anything but our own temp names.
+ */
+export async function removeStaleTempFiles(path: string): Promise<number> {
+  const dir = dirname(path);
+  const target = basename(path);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const stale = names.filter((name) => isTempOf(name, target));
+  await Promise.all(stale.map((name) => rm(join(dir, name), { force: true })));
+  return stale.length;
+}
+
+async function writeThenRename(temp: string, path: string, data: string | Uint8Array, mode: number): Promise<void> {
   const file = await open(temp, "wx", mode);
   try {
     try {
@@ -31,7 +54,6 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await rm(temp, { force: true });
     throw error;
   }
-  await syncDirectory(dir);
 }
 
 async function syncDirectory(dir: string): Promise<void> {

@@ -9,7 +9,7 @@ import type { Hono } from "hono";
 import { createApp, createOpsApp, type ServeSecrets } from "../app.ts";
 import type { CredentialSource } from "../credentials.ts";
 import { BrokerError } from "../errors.ts";
-import { writeFileAtomic } from "./atomic-file.ts";
+import { removeStaleTempFiles, writeFileAtomic } from "./atomic-file.ts";
 import { awsConfigFile } from "./aws-credential-process.ts";
 import { serveOptionIssues, type ServeOptions } from "./options.ts";
 import { quietLogger, type Clock, type ServeLogger, type ServeMetrics } from "./ports.ts";
@@ -51,6 +51,17 @@ export async function startServing(deps: {
   if (issues.length > 0) throw new BrokerError("CONFIG_INVALID", `serve options: ${issues.join("; ")}`);
   const mode = options.fileMode;
   const secrets: ServeSecrets = {};
+  const written = [
+    options.aws.container?.authTokenFile,
+    options.azure.appService?.secretFile,
+    options.aws.credentialProcess?.configFile,
+    options.aws.webIdentity?.tokenFile,
+    options.azure.federatedTokenFile?.tokenFile,
+  ].filter((p): p is string => p !== undefined);
+  for (const path of written) {
+    const removed = await removeStaleTempFiles(path);
+    if (removed > 0) log.warn("removed temporary files left by an interrupted write", { file: path, count: removed });
+  }
 
   if (options.aws.container) {
     await ensureDir(options.aws.container.authTokenFile, mode);

@@ -37,6 +37,12 @@ export async function stopPid(pid: number, opts: { group?: boolean; graceMs?: nu
   }
 }
 
+/** Kills what this process started under `pid` at once (SIGKILL to the whole group): a crash, for fault tests. */
+export async function killPid(pid: number, group = false): Promise<void> {
+  signal(pid, "SIGKILL", group);
+  while (isAlive(pid, group)) await sleep(50);
+}
+
 const started = new Map<number, boolean>();
 let exitHookInstalled = false;
 

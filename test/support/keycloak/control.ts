@@ -16,7 +16,7 @@ function same(a: string, b: string): boolean {
 /**
  * A loopback-only control endpoint so fault tests running in test workers can stop and restart a
  * cluster of the shared trust domain (the processes belong to the global setup's process):
- * `POST /clusters/<name>/stop`, `POST /clusters/<name>/restart`. Bearer token required.
+ * `POST /clusters/<name>/stop` (SIGTERM), `/kill` (SIGKILL, a crash), `/restart`. Bearer token required.
  */
 export async function startControlServer(domain: RunningTrustDomain): Promise<{ info: TrustDomainControlInfo; close(): Promise<void> }> {
   const token = randomBytes(24).toString("base64url");
@@ -26,11 +26,16 @@ export async function startControlServer(domain: RunningTrustDomain): Promise<{ 
       res.end(JSON.stringify(body));
     };
     if (!same(req.headers.authorization ?? "", `Bearer ${token}`)) return answer(401, { error: "unauthorized" });
-    const match = /^\/clusters\/([a-z0-9-]+)\/(stop|restart)$/.exec(req.url ?? "");
+    const match = /^\/clusters\/([a-z0-9-]+)\/(stop|kill|restart)$/.exec(req.url ?? "");
     if (req.method !== "POST" || !match) return answer(404, { error: "not_found" });
-    const [, name, action] = match as unknown as [string, string, "stop" | "restart"];
+    const [, name, action] = match as unknown as [string, string, "stop" | "kill" | "restart"];
     if (!domain.instances.has(name)) return answer(404, { error: "unknown_cluster" });
-    const work = action === "stop" ? domain.stopCluster(name).then(() => ({ stopped: name })) : domain.restartCluster(name).then((i) => ({ restarted: name, pid: i.pid, startupMs: i.startupMs }));
+    const work =
+      action === "stop"
+        ? domain.stopCluster(name).then(() => ({ stopped: name }))
+        : action === "kill"
+          ? domain.killCluster(name).then(() => ({ killed: name }))
+          : domain.restartCluster(name).then((i) => ({ restarted: name, pid: i.pid, startupMs: i.startupMs }));
     work.then(
       (body) => answer(200, body),
       (error: Error) => answer(500, { error: error.message }),
@@ -46,7 +51,7 @@ export async function startControlServer(domain: RunningTrustDomain): Promise<{ 
 }
 
 /** From a test worker: stop or restart one cluster of the shared trust domain; resolves when done. */
-export async function controlCluster(control: TrustDomainControlInfo, name: string, action: "stop" | "restart"): Promise<{ pid?: number; startupMs?: number }> {
+export async function controlCluster(control: TrustDomainControlInfo, name: string, action: "stop" | "kill" | "restart"): Promise<{ pid?: number; startupMs?: number }> {
   const res = await fetch(`${control.url}/clusters/${name}/${action}`, { method: "POST", headers: { authorization: `Bearer ${control.token}` }, signal: AbortSignal.timeout(300_000) });
   if (res.status !== 200) throw new Error(`control ${action} ${name}: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()) as { pid?: number; startupMs?: number };

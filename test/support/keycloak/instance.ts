@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort, httpsGet } from "../net.ts";
 import type { LocalPki } from "../pki.ts";
-import { isAlive, stopPid, trackChild } from "../processes.ts";
+import { isAlive, killPid, stopPid, trackChild } from "../processes.ts";
 import type { Distribution } from "./distribution.ts";
 
 export interface InstanceOptions {
@@ -35,6 +35,8 @@ export interface KeycloakInstance {
   logFile: string;
   startupMs: number;
   stop(): Promise<void>;
+  /** SIGKILL, no shutdown: what a crashed node looks like. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -116,6 +118,10 @@ export async function startInstance(opts: InstanceOptions): Promise<KeycloakInst
     startupMs: 0,
     async stop() {
       await stopPid(pid, { group: true });
+      untrack();
+    },
+    async kill() {
+      await killPid(pid, true);
       untrack();
     },
   };

@@ -27,6 +27,8 @@ export interface RunningTrustDomain {
   /** Stops one cluster (a fault) and starts it again on the same ports and data. */
   restartCluster(name: string): Promise<KeycloakInstance>;
   stopCluster(name: string): Promise<void>;
+  /** Kills one cluster's processes with SIGKILL (a crash); `restartCluster` brings it back on the same ports and data. */
+  killCluster(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -108,6 +110,9 @@ export async function startTrustDomain(opts: TrustDomainOptions): Promise<Runnin
     instances,
     async stopCluster(name) {
       await instances.get(name)?.stop();
+    },
+    async killCluster(name) {
+      await instances.get(name)?.kill();
     },
     async restartCluster(name) {
       await instances.get(name)?.stop();

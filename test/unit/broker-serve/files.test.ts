@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { writeFileAtomic } from "../../../broker/serve/atomic-file.ts";
+import { removeStaleTempFiles, writeFileAtomic } from "../../../broker/serve/atomic-file.ts";
 import { SECRET_SHAPE, secretMatcher } from "../../../broker/serve/secret.ts";
 import { ensureSecretFile } from "../../../broker/serve/secret-files.ts";
 
@@ -62,6 +62,21 @@ describe("writeFileAtomic", () => {
     await import("node:fs/promises").then((fs) => fs.mkdir(join(path, "inside"), { recursive: true }));
     await expect(writeFileAtomic(path, "x", 0o600)).rejects.toThrow();
     expect(readdirSync(dir)).toEqual(["a-directory"]);
+  });
+});
+
+describe("removeStaleTempFiles", () => {
+  it("removes only the temp files an interrupted write of this target left behind", async () => {
+    const path = join(dir, "aws-web-identity-token");
+    const left = [".aws-web-identity-token.0123456789ab.tmp", ".aws-web-identity-token.ba9876543210.tmp"];
+    const kept = ["aws-web-identity-token", ".azure-federated-token.0123456789ab.tmp", ".aws-web-identity-token.notatempname.tmp", "aws-web-identity-token.0123456789ab.tmp"];
+    for (const name of [...left, ...kept]) writeFileSync(join(dir, name), "eyJ.partial");
+    expect(await removeStaleTempFiles(path)).toBe(2);
+    expect(readdirSync(dir).sort()).toEqual([...kept].sort());
+  });
+
+  it("is a no-op when the directory does not exist yet", async () => {
+    expect(await removeStaleTempFiles(join(dir, "missing", "token"))).toBe(0);
   });
 });
 
