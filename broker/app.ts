@@ -18,7 +18,7 @@ import { AZURE_IMDS_PATH, azureImdsHandler } from "./serve/azure-imds.ts";
 import { healthzHandler, metricsHandler, readyzHandler, type ReadinessCheck } from "./serve/health.ts";
 import { errorHandler } from "./serve/on-error.ts";
 import type { ServeOptions } from "./serve/options.ts";
-import { quietLogger, type Clock, type ServeLogger, type ServeMetrics } from "./serve/ports.ts";
+import { quietLogger, type Clock, type ServeCounter, type ServeLogger, type ServeMetrics } from "./serve/ports.ts";
 import type { ServeEnv } from "./serve/protocol.ts";
 import { secretMatcher } from "./serve/secret.ts";
 
@@ -45,12 +45,24 @@ export interface AppDeps {
   agents?: Hono;
 }
 
+const requestCounters = new WeakMap<ServeMetrics, ServeCounter>();
+
+/** The one `cloud_broker_http_requests_total` counter of a registry, shared by the apps and the fast lane. */
+export function requestCounter(metrics: ServeMetrics): ServeCounter {
+  let counter = requestCounters.get(metrics);
+  if (counter === undefined) {
+    counter = metrics.counter("cloud_broker_http_requests_total", "HTTP requests answered, by endpoint protocol and status.", ["protocol", "status"]);
+    requestCounters.set(metrics, counter);
+  }
+  return counter;
+}
+
 function baseApp(deps: Pick<AppDeps, "metrics" | "log" | "options">): Hono<ServeEnv> {
   const app = new Hono<ServeEnv>();
   app.onError(errorHandler({ log: deps.log ?? quietLogger, retryAfterSeconds: deps.options.retryAfterSeconds }));
   app.notFound((c) => c.json({ error: "not_found" }, 404));
   if (deps.metrics) {
-    const requests = deps.metrics.counter("cloud_broker_http_requests_total", "HTTP requests answered, by endpoint protocol and status.", ["protocol", "status"]);
+    const requests = requestCounter(deps.metrics);
     app.use(async function countRequests(c, next) {
       await next();
       requests.inc({ protocol: c.get("protocol") ?? "other", status: String(c.res.status) });

@@ -77,7 +77,7 @@ export async function startBroker(config: Config, logger: Logger, env: Readonly<
     if (config.agents) agents = await (await import("./agents.ts")).createAgentsEndpoint(config, env, logger);
     source.start();
     serving = await startServing({ source, options, metrics, log: logger, ...(agents && { agents: agents.app }) });
-    listener = await listen(serving.app, options);
+    listener = await listen(serving.app, options, serving.fastLane);
     const opsListener = serving.opsApp && options.ops ? await listen(serving.opsApp, options.ops) : undefined;
     logger.info("cloud-broker listening", {
       address: `${listener.host}:${listener.port}`,

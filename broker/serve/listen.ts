@@ -2,9 +2,9 @@
  * Binds an app to an address with @hono/node-server and closes it gracefully: stop accepting,
  * let in-flight requests finish, then drop idle keep-alive connections.
  */
-import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
-import { serve } from "@hono/node-server";
+import { createServer, type Server } from "node:http";
+import { getRequestListener } from "@hono/node-server";
+import type { FastLane } from "./fast-lane.ts";
 
 export interface Listener {
   /** The bound port (useful with port 0). */
@@ -19,17 +19,23 @@ export interface Fetchable {
   fetch(request: Request): Response | Promise<Response>;
 }
 
-export function listen(app: Fetchable, address: { host: string; port: number }): Promise<Listener> {
+/** Serves `app` on `address`; requests the `fastLane` takes never reach the app. */
+export function listen(app: Fetchable, address: { host: string; port: number }, fastLane?: FastLane): Promise<Listener> {
+  const toApp = getRequestListener((request: Request) => app.fetch(request));
+  const server = createServer((req, res) => {
+    if (!fastLane?.(req, res)) void toApp(req, res);
+  });
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: (request: Request) => app.fetch(request), hostname: address.host, port: address.port }, (info: AddressInfo) => {
+    server.once("error", reject);
+    server.listen(address.port, address.host, () => {
       server.off("error", reject);
+      const bound = server.address();
       resolve({
-        port: info.port,
+        port: typeof bound === "object" && bound ? bound.port : address.port,
         host: address.host,
-        close: (graceMs = 4000) => closeServer(server as Server, graceMs),
+        close: (graceMs = 4000) => closeServer(server, graceMs),
       });
     });
-    server.once("error", reject);
   });
 }
 

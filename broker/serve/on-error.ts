@@ -65,25 +65,36 @@ function bodyFor(protocol: Protocol, status: number, code: string, message: stri
   }
 }
 
+/** What to answer for `error` on `protocol`: the one mapping from errors to responses (logged here too). */
+export interface ErrorAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+}
+
+export function errorAnswer(error: unknown, protocol: Protocol, path: string, options: { log: ServeLogger; retryAfterSeconds: number }): ErrorAnswer {
+  if (error instanceof BrokerError) {
+    const status = statusFor(error.code, protocol);
+    const message = clientFacing.has(error) ? error.message : PUBLIC_MESSAGE[error.code];
+    const fields = { protocol, code: error.code, status, path };
+    if (status >= 500) options.log.warn("credential request failed", { ...fields, error });
+    else if (status === 401) options.log.warn("request refused: missing or wrong secret header", fields);
+    else options.log.info("request refused", { ...fields, reason: message });
+    const headers: Record<string, string> = ERROR_MAP[error.code].retryable ? { "Retry-After": String(options.retryAfterSeconds) } : {};
+    return { status, headers, body: bodyFor(protocol, status, error.code, message) };
+  }
+  if (error instanceof HTTPException && error.status < 500) {
+    return { status: error.status, headers: {}, body: bodyFor(protocol, error.status, "BAD_REQUEST", PUBLIC_MESSAGE.BAD_REQUEST) };
+  }
+  options.log.error("unexpected error while serving", { protocol, path, error });
+  return { status: 500, headers: {}, body: bodyFor(protocol, 500, "INTERNAL", "internal error") };
+}
+
 /** The app's `onError`: every thrown error ends here. */
 export function errorHandler(options: { log: ServeLogger; retryAfterSeconds: number }) {
-  const retryAfter = String(options.retryAfterSeconds);
   return function handleError(error: Error, c: Context<ServeEnv>): Response {
-    const protocol = c.get("protocol") ?? "ops";
-    if (error instanceof BrokerError) {
-      const status = statusFor(error.code, protocol);
-      const message = clientFacing.has(error) ? error.message : PUBLIC_MESSAGE[error.code];
-      const fields = { protocol, code: error.code, status, path: c.req.path };
-      if (status >= 500) options.log.warn("credential request failed", { ...fields, error });
-      else if (status === 401) options.log.warn("request refused: missing or wrong secret header", fields);
-      else options.log.info("request refused", { ...fields, reason: message });
-      if (ERROR_MAP[error.code].retryable) c.header("Retry-After", retryAfter);
-      return c.json(bodyFor(protocol, status, error.code, message), status as 400);
-    }
-    if (error instanceof HTTPException && error.status < 500) {
-      return c.json(bodyFor(protocol, error.status, "BAD_REQUEST", PUBLIC_MESSAGE.BAD_REQUEST), error.status);
-    }
-    options.log.error("unexpected error while serving", { protocol, path: c.req.path, error });
-    return c.json(bodyFor(protocol, 500, "INTERNAL", "internal error"), 500);
+    const answer = errorAnswer(error, c.get("protocol") ?? "ops", c.req.path, options);
+    for (const [name, value] of Object.entries(answer.headers)) c.header(name, value);
+    return c.json(answer.body, answer.status as 400);
   };
 }

@@ -6,7 +6,9 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Hono } from "hono";
-import { createApp, createOpsApp, type ServeSecrets } from "../app.ts";
+import { createApp, createOpsApp, requestCounter, type ServeSecrets } from "../app.ts";
+import { awsContainerFastLane, type FastLane } from "./fast-lane.ts";
+import { secretMatcher } from "./secret.ts";
 import type { CredentialSource } from "../credentials.ts";
 import { BrokerError } from "../errors.ts";
 import { removeStaleTempFiles, writeFileAtomic } from "./atomic-file.ts";
@@ -19,6 +21,8 @@ import { TokenFileWriter } from "./token-file-writer.ts";
 
 export interface Serving {
   app: Hono<ServeEnv>;
+  /** The hot path served beside `app` (broker/serve/fast-lane.ts); pass it to `listen`. */
+  fastLane?: FastLane;
   /** Only when `options.ops` is set. */
   opsApp?: Hono<ServeEnv>;
   writers: readonly TokenFileWriter[];
@@ -94,8 +98,13 @@ export async function startServing(deps: {
   await Promise.all(writers.map((w) => w.start()));
 
   const appDeps = { source, options, secrets, checks: writers, metrics: deps.metrics, log, clock, agents: deps.agents };
+  const fastLane =
+    options.aws.container && secrets.awsContainerToken
+      ? awsContainerFastLane({ source, matchesSecret: secretMatcher(secrets.awsContainerToken), log, retryAfterSeconds: options.retryAfterSeconds, ...(deps.metrics && { requests: requestCounter(deps.metrics) }) })
+      : undefined;
   return {
     app: createApp(appDeps),
+    ...(fastLane && { fastLane }),
     ...(options.ops ? { opsApp: createOpsApp(appDeps) } : {}),
     writers,
     async stop() {

@@ -1,0 +1,83 @@
+/**
+ * The serving fast lane (broker/serve/fast-lane.ts) answers exactly as the Hono app does: the same
+ * status, body and headers for success, for each refusal and for each credential-source error.
+ * Two listeners over one `startServing`: one with the fast lane, one without.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BrokerError } from "../../broker/errors.ts";
+import { MetricsRegistry } from "../../broker/metrics.ts";
+import { listen, type Listener } from "../../broker/serve/listen.ts";
+import { startServing, type Serving } from "../../broker/serve/start.ts";
+import { FakeSource } from "../unit/broker-serve/fake-source.ts";
+import { allOn } from "../unit/broker-serve/options-fixture.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "kcb-fast-lane-"));
+const source = new FakeSource();
+const metrics = new MetricsRegistry();
+let serving: Serving;
+let fast: Listener;
+let plain: Listener;
+let secret: string;
+
+beforeAll(async () => {
+  const options = { ...allOn(dir), aws: { ...allOn(dir).aws, webIdentity: undefined }, azure: { ...allOn(dir).azure, federatedTokenFile: undefined } };
+  serving = await startServing({ source, options, metrics });
+  expect(serving.fastLane).toBeDefined();
+  fast = await listen(serving.app, { host: "127.0.0.1", port: 0 }, serving.fastLane);
+  plain = await listen(serving.app, { host: "127.0.0.1", port: 0 });
+  secret = readFileSync(options.aws.container!.authTokenFile, "utf8");
+});
+
+afterAll(async () => {
+  await fast?.close();
+  await plain?.close();
+  await serving?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function both(path: string, headers: Record<string, string>) {
+  const get = async (l: Listener) => {
+    const res = await fetch(`http://127.0.0.1:${l.port}${path}`, { headers });
+    return { status: res.status, body: await res.text(), type: res.headers.get("content-type"), cache: res.headers.get("cache-control"), retryAfter: res.headers.get("retry-after") };
+  };
+  return { fast: await get(fast), plain: await get(plain) };
+}
+
+describe("the AWS container-credentials fast lane", () => {
+  it.each([
+    ["success", "/v1/aws/credentials/s3-reader", true],
+    ["a percent-encoded target", "/v1/aws/credentials/s3%2Dreader", true],
+    ["no secret", "/v1/aws/credentials/s3-reader", false],
+    ["an unknown target", "/v1/aws/credentials/nope", true],
+    ["a query string", "/v1/aws/credentials/s3-reader?x=1", true],
+  ])("answers %s exactly as the app does", async (_name, path, withSecret) => {
+    const { fast: f, plain: p } = await both(path, withSecret ? { authorization: secret } : {});
+    expect(f).toEqual(p);
+  });
+
+  it("serves the credentials with a 200 and counts the request in the same metric", async () => {
+    const { fast: f } = await both("/v1/aws/credentials/sqs-writer", { authorization: secret });
+    expect(f.status).toBe(200);
+    expect(JSON.parse(f.body)).toMatchObject({ AccessKeyId: expect.stringMatching(/^ASIA/) as string, Token: "session-sqs-writer", Expiration: "2030-01-01T12:00:00Z" });
+    expect(metrics.render()).toMatch(/cloud_broker_http_requests_total\{protocol="aws-container",status="200"\} \d+/);
+  });
+
+  it.each([
+    ["retryable", new BrokerError("CREDENTIALS_EXPIRING", "internal detail: refresh failed 12 times")],
+    ["irrecoverable", new BrokerError("AWS_REJECTED", "internal detail: AccessDenied for role x")],
+    ["unexpected", new Error("boom with internal detail")],
+  ])("maps a %s source error with the app's own error mapping", async (_name, error) => {
+    source.failWith = error;
+    try {
+      const { fast: f, plain: p } = await both("/v1/aws/credentials/s3-reader", { authorization: secret });
+      expect(f).toEqual(p);
+      expect(f.status).toBeGreaterThanOrEqual(500);
+      expect(f.body).not.toContain("internal detail");
+    } finally {
+      source.failWith = undefined;
+    }
+  });
+});
