@@ -230,6 +230,10 @@ export function createCredentialSource(deps: CredentialSourceDeps): BrokerCreden
       return (await awsCache.get(target)).value;
     },
 
+    awsIfCached(target) {
+      return roles.has(target) ? awsCache.getIfServable(target)?.value : undefined;
+    },
+
     async azure(target, scope) {
       const identity = identities.get(target);
       if (!identity) throw new BrokerError("UNKNOWN_TARGET", `no Azure target named ${target}`);

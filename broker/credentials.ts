@@ -57,6 +57,8 @@ export interface CredentialSource {
   readonly awsTargets: readonly AwsTargetRef[];
   readonly azureTargets: readonly AzureTargetRef[];
   aws(target: string): Promise<AwsCredentials>;
+  /** What `aws(target)` would resolve with at once, synchronously, or `undefined` when it would wait or fail (the serving fast lane). */
+  awsIfCached?(target: string): AwsCredentials | undefined;
   /** `scope` defaults to the target's first scope; a scope outside the target's list is refused. */
   azure(target: string, scope?: string): Promise<AzureAccessToken>;
   /** The workload's raw Keycloak token for one audience (for the token-file delivery modes). */

@@ -80,14 +80,10 @@ export class RefreshingCache<T> {
 
   /** A servable value for `key`: from the cache, or fetched (one upstream call however many callers wait). */
   async get(key: string): Promise<Cached<T>> {
+    const hit = this.getIfServable(key);
+    if (hit) return hit;
     const entry = this.entry(key);
     const now = this.clock.now();
-    const current = entry.current;
-    if (current && now < current.stopAt) {
-      this.options.observer?.hit?.(key);
-      if (now >= current.refreshAt) this.refreshInBackground(key, entry);
-      return current;
-    }
     this.options.observer?.miss?.(key);
     if (!entry.inflight && entry.lastError !== undefined && now < entry.nextAttemptAt) {
       throw this.failure(key, entry.current, entry.lastError);
@@ -98,6 +94,20 @@ export class RefreshingCache<T> {
     } catch (error) {
       throw this.failure(key, previous, error);
     }
+  }
+
+  /**
+   * The hit path of {@link get}, synchronously (the serving fast lane): the servable value, counted
+   * as a hit and refreshed in the background when due; `undefined` when `get` would have to wait.
+   */
+  getIfServable(key: string): Cached<T> | undefined {
+    const entry = this.entries.get(key);
+    const current = entry?.current;
+    const now = this.clock.now();
+    if (!entry || !current || now >= current.stopAt) return undefined;
+    this.options.observer?.hit?.(key);
+    if (now >= current.refreshAt) this.refreshInBackground(key, entry);
+    return current;
   }
 
   /** The servable value, if one is held; never fetches. */

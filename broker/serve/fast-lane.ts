@@ -1,7 +1,8 @@
 /**
  * The hot path beside the Hono app. A successful AWS container-credentials request (the call every
  * AWS SDK in the pod makes, over and over) is answered straight from `node:http` with the cached,
- * pre-serialized body: no web Request/Response objects, one write. Everything else — another route,
+ * pre-serialized body: no web Request/Response objects, no promise when the cache holds servable
+ * credentials, one write. Everything else — another route,
  * a query string, a missing or wrong secret, an unknown target — goes to the Hono app unchanged, so
  * refusals keep their single code path; errors from the credential source are answered with the
  * same {@link errorAnswer} the app's `onError` uses.
@@ -16,7 +17,7 @@ import type { ServeCounter, ServeLogger } from "./ports.ts";
 export type FastLane = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 export function awsContainerFastLane(deps: {
-  source: Pick<CredentialSource, "aws" | "awsTargets">;
+  source: Pick<CredentialSource, "aws" | "awsIfCached" | "awsTargets">;
   matchesSecret: (presented: string | undefined) => boolean;
   log: ServeLogger;
   retryAfterSeconds: number;
@@ -25,6 +26,17 @@ export function awsContainerFastLane(deps: {
   const targets = new Set(deps.source.awsTargets.map((t) => t.name));
   const bodies = new WeakMap<AwsCredentials, Buffer>();
   const count = (status: number) => deps.requests?.inc({ protocol: "aws-container", status: String(status) });
+
+  const send = (res: ServerResponse, creds: AwsCredentials) => {
+    let body = bodies.get(creds);
+    if (body === undefined) {
+      body = Buffer.from(formatContainerCredentials(creds));
+      bodies.set(creds, body);
+    }
+    res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store", "content-length": body.length });
+    res.end(body);
+    count(200);
+  };
 
   return function fastAwsContainer(req, res) {
     const url = req.url;
@@ -37,17 +49,13 @@ export function awsContainerFastLane(deps: {
     }
     if (!targets.has(target) || !deps.matchesSecret(req.headers.authorization)) return false;
 
+    const cached = deps.source.awsIfCached?.(target);
+    if (cached) {
+      send(res, cached);
+      return true;
+    }
     deps.source.aws(target).then(
-      (creds) => {
-        let body = bodies.get(creds);
-        if (body === undefined) {
-          body = Buffer.from(formatContainerCredentials(creds));
-          bodies.set(creds, body);
-        }
-        res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store", "content-length": body.length });
-        res.end(body);
-        count(200);
-      },
+      (creds) => send(res, creds),
       (error: unknown) => {
         const answer = errorAnswer(error, "aws-container", url, deps);
         const body = JSON.stringify(answer.body);

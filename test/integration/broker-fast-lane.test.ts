@@ -65,6 +65,21 @@ describe("the AWS container-credentials fast lane", () => {
     expect(metrics.render()).toMatch(/cloud_broker_http_requests_total\{protocol="aws-container",status="200"\} \d+/);
   });
 
+  it("answers from the cache's synchronous hit path without a promise when the source offers one", async () => {
+    const held = await source.aws("s3-reader");
+    const fake = source as FakeSource & { awsIfCached?: (t: string) => typeof held | undefined };
+    fake.awsIfCached = (t) => (t === "s3-reader" ? held : undefined);
+    try {
+      const calls = source.awsCalls.length;
+      const { fast: f, plain: p } = await both("/v1/aws/credentials/s3-reader", { authorization: secret });
+      expect(f).toEqual(p);
+      // The app path called aws() once; the fast lane did not.
+      expect(source.awsCalls.length).toBe(calls + 1);
+    } finally {
+      delete fake.awsIfCached;
+    }
+  });
+
   it.each([
     ["retryable", new BrokerError("CREDENTIALS_EXPIRING", "internal detail: refresh failed 12 times")],
     ["irrecoverable", new BrokerError("AWS_REJECTED", "internal detail: AccessDenied for role x")],
