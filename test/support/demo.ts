@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
 import { cacheDir, repoRoot } from "./paths.ts";
+import { caTrustEnv } from "./pki.ts";
 import { startLocalStack, type LocalStack } from "./stack/local-stack.ts";
 import { runTrustingLocalCa } from "./trust-local-ca.ts";
 
@@ -93,16 +94,14 @@ let allOk = true;
 const lines: string[] = [];
 try {
   step("running the example workload (unmodified AWS SDK + DefaultAzureCredential) next to each sidecar …");
-  for (const [name, broker] of stack.brokers) {
+  for (const name of stack.brokers.keys()) {
     const result = await runProgram("workload.ts", stack.workloadEnv(name));
-    const mode = `via ${broker.url}`;
     for (const [cloud, outcome] of Object.entries(result)) {
       const d = outcome.detail as Record<string, unknown>;
       allOk &&= outcome.ok === true;
       if (cloud === "aws") lines.push(outcome.ok ? `  ${name.padEnd(16)} AWS    ${String(d.arn)}  ${until(d.expires)}` : `  ${name.padEnd(16)} AWS    FAILED ${String(d.error)}: ${String(d.message)}`);
       else lines.push(outcome.ok ? `  ${name.padEnd(16)} Azure  Entra token for ${d.aud as string} (app ${d.appid as string}) accepted by the API  ${until(d.expires)}` : `  ${name.padEnd(16)} Azure  FAILED ${JSON.stringify(d)}`);
     }
-    void mode;
   }
 
   step("running the agent report-assistant acting for reporting-batch (RFC 8693 token exchange) …");
@@ -120,8 +119,7 @@ try {
     AZURE_IDENTITY: "reporting-storage",
     AZURE_RESOURCE_URL: `${stack.entra.url}/resource/whoami`,
     AWS_ENDPOINT_URL_STS: stack.sts.url,
-    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => /^(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE)$/.test(k)) as Array<[string, string]>),
-    NODE_EXTRA_CA_CERTS: stack.domain.pki.caCertFile,
+    ...caTrustEnv(stack.domain.pki),
   });
   const a = agent.aws ?? {};
   const z = agent.azure ?? {};

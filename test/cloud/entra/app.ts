@@ -16,6 +16,7 @@ import type { Clock } from "../common/types.ts";
 import type { TokenSigner } from "./access-token.ts";
 import { validateClientAssertion } from "./assertion.ts";
 import { AADSTS, EntraError, entraErrors, errorBody, type AadstsCode } from "./errors.ts";
+import { takeFault } from "../common/fault.ts";
 
 export type EntraFaultKind = "throttling" | "server-error" | "unavailable";
 
@@ -84,15 +85,6 @@ export interface EntraAppDeps {
 
 const TENANT = /^[0-9a-fA-F-]{36}$|^[a-z0-9.-]+\.[a-z]{2,}$/;
 
-function takeFault(state: EntraFaultState): EntraFaultKind | undefined {
-  if (!state.kind) return undefined;
-  const kind = state.kind;
-  if (state.remaining !== undefined && --state.remaining <= 0) {
-    state.kind = undefined;
-    state.remaining = undefined;
-  }
-  return kind;
-}
 
 export function createEntraApp(deps: EntraAppDeps): Hono {
   const app = new Hono();

@@ -15,6 +15,7 @@ import type { SessionStore } from "./sessions.ts";
 import { verifySigV4 } from "./sigv4.ts";
 import type { TrustStore } from "./trust-store.ts";
 import { assumeRoleWithWebIdentityXml, errorXml, getCallerIdentityXml } from "./xml.ts";
+import { takeFault } from "../common/fault.ts";
 
 export type StsFaultKind = "throttling" | "internal-error" | "service-unavailable" | "idp-communication-error";
 
@@ -58,15 +59,6 @@ export interface StsAppDeps {
 const VERSION = "2011-06-15";
 const MAX_BODY = 256 * 1024;
 
-function takeFault(state: FaultState): StsFaultKind | undefined {
-  if (!state.kind) return undefined;
-  const kind = state.kind;
-  if (state.remaining !== undefined && --state.remaining <= 0) {
-    state.kind = undefined;
-    state.remaining = undefined;
-  }
-  return kind;
-}
 
 export function createStsApp(deps: StsAppDeps): Hono {
   const app = new Hono();
