@@ -51,6 +51,12 @@ export const SigningKey = z.strictObject({
   status: z.enum(["active", "passive"]),
 });
 
+/**
+ * A URL that keys or tokens are fetched from: only `https://`. A plain-http key source lets anyone on
+ * the path substitute keys, and with them any identity.
+ */
+const httpsUrl = z.string().url().regex(/^https:\/\//i, "an https:// URL (keys are fetched from it; plain http would let anyone on the path substitute them)");
+
 const awsRoleArn = z.string().regex(/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, "an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)");
 const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "a GUID");
 
@@ -106,8 +112,8 @@ export const WorkloadAuth = z.union([
   z.strictObject({
     /** Kubernetes projected service-account token, used as a federated client assertion (`federated-jwt`). */
     kubernetes: z.strictObject({
-      /** The cluster's service-account issuer (its `iss`). */
-      issuer: z.string().url(),
+      /** The cluster's service-account issuer (its `iss`); Keycloak fetches its JWKS, so https only. */
+      issuer: httpsUrl,
       /** `system:serviceaccount:<namespace>:<name>`. */
       serviceAccount: z.string().regex(/^system:serviceaccount:[a-z0-9-]+:[a-z0-9.-]+$/, "system:serviceaccount:<namespace>:<name>"),
       /** Audience the projected token is minted for (defaults to the realm issuer). */
@@ -116,7 +122,7 @@ export const WorkloadAuth = z.union([
   }),
   z.strictObject({
     /** `private_key_jwt`: the workload signs assertions with a key whose public part Keycloak knows. */
-    privateKeyJwt: z.union([z.strictObject({ jwksUrl: z.string().url() }), z.strictObject({ publicKey: SecretRef })]),
+    privateKeyJwt: z.union([z.strictObject({ jwksUrl: httpsUrl }), z.strictObject({ publicKey: SecretRef })]),
   }),
   z.strictObject({
     /** A client secret, delivered to the workload as a file; the weakest option. */
@@ -173,7 +179,7 @@ export const Agent = z.strictObject({
  * this key. Without it, no delegation clients are created.
  */
 export const AgentBroker = z.strictObject({
-  privateKeyJwt: z.union([z.strictObject({ jwksUrl: z.string().url() }), z.strictObject({ publicKey: SecretRef })]),
+  privateKeyJwt: z.union([z.strictObject({ jwksUrl: httpsUrl }), z.strictObject({ publicKey: SecretRef })]),
 });
 
 export const TrustDomain = z.strictObject({
