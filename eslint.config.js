@@ -9,7 +9,7 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ["*.js", "test/support/*.mjs", "test/support/faults/*.mjs", "deploy/docker/*.mjs"] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: { allowDefaultProject: ["*.js", "deploy/local/*.mjs", "test/support/faults/*.mjs", "deploy/docker/*.mjs"] }, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       "@typescript-eslint/no-floating-promises": "error",
@@ -26,7 +26,7 @@ export default tseslint.config(
   },
   {
     // CLIs, scripts and test harnesses talk to a person on the terminal.
-    files: ["test/support/**", "test/integration/global-setup.ts", "admin-scripts/cli.ts", "admin-scripts/commands/**", "broker/main.ts", "broker/cli/**", "test/bench/**", "deploy/build/**"],
+    files: ["test/support/**", "deploy/local/**", "test/integration/global-setup.ts", "admin-scripts/cli.ts", "admin-scripts/commands/**", "broker/main.ts", "broker/cli/**", "test/bench/**", "deploy/build/**"],
     rules: { "no-console": "off" },
   },
 );

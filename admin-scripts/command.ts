@@ -11,7 +11,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { formatIssue, RealmSyncError } from "./errors.ts";
-import { parseTrustDomain, type LoadedTrustDomain } from "./model/load.ts";
+import { parseTrustDomain, type LoadedTrustDomain } from "../realm-config/model/load.ts";
 
 export interface Writer {
   write(text: string): unknown;

@@ -11,8 +11,8 @@ import type { z } from "zod";
 import { applyEnv, ENV_VARS } from "./config/env.ts";
 import { BrokerConfigSchema, crossFieldIssues } from "./config/schema.ts";
 import { toServeOptions } from "./config/serve-options.ts";
-import { formatPath, type ConfigPath } from "../admin-scripts/model/path.ts";
-import { parseYaml } from "../admin-scripts/model/yaml-source.ts";
+import { formatPath, type ConfigPath } from "../realm-config/model/path.ts";
+import { parseYaml } from "../realm-config/model/yaml-source.ts";
 import { serveOptionIssues } from "./serve/options.ts";
 
 export { ENV_VARS } from "./config/env.ts";

@@ -6,7 +6,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { SchemaOptions } from "../command.ts";
 import { EXIT, RealmSyncError } from "../errors.ts";
-import { trustDomainJsonSchema } from "../model/json-schema.ts";
+import { trustDomainJsonSchema } from "../../realm-config/model/json-schema.ts";
 
 export async function run(opts: SchemaOptions): Promise<number> {
   const text = trustDomainJsonSchema();

@@ -4,7 +4,7 @@
  */
 import { readConfigText, type ValidateOptions } from "../command.ts";
 import { EXIT, formatIssue, RealmSyncError } from "../errors.ts";
-import { parseTrustDomain } from "../model/load.ts";
+import { parseTrustDomain } from "../../realm-config/model/load.ts";
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;

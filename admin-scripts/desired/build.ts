@@ -17,9 +17,9 @@ import {
   MANAGED_ATTRIBUTE,
   MANAGED_VALUE,
   workloadClientId,
-} from "../model/conventions.ts";
-import type { ConfigPath } from "../model/path.ts";
-import type { SecretRef, TrustDomain, Workload } from "../model/schema.ts";
+} from "../../realm-config/model/conventions.ts";
+import type { ConfigPath } from "../../realm-config/model/path.ts";
+import type { SecretRef, TrustDomain, Workload } from "../../realm-config/model/schema.ts";
 import { audienceMapper, escapeClaimName, hardcodedClaim, sessionTagsMapper } from "./mappers.ts";
 import {
   ACTIVE_KEY_PRIORITY,

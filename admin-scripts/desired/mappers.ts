@@ -3,7 +3,7 @@
  * replace Keycloak's own values (the per-cluster service-account UUID, the role-derived audience),
  * so the claims AWS and Entra match on are the configured ones, as plain strings, on every cluster.
  */
-import { AWS_SESSION_TAGS_CLAIM } from "../model/conventions.ts";
+import { AWS_SESSION_TAGS_CLAIM } from "../../realm-config/model/conventions.ts";
 import type { DesiredMapper } from "./types.ts";
 
 /** Keycloak splits claim names on unescaped dots into nested objects; a URL claim name needs its dots escaped. */

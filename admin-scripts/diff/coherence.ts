@@ -2,7 +2,7 @@
  * Trust-domain coherence, the pure part: what every cluster publishes and mints must be the same,
  * and must be what the config says. Input is what `keycloak/check.ts` fetched; output is findings.
  */
-import { AGENTS_AUDIENCE, AGENTS_SCOPE, AWS_AUDIENCE, AWS_SCOPE, AWS_SESSION_TAGS_CLAIM, AWS_SOURCE_IDENTITY_CLAIM, AZURE_AUDIENCE, AZURE_SCOPE } from "../model/conventions.ts";
+import { AGENTS_AUDIENCE, AGENTS_SCOPE, AWS_AUDIENCE, AWS_SCOPE, AWS_SESSION_TAGS_CLAIM, AWS_SOURCE_IDENTITY_CLAIM, AZURE_AUDIENCE, AZURE_SCOPE } from "../../realm-config/model/conventions.ts";
 import { SESSION_TAGS_MAPPER, SOURCE_IDENTITY_MAPPER, SUB_MAPPER } from "../desired/names.ts";
 import type { DesiredClient, DesiredState } from "../desired/types.ts";
 

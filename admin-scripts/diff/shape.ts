@@ -3,7 +3,7 @@
  * protocol mappers by name. Only the fields realm-sync owns appear on the desired side; the diff
  * looks each of them up on the live side, so anything else Keycloak stores is left alone.
  */
-import { MANAGED_ATTRIBUTE, MANAGED_VALUE } from "../model/conventions.ts";
+import { MANAGED_ATTRIBUTE, MANAGED_VALUE } from "../../realm-config/model/conventions.ts";
 import { isManagedCertificate } from "../desired/signing-key.ts";
 import { FIXED_CLIENT_FIELDS, type DesiredClient, type DesiredClientScope, type DesiredIdentityProvider, type DesiredKey, type DesiredMapper, type DesiredRealm } from "../desired/types.ts";
 import type { FieldValue, ResourceKind } from "./changes.ts";

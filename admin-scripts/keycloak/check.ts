@@ -11,7 +11,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createLocalJWKSet, decodeProtectedHeader, importPKCS8, jwtVerify, SignJWT, type JSONWebKeySet } from "jose";
-import { AWS_SCOPE } from "../model/conventions.ts";
+import { AWS_SCOPE } from "../../realm-config/model/conventions.ts";
 import { canonicalJwks, claimFindings, expectedClaims, observedClaims, sameEverywhere, type Finding } from "../diff/coherence.ts";
 import { PROBE_CLIENT_ID, PROBE_SUBJECT } from "../desired/names.ts";
 import type { DesiredState } from "../desired/types.ts";

@@ -7,10 +7,10 @@ import { loadConfig, type CommonOptions } from "../command.ts";
 import { buildDesired, DesiredStateError } from "../desired/build.ts";
 import type { DesiredState } from "../desired/types.ts";
 import { RealmSyncError, type ConfigIssue } from "../errors.ts";
-import { formatPath } from "../model/path.ts";
-import { resolveSecret } from "../model/load.ts";
-import type { TrustDomain } from "../model/schema.ts";
-import type { ConfigSource } from "../model/yaml-source.ts";
+import { formatPath } from "../../realm-config/model/path.ts";
+import { resolveSecret } from "../../realm-config/model/load.ts";
+import type { TrustDomain } from "../../realm-config/model/schema.ts";
+import type { ConfigSource } from "../../realm-config/model/yaml-source.ts";
 import type { ClusterTarget } from "./session.ts";
 
 export interface SyncContext {

@@ -1,7 +1,7 @@
 /** Creating the realm itself: the one write apply makes before it holds the cluster's lock (the lock lives in the realm). */
 import type { DesiredRealm } from "../desired/types.ts";
 import { RealmSyncError } from "../errors.ts";
-import { MANAGED_ATTRIBUTE, MANAGED_VALUE } from "../model/conventions.ts";
+import { MANAGED_ATTRIBUTE, MANAGED_VALUE } from "../../realm-config/model/conventions.ts";
 import { clusterError, statusOf } from "./errors.ts";
 import { realmRep } from "./representations.ts";
 import type { ClusterSession } from "./session.ts";

@@ -7,8 +7,8 @@
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html (sts:TagSession)
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html (sts:SetSourceIdentity)
  */
-import { AWS_AUDIENCE } from "../model/conventions.ts";
-import type { TrustDomain } from "../model/schema.ts";
+import { AWS_AUDIENCE } from "../../realm-config/model/conventions.ts";
+import type { TrustDomain } from "../../realm-config/model/schema.ts";
 import type { AwsOidcProvider, AwsRole } from "./artifacts.ts";
 import { byString } from "./canonical-json.ts";
 

@@ -7,8 +7,8 @@
  * (name: 3–120 characters, letters, digits, `-` and `_`; unique per application)
  */
 import { createHash } from "node:crypto";
-import { AZURE_AUDIENCE } from "../model/conventions.ts";
-import type { TrustDomain } from "../model/schema.ts";
+import { AZURE_AUDIENCE } from "../../realm-config/model/conventions.ts";
+import type { TrustDomain } from "../../realm-config/model/schema.ts";
 import type { AzureFederatedCredential } from "./artifacts.ts";
 import { byString } from "./canonical-json.ts";
 

@@ -2,7 +2,7 @@
  * `export-trust` as a pure function: the trust domain in, the files of the layout described in
  * `artifacts.ts` out (relative path → exact bytes), sorted by path. Same config, same bytes.
  */
-import type { TrustDomain } from "../model/schema.ts";
+import type { TrustDomain } from "../../realm-config/model/schema.ts";
 import type { TrustExport } from "./artifacts.ts";
 import { awsTrust, parseRoleArn } from "./aws.ts";
 import { azureTrust } from "./azure.ts";

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { decodeJwt } from "jose";
-import { AWS_SOURCE_IDENTITY_CLAIM, agentSessionName } from "../../admin-scripts/model/conventions.ts";
+import { AWS_SOURCE_IDENTITY_CLAIM, agentSessionName } from "../../realm-config/model/conventions.ts";
 import { BrokerError, ERROR_MAP } from "../errors.ts";
 import { redact } from "../log.ts";
 import { tokenFingerprint, type AuditEvent } from "./audit.ts";

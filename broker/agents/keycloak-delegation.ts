@@ -11,7 +11,7 @@
  */
 import type { webcrypto } from "node:crypto";
 import * as oidc from "openid-client";
-import { AWS_SCOPE, AZURE_SCOPE, delegationClientId } from "../../admin-scripts/model/conventions.ts";
+import { AWS_SCOPE, AZURE_SCOPE, delegationClientId } from "../../realm-config/model/conventions.ts";
 import { AgentsError } from "./errors.ts";
 import type { Clock, DelegatedTokenSource } from "./ports.ts";
 

@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises";
 import type { Hono } from "hono";
 import { importPKCS8 } from "jose";
-import { AGENTS_AUDIENCE } from "../../admin-scripts/model/conventions.ts";
+import { AGENTS_AUDIENCE } from "../../realm-config/model/conventions.ts";
 import { createTokenExchangeApp } from "../agents/app.ts";
 import { jsonLinesAuditSink } from "../agents/audit.ts";
 import { keycloakDelegatedTokens, privateKeyJwtAuth } from "../agents/keycloak-delegation.ts";

@@ -3,7 +3,7 @@
  * {@link ENV_VARS} (which `--help` prints); any other `CLOUD_BROKER_*` variable is an error, so a
  * typo never silently falls back to a default.
  */
-import type { ConfigPath } from "../../admin-scripts/model/path.ts";
+import type { ConfigPath } from "../../realm-config/model/path.ts";
 
 export interface EnvVar {
   name: string;

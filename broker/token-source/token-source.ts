@@ -2,7 +2,7 @@
  * How the sidecar gets its workload's own Keycloak token: one token per cloud audience, each from
  * a client-credentials request for that cloud's client scope.
  */
-import { AWS_AUDIENCE, AWS_SCOPE, AZURE_AUDIENCE, AZURE_SCOPE } from "../../admin-scripts/model/conventions.ts";
+import { AWS_AUDIENCE, AWS_SCOPE, AZURE_AUDIENCE, AZURE_SCOPE } from "../../realm-config/model/conventions.ts";
 
 export type Audience = "aws" | "azure";
 

@@ -11,7 +11,7 @@ ARG KEYCLOAK_IMAGE=quay.io/keycloak/keycloak:26.7.3
 FROM ${KEYCLOAK_IMAGE} AS build
 # Providers installed into Keycloak (deploy/keycloak/providers, may be empty).
 COPY --chown=1000:0 deploy/keycloak/providers/ /opt/keycloak/providers/
-# The same build options as the local trust domain (test/support/keycloak/distribution.ts), with a
+# The same build options as the local trust domain (deploy/local/keycloak/distribution.ts), with a
 # production database and clustered caches instead of dev-file / local.
 RUN /opt/keycloak/bin/kc.sh build \
       --features=client-auth-federated,kubernetes-service-accounts \

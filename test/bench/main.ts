@@ -11,7 +11,7 @@ import { startWorld, type World } from "./env/world.ts";
 import { formatJson, formatTable, selectRows } from "./report/format.ts";
 import { errorRow, type Report, type Row } from "./report/rows.ts";
 import type { FigureContext } from "./figures/serving.ts";
-import { ensureLocalPki, caTrustEnv } from "../support/pki.ts";
+import { ensureLocalPki, caTrustEnv } from "../../deploy/local/pki/local-pki.ts";
 
 /** A group of figures measured together (they share a setup), the rows it yields. */
 interface Group {

@@ -24,11 +24,11 @@ import { createLogger } from "../../broker/log.ts";
 import { MetricsRegistry } from "../../broker/metrics.ts";
 import { clientAuthFor } from "../../broker/token-source/client-auth.ts";
 import { createKeycloakTokenSource } from "../../broker/token-source/keycloak.ts";
-import { startEntraEmulator, startStsEmulator, type EntraEmulator, type StsEmulator } from "../cloud/index.ts";
-import { startKubeIssuer, type KubeIssuer } from "../support/kube-issuer.ts";
-import { freePort } from "../support/net.ts";
-import { repoRoot } from "../support/paths.ts";
-import { ensureLocalPki } from "../support/pki.ts";
+import { startEntraEmulator, startStsEmulator, type EntraEmulator, type StsEmulator } from "../../deploy/local/cloud/index.ts";
+import { startKubeIssuer, type KubeIssuer } from "../../deploy/local/issuer/kube-issuer.ts";
+import { freePort } from "../../deploy/local/net.ts";
+import { repoRoot } from "../../deploy/local/paths.ts";
+import { ensureLocalPki } from "../../deploy/local/pki/local-pki.ts";
 import { createRealmFixture, randomClientSecret, type RealmFixture } from "../support/realm-fixture.ts";
 
 const domain = inject("trustDomain");

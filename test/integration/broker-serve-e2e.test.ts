@@ -16,15 +16,15 @@ import { AssumeRoleWithWebIdentityCommand, STSClient } from "@aws-sdk/client-sts
 import { ClientAssertionCredential } from "@azure/identity";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { TrustDomain } from "../../admin-scripts/model/schema.ts";
+import { TrustDomain } from "../../realm-config/model/schema.ts";
 import { loadTrustExport } from "../../admin-scripts/trust/artifacts.ts";
 import { renderTrustFiles } from "../../admin-scripts/trust/export.ts";
 import type { AwsCredentials, AwsTargetRef, AzureAccessToken, AzureTargetRef, CredentialSource, TargetStatus } from "../../broker/credentials.ts";
 import { envFor, renderEnv, type EnvMode } from "../../broker/serve/env.ts";
 import { SERVE_DEFAULTS, type ServeOptions } from "../../broker/serve/options.ts";
-import { startEntraEmulator, startStsEmulator, type EntraEmulator, type StsEmulator } from "../cloud/index.ts";
-import { createWorkloadRealm, type WorkloadRealm } from "../cloud/testing/keycloak-workloads.ts";
-import { ensureLocalPki } from "../support/pki.ts";
+import { startEntraEmulator, startStsEmulator, type EntraEmulator, type StsEmulator } from "../../deploy/local/cloud/index.ts";
+import { createWorkloadRealm, type WorkloadRealm } from "../support/cloud/keycloak-workloads.ts";
+import { ensureLocalPki } from "../../deploy/local/pki/local-pki.ts";
 import { credentialProcessCommand, lastJson, node, python, sdkRunner, startRecordedBroker, type RecordedBroker } from "./broker-serve-support.ts";
 
 const domain = inject("trustDomain");

@@ -12,15 +12,15 @@ import { AssumeRoleWithWebIdentityCommand, ExpiredTokenException, GetCallerIdent
 import { ClientAssertionCredential } from "@azure/identity";
 import type { JWK } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { TrustDomain } from "../../admin-scripts/model/schema.ts";
+import { TrustDomain } from "../../realm-config/model/schema.ts";
 import { loadTrustExport, type AwsRole, type AzureFederatedCredential, type TrustExport } from "../../admin-scripts/trust/artifacts.ts";
 import { renderTrustFiles } from "../../admin-scripts/trust/export.ts";
-import { startEntraEmulator, startStsEmulator, type EntraEmulator, type StsEmulator } from "../cloud/index.ts";
-import { createWorkloadRealm, type WorkloadRealm } from "../cloud/testing/keycloak-workloads.ts";
-import { runCrossCheck, startMotoServer, venvReady } from "../cloud/testing/python.ts";
-import { algNone, claimsOf, hs256WithPublicKey, kidOf, resignWithForeignKey, tamper } from "../cloud/testing/token-forgery.ts";
-import { freePort } from "../support/net.ts";
-import { ensureLocalPki } from "../support/pki.ts";
+import { startEntraEmulator, startStsEmulator, type EntraEmulator, type StsEmulator } from "../../deploy/local/cloud/index.ts";
+import { createWorkloadRealm, type WorkloadRealm } from "../support/cloud/keycloak-workloads.ts";
+import { runCrossCheck, startMotoServer, venvReady } from "../support/cloud/python.ts";
+import { algNone, claimsOf, hs256WithPublicKey, kidOf, resignWithForeignKey, tamper } from "../support/cloud/token-forgery.ts";
+import { freePort } from "../../deploy/local/net.ts";
+import { ensureLocalPki } from "../../deploy/local/pki/local-pki.ts";
 
 const domain = inject("trustDomain");
 const realmName = `cloud-${randomUUID().slice(0, 8)}`;

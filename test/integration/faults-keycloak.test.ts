@@ -9,9 +9,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { controlCluster } from "../support/keycloak/control.ts";
+import { controlCluster } from "../../deploy/local/keycloak/control.ts";
 import { recordSecret } from "../support/log-scan.ts";
-import { freePort } from "../support/net.ts";
+import { freePort } from "../../deploy/local/net.ts";
 import { spawnBroker, waitFor, waitReady, type Child } from "../support/faults/processes.ts";
 import { ROLE_ARN, startBrokerWorld, type BrokerWorld } from "../support/faults/world.ts";
 

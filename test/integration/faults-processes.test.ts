@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { LOCK_CLIENT_ID } from "../../admin-scripts/desired/names.ts";
 import { LOCK_EXPIRES_ATTRIBUTE } from "../../admin-scripts/keycloak/lock.ts";
 import { recordSecret } from "../support/log-scan.ts";
-import { freePort } from "../support/net.ts";
+import { freePort } from "../../deploy/local/net.ts";
 import { bundle, spawnNode, waitFor, waitReady } from "../support/faults/processes.ts";
 import { startBrokerWorld, type BrokerWorld } from "../support/faults/world.ts";
 

@@ -12,7 +12,7 @@ import { decodeProtectedHeader } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { signingKeyMaterial } from "../../admin-scripts/desired/signing-key.ts";
 import type { AwsCredentials, AzureAccessToken } from "../../broker/credentials.ts";
-import type { StsFaultKind, EntraFaultKind } from "../cloud/index.ts";
+import type { StsFaultKind, EntraFaultKind } from "../../deploy/local/cloud/index.ts";
 import { inProcessBroker, movableClock, type InProcessBroker, type RetryRecord } from "../support/faults/source.ts";
 import { waitFor } from "../support/faults/processes.ts";
 import { startBrokerWorld, type BrokerWorld, type Emulators } from "../support/faults/world.ts";

@@ -1,16 +1,16 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { startControlServer, type TrustDomainControlInfo } from "../support/keycloak/control.ts";
+import { startControlServer, type TrustDomainControlInfo } from "../../deploy/local/keycloak/control.ts";
 import { recordSecret, startLogScan } from "../support/log-scan.ts";
-import { startTrustDomain, type TrustDomainInfo } from "../support/keycloak/trust-domain.ts";
-import { cacheDir } from "../support/paths.ts";
-import { caTrustEnv } from "../support/pki.ts";
+import { startTrustDomain, type TrustDomainInfo } from "../../deploy/local/keycloak/trust-domain.ts";
+import { cacheDir } from "../../deploy/local/paths.ts";
+import { caTrustEnv } from "../../deploy/local/pki/local-pki.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     trustDomain: TrustDomainInfo;
-    /** Stop or restart a cluster from a test (fault tests): see test/support/keycloak/control.ts. */
+    /** Stop or restart a cluster from a test (fault tests): see deploy/local/keycloak/control.ts. */
     trustDomainControl: TrustDomainControlInfo;
   }
 }

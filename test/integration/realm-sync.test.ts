@@ -9,9 +9,9 @@ import { signingKeyMaterial } from "../../admin-scripts/desired/signing-key.ts";
 import { acquireLock } from "../../admin-scripts/keycloak/lock.ts";
 import { readLive } from "../../admin-scripts/keycloak/read.ts";
 import { openSession } from "../../admin-scripts/keycloak/session.ts";
-import { startKubeIssuer, type KubeIssuer } from "../support/kube-issuer.ts";
-import { repoRoot } from "../support/paths.ts";
-import { ensureLocalPki } from "../support/pki.ts";
+import { startKubeIssuer, type KubeIssuer } from "../../deploy/local/issuer/kube-issuer.ts";
+import { repoRoot } from "../../deploy/local/paths.ts";
+import { ensureLocalPki } from "../../deploy/local/pki/local-pki.ts";
 import { createRealmFixture, randomClientSecret, type RealmFixture } from "../support/realm-fixture.ts";
 
 const domain = inject("trustDomain");

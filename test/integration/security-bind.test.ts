@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { listFiles, readKnownSecrets, scanFiles, TEST_LOG_DIR_ENV, TEST_SECRETS_DIR_ENV } from "../support/log-scan.ts";
-import { freePort } from "../support/net.ts";
+import { freePort } from "../../deploy/local/net.ts";
 import { spawnBroker, waitFor } from "../support/faults/processes.ts";
 
 let dir: string;

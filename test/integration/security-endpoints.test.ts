@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { signingKeyMaterial } from "../../admin-scripts/desired/signing-key.ts";
 import { AWS_CREDENTIALS_TOKEN_TYPE } from "../../broker/agents/protocol.ts";
 import { recordSecret } from "../support/log-scan.ts";
-import { freePort } from "../support/net.ts";
+import { freePort } from "../../deploy/local/net.ts";
 import { fuzzBroker, JWT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT, type FuzzTarget } from "../support/faults/fuzz-requests.ts";
 import { carriesCredentials, send, type RawResponse } from "../support/faults/http.ts";
 import { attackerKey, JWT_ATTACKS, refreshClaims, signRaw, type AttackKeys } from "../support/faults/jwt-attacks.ts";

@@ -6,7 +6,7 @@ import KcAdminClient from "@keycloak/keycloak-admin-client";
 import { stringify } from "yaml";
 import type { CommandIO } from "../../admin-scripts/command.ts";
 import { RealmSyncError } from "../../admin-scripts/errors.ts";
-import type { TrustDomainInfo } from "./keycloak/trust-domain.ts";
+import type { TrustDomainInfo } from "../../deploy/local/keycloak/trust-domain.ts";
 import { recordSecret } from "./log-scan.ts";
 
 /** The env var the fixture's config reads the local admin password from. */

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { caTrustEnv, ensureLocalPki } from "../support/pki.ts";
+import { caTrustEnv, ensureLocalPki } from "../../deploy/local/pki/local-pki.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kcb-pki-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,7 +9,7 @@
  * within the role's maximum, scopes a subset of the identity's, a session policy of at most 2048
  * characters with `Version` and `Statement`).
  */
-import type { TrustDomain } from "../../../admin-scripts/model/schema.ts";
+import type { TrustDomain } from "../../../realm-config/model/schema.ts";
 import {
   DEFAULT_AGENT_AWS_DURATION,
   MAX_SESSION_POLICY_CHARS,

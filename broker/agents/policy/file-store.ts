@@ -13,7 +13,7 @@ import { createHash } from "node:crypto";
 import { watch, readFileSync, type FSWatcher } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { formatIssue, RealmSyncError } from "../../../admin-scripts/errors.ts";
-import { parseTrustDomain } from "../../../admin-scripts/model/load.ts";
+import { parseTrustDomain } from "../../../realm-config/model/load.ts";
 import type { Logger } from "../../log.ts";
 import { AgentsError } from "../errors.ts";
 import type { PolicyStore } from "../ports.ts";

@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { STATE_FILES } from "../../../broker/config/serve-options.ts";
-import { freePort } from "../../support/net.ts";
+import { freePort } from "../../../deploy/local/net.ts";
 import { spawnNode, waitFor200, type Child } from "./child.ts";
 import { writeBrokerConfig, type World } from "./world.ts";
 

@@ -4,8 +4,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { repoRoot } from "../../support/paths.ts";
-import { trackChild } from "../../support/processes.ts";
+import { repoRoot } from "../../../deploy/local/paths.ts";
+import { trackChild } from "../../../deploy/local/processes.ts";
 
 export interface Child {
   pid: number;

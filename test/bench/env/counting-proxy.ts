@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { createServer, request } from "node:https";
 import type { AddressInfo } from "node:net";
-import type { LocalPki } from "../../support/pki.ts";
+import type { LocalPki } from "../../../deploy/local/pki/local-pki.ts";
 
 export interface SeenCall {
   method: string;

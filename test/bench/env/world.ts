@@ -14,10 +14,10 @@ import { build } from "esbuild";
 import { stringify } from "yaml";
 import { loadTrustExport, type TrustExport } from "../../../admin-scripts/trust/artifacts.ts";
 import { BROKER_ENTRY, bundleOptions } from "../../../deploy/build/bundle-options.ts";
-import { startEntraEmulator, startStsEmulator, type EntraEmulator, type StsEmulator } from "../../cloud/index.ts";
-import { startTrustDomain, type TrustDomainInfo } from "../../support/keycloak/trust-domain.ts";
-import { cacheDir, repoRoot } from "../../support/paths.ts";
-import { ensureLocalPki, type LocalPki } from "../../support/pki.ts";
+import { startEntraEmulator, startStsEmulator, type EntraEmulator, type StsEmulator } from "../../../deploy/local/cloud/index.ts";
+import { startTrustDomain, type TrustDomainInfo } from "../../../deploy/local/keycloak/trust-domain.ts";
+import { cacheDir, repoRoot } from "../../../deploy/local/paths.ts";
+import { ensureLocalPki, type LocalPki } from "../../../deploy/local/pki/local-pki.ts";
 import { createRealmFixture, randomClientSecret, type RealmFixture } from "../../support/realm-fixture.ts";
 
 export const ACCOUNT = "123456789012";

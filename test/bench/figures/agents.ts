@@ -18,7 +18,7 @@ import { AGENT, ROLE_ARN, WORKLOAD, writeBrokerConfig, type World } from "../env
 import type { LoadSpec } from "../load/protocol.ts";
 import { measuredRow, type Row } from "../report/rows.ts";
 import { atLeast, ratio } from "../report/targets.ts";
-import { freePort } from "../../support/net.ts";
+import { freePort } from "../../../deploy/local/net.ts";
 import { failures, fmtMs, fmtRate, interleaved } from "./ab.ts";
 import type { FigureContext } from "./serving.ts";
 

@@ -3,7 +3,7 @@
  */
 import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { repoRoot } from "../../support/paths.ts";
+import { repoRoot } from "../../../deploy/local/paths.ts";
 import type { LoadResult, LoadSpec } from "./protocol.ts";
 
 const CHILD = join(repoRoot, "test", "bench", "load", "autocannon-child.ts");

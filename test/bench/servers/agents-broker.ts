@@ -16,7 +16,7 @@
  */
 import { readFileSync } from "node:fs";
 import { importPKCS8 } from "jose";
-import { AGENTS_AUDIENCE } from "../../../admin-scripts/model/conventions.ts";
+import { AGENTS_AUDIENCE } from "../../../realm-config/model/conventions.ts";
 import { createTokenExchangeApp } from "../../../broker/agents/app.ts";
 import { jsonLinesAuditSink } from "../../../broker/agents/audit.ts";
 import { keycloakDelegatedTokens, privateKeyJwtAuth } from "../../../broker/agents/keycloak-delegation.ts";

@@ -13,7 +13,7 @@ import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleOptions } from "../../../deploy/build/bundle-options.ts";
 import { runImageSteps, type ImageConfig } from "../../../deploy/build/image-steps.ts";
-import { repoRoot } from "../../support/paths.ts";
+import { repoRoot } from "../../../deploy/local/paths.ts";
 
 const work = mkdtempSync(join(tmpdir(), "kcb-deploy-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

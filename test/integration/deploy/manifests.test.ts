@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { ensureKustomize, kustomizeBuild } from "../../../deploy/validate/kustomize.ts";
 import { validateObject } from "../../../deploy/validate/k8s-schema.ts";
-import { cacheDir, repoRoot } from "../../support/paths.ts";
+import { cacheDir, repoRoot } from "../../../deploy/local/paths.ts";
 
 interface Container {
   name: string;

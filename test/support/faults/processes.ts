@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { build } from "esbuild";
 import { bundleOptions } from "../../../deploy/build/bundle-options.ts";
-import { repoRoot } from "../paths.ts";
-import { trackChild } from "../processes.ts";
+import { repoRoot } from "../../../deploy/local/paths.ts";
+import { trackChild } from "../../../deploy/local/processes.ts";
 
 export interface Child {
   child: ChildProcess;

@@ -17,11 +17,11 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { loadTrustExport, type TrustExport } from "../../../admin-scripts/trust/artifacts.ts";
 import { loadConfig, type Config } from "../../../broker/config.ts";
-import { startEntraEmulator, startStsEmulator, type EntraEmulator, type StsEmulator } from "../../cloud/index.ts";
-import type { IssuerKeysOptions } from "../../cloud/common/issuer-keys.ts";
-import type { Clock } from "../../cloud/common/types.ts";
-import type { TrustDomainInfo } from "../keycloak/trust-domain.ts";
-import { ensureLocalPki, type LocalPki } from "../pki.ts";
+import { startEntraEmulator, startStsEmulator, type EntraEmulator, type StsEmulator } from "../../../deploy/local/cloud/index.ts";
+import type { IssuerKeysOptions } from "../../../deploy/local/cloud/common/issuer-keys.ts";
+import type { Clock } from "../../../deploy/local/cloud/common/types.ts";
+import type { TrustDomainInfo } from "../../../deploy/local/keycloak/trust-domain.ts";
+import { ensureLocalPki, type LocalPki } from "../../../deploy/local/pki/local-pki.ts";
 import { createRealmFixture, randomClientSecret, type RealmFixture, type WorkloadInput } from "../realm-fixture.ts";
 
 export const ACCOUNT = "567890123456";

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
-import { AWS_SOURCE_IDENTITY_CLAIM } from "../../../admin-scripts/model/conventions.ts";
+import { AWS_SOURCE_IDENTITY_CLAIM } from "../../../realm-config/model/conventions.ts";
 import { BrokerError } from "../../../broker/errors.ts";
 import { createTokenExchangeApp, type TokenExchangeDeps } from "../../../broker/agents/app.ts";
 import { decodeAwsCredentialsToken } from "../../../broker/agents/aws-credentials-token.ts";

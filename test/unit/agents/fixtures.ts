@@ -4,8 +4,8 @@
  */
 import { createHmac, createSign, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { createLocalJWKSet, exportJWK, type JWK, type JWTPayload } from "jose";
-import { TrustDomain } from "../../../admin-scripts/model/schema.ts";
-import { AWS_SOURCE_IDENTITY_CLAIM, agentSessionName } from "../../../admin-scripts/model/conventions.ts";
+import { TrustDomain } from "../../../realm-config/model/schema.ts";
+import { AWS_SOURCE_IDENTITY_CLAIM, agentSessionName } from "../../../realm-config/model/conventions.ts";
 import type { AuditEvent } from "../../../broker/agents/audit.ts";
 import type { TokenExchangeDeps } from "../../../broker/agents/exchange.ts";
 import { compilePolicy } from "../../../broker/agents/policy/compile.ts";

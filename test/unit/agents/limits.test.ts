@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { agentSessionName } from "../../../admin-scripts/model/conventions.ts";
+import { agentSessionName } from "../../../realm-config/model/conventions.ts";
 import { decodeAwsCredentialsToken, encodeAwsCredentialsToken } from "../../../broker/agents/aws-credentials-token.ts";
 import { tokenBucketLimiter } from "../../../broker/agents/rate-limit.ts";
 import { memoryReplayCache } from "../../../broker/agents/replay.ts";

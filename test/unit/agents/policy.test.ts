@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TrustDomain } from "../../../admin-scripts/model/schema.ts";
+import { TrustDomain } from "../../../realm-config/model/schema.ts";
 import { compilePolicy } from "../../../broker/agents/policy/compile.ts";
 import { evaluate, mayActPermits, type ExchangeFacts } from "../../../broker/agents/policy/evaluate.ts";
 import type { TargetRef } from "../../../broker/agents/target.ts";

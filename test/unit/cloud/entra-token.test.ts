@@ -1,8 +1,8 @@
 import { SignJWT } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
-import { createIssuerKeys } from "../../cloud/common/issuer-keys.ts";
-import { createTokenSigner } from "../../cloud/entra/access-token.ts";
-import { createEntraApp, JWT_BEARER, type EntraCall, type EntraFaultState, type IssuedAccessToken, type ResourceCall } from "../../cloud/entra/app.ts";
+import { createIssuerKeys } from "../../../deploy/local/cloud/common/issuer-keys.ts";
+import { createTokenSigner } from "../../../deploy/local/cloud/entra/access-token.ts";
+import { createEntraApp, JWT_BEARER, type EntraCall, type EntraFaultState, type IssuedAccessToken, type ResourceCall } from "../../../deploy/local/cloud/entra/app.ts";
 import { CLIENT_ID, fakeIssuer, ISSUER, makeKey, sign, signRaw, SUBJECT, TENANT, trustExport, type FakeIssuer, type SigningKey } from "./fixtures.ts";
 import type { Hono } from "hono";
 import type { JWTPayload } from "jose";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createIssuerKeys, IssuerKeysError } from "../../cloud/common/issuer-keys.ts";
-import { matchFederatedCredential } from "../../cloud/entra/fic.ts";
+import { createIssuerKeys, IssuerKeysError } from "../../../deploy/local/cloud/common/issuer-keys.ts";
+import { matchFederatedCredential } from "../../../deploy/local/cloud/entra/fic.ts";
 import { fakeIssuer, ISSUER, makeKey, SUBJECT, trustExport } from "./fixtures.ts";
 
 const fics = trustExport().azure.federatedCredentials;

@@ -6,7 +6,7 @@
 import { webcrypto } from "node:crypto";
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from "jose";
 import type { TrustExport } from "../../../admin-scripts/trust/artifacts.ts";
-import type { FetchLike } from "../../cloud/common/types.ts";
+import type { FetchLike } from "../../../deploy/local/cloud/common/types.ts";
 
 export const ISSUER = "https://issuer.example/realms/kcb";
 export const ACCOUNT = "111122223333";

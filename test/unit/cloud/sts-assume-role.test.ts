@@ -1,6 +1,6 @@
 import { SignJWT } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
-import { AWS_SESSION_TAGS_CLAIM } from "../../../admin-scripts/model/conventions.ts";
+import { AWS_SESSION_TAGS_CLAIM } from "../../../realm-config/model/conventions.ts";
 import { signRaw, goodClaims, ISSUER, LIKE_ROLE_ARN, makeKey, PROVIDER_ARN, ROLE_ARN, sign, SUBJECT, TAG_ROLE_ARN } from "./fixtures.ts";
 import { stsHarness, type StsHarness } from "./sts-harness.ts";
 

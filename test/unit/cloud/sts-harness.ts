@@ -1,9 +1,9 @@
 import type { Hono } from "hono";
-import { createIssuerKeys } from "../../cloud/common/issuer-keys.ts";
-import { createStsApp, type FaultState, type StsCall } from "../../cloud/sts/app.ts";
-import { createSessionStore, type SessionStore } from "../../cloud/sts/sessions.ts";
-import { loadTrustStore } from "../../cloud/sts/trust-store.ts";
-import type { Clock } from "../../cloud/common/types.ts";
+import { createIssuerKeys } from "../../../deploy/local/cloud/common/issuer-keys.ts";
+import { createStsApp, type FaultState, type StsCall } from "../../../deploy/local/cloud/sts/app.ts";
+import { createSessionStore, type SessionStore } from "../../../deploy/local/cloud/sts/sessions.ts";
+import { loadTrustStore } from "../../../deploy/local/cloud/sts/trust-store.ts";
+import type { Clock } from "../../../deploy/local/cloud/common/types.ts";
 import { fakeIssuer, makeKey, trustExport, type FakeIssuer, type SigningKey } from "./fixtures.ts";
 
 export interface StsHarness {

@@ -1,8 +1,8 @@
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient, STSServiceException } from "@aws-sdk/client-sts";
 import type { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import type { StsError } from "../../cloud/sts/errors.ts";
-import { canonicalQuery, canonicalUri, verifySigV4 } from "../../cloud/sts/sigv4.ts";
+import type { StsError } from "../../../deploy/local/cloud/sts/errors.ts";
+import { canonicalQuery, canonicalUri, verifySigV4 } from "../../../deploy/local/cloud/sts/sigv4.ts";
 import { goodClaims, ROLE_ARN, sign, SUBJECT } from "./fixtures.ts";
 import { stsHarness } from "./sts-harness.ts";
 

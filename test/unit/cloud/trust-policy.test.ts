@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { compileTrustPolicy, type RequestContext } from "../../cloud/sts/trust-policy.ts";
-import { loadTrustStore } from "../../cloud/sts/trust-store.ts";
+import { compileTrustPolicy, type RequestContext } from "../../../deploy/local/cloud/sts/trust-policy.ts";
+import { loadTrustStore } from "../../../deploy/local/cloud/sts/trust-store.ts";
 import { PROVIDER_ARN, trustExport } from "./fixtures.ts";
 
 const P = "issuer.example/realms/kcb";

@@ -7,7 +7,7 @@ import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { buildDesired } from "../../../admin-scripts/desired/build.ts";
 import type { DesiredState } from "../../../admin-scripts/desired/types.ts";
 import type { LiveState } from "../../../admin-scripts/diff/live.ts";
-import { TrustDomain, type SecretRef } from "../../../admin-scripts/model/schema.ts";
+import { TrustDomain, type SecretRef } from "../../../realm-config/model/schema.ts";
 
 export function rsaPem(bits = 2048): string {
   return generateKeyPairSync("rsa", { modulusLength: bits }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();

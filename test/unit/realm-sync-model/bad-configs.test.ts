@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RealmSyncError, type ConfigIssue } from "../../../admin-scripts/errors.ts";
-import { parseTrustDomain } from "../../../admin-scripts/model/load.ts";
+import { parseTrustDomain } from "../../../realm-config/model/load.ts";
 import { BASE, edit, lineOf } from "./fixtures.ts";
 
 const FILE = "realm-config/t.yaml";

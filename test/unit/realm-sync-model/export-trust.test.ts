@@ -4,9 +4,9 @@ import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { run } from "../../../admin-scripts/commands/export-trust.ts";
-import { AWS_AUDIENCE, AZURE_AUDIENCE } from "../../../admin-scripts/model/conventions.ts";
-import { loadTrustDomain } from "../../../admin-scripts/model/load.ts";
-import type { TrustDomain } from "../../../admin-scripts/model/schema.ts";
+import { AWS_AUDIENCE, AZURE_AUDIENCE } from "../../../realm-config/model/conventions.ts";
+import { loadTrustDomain } from "../../../realm-config/model/load.ts";
+import type { TrustDomain } from "../../../realm-config/model/schema.ts";
 import { loadTrustExport } from "../../../admin-scripts/trust/artifacts.ts";
 import { buildTrustExport, renderTrustFiles } from "../../../admin-scripts/trust/export.ts";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RealmSyncError } from "../../../admin-scripts/errors.ts";
-import { parseTrustDomain } from "../../../admin-scripts/model/load.ts";
+import { parseTrustDomain } from "../../../realm-config/model/load.ts";
 import { BASE, edit } from "./fixtures.ts";
 
 const TEXT = edit(edit(BASE, "adminUrl: https://kc-eu.example.com", "adminUrl: ${KCB_EU_ADMIN_URL}/"), "issuer: https://id.example.com/realms/t", "issuer: https://${KCB_HOST}/realms/t");

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { trustDomainJsonSchema } from "../../../admin-scripts/model/json-schema.ts";
+import { trustDomainJsonSchema } from "../../../realm-config/model/json-schema.ts";
 
 const COMMITTED = new URL("../../../realm-config/trust-domain.schema.json", import.meta.url);
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { RealmSyncError } from "../../../admin-scripts/errors.ts";
-import { resolveSecret } from "../../../admin-scripts/model/load.ts";
+import { resolveSecret } from "../../../realm-config/model/load.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kcb-secrets-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,14 +3,14 @@
  * throw-away CA generated at run time): tenant discovery and a token endpoint that answers what
  * the test scripts, in Entra's wire format. It validates nothing: it drives the real
  * @azure/identity + MSAL through their success and error paths. (Integration tests use the
- * strict Entra emulator in test/cloud/.)
+ * strict Entra emulator in deploy/local/cloud/.)
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureLocalPki } from "../../../support/pki.ts";
+import { ensureLocalPki } from "../../../../deploy/local/pki/local-pki.ts";
 
 export interface EntraCall {
   method: string;

@@ -2,7 +2,7 @@
  * A unit-level fake of the STS Query API on node:http (127.0.0.1, ephemeral port): it answers each
  * request with the XML the test scripts, in the exact wire format of real STS. It validates
  * nothing: it exists to drive the real @aws-sdk/client-sts through its success and error paths.
- * (The strict STS emulator in test/cloud/ is what integration tests use.)
+ * (The strict STS emulator in deploy/local/cloud/ is what integration tests use.)
  */
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";

@@ -1,0 +1,167 @@
+/**
+ * `npm run demo [-- --once]`: the product on its local default, end to end.
+ *
+ * Starts the two-cluster Keycloak trust domain (downloading Keycloak on first run), applies the
+ * example realm-config with realm-sync, exports the cloud trust into the strict STS and Entra
+ * emulators, starts one cloud-broker sidecar per example workload, runs an example workload that
+ * uses only the unmodified AWS and Azure SDKs, and an agent that uses the token-exchange endpoint.
+ * Ends with a report; then stays up (Ctrl-C stops everything) unless `--once`.
+ */
+import { spawn } from "node:child_process";
+import { createPrivateKey, randomUUID } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { SignJWT } from "jose";
+import { cacheDir, repoRoot } from "../paths.ts";
+import { caTrustEnv } from "../pki/local-pki.ts";
+import { startLocalStack, type LocalStack } from "../stack/local-stack.ts";
+import { runTrustingLocalCa } from "../pki/trust-local-ca.ts";
+
+await runTrustingLocalCa();
+
+const { values } = parseArgs({
+  options: { once: { type: "boolean", default: false }, fresh: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } },
+});
+if (values.help) {
+  console.log(`usage: npm run demo [-- --once] [-- --fresh]
+
+  Runs the whole product locally: two Keycloak clusters (eu, us) behind one issuer, realm-sync,
+  strict AWS STS and Entra ID emulators, one cloud-broker sidecar per example workload, an example
+  workload using only the unmodified AWS and Azure SDKs, and an agent using token exchange.
+
+  --once    print the report, stop everything, exit 0 if every call succeeded (1 otherwise)
+  --fresh   start from empty Keycloak databases instead of reusing the last run's state
+
+  Environment: KCB_FRONT_PORT (issuer port, default 8443), KCB_CACHE_DIR (downloads and state).`);
+  process.exit(0);
+}
+
+const stateDir = join(cacheDir(), "state", "demo");
+const TSX = join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs");
+const step = (line: string) => console.log(`• ${line}`);
+
+/** Runs one of the demo's programs with exactly the given environment (plus PATH/HOME) and parses its JSON line. */
+async function runProgram(script: string, env: Record<string, string>): Promise<Record<string, Record<string, unknown>>> {
+  const child = spawn(process.execPath, [TSX, join(repoRoot, "deploy", "local", "demo", script)], {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  const line = out.trim().split("\n").pop() ?? "";
+  try {
+    return JSON.parse(line) as Record<string, Record<string, unknown>>;
+  } catch {
+    throw new Error(`${script} exited with ${code}: ${err.split("\n").filter((l) => l && !l.includes("NodeVersionSupportWarning")).slice(-3).join(" | ")}`);
+  }
+}
+
+/** The workload hands its own token (audience kcb-agents) to the agent it delegates to. */
+async function workloadTokenForAgent(stack: LocalStack): Promise<string> {
+  const key = createPrivateKey(readFileSync(stack.secrets.reportingKey));
+  const tokenEndpoint = `${stack.issuer}/protocol/openid-connect/token`;
+  const assertion = await new SignJWT({})
+    .setProtectedHeader({ alg: "RS256" })
+    .setIssuer("reporting-batch")
+    .setSubject("reporting-batch")
+    .setAudience(stack.issuer)
+    .setJti(randomUUID())
+    .setIssuedAt()
+    .setExpirationTime("60s")
+    .sign(key);
+  const res = await fetch(tokenEndpoint, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ grant_type: "client_credentials", client_id: "reporting-batch", client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertion, scope: "kcb-agents" }),
+  });
+  if (res.status !== 200) throw new Error(`reporting-batch token for the agent: HTTP ${res.status}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+function until(iso: unknown): string {
+  if (typeof iso !== "string") return "";
+  const minutes = Math.round((Date.parse(iso) - Date.now()) / 60_000);
+  return `expires ${iso.replace(/\.\d+Z$/, "Z")} (in ${minutes} min)`;
+}
+
+const started = Date.now();
+const stack = await startLocalStack({ stateDir, fresh: values.fresh, frontPort: Number(process.env.KCB_FRONT_PORT ?? 8443), log: step });
+let allOk = true;
+const lines: string[] = [];
+try {
+  step("running the example workload (unmodified AWS SDK + DefaultAzureCredential) next to each sidecar …");
+  for (const name of stack.brokers.keys()) {
+    const result = await runProgram("workload.ts", stack.workloadEnv(name));
+    for (const [cloud, outcome] of Object.entries(result)) {
+      const d = outcome.detail as Record<string, unknown>;
+      allOk &&= outcome.ok === true;
+      if (cloud === "aws") lines.push(outcome.ok ? `  ${name.padEnd(16)} AWS    ${String(d.arn)}  ${until(d.expires)}` : `  ${name.padEnd(16)} AWS    FAILED ${String(d.error)}: ${String(d.message)}`);
+      else lines.push(outcome.ok ? `  ${name.padEnd(16)} Azure  Entra token for ${d.aud as string} (app ${d.appid as string}) accepted by the API  ${until(d.expires)}` : `  ${name.padEnd(16)} Azure  FAILED ${JSON.stringify(d)}`);
+    }
+  }
+
+  step("running the agent report-assistant acting for reporting-batch (RFC 8693 token exchange) …");
+  const agentDir = join(stateDir, "agent");
+  mkdirSync(agentDir, { recursive: true, mode: 0o700 });
+  const subjectFile = join(agentDir, "subject-token");
+  writeFileSync(subjectFile, await workloadTokenForAgent(stack), { mode: 0o600 });
+  const agent = await runProgram("agent.ts", {
+    ISSUER: stack.issuer,
+    AGENT_CLIENT_ID: "report-assistant",
+    AGENT_SECRET_FILE: stack.secrets.agentSecret,
+    SUBJECT_TOKEN_FILE: subjectFile,
+    BROKER_URL: stack.brokers.get("reporting-batch")!.url,
+    AWS_ROLE: "arn:aws:iam::111122223333:role/reporting-read",
+    AZURE_IDENTITY: "reporting-storage",
+    AZURE_RESOURCE_URL: `${stack.entra.url}/resource/whoami`,
+    AWS_ENDPOINT_URL_STS: stack.sts.url,
+    ...caTrustEnv(stack.domain.pki),
+  });
+  const a = agent.aws ?? {};
+  const z = agent.azure ?? {};
+  allOk &&= a.ok === true && z.ok === true;
+  lines.push(a.ok ? `  ${"report-assistant".padEnd(16)} AWS    ${String(a.arn)} (narrowed: ${String(a.expiresIn)} s, session policy)` : `  report-assistant AWS    FAILED ${String(a.error)}`);
+  lines.push(z.ok ? `  ${"report-assistant".padEnd(16)} Azure  token for ${String(z.scope)} accepted by the API (${String(z.expiresIn)} s)` : `  report-assistant Azure  FAILED ${String(z.error)}`);
+  const sessions = stack.sts.sessions();
+  const delegated = sessions.filter((s) => s.sourceIdentity);
+  const counts = stack.domain.front.tokenRequestsByCluster();
+
+  console.log(`
+Report (${((Date.now() - started) / 1000).toFixed(1)} s, Keycloak ${stack.domain.info.keycloakVersion})
+  issuer ${stack.issuer}
+  Keycloak token requests answered: ${Object.entries(counts).map(([c, n]) => `${c} ${n}`).join(", ") || "none"} (one issuer, any cluster)
+  STS sessions issued: ${sessions.length} (${delegated.length} with a SourceIdentity: ${[...new Set(delegated.map((s) => s.sourceIdentity))].join(", ")})
+  who got what:
+${lines.join("\n")}
+  ${allOk ? "All AWS and Azure calls succeeded through the sidecars." : "SOME CALLS FAILED: see the lines above and the logs under " + stateDir}
+`);
+} catch (error) {
+  allOk = false;
+  console.error(`demo failed: ${(error as Error).message}`);
+}
+
+let stopping = false;
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log("stopping everything the demo started …");
+  await stack.stop();
+  console.log("stopped.");
+  process.exit(code);
+}
+if (values.once) {
+  await shutdown(allOk ? 0 : 1);
+} else {
+  console.log(`Up until Ctrl-C. Endpoints:
+${stack.components().map((c) => `  ${c.name.padEnd(24)} ${c.url}`).join("\n")}
+
+A workload next to the payments-api sidecar needs exactly:
+${Object.entries(stack.workloadEnv("payments-api")).map(([k, v]) => `  export ${k}=${v}`).join("\n")}
+`);
+  process.on("SIGINT", () => void shutdown(0));
+  process.on("SIGTERM", () => void shutdown(0));
+}

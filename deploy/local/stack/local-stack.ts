@@ -1,0 +1,193 @@
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import KcAdminClient from "@keycloak/keycloak-admin-client";
+import { AGENTS_SCOPE } from "../../../realm-config/model/conventions.ts";
+import { TrustDomain } from "../../../realm-config/model/schema.ts";
+import { loadTrustExport } from "../../../admin-scripts/trust/artifacts.ts";
+import { startEntraEmulator, startStsEmulator, type EntraEmulator, type StsEmulator } from "../cloud/index.ts";
+import { startTrustDomain, type RunningTrustDomain } from "../keycloak/trust-domain.ts";
+import { startKubeIssuer } from "../issuer/kube-issuer.ts";
+import { repoRoot } from "../paths.ts";
+import { caTrustEnv } from "../pki/local-pki.ts";
+import { startBroker, type BrokerProcess } from "./brokers.ts";
+import { localTrustDomain, writeTrustDomain } from "./demo-config.ts";
+import { ensureLocalSecrets, type LocalSecrets } from "./secrets.ts";
+import type { StackComponent } from "./state.ts";
+
+export interface LocalStackOptions {
+  stateDir: string;
+  fresh: boolean;
+  frontPort: number;
+  log: (line: string) => void;
+}
+
+export interface LocalStack {
+  domain: RunningTrustDomain;
+  issuer: string;
+  sts: StsEmulator;
+  entra: EntraEmulator;
+  brokers: Map<string, BrokerProcess>;
+  secrets: LocalSecrets;
+  components(): StackComponent[];
+  /** The environment a workload needs to use its sidecar with unmodified SDKs (AWS container + Azure App Service modes). */
+  workloadEnv(workload?: string): Record<string, string>;
+  stop(): Promise<void>;
+}
+
+const ADMIN_PASSWORD_ENV = "KCB_LOCAL_ADMIN_PASSWORD";
+const REALM = "trust";
+/** The Entra emulator's protected test API stands in for Azure Storage. */
+const AZURE_RESOURCE = "https://storage.azure.com";
+const DEMO_AGENT_CLIENT = "report-assistant";
+
+/** Runs a realm-sync command the way an operator does (the CLI), echoing its output. */
+async function realmSync(args: string[], env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {
+  const child = spawn(process.execPath, [join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs"), join(repoRoot, "admin-scripts", "cli.ts"), ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (c: Buffer) => (output += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (output += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  for (const line of output.split("\n").filter((l) => l.trim() && !l.includes("NodeVersionSupportWarning"))) log(`  ${line}`);
+  if (code !== 0) throw new Error(`realm-sync ${args[0]} exited with ${code}`);
+}
+
+/** The demo agent's own Keycloak client: made by hand, as an operator onboards an agent (realm-sync manages only workloads). */
+async function ensureAgentClient(domain: RunningTrustDomain, secret: string): Promise<void> {
+  for (const cluster of domain.info.clusters) {
+    const admin = new KcAdminClient({ baseUrl: cluster.url, realmName: "master" });
+    await admin.auth({ grantType: "password", clientId: "admin-cli", ...domain.info.admin });
+    admin.setConfig({ realmName: REALM });
+    const [existing] = await admin.clients.find({ clientId: DEMO_AGENT_CLIENT });
+    const representation = { clientId: DEMO_AGENT_CLIENT, secret, publicClient: false, serviceAccountsEnabled: true, standardFlowEnabled: false, directAccessGrantsEnabled: false, defaultClientScopes: ["basic", "service_account"], optionalClientScopes: [AGENTS_SCOPE] };
+    if (existing?.id) await admin.clients.update({ id: existing.id }, representation);
+    else await admin.clients.create(representation);
+  }
+}
+
+/**
+ * Brings up the whole local trust domain in order and stops it in reverse order: two Keycloak
+ * clusters behind the issuer front, the kube-apiserver stand-in, the example realm-config applied
+ * with realm-sync, the cloud trust exported into the strict STS and Entra emulators, and one
+ * `cloud-broker` sidecar per example workload.
+ */
+export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
+  const { log } = opts;
+  const stops: Array<() => Promise<void>> = [];
+  try {
+    const domain = await startTrustDomain({ stateDir: join(opts.stateDir, "keycloak"), fresh: opts.fresh, frontPort: opts.frontPort, routing: "round-robin", log });
+    stops.push(() => domain.stop());
+    const trustEnv = caTrustEnv(domain.pki);
+    const secrets = ensureLocalSecrets(opts.stateDir);
+    // A stable address (the port after the issuer's), so a second run finds the realm unchanged.
+    const kube = await startKubeIssuer({ pki: domain.pki, port: opts.frontPort + 1 });
+    stops.push(() => kube.close());
+    const issuer = `${domain.info.publicUrl}/realms/${REALM}`;
+
+    const configFile = join(opts.stateDir, "trust-domain.yaml");
+    const doc = localTrustDomain({ issuer, clusters: domain.info.clusters, kubeIssuer: kube.issuer, secrets, adminPasswordEnv: ADMIN_PASSWORD_ENV });
+    writeTrustDomain(doc, configFile);
+    const syncEnv = { ...process.env, ...trustEnv, [ADMIN_PASSWORD_ENV]: domain.info.admin.password };
+    log(`realm-sync apply ${configFile}`);
+    await realmSync(["apply", configFile], syncEnv, log);
+    const trustDir = join(opts.stateDir, "cloud-trust");
+    log(`realm-sync export-trust --out ${trustDir}`);
+    await realmSync(["export-trust", configFile, "--out", trustDir], syncEnv, log);
+    await ensureAgentClient(domain, readFileSync(secrets.agentSecret, "utf8"));
+
+    const trust = loadTrustExport(trustDir);
+    const sts = await startStsEmulator({ trust, allowIssuerPort: true });
+    stops.push(() => sts.close());
+    const entra = await startEntraEmulator({ trust, pki: domain.pki, resource: AZURE_RESOURCE });
+    stops.push(() => entra.close());
+    log(`STS emulator ${sts.url} (${trust.aws.roles.length} roles), Entra emulator ${entra.url} (${trust.azure.federatedCredentials.length} federated credentials)`);
+
+    const brokers = new Map<string, BrokerProcess>();
+    const config = TrustDomain.parse(doc);
+    const actedFor = new Set(config.agents.flatMap((a) => a.actFor));
+    for (const workload of config.workloads) {
+      const dir = join(opts.stateDir, "brokers", workload.name);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      let authentication: Record<string, unknown>;
+      const auth = workload.authentication;
+      if ("kubernetes" in auth) {
+        // The kubelet's job: a projected service-account token, refreshed long before it expires.
+        const tokenFile = join(dir, "serviceaccount-token");
+        const [, , namespace = "", serviceAccount = ""] = auth.kubernetes.serviceAccount.split(":");
+        const project = () => kube.writeProjectedToken(tokenFile, { namespace, serviceAccount, audience: issuer, expirationSeconds: 3600 });
+        await project();
+        const timer = setInterval(() => void project().catch((e: Error) => log(`kube token refresh failed: ${e.message}`)), 20 * 60_000);
+        timer.unref();
+        stops.push(() => Promise.resolve(clearInterval(timer)));
+        authentication = { kubernetes: { tokenFile } };
+      } else if ("privateKeyJwt" in auth) {
+        authentication = { privateKeyJwt: { keyFile: secrets.reportingKey, alg: "RS256" } };
+      } else {
+        authentication = { clientSecret: { file: secrets.legacySecret } };
+      }
+      const broker = await startBroker(
+        {
+          workload,
+          issuer,
+          authentication,
+          stsEndpoint: sts.url,
+          authorityHost: entra.url,
+          dir,
+          env: trustEnv,
+          ...(actedFor.has(workload.name) && { agents: { realmConfigFile: configFile, delegationKeyFile: secrets.delegationKey } }),
+        },
+        log,
+      );
+      brokers.set(workload.name, broker);
+      stops.push(() => broker.stop());
+    }
+
+    const stack: LocalStack = {
+      domain,
+      issuer,
+      sts,
+      entra,
+      brokers,
+      secrets,
+      components: () => [
+        ...domain.info.clusters.map((c): StackComponent => ({ name: `keycloak-${c.name}`, kind: "keycloak", url: c.url, healthUrl: `${c.managementUrl}/health/ready`, pid: c.pid })),
+        { name: "issuer-front", kind: "issuer-front", url: domain.info.publicUrl, healthUrl: `${issuer}/.well-known/openid-configuration` },
+        { name: "kube-issuer", kind: "kube-issuer", url: kube.issuer, healthUrl: `${kube.issuer}/.well-known/openid-configuration` },
+        { name: "sts-emulator", kind: "sts-emulator", url: sts.url },
+        { name: "entra-emulator", kind: "entra-emulator", url: entra.url },
+        ...[...brokers.values()].map((b): StackComponent => ({ name: `broker-${b.workload}`, kind: "broker", url: b.url, healthUrl: `${b.url}/readyz`, pid: b.pid })),
+      ],
+      workloadEnv(workload = "payments-api") {
+        const broker = brokers.get(workload);
+        const w = config.workloads.find((x) => x.name === workload);
+        if (!broker || !w) throw new Error(`no broker for workload ${workload}`);
+        return {
+          ...(w.aws && broker.env("aws-container")),
+          // Only because the clouds are local: real AWS needs no endpoint override.
+          ...(w.aws && { AWS_ENDPOINT_URL_STS: sts.url }),
+          ...(w.azure && {
+            ...broker.env("azure-app-service"),
+            DEMO_AZURE_SCOPE: `${AZURE_RESOURCE}/.default`,
+            DEMO_AZURE_RESOURCE_URL: `${entra.url}/resource/whoami`,
+          }),
+          ...trustEnv,
+        };
+      },
+      stop: () => stopAll(stops),
+    };
+    return stack;
+  } catch (error) {
+    await stopAll(stops);
+    throw error;
+  }
+}
+
+async function stopAll(stops: Array<() => Promise<void>>): Promise<void> {
+  for (const stop of stops.reverse()) {
+    try {
+      await stop();
+    } catch (error) {
+      console.error(`stop failed: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Secrets are never in the config, only references to them. This is the one place a reference
+ * becomes a value; errors name the variable or file, never the value.
+ */
+import { readFileSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { RealmSyncError } from "../../admin-scripts/errors.ts";
+import type { SecretRef } from "./schema.ts";
+
+export interface ResolveSecretOptions {
+  /** Directory relative `file` references resolve against: the config file's directory. */
+  baseDir: string;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Human description of where a secret comes from, safe to log. */
+export function describeSecretRef(ref: SecretRef): string {
+  return "env" in ref ? `environment variable ${ref.env}` : `file ${ref.file}`;
+}
+
+/**
+ * The secret's value. A file's trailing line break is dropped (`echo "$S" > file` adds one; PEM
+ * parsers do not care). Throws `SECRET_UNAVAILABLE` naming the variable or file when it is unset,
+ * empty or unreadable.
+ *
+ * @example resolveSecret({ env: "KCB_ADMIN_PASSWORD" }, { baseDir: source.dir, env: process.env })
+ */
+export function resolveSecret(ref: SecretRef, opts: ResolveSecretOptions): string {
+  if ("env" in ref) {
+    const value = opts.env[ref.env];
+    if (value === undefined || value === "") throw new RealmSyncError("SECRET_UNAVAILABLE", `environment variable ${ref.env} is not set`);
+    return value;
+  }
+  const path = isAbsolute(ref.file) ? ref.file : resolve(opts.baseDir, ref.file);
+  let value: string;
+  try {
+    value = readFileSync(path, "utf8");
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? "unreadable";
+    throw new RealmSyncError("SECRET_UNAVAILABLE", `cannot read secret file ${path} (${code})`, { cause });
+  }
+  value = value.replace(/\r?\n$/, "");
+  if (value === "") throw new RealmSyncError("SECRET_UNAVAILABLE", `secret file ${path} is empty`);
+  return value;
+}
