@@ -1,7 +1,9 @@
 /**
  * The strict local clouds: an AWS STS emulator and an Entra ID emulator that validate web-identity
  * tokens and federated client assertions the way the real services do, loading their trust from the
- * files `realm-sync export-trust` writes.
+ * files `realm-sync export-trust` writes; and the resource APIs behind them, Bedrock Runtime and
+ * Azure OpenAI, which authorize what those credentials may then do from the customer's accounts
+ * fixture (`accounts/`).
  */
 export { startStsEmulator, type StsEmulator, type StsEmulatorOptions } from "./sts/server.ts";
 export { startEntraEmulator, type EntraEmulator, type EntraEmulatorOptions } from "./entra/server.ts";
@@ -16,3 +18,8 @@ export { validateClientAssertion } from "./entra/assertion.ts";
 export { EntraError, AADSTS, type AadstsCode } from "./entra/errors.ts";
 export type { EntraFaultKind, EntraCall, IssuedAccessToken } from "./entra/app.ts";
 export { createIssuerKeys, IssuerKeysError, type IssuerKeys } from "./common/issuer-keys.ts";
+export { startBedrockEmulator, type BedrockEmulator, type BedrockEmulatorOptions } from "./bedrock/server.ts";
+export type { CloudTrailEvent } from "./bedrock/events.ts";
+export { startAzureOpenAiEmulator, type AzureOpenAiEmulator, type AzureOpenAiEmulatorOptions } from "./azure-openai/server.ts";
+export type { ActivityRecord } from "./azure-openai/activity.ts";
+export { loadCloudAccounts, parseCloudAccounts, type CloudAccounts } from "./accounts/accounts.ts";

@@ -14,7 +14,7 @@ import type { LocalPki } from "../../pki/local-pki.ts";
 import { createIssuerKeys, type IssuerKeys, type IssuerKeysOptions } from "../common/issuer-keys.ts";
 import { serveApp } from "../common/serve.ts";
 import { systemClock, type Clock } from "../common/types.ts";
-import { createTokenSigner } from "./access-token.ts";
+import { createTokenSigner, type AccessTokenClaims } from "./access-token.ts";
 import { createEntraApp, type EntraCall, type EntraFaultKind, type EntraFaultState, type IssuedAccessToken, type ResourceCall } from "./app.ts";
 
 export interface EntraEmulatorOptions {
@@ -45,6 +45,11 @@ export interface EntraEmulator {
   /** Makes the next `times` token requests (all, when absent) fail with this fault; `undefined` clears it. */
   setFault(kind: EntraFaultKind | undefined, times?: number): void;
   readonly issuerKeys: IssuerKeys;
+  /**
+   * Checks an access token as an Azure resource does: this emulator's signature, issuer
+   * `<authority>/<tenant>/v2.0`, `aud` = `audience`, `exp`/`nbf`. The claims, or `undefined`.
+   */
+  verifyAccessToken(token: string, audience: string): Promise<AccessTokenClaims | undefined>;
 }
 
 /** Validates the FICs as Microsoft Graph would accept them: at most 20 per application, exact strings. */
@@ -99,5 +104,6 @@ export async function startEntraEmulator(opts: EntraEmulatorOptions): Promise<En
       fault.remaining = kind ? times : undefined;
     },
     issuerKeys: keys,
+    verifyAccessToken: (token, audience) => signer.verify(token, { issuerFor: (tenant) => `${served.url}/${tenant}/v2.0`, audience, nowSeconds: Math.floor(clock() / 1000) }),
   };
 }

@@ -41,6 +41,8 @@ export interface StsEmulator {
   readonly calls: readonly StsCall[];
   /** Every session issued, in order. */
   sessions(): readonly IssuedSession[];
+  /** The session an access key id belongs to (how a resource API authenticates a SigV4 request). */
+  session(accessKeyId: string): IssuedSession | undefined;
   /** Makes the next `times` AssumeRoleWithWebIdentity requests (all, when absent) fail with this fault; `undefined` clears it. */
   setFault(kind: StsFaultKind | undefined, times?: number): void;
   readonly issuerKeys: IssuerKeys;
@@ -70,6 +72,7 @@ export async function startStsEmulator(opts: StsEmulatorOptions): Promise<StsEmu
     close: () => served.close(),
     calls,
     sessions: () => sessions.all(),
+    session: (accessKeyId) => sessions.byAccessKeyId(accessKeyId),
     setFault(kind, times) {
       fault.kind = kind;
       fault.remaining = kind ? times : undefined;
