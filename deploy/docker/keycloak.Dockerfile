@@ -3,12 +3,14 @@
 # Keycloak for the trust domain (deploy/k8s/keycloak): the official image, built once with the
 # options the trust domain needs so every pod starts with `start --optimized` on a read-only root
 # filesystem. Build from the repository root:
-#   docker build -f deploy/docker/keycloak.Dockerfile -t keycloak-trust-domain:26.7.3 .
-# Pin the base by digest at release: --build-arg KEYCLOAK_IMAGE=quay.io/keycloak/keycloak:26.7.3@sha256:<digest>
+#   docker build -f deploy/docker/keycloak.Dockerfile -t keycloak-trust-domain:26.7.3 \
+#     --build-arg KEYCLOAK_DIGEST=sha256:<digest of quay.io/keycloak/keycloak:26.7.3> .
+# The base is pinned by digest: without KEYCLOAK_DIGEST the build fails (deploy/README.md).
 
 ARG KEYCLOAK_IMAGE=quay.io/keycloak/keycloak:26.7.3
+ARG KEYCLOAK_DIGEST
 
-FROM ${KEYCLOAK_IMAGE} AS build
+FROM ${KEYCLOAK_IMAGE}@${KEYCLOAK_DIGEST} AS build
 # Providers installed into Keycloak (deploy/keycloak/providers, may be empty).
 COPY --chown=1000:0 deploy/keycloak/providers/ /opt/keycloak/providers/
 # The same build options as the local trust domain (deploy/local/keycloak/distribution.ts), with a
@@ -18,9 +20,10 @@ RUN /opt/keycloak/bin/kc.sh build \
       --health-enabled=true \
       --metrics-enabled=true \
       --db=postgres \
-      --cache=ispn
+      --cache=ispn \
+      --vault=file
 
-FROM ${KEYCLOAK_IMAGE} AS runtime
+FROM ${KEYCLOAK_IMAGE}@${KEYCLOAK_DIGEST} AS runtime
 COPY --from=build /opt/keycloak/ /opt/keycloak/
 USER 1000
 EXPOSE 8443/tcp 9000/tcp

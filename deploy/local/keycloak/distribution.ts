@@ -19,6 +19,9 @@ export const BUILD_OPTIONS = [
   "--health-enabled=true",
   "--cache=local",
   "--db=dev-file",
+  // The keystore and key passwords of the realm's signing keys are `${vault.<name>}` references,
+  // read from files next to the keystore (the files vault), never held by realm-sync.
+  "--vault=file",
 ];
 
 export interface Distribution {

@@ -33,6 +33,10 @@ export interface KeycloakInstance {
   url: string;
   managementUrl: string;
   logFile: string;
+  /** Where this server loads realm keystores from: `<keystoresDir>/<realm>/<file>` (Keycloak's `java-keystore` provider refuses other paths). */
+  keystoresDir: string;
+  /** This server's files vault: `<vaultDir>/<realm>_<name>` holds the secret `${vault.<name>}` resolves to in realm `<realm>`. */
+  vaultDir: string;
   startupMs: number;
   stop(): Promise<void>;
   /** SIGKILL, no shutdown: what a crashed node looks like. */
@@ -74,6 +78,9 @@ export async function startInstance(opts: InstanceOptions): Promise<KeycloakInst
   const url = `https://localhost:${httpsPort}`;
   const managementUrl = `https://localhost:${managementPort}`;
   const logFile = join(opts.dir, "keycloak.log");
+  const keystoresDir = join(opts.dir, "keystores");
+  const vaultDir = join(opts.dir, "vault");
+  for (const dir of [keystoresDir, vaultDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
 
   const args = [
     "start",
@@ -88,6 +95,9 @@ export async function startInstance(opts: InstanceOptions): Promise<KeycloakInst
     `--hostname=${opts.publicUrl}`,
     `--hostname-admin=${url}`,
     "--hostname-backchannel-dynamic=false",
+    // Signing keys reach the server as files, the way a mounted Secret does in production.
+    `--spi-keys--java-keystore--keystores-path=${keystoresDir}`,
+    `--vault-dir=${vaultDir}`,
   ];
   const out = openSync(logFile, "a");
   const started = Date.now();
@@ -115,6 +125,8 @@ export async function startInstance(opts: InstanceOptions): Promise<KeycloakInst
     url,
     managementUrl,
     logFile,
+    keystoresDir,
+    vaultDir,
     startupMs: 0,
     async stop() {
       await stopPid(pid, { group: true });

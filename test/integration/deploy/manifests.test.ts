@@ -4,6 +4,7 @@
  * Keycloak token, hardened containers, probes on /healthz and /readyz, and a workload environment
  * that points at what the broker serves.
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
@@ -34,12 +35,15 @@ interface K8sObject {
   metadata: { name: string; namespace?: string };
   data?: Record<string, string>;
   spec?: {
+    ingressClassName?: string;
+    rules?: Array<{ host: string; http: { paths: Array<{ path: string; pathType: string }> } }>;
+    ingress?: Array<{ from?: Array<Record<string, unknown>>; ports?: Array<{ port: number }> }>;
     template?: {
       spec: {
         securityContext?: Record<string, unknown>;
         initContainers?: Container[];
         containers: Container[];
-        volumes?: Array<{ name: string; projected?: { sources: Array<{ serviceAccountToken?: { audience: string; expirationSeconds: number; path: string } }> }; emptyDir?: { medium?: string } }>;
+        volumes?: Array<{ name: string; secret?: { secretName: string }; projected?: { sources: Array<{ serviceAccountToken?: { audience: string; expirationSeconds: number; path: string } }> }; emptyDir?: { medium?: string } }>;
       };
     };
   };
@@ -138,5 +142,75 @@ describe("deploy/k8s", () => {
     expect(container?.readinessProbe?.httpGet?.path).toBe("/health/ready");
     const us = (rendered.get("overlays/us") ?? []).find((d) => d.kind === "Deployment" && d.metadata.name === "keycloak");
     expect(us?.spec?.template?.spec.containers[0]?.env?.find((e) => e.name === "KC_HOSTNAME")?.value).toBe("https://id.example.com");
+  });
+
+  describe.each(OVERLAYS)("%s: Keycloak as deployed", (dir) => {
+    const objects = () => rendered.get(dir) ?? [];
+    const keycloak = () => {
+      const pod = objects().find((d) => d.kind === "Deployment" && d.metadata.name === "keycloak")?.spec?.template?.spec;
+      if (!pod) throw new Error("no keycloak Deployment");
+      const container = pod.containers[0]!;
+      return { pod, container, env: Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? ""])) };
+    };
+    const ingress = (name: string) => objects().find((d) => d.kind === "Ingress" && d.metadata.name === name);
+
+    it("believes X-Forwarded-* only from the ingress controllers' own addresses (no range wider than /24)", () => {
+      const { env } = keycloak();
+      expect(env.KC_PROXY_HEADERS).toBe("xforwarded");
+      const ranges = (env.KC_PROXY_TRUSTED_ADDRESSES ?? "").split(",").map((r) => r.trim());
+      expect(ranges.length).toBeGreaterThan(0);
+      for (const range of ranges) {
+        const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)(?:\/(\d+))?$/.exec(range);
+        expect(m, range).not.toBeNull();
+        expect(Number(m?.[5] ?? 32), range).toBeGreaterThanOrEqual(24);
+      }
+    });
+
+    it("admits 8443 and 9000 only from named sources; nothing is open to every address", () => {
+      const policy = objects().find((d) => d.kind === "NetworkPolicy" && d.metadata.name === "keycloak");
+      const rules = policy?.spec?.ingress ?? [];
+      expect(rules.length).toBeGreaterThan(0);
+      const ports = new Set<number>();
+      for (const rule of rules) {
+        expect(rule.from?.length, JSON.stringify(rule)).toBeGreaterThan(0);
+        expect(rule.ports?.length, JSON.stringify(rule)).toBeGreaterThan(0);
+        for (const p of rule.ports ?? []) ports.add(p.port);
+        for (const peer of rule.from ?? []) expect(JSON.stringify(peer)).not.toContain("0.0.0.0/0");
+      }
+      expect([...ports].sort()).toEqual([7800, 8443, 9000]);
+      const metrics = rules.filter((r) => r.ports?.some((p) => p.port === 9000));
+      expect(metrics.flatMap((r) => r.from ?? [])).toEqual([{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }]);
+    });
+
+    it("serves the admin API on this cluster's admin host only; the public issuer host carries discovery and JWKS, nothing else", () => {
+      const { env } = keycloak();
+      const publicHost = new URL(env.KC_HOSTNAME ?? "").host;
+      const adminHost = new URL(env.KC_HOSTNAME_ADMIN ?? "").host;
+      expect(adminHost).not.toBe(publicHost);
+      const pub = ingress("keycloak-public");
+      expect(pub?.spec?.rules?.map((r) => r.host)).toEqual([publicHost]);
+      const paths = pub?.spec?.rules?.flatMap((r) => r.http.paths) ?? [];
+      expect(paths.map((p) => `${p.pathType} ${p.path}`).sort()).toEqual(["Exact /realms/trust/.well-known/openid-configuration", "Exact /realms/trust/protocol/openid-connect/certs"]);
+      const internal = ingress("keycloak-internal");
+      expect(internal?.spec?.ingressClassName).not.toBe(pub?.spec?.ingressClassName);
+      expect(internal?.spec?.rules?.map((r) => r.host)).toEqual([adminHost]);
+      expect(internal?.spec?.rules?.flatMap((r) => r.http.paths).map((p) => p.path)).toContain("/admin/");
+      // No other Ingress reaches Keycloak.
+      expect(objects().filter((d) => d.kind === "Ingress").map((d) => d.metadata.name).sort()).toEqual(["keycloak-internal", "keycloak-public"]);
+    });
+
+    it("loads the signing keys from a mounted Secret through the files vault; no key is in the admin API's path", () => {
+      const { pod, container, env } = keycloak();
+      const keystores = env.KC_SPI_KEYS__JAVA_KEYSTORE__KEYSTORES_PATH;
+      expect(keystores).toBeDefined();
+      const byName = new Map((pod.volumes ?? []).map((v) => [v.name, v]));
+      const keystoreMount = container.volumeMounts?.find((m) => m.mountPath === `${keystores}/trust`);
+      expect(keystoreMount?.readOnly).toBe(true);
+      expect(byName.get(keystoreMount?.name ?? "")?.secret?.secretName).toBe("keycloak-signing-keys");
+      const vaultMount = container.volumeMounts?.find((m) => m.mountPath === env.KC_VAULT_DIR);
+      expect(vaultMount?.readOnly).toBe(true);
+      expect(byName.get(vaultMount?.name ?? "")?.secret?.secretName).toBe("keycloak-vault");
+      expect(readFileSync(join(repoRoot, "deploy", "docker", "keycloak.Dockerfile"), "utf8")).toMatch(/--vault=file/);
+    });
   });
 });

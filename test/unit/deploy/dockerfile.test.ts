@@ -72,17 +72,24 @@ describe.each(DOCKERFILES)("%s", (path) => {
     if (path.endsWith("/Dockerfile")) expect(args(last, "RUN")).toEqual([]);
   });
 
-  it("takes base images from build arguments with a pinned version tag, never latest", () => {
+  it("pins every base image by digest: FROM <image arg>@<digest arg>, the digest required (no default)", () => {
     for (const stage of file.stages) {
-      const image = substitute(stage.from, file.globalArgs);
-      expect(stage.from, "FROM names a build argument, so a release can pin the digest").toMatch(/^\$\{[A-Z_]+\}$/);
-      // registry/repository:tag[@sha256:digest], fully qualified; the version is in the tag
-      // (node:22-…) or in the repository name (distroless/nodejs22-debian12:nonroot).
-      const ref = /^([\w-]+(?:\.[\w-]+)+)\/((?:[\w.-]+\/)*([\w.-]+)):([\w.-]+)(@sha256:[0-9a-f]{64})?$/.exec(image);
+      const m = /^\$\{([A-Z_]+)\}@\$\{([A-Z_]+_DIGEST)\}$/.exec(stage.from);
+      expect(m, `FROM ${stage.from}`).not.toBeNull();
+      const [, imageArg = "", digestArg = ""] = m ?? [];
+      expect(file.globalArgs.has(digestArg), `${digestArg} is declared`).toBe(true);
+      // No default: a build that does not name the digest fails instead of taking whatever the tag points to.
+      expect(file.globalArgs.get(digestArg), digestArg).toBeUndefined();
+      // registry/repository:tag, fully qualified; the version is in the tag (node:22-…) or in the
+      // repository name (distroless/nodejs22-debian12:nonroot). The tag documents what was tested.
+      const image = file.globalArgs.get(imageArg) ?? "";
+      const ref = /^([\w-]+(?:\.[\w-]+)+)\/((?:[\w.-]+\/)*([\w.-]+)):([\w.-]+)$/.exec(image);
       expect(ref, image).not.toBeNull();
       const [, , , name, tag] = ref ?? [];
       expect(tag).not.toBe("latest");
       expect(`${name}:${tag}`).toMatch(/\d/);
+      // With a digest the reference is valid and exact.
+      expect(substitute(stage.from, new Map([...file.globalArgs, [digestArg, `sha256:${"0".repeat(64)}`]]))).toMatch(/^[^@\s]+:[\w.-]+@sha256:[0-9a-f]{64}$/);
     }
   });
 
@@ -114,8 +121,8 @@ describe("deploy/docker/Dockerfile (the broker)", () => {
   const build = file.stages[0]!;
   const last = finalStage(file);
 
-  it("builds with the same commands as a developer: npm ci, then npm run build", () => {
-    expect(args(build, "RUN")).toEqual(["npm ci --no-audit --no-fund", "npm run build"]);
+  it("installs without running any package's install scripts, then builds like a developer", () => {
+    expect(args(build, "RUN")).toEqual(["npm ci --ignore-scripts --no-audit --no-fund", "npm run build"]);
   });
 
   it("uses the same Node major version to build and to run", () => {

@@ -114,4 +114,61 @@ describe("realm-sync workflow", () => {
       expect(checkout?.with?.["persist-credentials"], name).toBe(false);
     }
   });
+
+  describe("who holds what (read through GitHub's own parser)", () => {
+    interface ParsedJob {
+      id: { value: string };
+      if?: { toString(): string };
+      environment?: unknown;
+    }
+    const converted = async () => {
+      const parsed = parseWorkflow({ name: "realm-sync.yml", content }, new NoOperationTraceWriter());
+      const template = await convertWorkflowTemplate(parsed.context, parsed.value!);
+      return (template.jobs as unknown as ParsedJob[]).map((job) => {
+        const text = JSON.stringify(job);
+        return {
+          id: job.id.value,
+          condition: job.if?.toString() ?? "",
+          environment: JSON.stringify(job.environment ?? null),
+          secrets: [...new Set([...text.matchAll(/secrets\.([A-Za-z0-9_]+)/g)].map((m) => m[1] ?? ""))].sort(),
+          permissions: workflow.jobs[job.id.value]?.permissions ?? {},
+        };
+      });
+    };
+    const onPullRequests = (condition: string) => condition.includes("'pull_request'");
+
+    it("pull-request jobs hold only the view-only identity: no write identity, no key, no OIDC token", async () => {
+      const jobs = await converted();
+      const pr = jobs.filter((j) => onPullRequests(j.condition));
+      expect(pr.map((j) => j.id).sort()).toEqual(["plan", "validate"]);
+      for (const job of pr) {
+        for (const secret of job.secrets) expect(secret, `${job.id}: ${secret}`).toMatch(/^KCB_[A-Z]+_REALM_SYNC_VIEW_SECRET$/);
+        expect(job.environment === "null" || job.environment === '"keycloak-read"', `${job.id}: ${job.environment}`).toBe(true);
+        expect(job.permissions["id-token"], job.id).toBeUndefined();
+      }
+      expect(jobs.find((j) => j.id === "validate")?.secrets).toEqual([]);
+    });
+
+    it("apply runs only on a push to the default branch, in the protected environment, with the write identity", async () => {
+      const apply = (await converted()).find((j) => j.id === "apply");
+      expect(onPullRequests(apply?.condition ?? "'pull_request'")).toBe(false);
+      expect(apply?.condition).toContain("github.event_name == 'push'");
+      expect(apply?.condition).toContain("github.event.repository.default_branch");
+      expect(apply?.environment).toBe('"keycloak-admin"');
+      expect(apply?.secrets.filter((s) => s.includes("APPLY"))).toEqual(["KCB_EU_REALM_SYNC_APPLY_SECRET", "KCB_US_REALM_SYNC_APPLY_SECRET"]);
+      // The write identity reaches only the apply step; the check after it signs in with the view-only identity.
+      const steps = workflow.jobs.apply!.steps;
+      for (const step of steps) {
+        const holdsWrite = JSON.stringify(step.env ?? {}).includes("_APPLY_SECRET");
+        expect(holdsWrite, step.run ?? step.uses).toBe(/cli\.ts apply\b/.test(step.run ?? ""));
+      }
+    });
+
+    it("no job holds a signing key or any secret other than realm-sync's identities", async () => {
+      for (const job of await converted()) {
+        for (const secret of job.secrets) expect(secret, job.id).toMatch(/^KCB_[A-Z]+_REALM_SYNC_(VIEW|APPLY)_SECRET$/);
+      }
+      expect(content).not.toMatch(/SIGNING_KEY|PRIVATE_KEY/);
+    });
+  });
 });
