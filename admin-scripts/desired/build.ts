@@ -5,6 +5,7 @@
 import { createPublicKey } from "node:crypto";
 import { calculateJwkThumbprint, type JWK } from "jose";
 import {
+  KUBERNETES_PROVIDER_ID,
   agentSessionName,
   AGENTS_AUDIENCE,
   AGENTS_SCOPE,
@@ -33,6 +34,7 @@ import {
   SOURCE_IDENTITY_MAPPER,
   SUB_MAPPER,
 } from "./names.ts";
+import { podIdentityMapper, podIdentityProvider, REQUIRED_EXTENSION } from "./pod-identity.ts";
 import { signingKeyMaterial, SigningKeyError } from "./signing-key.ts";
 import type { DesiredClient, DesiredClientScope, DesiredIdentityProvider, DesiredKey, DesiredState } from "./types.ts";
 
@@ -148,6 +150,7 @@ async function workloadClient(ctx: Context, workload: Workload, index: number): 
   let clientAuthenticatorType: DesiredClient["clientAuthenticatorType"];
   let attributes: Record<string, string>;
   let secret: string | undefined;
+  let podMapper: DesiredClient["mappers"] = [];
   if ("kubernetes" in auth) {
     const audience = auth.kubernetes.audience;
     if (audience !== undefined && audience !== ctx.config.issuer) {
@@ -157,6 +160,8 @@ async function workloadClient(ctx: Context, workload: Workload, index: number): 
     }
     clientAuthenticatorType = "federated-jwt";
     attributes = clientAttributes({ "jwt.credential.issuer": kubernetesIdpAlias(auth.kubernetes.issuer), "jwt.credential.sub": auth.kubernetes.serviceAccount });
+    const declared = ctx.config.kubernetesIssuers.find((k) => k.issuer === auth.kubernetes.issuer);
+    if (declared) podMapper = [podIdentityMapper(declared)];
   } else if ("privateKeyJwt" in auth) {
     clientAuthenticatorType = "client-jwt";
     const method = auth.privateKeyJwt;
@@ -192,7 +197,8 @@ async function workloadClient(ctx: Context, workload: Workload, index: number): 
     defaultClientScopes: [...DEFAULT_CLIENT_SCOPES],
     // kcb-agents: the workload mints the subject tokens it hands to agents.
     optionalClientScopes: [...cloudScopesOf(workload), AGENTS_SCOPE],
-    mappers: tokenMappers(workload),
+    // After the static session tags: the extension's mapper merges the pod's tags into that claim.
+    mappers: [...tokenMappers(workload), ...podMapper],
   };
 }
 
@@ -295,14 +301,17 @@ export async function buildDesired(config: TrustDomain, resolve: SecretResolver)
   }
   clients.push(...(await delegationClients(ctx)), probeClient(probeJwks));
 
+  // Declared issuers get the extension's provider (per-pod identity); any other issuer a workload names, Keycloak's own.
   const identityProviders = new Map<string, DesiredIdentityProvider>();
+  for (const k of config.kubernetesIssuers) identityProviders.set(kubernetesIdpAlias(k.issuer), podIdentityProvider(k));
   for (const workload of config.workloads) {
     const auth = workload.authentication;
     if (!("kubernetes" in auth)) continue;
     const alias = kubernetesIdpAlias(auth.kubernetes.issuer);
+    if (identityProviders.has(alias)) continue;
     identityProviders.set(alias, {
       alias,
-      providerId: "kubernetes",
+      providerId: KUBERNETES_PROVIDER_ID,
       displayName: `Kubernetes ${auth.kubernetes.issuer}`,
       config: { ...MANAGED, issuer: auth.kubernetes.issuer },
     });
@@ -320,5 +329,6 @@ export async function buildDesired(config: TrustDomain, resolve: SecretResolver)
     clientScopes: cloudScopes(),
     identityProviders: [...identityProviders.values()].sort((a, b) => a.alias.localeCompare(b.alias)),
     clients,
+    ...(config.kubernetesIssuers.length ? { extension: REQUIRED_EXTENSION } : {}),
   };
 }

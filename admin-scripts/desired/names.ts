@@ -27,6 +27,8 @@ export const SUB_MAPPER = "kcb-sub";
 export const SESSION_TAGS_MAPPER = "kcb-aws-session-tags";
 export const AUDIENCE_MAPPER = "kcb-audience";
 export const SOURCE_IDENTITY_MAPPER = "kcb-aws-source-identity";
+/** The Keycloak extension's mapper on Kubernetes workload clients: the pod's identity as session tags. */
+export const POD_IDENTITY_MAPPER = "kcb-pod-identity";
 
 /** Alias of the Kubernetes identity provider for one service-account issuer (Keycloak wants one provider per issuer). */
 export function kubernetesIdpAlias(issuer: string): string {

@@ -37,13 +37,24 @@ export interface DesiredClientScope {
   mappers: DesiredMapper[];
 }
 
-/** A Kubernetes identity provider: trusts one service-account issuer for federated client authentication. */
+/**
+ * A Kubernetes identity provider: trusts one service-account issuer for federated client
+ * authentication. `kubernetes-pod` is the Keycloak extension's (per-pod identity), `kubernetes`
+ * Keycloak's own (for an issuer not declared in `kubernetesIssuers`).
+ */
 export interface DesiredIdentityProvider {
   alias: string;
-  providerId: "kubernetes";
+  providerId: "kubernetes" | "kubernetes-pod";
   displayName: string;
-  /** Provider config realm-sync owns (`issuer` and the managed marker). */
+  /** Provider config realm-sync owns (`issuer`, the extension's settings and the managed marker). */
   config: Record<string, string>;
+}
+
+/** The Keycloak extension a desired state needs on every cluster: these providers, at this version. */
+export interface RequiredExtension {
+  version: string;
+  /** `spi → provider id`, as the admin server info lists them. */
+  providers: Array<{ spi: string; id: string }>;
 }
 
 export interface DesiredClient {
@@ -71,6 +82,8 @@ export interface DesiredState {
   clientScopes: DesiredClientScope[];
   identityProviders: DesiredIdentityProvider[];
   clients: DesiredClient[];
+  /** Present when the state uses the Keycloak extension (some issuer is in `kubernetesIssuers`). */
+  extension?: RequiredExtension;
 }
 
 /**

@@ -15,6 +15,7 @@ import { diffCluster } from "../diff/diff.ts";
 import type { LiveState } from "../diff/live.ts";
 import type { DesiredState } from "../desired/types.ts";
 import { RealmSyncError } from "../errors.ts";
+import { assertExtension } from "./extension.ts";
 import { acquireLock, type HeldLock } from "./lock.ts";
 import { readLive } from "./read.ts";
 import { ensureRealm } from "./realm.ts";
@@ -47,9 +48,10 @@ async function settle<T>(targets: readonly ClusterTarget[], fn: (t: ClusterTarge
   return { ok, failed };
 }
 
-/** Reads and diffs one cluster (read-only). */
+/** Reads and diffs one cluster (read-only); refuses a cluster without the Keycloak extension the state needs. */
 export async function planCluster(session: ClusterSession, desired: DesiredState): Promise<PlannedCluster> {
   const started = Date.now();
+  if (desired.extension) await assertExtension(session, desired.extension);
   const live = await readLive(session, desired.realm.realm);
   const readMs = Date.now() - started;
   return { cluster: session.name, url: session.url, plan: diffCluster(session.name, desired, live), live, readMs };
@@ -100,6 +102,7 @@ export async function applyAll(targets: readonly ClusterTarget[], desired: Desir
   const bySession = new Map(sessions.ok.map((s) => [s.name, s]));
   const prepared = await settle(targets, async (t): Promise<Prepared> => {
     const session = bySession.get(t.name)!;
+    if (desired.extension) await assertExtension(session, desired.extension);
     await ensureRealm(session, desired.realm);
     const lock = await acquireLock(session, desired.realm.realm, { leaseMs: opts.leaseMs });
     try {

@@ -125,7 +125,12 @@ export async function writePlan(session: ClusterSession, desired: DesiredState, 
     const want = desired.identityProviders.find((p) => p.alias === c.name);
     if (!want) return;
     if (c.op === "create") await admin.identityProviders.create({ realm, ...identityProviderRep(want) });
-    else if (c.op === "update") {
+    else if (c.op === "update" && c.fields.some((f) => f.path === "providerId")) {
+      // Keycloak keeps a provider's type for life: switching between `kubernetes` and the extension's `kubernetes-pod` is a replacement.
+      await admin.identityProviders.del({ realm, alias: c.name });
+      await admin.identityProviders.create({ realm, ...identityProviderRep(want) });
+      sent(`DELETE identityProvider ${c.name}`);
+    } else if (c.op === "update") {
       const have = live.identityProviders.find((p) => p.alias === c.name);
       await admin.identityProviders.update({ realm, alias: c.name }, { ...identityProviderRep(want, have?.config), internalId: c.id });
     }

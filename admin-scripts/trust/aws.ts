@@ -6,10 +6,16 @@
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html (sts:TagSession)
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html (sts:SetSourceIdentity)
+ *
+ * A workload with `aws.lockToNamespace` gets its own statement that also conditions
+ * `aws:RequestTag/<namespace tag>` on its service account's namespace: the tag the Keycloak
+ * extension sets from the validated pod assertion, so only a pod of that namespace gets a session.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-requesttag
  */
 import { AWS_AUDIENCE } from "../../realm-config/model/conventions.ts";
-import type { TrustDomain } from "../../realm-config/model/schema.ts";
-import type { AwsOidcProvider, AwsRole } from "./artifacts.ts";
+import { serviceAccountNamespace } from "../../realm-config/model/pod-identity.ts";
+import type { TrustDomain, Workload } from "../../realm-config/model/schema.ts";
+import type { AwsOidcProvider, AwsRole, PolicyStatement } from "./artifacts.ts";
 import { byString } from "./canonical-json.ts";
 
 export interface ParsedRoleArn {
@@ -41,17 +47,34 @@ export function providerArn(partition: string, account: string, issuer: string):
 interface RoleUse {
   arn: string;
   maxSessionDuration: number;
+  /** Subjects trusted from anywhere. */
   subjects: Set<string>;
+  /** `<tag key>\n<namespace>` → subjects trusted only with that request tag. */
+  locked: Map<string, Set<string>>;
   sourceIdentity: boolean;
+}
+
+/** The namespace tag a locked workload's sessions must carry, or undefined when it is not locked (validation guarantees the rest). */
+function namespaceLock(config: TrustDomain, w: Workload): { tagKey: string; namespace: string } | undefined {
+  if (!w.aws?.lockToNamespace || !("kubernetes" in w.authentication)) return undefined;
+  const { issuer, serviceAccount } = w.authentication.kubernetes;
+  const tagKey = config.kubernetesIssuers.find((k) => k.issuer === issuer)?.sessionTags.namespace;
+  return tagKey === undefined ? undefined : { tagKey, namespace: serviceAccountNamespace(serviceAccount) };
 }
 
 function roleUses(config: TrustDomain): Map<string, RoleUse> {
   const uses = new Map<string, RoleUse>();
   for (const w of config.workloads) {
+    const lock = namespaceLock(config, w);
     for (const role of w.aws?.roles ?? []) {
-      const use = uses.get(role.arn) ?? { arn: role.arn, maxSessionDuration: role.maxSessionDuration, subjects: new Set(), sourceIdentity: false };
-      use.subjects.add(w.subject);
+      const use: RoleUse = uses.get(role.arn) ?? { arn: role.arn, maxSessionDuration: role.maxSessionDuration, subjects: new Set(), locked: new Map(), sourceIdentity: false };
       uses.set(role.arn, use);
+      if (!lock) {
+        use.subjects.add(w.subject);
+        continue;
+      }
+      const key = `${lock.tagKey}\n${lock.namespace}`;
+      use.locked.set(key, (use.locked.get(key) ?? new Set<string>()).add(w.subject));
     }
   }
   // Agents' sessions carry a source identity naming the agent, so the role must allow setting it.
@@ -66,11 +89,28 @@ function roleUses(config: TrustDomain): Map<string, RoleUse> {
   return uses;
 }
 
+const oneOrMany = (values: Set<string>): string | string[] => {
+  const list = [...values].sort(byString);
+  return list.length === 1 ? (list[0] ?? "") : list;
+};
+
 function roleDocument(use: RoleUse, issuer: string): AwsRole {
   const arn = parseRoleArn(use.arn);
   const hostPath = providerHostPath(issuer);
-  const subjects = [...use.subjects].sort(byString);
   const actions = ["sts:AssumeRoleWithWebIdentity", "sts:TagSession", ...(use.sourceIdentity ? ["sts:SetSourceIdentity"] : [])].sort(byString);
+  const statement = (subjects: Set<string>, requestTag?: [string, string]): PolicyStatement => ({
+    Effect: "Allow",
+    Principal: { Federated: providerArn(arn.partition, arn.account, issuer) },
+    Action: actions,
+    Condition: {
+      StringEquals: {
+        [`${hostPath}:aud`]: AWS_AUDIENCE,
+        [`${hostPath}:sub`]: oneOrMany(subjects),
+        ...(requestTag ? { [`aws:RequestTag/${requestTag[0]}`]: requestTag[1] } : {}),
+      },
+    },
+  });
+  const locked = [...use.locked.entries()].sort(([a], [b]) => byString(a, b));
   return {
     Arn: use.arn,
     RoleName: arn.name,
@@ -79,17 +119,8 @@ function roleDocument(use: RoleUse, issuer: string): AwsRole {
     AssumeRolePolicyDocument: {
       Version: "2012-10-17",
       Statement: [
-        {
-          Effect: "Allow",
-          Principal: { Federated: providerArn(arn.partition, arn.account, issuer) },
-          Action: actions,
-          Condition: {
-            StringEquals: {
-              [`${hostPath}:aud`]: AWS_AUDIENCE,
-              [`${hostPath}:sub`]: subjects.length === 1 ? (subjects[0] ?? "") : subjects,
-            },
-          },
-        },
+        ...(use.subjects.size ? [statement(use.subjects)] : []),
+        ...locked.map(([key, subjects]) => statement(subjects, key.split("\n") as [string, string])),
       ],
     },
   };

@@ -63,3 +63,13 @@ export function agentSessionName(agent: string, workload: string): string {
   if (chain.length <= 64) return chain;
   return `${chain.slice(0, 55)}-${createHash("sha256").update(chain).digest("hex").slice(0, 8)}`;
 }
+
+/**
+ * The Keycloak extension (deploy/keycloak/extension/README.md): its identity provider for
+ * Kubernetes service-account assertions with per-pod identity, and its protocol mapper. Both report
+ * the extension's version, which is the version of this repository's package.json.
+ */
+export const POD_IDENTITY_PROVIDER_ID = "kubernetes-pod";
+export const POD_IDENTITY_MAPPER_ID = "oidc-kubernetes-pod-mapper";
+/** Keycloak's own provider for Kubernetes service-account assertions, without pod identity. */
+export const KUBERNETES_PROVIDER_ID = "kubernetes";

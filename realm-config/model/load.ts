@@ -10,7 +10,7 @@ import { interpolateEnv } from "./interpolate.ts";
 import { error, type PathIssue } from "./issues.ts";
 import { formatPath } from "./path.ts";
 import { errorMap, schemaIssues } from "./schema-issues.ts";
-import { Agent, Cluster, SigningKey, TrustDomain, Workload } from "./schema.ts";
+import { Agent, Cluster, KubernetesIssuer, SigningKey, TrustDomain, Workload } from "./schema.ts";
 import { validateTrustDomain, type TrustDomainView } from "./validate.ts";
 import { parseYaml, type ConfigSource } from "./yaml-source.ts";
 
@@ -49,11 +49,12 @@ function salvage(data: unknown): TrustDomainView {
   const obj = isRecord(data) ? data : {};
   const list = (key: string): unknown[] => (Array.isArray(obj[key]) ? obj[key] : []);
   return {
-    raw: { clusters: list("clusters"), signingKeys: list("signingKeys"), workloads: list("workloads"), agents: list("agents") },
+    raw: { clusters: list("clusters"), signingKeys: list("signingKeys"), kubernetesIssuers: list("kubernetesIssuers"), workloads: list("workloads"), agents: list("agents") },
     realm: TrustDomain.shape.realm.safeParse(obj.realm).data,
     issuer: TrustDomain.shape.issuer.safeParse(obj.issuer).data,
     clusters: elements(obj.clusters, Cluster),
     signingKeys: elements(obj.signingKeys, SigningKey),
+    kubernetesIssuers: elements(obj.kubernetesIssuers, KubernetesIssuer),
     workloads: elements(obj.workloads, Workload),
     agents: elements(obj.agents, Agent),
   };

@@ -95,6 +95,13 @@ export const AwsTarget = z.strictObject({
   sessionTags: z.record(sessionTagKey, sessionTagValue).default({}),
   /** Tag keys that stay on the session through role chaining. */
   transitiveTagKeys: z.array(sessionTagKey).default([]),
+  /**
+   * `export-trust` makes the workload's roles trust it only from its own Kubernetes namespace: the
+   * trust policy conditions `aws:RequestTag/<namespace tag>` on the namespace of its service account,
+   * a tag only the Keycloak extension sets, from the validated assertion. Needs `kubernetes`
+   * authentication through an issuer declared in `kubernetesIssuers`.
+   */
+  lockToNamespace: z.boolean().default(false),
 });
 
 export const AzureIdentity = z.strictObject({
@@ -106,6 +113,54 @@ export const AzureIdentity = z.strictObject({
   /** Scopes the workload may request, e.g. `https://storage.azure.com/.default`. */
   scopes: z.array(z.string().min(1)).min(1),
 });
+
+/**
+ * The pod values the Keycloak extension turns into session tags, and the tag key of each. A value
+ * left out is not tagged. Defaults: `kubernetes-namespace`, `kubernetes-service-account`,
+ * `kubernetes-pod-name`, `kubernetes-pod-uid`, `kubernetes-cluster-name`.
+ */
+export const PodSessionTags = z.strictObject({
+  namespace: sessionTagKey.optional(),
+  serviceAccount: sessionTagKey.optional(),
+  podName: sessionTagKey.optional(),
+  podUid: sessionTagKey.optional(),
+  clusterName: sessionTagKey.optional(),
+});
+export type PodSessionTags = z.infer<typeof PodSessionTags>;
+
+export const DEFAULT_POD_SESSION_TAGS = {
+  namespace: "kubernetes-namespace",
+  serviceAccount: "kubernetes-service-account",
+  podName: "kubernetes-pod-name",
+  podUid: "kubernetes-pod-uid",
+  clusterName: "kubernetes-cluster-name",
+} as const satisfies Required<PodSessionTags>;
+
+/**
+ * A Kubernetes service-account issuer whose assertions Keycloak turns into per-pod identity, through
+ * the Keycloak extension (deploy/keycloak/extension/): the extension's identity provider validates
+ * the assertion exactly as Keycloak's own `kubernetes` provider does and keeps its pod claims; its
+ * mapper puts them into the workload's tokens as AWS session tags.
+ */
+export const KubernetesIssuer = z.strictObject({
+  /** The cluster's service-account issuer (`iss` of its tokens), as workloads' `authentication.kubernetes.issuer` name it. */
+  issuer: z.string().url(),
+  /** The name AWS sees in the cluster-name tag; from this config, never from the token. */
+  clusterName: z
+    .string()
+    .min(1)
+    .max(256)
+    .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, `a session tag value: ${SESSION_TAG_CHARS}`),
+  /** Refuse assertions not bound to a pod (e.g. from `kubectl create token`). */
+  requirePodBinding: z.boolean().default(true),
+  /** Which pod values become session tags, under which keys (all five by default). */
+  sessionTags: PodSessionTags.default(DEFAULT_POD_SESSION_TAGS),
+  /** Pod tag keys that stay on the session through role chaining. */
+  transitiveTagKeys: z.array(sessionTagKey).default([]),
+  /** Also put the pod values into the token as the plain object claim `kubernetes` (namespace, service_account, pod_name, pod_uid, cluster_name). */
+  plainClaims: z.boolean().default(true),
+});
+export type KubernetesIssuer = z.infer<typeof KubernetesIssuer>;
 
 /** How the workload proves itself to Keycloak: exactly one method. */
 export const WorkloadAuth = z.union([
@@ -196,6 +251,8 @@ export const TrustDomain = z.strictObject({
       accessTokenLifespan: z.number().int().min(60).max(43200).default(600),
     })
     .default({ accessTokenLifespan: 600 }),
+  /** Kubernetes issuers with per-pod identity (the Keycloak extension); a workload's issuer not listed here uses Keycloak's own `kubernetes` provider, without pod values. */
+  kubernetesIssuers: z.array(KubernetesIssuer).default([]),
   workloads: z.array(Workload).default([]),
   agents: z.array(Agent).default([]),
   agentBroker: AgentBroker.optional(),

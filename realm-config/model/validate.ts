@@ -9,7 +9,8 @@
 import { AZURE_AUDIENCE } from "./conventions.ts";
 import { error, warning, type PathIssue } from "./issues.ts";
 import { formatPath, type ConfigPath } from "./path.ts";
-import type { Agent, TrustDomain, Workload } from "./schema.ts";
+import { podTagKeys } from "./pod-identity.ts";
+import type { Agent, KubernetesIssuer, TrustDomain, Workload } from "./schema.ts";
 
 type Cluster = TrustDomain["clusters"][number];
 type SigningKey = TrustDomain["signingKeys"][number];
@@ -23,10 +24,11 @@ export interface TrustDomainView {
   issuer: string | undefined;
   clusters: ReadonlyArray<Cluster | undefined>;
   signingKeys: ReadonlyArray<SigningKey | undefined>;
+  kubernetesIssuers: ReadonlyArray<KubernetesIssuer | undefined>;
   workloads: ReadonlyArray<Workload | undefined>;
   agents: ReadonlyArray<Agent | undefined>;
   /** The same lists as written, for the rules that need only a name or subject (duplicates are found even in elements with other errors). */
-  raw: Record<"clusters" | "signingKeys" | "workloads" | "agents", readonly unknown[]>;
+  raw: Record<"clusters" | "signingKeys" | "kubernetesIssuers" | "workloads" | "agents", readonly unknown[]>;
 }
 
 /** A string field of a raw element, if it is one. */
@@ -119,6 +121,59 @@ function checkSigningKeys(view: TrustDomainView, out: Issues): void {
   }
 }
 
+/** The declared Kubernetes issuers by issuer URL; reports duplicates and pod-tag rules. */
+function checkKubernetesIssuers(view: TrustDomainView, out: Issues): Map<string, KubernetesIssuer> {
+  checkUnique(view.raw.kubernetesIssuers, "issuer", (i) => ["kubernetesIssuers", i, "issuer"], "Kubernetes issuer", out);
+  const byIssuer = new Map<string, KubernetesIssuer>();
+  for (const [k, i] of present(view.kubernetesIssuers)) {
+    byIssuer.set(k.issuer, k);
+    const at = (...rest: Array<string | number>): ConfigPath => ["kubernetesIssuers", i, ...rest];
+    const keys = podTagKeys(k);
+    const lower = new Map<string, string>();
+    for (const [value, key] of Object.entries(k.sessionTags)) {
+      if (key === undefined) continue;
+      const other = lower.get(key.toLowerCase());
+      if (other !== undefined) out.push(error(at("sessionTags", value), `session tag keys are case-insensitive: "${key}" is already the key of ${other}`));
+      else lower.set(key.toLowerCase(), value);
+      if (key.toLowerCase().startsWith("aws:")) out.push(error(at("sessionTags", value), 'the "aws:" prefix is reserved for AWS'));
+    }
+    const seen = new Set<string>();
+    k.transitiveTagKeys.forEach((key, t) => {
+      if (seen.has(key)) out.push(error(at("transitiveTagKeys", t), `duplicate transitive tag key "${key}"`));
+      seen.add(key);
+      if (!keys.includes(key)) out.push(error(at("transitiveTagKeys", t), `"${key}" is not one of this issuer's pod session tag keys (${keys.join(", ") || "none"})`));
+    });
+  }
+  return byIssuer;
+}
+
+/** The declared issuer a workload authenticates through, if it is a Kubernetes workload of one. */
+function podIssuerOf(w: Workload, issuers: Map<string, KubernetesIssuer>): KubernetesIssuer | undefined {
+  return "kubernetes" in w.authentication ? issuers.get(w.authentication.kubernetes.issuer) : undefined;
+}
+
+/** Pod tags and static tags share one claim and one session: no key twice, at most 50 in all; the namespace lock needs the namespace tag. */
+function checkPodIdentity(w: Workload, i: number, issuers: Map<string, KubernetesIssuer>, out: Issues): void {
+  const pod = podIssuerOf(w, issuers);
+  const at = (...rest: Array<string | number>): ConfigPath => ["workloads", i, ...rest];
+  if ("kubernetes" in w.authentication && !pod && issuers.size > 0) {
+    out.push(warning(at("authentication", "kubernetes", "issuer"), "is not in kubernetesIssuers: this workload's tokens carry no pod identity (Keycloak's own kubernetes provider is used)"));
+  }
+  if (w.aws?.lockToNamespace) {
+    if (!("kubernetes" in w.authentication)) out.push(error(at("aws", "lockToNamespace"), "needs kubernetes authentication: only a pod has a namespace"));
+    else if (!pod) out.push(error(at("aws", "lockToNamespace"), `needs the workload's issuer ${w.authentication.kubernetes.issuer} in kubernetesIssuers (the namespace tag comes from the Keycloak extension)`));
+    else if (pod.sessionTags.namespace === undefined) out.push(error(at("aws", "lockToNamespace"), `needs the namespace session tag, which kubernetesIssuers for ${pod.issuer} leaves out`));
+  }
+  if (!pod || !w.aws) return;
+  const podKeys = new Map(podTagKeys(pod).map((k) => [k.toLowerCase(), k]));
+  for (const key of Object.keys(w.aws.sessionTags)) {
+    const clash = podKeys.get(key.toLowerCase());
+    if (clash !== undefined) out.push(error(at("aws", "sessionTags", key), `collides with the pod session tag "${clash}" of issuer ${pod.issuer} (keys are case-insensitive)`));
+  }
+  const total = Object.keys(w.aws.sessionTags).length + podKeys.size;
+  if (total > MAX_SESSION_TAGS) out.push(error(at("aws", "sessionTags"), `${total} session tags with the ${podKeys.size} pod tags of issuer ${pod.issuer}; AWS allows at most ${MAX_SESSION_TAGS}`));
+}
+
 function checkSessionTags(w: Workload, i: number, out: Issues): void {
   const aws = w.aws;
   if (!aws) return;
@@ -145,9 +200,11 @@ interface RoleDecl {
   maxSessionDuration: number;
   path: ConfigPath;
   workloads: Set<string>;
+  /** Workloads whose sessions of this role must come from their own namespace. */
+  lockedBy: Set<string>;
 }
 
-function checkWorkloads(view: TrustDomainView, out: Issues): Map<string, RoleDecl> {
+function checkWorkloads(view: TrustDomainView, issuers: Map<string, KubernetesIssuer>, out: Issues): Map<string, RoleDecl> {
   const workloads = present(view.workloads);
   checkUnique(view.raw.workloads, "name", (i) => ["workloads", i, "name"], "workload name", out);
   checkUnique(view.raw.workloads, "subject", (i) => ["workloads", i, "subject"], "subject", out);
@@ -159,6 +216,7 @@ function checkWorkloads(view: TrustDomainView, out: Issues): Map<string, RoleDec
 
   for (const [w, i] of workloads) {
     checkSessionTags(w, i, out);
+    checkPodIdentity(w, i, issuers, out);
 
     const ownRoles = new Set<string>();
     w.aws?.roles.forEach((role, r) => {
@@ -175,9 +233,11 @@ function checkWorkloads(view: TrustDomainView, out: Issues): Map<string, RoleDec
         else if (!other) roleNames.set(key, { arn: role.arn, path });
       }
       const decl = roles.get(role.arn);
-      if (!decl) roles.set(role.arn, { maxSessionDuration: role.maxSessionDuration, path, workloads: new Set([w.name]) });
+      const locked = w.aws?.lockToNamespace ? [w.name] : [];
+      if (!decl) roles.set(role.arn, { maxSessionDuration: role.maxSessionDuration, path, workloads: new Set([w.name]), lockedBy: new Set(locked) });
       else {
         decl.workloads.add(w.name);
+        locked.forEach((name) => decl.lockedBy.add(name));
         if (decl.maxSessionDuration !== role.maxSessionDuration) {
           out.push(
             error(["workloads", i, "aws", "roles", r, "maxSessionDuration"], `role ${role.arn} has maxSessionDuration ${decl.maxSessionDuration} at ${formatPath(decl.path)}; one role has one maximum`),
@@ -247,6 +307,10 @@ function checkAgents(view: TrustDomainView, roles: Map<string, RoleDecl>, out: I
         const decl = roles.get(target.aws.role);
         const usable = inScope.some((w) => w.aws?.roles.some((r) => r.arn === target.aws.role));
         if (!usable && complete) out.push(error(at("targets", t, "aws", "role"), `role ${target.aws.role} is not a role of ${scopeText}`));
+        const locked = inScope.filter((w) => decl?.lockedBy.has(w.name)).map((w) => w.name);
+        if (locked.length) {
+          out.push(error(at("targets", t, "aws", "role"), `role ${target.aws.role} is locked to the namespace of ${locked.join(", ")} (aws.lockToNamespace): an agent's delegated session carries no pod namespace, so STS would refuse it`));
+        }
         if (decl && target.aws.maxDuration !== undefined && target.aws.maxDuration > decl.maxSessionDuration) {
           out.push(error(at("targets", t, "aws", "maxDuration"), `${target.aws.maxDuration} exceeds the role's maxSessionDuration ${decl.maxSessionDuration} (${formatPath(decl.path)})`));
         }
@@ -272,7 +336,8 @@ export function validateTrustDomain(view: TrustDomainView): PathIssue[] {
   checkIssuer(view, out);
   checkClusters(view, out);
   checkSigningKeys(view, out);
-  const roles = checkWorkloads(view, out);
+  const issuers = checkKubernetesIssuers(view, out);
+  const roles = checkWorkloads(view, issuers, out);
   checkAgents(view, roles, out);
   return out;
 }
