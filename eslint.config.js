@@ -19,6 +19,12 @@ export default tseslint.config(
       eqeqeq: ["error", "always"],
     },
   },
+  // One direction of dependency: the sidecar (broker/) and realm-sync (admin-scripts/) both import
+  // the shared trust-domain model (realm-config/model/), never each other; the model imports
+  // neither program, and no shipped program imports the local deployment or the tests.
+  ...boundaries("broker", ["admin-scripts", "test", "deploy/local"]),
+  ...boundaries("admin-scripts", ["broker", "test", "deploy/local"]),
+  ...boundaries("realm-config", ["broker", "admin-scripts", "test", "deploy"]),
   {
     files: ["**/*.js", "**/*.mjs"],
     ...tseslint.configs.disableTypeChecked,
@@ -30,3 +36,26 @@ export default tseslint.config(
     rules: { "no-console": "off" },
   },
 );
+
+/**
+ * `no-restricted-imports` for every file below the top-level folder `from`: any import that leaves
+ * `from` and enters one of `folders` (repository-relative). One config block per folder depth, so
+ * the pattern knows exactly how many `../` lead to the repository root.
+ */
+function boundaries(from, folders) {
+  const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return [1, 2, 3, 4, 5, 6].map((depth) => ({
+    files: [`${from}/${"*/".repeat(depth - 1)}*`],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: folders.map((folder) => ({
+            regex: `^${"\\.\\./".repeat(depth)}${escape(folder)}(?:/|$)`,
+            message: `${from}/ may not import from ${folder}/ (one direction of dependency: code both programs need lives in realm-config/model/).`,
+          })),
+        },
+      ],
+    },
+  }));
+}

@@ -10,7 +10,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { formatIssue, RealmSyncError } from "./errors.ts";
+import { formatIssue, loadingTrustDomain, RealmSyncError } from "./errors.ts";
 import { parseTrustDomain, type LoadedTrustDomain } from "../realm-config/model/load.ts";
 
 export interface Writer {
@@ -167,7 +167,7 @@ export async function readConfigText(opts: Pick<CommonOptions, "cwd" | "config">
  */
 export async function loadConfig(opts: CommonOptions, load: { requireAdminUrls: boolean }): Promise<LoadedTrustDomain> {
   const text = await readConfigText(opts);
-  const loaded = parseTrustDomain(text, opts.config, { env: opts.env, cwd: opts.cwd, requireAdminUrls: load.requireAdminUrls });
+  const loaded = loadingTrustDomain(() => parseTrustDomain(text, opts.config, { env: opts.env, cwd: opts.cwd, requireAdminUrls: load.requireAdminUrls }));
   for (const w of loaded.warnings) opts.stderr.write(`${formatIssue(w)}\n`);
   return loaded;
 }

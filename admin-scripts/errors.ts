@@ -4,6 +4,9 @@
  * the top level. Messages are for operators and never contain a secret value (they name the env
  * var or file a secret comes from instead).
  */
+import { TrustDomainError, type ConfigIssue } from "../realm-config/model/errors.ts";
+
+export { formatIssue, type ConfigIssue } from "../realm-config/model/errors.ts";
 
 /** Exit codes of every `realm-sync` command, as documented in `--help`. */
 export const EXIT = {
@@ -60,18 +63,6 @@ export const EXIT_CODES: Record<RealmSyncErrorCode, ExitCode> = {
   INTERNAL: EXIT.FAILURE,
 };
 
-/** One problem in a config file, located the way an editor wants it (1-based line and column). */
-export interface ConfigIssue {
-  file: string;
-  line: number;
-  column: number;
-  /** YAML path, e.g. `workloads[3].aws.roles[0].arn` (empty for the whole document). */
-  path: string;
-  message: string;
-  /** Absent means `error`; warnings never make a config invalid. */
-  severity?: "error" | "warning";
-}
-
 export interface RealmSyncErrorOptions {
   cause?: unknown;
   /** For CONFIG_INVALID: every problem found, in file order. */
@@ -99,8 +90,16 @@ export class RealmSyncError extends Error {
   }
 }
 
-/** `file:line:column path: message`, the form editors and CI annotations understand. */
-export function formatIssue(issue: ConfigIssue): string {
-  const where = `${issue.file}:${issue.line}:${issue.column}${issue.severity === "warning" ? " warning" : ""}`;
-  return issue.path ? `${where} ${issue.path}: ${issue.message}` : `${where} ${issue.message}`;
+/**
+ * realm-sync's edge with the trust-domain model: runs `load` (a model call) and rethrows a model
+ * error as the realm-sync error of the same code (`CONFIG_INVALID` or `SECRET_UNAVAILABLE`), with
+ * every issue.
+ */
+export function loadingTrustDomain<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (error instanceof TrustDomainError) throw new RealmSyncError(error.code, error.message, { issues: error.issues, cause: error });
+    throw error;
+  }
 }

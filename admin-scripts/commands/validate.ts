@@ -3,7 +3,7 @@
  * and YAML path. Unset `${VAR}`s in cluster admin URLs are warnings unless `--require-env`.
  */
 import { readConfigText, type ValidateOptions } from "../command.ts";
-import { EXIT, formatIssue, RealmSyncError } from "../errors.ts";
+import { EXIT, formatIssue, loadingTrustDomain, RealmSyncError } from "../errors.ts";
 import { parseTrustDomain } from "../../realm-config/model/load.ts";
 
 function plural(n: number, word: string): string {
@@ -14,7 +14,7 @@ export async function run(opts: ValidateOptions): Promise<number> {
   const text = await readConfigText(opts);
   let loaded;
   try {
-    loaded = parseTrustDomain(text, opts.config, { env: opts.env, cwd: opts.cwd, requireAdminUrls: opts.requireEnv });
+    loaded = loadingTrustDomain(() => parseTrustDomain(text, opts.config, { env: opts.env, cwd: opts.cwd, requireAdminUrls: opts.requireEnv }));
   } catch (err) {
     if (!(err instanceof RealmSyncError) || err.code !== "CONFIG_INVALID" || !opts.json) throw err;
     const errors = err.issues.filter((i) => i.severity !== "warning");

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { RealmSyncError, type ConfigIssue } from "../../admin-scripts/errors.ts";
+import { TrustDomainError, type ConfigIssue } from "./errors.ts";
 import { interpolateEnv } from "./interpolate.ts";
 import { error, type PathIssue } from "./issues.ts";
 import { formatPath } from "./path.ts";
@@ -72,10 +72,10 @@ export function parseTrustDomain(text: string, file: string, opts: LoadOptions):
 
   if (yaml.syntaxErrors.length) {
     const issues = yaml.syntaxErrors.map((e) => ({ file, line: e.line, column: e.column, path: "", message: `YAML: ${e.message}`, severity: "error" as const }));
-    throw new RealmSyncError("CONFIG_INVALID", `${file}: not valid YAML`, { issues });
+    throw new TrustDomainError("CONFIG_INVALID", `${file}: not valid YAML`, { issues });
   }
   if (!isRecord(yaml.data)) {
-    throw new RealmSyncError("CONFIG_INVALID", `${file}: expected a trust domain (a YAML mapping)`, {
+    throw new TrustDomainError("CONFIG_INVALID", `${file}: expected a trust domain (a YAML mapping)`, {
       issues: located([error([], `expected a mapping with version, realm, issuer, clusters, signingKeys …, got ${yaml.data === undefined || yaml.data === null ? "an empty document" : typeof yaml.data}`)]),
     });
   }
@@ -89,13 +89,13 @@ export function parseTrustDomain(text: string, file: string, opts: LoadOptions):
   const errors = issues.filter((i) => i.severity === "error");
   const warnings = issues.filter((i) => i.severity === "warning");
   if (errors.length || !parsed.success) {
-    throw new RealmSyncError("CONFIG_INVALID", `${file}: ${errors.length} error${errors.length === 1 ? "" : "s"} in the trust domain`, { issues });
+    throw new TrustDomainError("CONFIG_INVALID", `${file}: ${errors.length} error${errors.length === 1 ? "" : "s"} in the trust domain`, { issues });
   }
   return { config: parsed.data, source, warnings };
 }
 
 /**
- * Reads, parses and validates a trust-domain file. Throws `RealmSyncError` `CONFIG_INVALID` with
+ * Reads, parses and validates a trust-domain file. Throws `TrustDomainError` `CONFIG_INVALID` with
  * every issue found.
  *
  * @example const { config, source } = loadTrustDomain("realm-config/example/trust-domain.yaml", { env: process.env });
@@ -105,7 +105,7 @@ export function loadTrustDomain(file: string, opts: LoadOptions): LoadedTrustDom
   try {
     text = readFileSync(resolve(opts.cwd ?? process.cwd(), file), "utf8");
   } catch (cause) {
-    throw new RealmSyncError("CONFIG_INVALID", `cannot read ${file} (${(cause as NodeJS.ErrnoException).code ?? "unreadable"})`, { cause });
+    throw new TrustDomainError("CONFIG_INVALID", `cannot read ${file} (${(cause as NodeJS.ErrnoException).code ?? "unreadable"})`, { cause });
   }
   return parseTrustDomain(text, file, opts);
 }

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import { RealmSyncError } from "../../admin-scripts/errors.ts";
+import { TrustDomainError } from "./errors.ts";
 import type { SecretRef } from "./schema.ts";
 
 export interface ResolveSecretOptions {
@@ -28,7 +28,7 @@ export function describeSecretRef(ref: SecretRef): string {
 export function resolveSecret(ref: SecretRef, opts: ResolveSecretOptions): string {
   if ("env" in ref) {
     const value = opts.env[ref.env];
-    if (value === undefined || value === "") throw new RealmSyncError("SECRET_UNAVAILABLE", `environment variable ${ref.env} is not set`);
+    if (value === undefined || value === "") throw new TrustDomainError("SECRET_UNAVAILABLE", `environment variable ${ref.env} is not set`);
     return value;
   }
   const path = isAbsolute(ref.file) ? ref.file : resolve(opts.baseDir, ref.file);
@@ -37,9 +37,9 @@ export function resolveSecret(ref: SecretRef, opts: ResolveSecretOptions): strin
     value = readFileSync(path, "utf8");
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code ?? "unreadable";
-    throw new RealmSyncError("SECRET_UNAVAILABLE", `cannot read secret file ${path} (${code})`, { cause });
+    throw new TrustDomainError("SECRET_UNAVAILABLE", `cannot read secret file ${path} (${code})`, { cause });
   }
   value = value.replace(/\r?\n$/, "");
-  if (value === "") throw new RealmSyncError("SECRET_UNAVAILABLE", `secret file ${path} is empty`);
+  if (value === "") throw new TrustDomainError("SECRET_UNAVAILABLE", `secret file ${path} is empty`);
   return value;
 }

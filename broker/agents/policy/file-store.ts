@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import { watch, readFileSync, type FSWatcher } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
-import { formatIssue, RealmSyncError } from "../../../admin-scripts/errors.ts";
+import { formatIssue, TrustDomainError } from "../../../realm-config/model/errors.ts";
 import { parseTrustDomain } from "../../../realm-config/model/load.ts";
 import type { Logger } from "../../log.ts";
 import { AgentsError } from "../errors.ts";
@@ -53,7 +53,7 @@ function load(file: string, issuer: string, env: FilePolicyStoreOptions["env"]):
   try {
     source = parseTrustDomain(text, file, { env, requireAdminUrls: false }).config;
   } catch (error) {
-    if (error instanceof RealmSyncError) return { ok: false, sha256, problems: error.issues.length ? error.issues.map(formatIssue) : [error.message] };
+    if (error instanceof TrustDomainError) return { ok: false, sha256, problems: error.issues.length ? error.issues.map(formatIssue) : [error.message] };
     return { ok: false, sha256, problems: [String(error)] };
   }
   if (source.issuer !== issuer) return { ok: false, sha256, problems: [`${file}: issuer ${source.issuer} is not the broker's trusted issuer ${issuer}`] };

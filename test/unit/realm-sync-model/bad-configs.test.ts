@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RealmSyncError, type ConfigIssue } from "../../../admin-scripts/errors.ts";
+import { TrustDomainError, type ConfigIssue } from "../../../realm-config/model/errors.ts";
 import { parseTrustDomain } from "../../../realm-config/model/load.ts";
 import { BASE, edit, lineOf } from "./fixtures.ts";
 
@@ -10,7 +10,7 @@ function issuesOf(text: string, env: Record<string, string> = ENV): ConfigIssue[
   try {
     parseTrustDomain(text, FILE, { env });
   } catch (err) {
-    if (err instanceof RealmSyncError && err.code === "CONFIG_INVALID") return err.issues.filter((i) => i.severity !== "warning");
+    if (err instanceof TrustDomainError && err.code === "CONFIG_INVALID") return err.issues.filter((i) => i.severity !== "warning");
     throw err;
   }
   throw new Error("expected CONFIG_INVALID");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RealmSyncError } from "../../../admin-scripts/errors.ts";
+import { TrustDomainError } from "../../../realm-config/model/errors.ts";
 import { parseTrustDomain } from "../../../realm-config/model/load.ts";
 import { BASE, edit } from "./fixtures.ts";
 
@@ -18,8 +18,8 @@ describe("${VAR} interpolation (issuer and adminUrl only)", () => {
       parseTrustDomain(TEXT, "t.yaml", { env: { KCB_HOST: "id.example.com" } });
       expect.unreachable();
     } catch (err) {
-      expect(err).toBeInstanceOf(RealmSyncError);
-      const issues = (err as RealmSyncError).issues;
+      expect(err).toBeInstanceOf(TrustDomainError);
+      const issues = (err as TrustDomainError).issues;
       expect(issues).toEqual([expect.objectContaining({ path: "clusters[0].adminUrl", line: 6, severity: "error", message: expect.stringContaining("KCB_EU_ADMIN_URL is not set") as unknown })]);
     }
   });
