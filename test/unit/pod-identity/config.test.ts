@@ -3,7 +3,7 @@
  * its YAML path and line.
  */
 import { describe, expect, it } from "vitest";
-import { RealmSyncError, type ConfigIssue } from "../../../admin-scripts/errors.ts";
+import { TrustDomainError, type ConfigIssue } from "../../../realm-config/model/errors.ts";
 import { parseTrustDomain } from "../../../realm-config/model/load.ts";
 import { DEFAULT_POD_SESSION_TAGS } from "../../../realm-config/model/schema.ts";
 import { BASE, edit, lineOf } from "../realm-sync-model/fixtures.ts";
@@ -26,7 +26,7 @@ function issuesOf(text: string): ConfigIssue[] {
   try {
     parse(text);
   } catch (err) {
-    if (err instanceof RealmSyncError && err.code === "CONFIG_INVALID") return err.issues.filter((i) => i.severity !== "warning");
+    if (err instanceof TrustDomainError && err.code === "CONFIG_INVALID") return err.issues.filter((i) => i.severity !== "warning");
     throw err;
   }
   throw new Error("expected CONFIG_INVALID");
