@@ -71,6 +71,11 @@ function resourceOf(scope: string): string {
 
 const AZURE_KEY_SEPARATOR = "\n";
 
+/** The configured scope `scope` names (its first one when none is asked), or `undefined`. */
+function configuredScope(identity: { scopes: readonly string[] }, scope: string | undefined): string | undefined {
+  return scope === undefined ? identity.scopes[0] : identity.scopes.find((s) => resourceOf(s) === resourceOf(scope));
+}
+
 /** The targets of a config, as the serving layer names them. */
 export function configuredTargets(config: Config): { aws: AwsTargetRef[]; azure: AzureTargetRef[] } {
   return {
@@ -237,9 +242,15 @@ export function createCredentialSource(deps: CredentialSourceDeps): BrokerCreden
     async azure(target, scope) {
       const identity = identities.get(target);
       if (!identity) throw new BrokerError("UNKNOWN_TARGET", `no Azure target named ${target}`);
-      const wanted = scope === undefined ? identity.scopes[0] : identity.scopes.find((s) => resourceOf(s) === resourceOf(scope));
+      const wanted = configuredScope(identity, scope);
       if (wanted === undefined) throw new BrokerError("BAD_REQUEST", `scope ${scope ?? ""} is not configured for Azure target ${target}`);
       return (await azureCache.get(`${target}${AZURE_KEY_SEPARATOR}${wanted}`)).value;
+    },
+
+    azureIfCached(target, scope) {
+      const identity = identities.get(target);
+      const wanted = identity && configuredScope(identity, scope);
+      return wanted === undefined ? undefined : azureCache.getIfServable(`${target}${AZURE_KEY_SEPARATOR}${wanted}`)?.value;
     },
 
     async workloadToken(audience) {

@@ -61,6 +61,8 @@ export interface CredentialSource {
   awsIfCached?(target: string): AwsCredentials | undefined;
   /** `scope` defaults to the target's first scope; a scope outside the target's list is refused. */
   azure(target: string, scope?: string): Promise<AzureAccessToken>;
+  /** What `azure(target, scope)` would resolve with at once, synchronously, or `undefined` when it would wait or fail (the serving fast lane). */
+  azureIfCached?(target: string, scope?: string): AzureAccessToken | undefined;
   /** The workload's raw Keycloak token for one audience (for the token-file delivery modes). */
   workloadToken(audience: "aws" | "azure"): Promise<{ token: string; expiresAt: Date }>;
   status(): TargetStatus[];

@@ -1,15 +1,16 @@
 /**
  * AWS exchange: the workload's Keycloak token (aud `sts.amazonaws.com`) for temporary credentials,
- * through `AssumeRoleWithWebIdentity` of `@aws-sdk/client-sts`.
+ * through the STS Query API action `AssumeRoleWithWebIdentity`.
  *
- * The call is unsigned (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html):
- * the SDK selects its `smithy.api#noAuth` scheme for this operation, and the client is given a
- * credential provider that throws, so it can never pick up the pod's own credentials by accident.
- * The SDK's retries are off (`maxAttempts: 1`); {@link withRetries} is the one bounded loop.
+ * The call is unsigned (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html),
+ * so it is one form POST (broker/exchange/post-form.ts) and its XML answer is read here; the AWS
+ * SDK is not needed, and nothing here can ever pick up the pod's own AWS credentials.
+ * Errors keep the shape of the SDK's (`Code`, `$fault`, `$metadata.httpStatusCode`), so one
+ * classification reads both. {@link withRetries} is the one bounded loop.
  */
-import { AssumeRoleWithWebIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentials } from "../credentials.ts";
 import { BrokerError } from "../errors.ts";
+import { postForm } from "./post-form.ts";
 import { withRetries } from "./retry.ts";
 
 export interface AssumeRoleRequest {
@@ -112,39 +113,59 @@ function accountOf(assumedRoleArn: string): string {
   return assumedRoleArn.split(":")[4] ?? "";
 }
 
-export function createStsExchanger(options: StsExchangerOptions): AwsExchanger {
-  const client = new STSClient({
-    region: options.region,
-    endpoint: stsEndpoint(options.region, options.endpoint),
-    maxAttempts: 1,
-    requestHandler: { requestTimeout: options.timeoutMs, connectionTimeout: options.timeoutMs, throwOnRequestTimeout: true },
-    credentials: () => Promise.reject(new Error("AssumeRoleWithWebIdentity is unsigned: the broker never resolves AWS credentials")),
+const STS_API_VERSION = "2011-06-15";
+
+/** The text of the first `<name>` element, XML-unescaped; `undefined` when absent. */
+export function xmlText(xml: string, name: string): string | undefined {
+  const match = new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml);
+  return match?.[1]?.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (_all, e: string) => {
+    const named: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
+    if (named[e] !== undefined) return named[e];
+    return String.fromCodePoint(e.startsWith("#x") ? parseInt(e.slice(2), 16) : Number(e.slice(1)));
   });
+}
+
+/** An STS error answer as an error of the SDK's shape (`<Error><Type/><Code/><Message/></Error>`). */
+export function stsAnswerError(status: number, body: string): Error & SdkErrorShape {
+  const code = xmlText(body, "Code") ?? (status >= 500 ? "InternalFailure" : "UnknownError");
+  const error = new Error(xmlText(body, "Message") ?? `HTTP ${status}`) as Error & SdkErrorShape;
+  error.name = code;
+  error.Code = code;
+  error.$fault = xmlText(body, "Type") === "Receiver" || status >= 500 ? "server" : "client";
+  error.$metadata = { httpStatusCode: status };
+  return error;
+}
+
+/** The credentials of an `AssumeRoleWithWebIdentityResponse`. */
+export function parseAssumeRoleAnswer(xml: string, roleArn: string): AssumedRole {
+  const accessKeyId = xmlText(xml, "AccessKeyId");
+  const secretAccessKey = xmlText(xml, "SecretAccessKey");
+  const sessionToken = xmlText(xml, "SessionToken");
+  const expiration = new Date(xmlText(xml, "Expiration") ?? Number.NaN);
+  const arn = xmlText(xml, "Arn");
+  const sourceIdentity = xmlText(xml, "SourceIdentity");
+  if (!accessKeyId || !secretAccessKey || !sessionToken || Number.isNaN(expiration.getTime()) || !arn) {
+    throw new BrokerError("AWS_RETRYABLE", `AssumeRoleWithWebIdentity for ${roleArn} returned an incomplete response`);
+  }
+  return { accessKeyId, secretAccessKey, sessionToken, expiration, accountId: accountOf(arn), assumedRoleArn: arn, ...(sourceIdentity && { sourceIdentity }) };
+}
+
+export function createStsExchanger(options: StsExchangerOptions): AwsExchanger {
+  const url = stsEndpoint(options.region, options.endpoint);
 
   async function once(request: AssumeRoleRequest): Promise<AssumedRole> {
-    const out = await client.send(
-      new AssumeRoleWithWebIdentityCommand({
-        RoleArn: request.roleArn,
-        RoleSessionName: request.sessionName,
-        WebIdentityToken: request.webIdentityToken,
-        DurationSeconds: request.durationSeconds,
-        ...(request.policy !== undefined && { Policy: request.policy }),
-      }),
-    );
-    const c = out.Credentials;
-    const arn = out.AssumedRoleUser?.Arn;
-    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !(c.Expiration instanceof Date) || Number.isNaN(c.Expiration.getTime()) || !arn) {
-      throw new BrokerError("AWS_RETRYABLE", `AssumeRoleWithWebIdentity for ${request.roleArn} returned an incomplete response`);
-    }
-    return {
-      accessKeyId: c.AccessKeyId,
-      secretAccessKey: c.SecretAccessKey,
-      sessionToken: c.SessionToken,
-      expiration: c.Expiration,
-      accountId: accountOf(arn),
-      assumedRoleArn: arn,
-      ...(out.SourceIdentity && { sourceIdentity: out.SourceIdentity }),
-    };
+    const form = new URLSearchParams({
+      Action: "AssumeRoleWithWebIdentity",
+      Version: STS_API_VERSION,
+      RoleArn: request.roleArn,
+      RoleSessionName: request.sessionName,
+      WebIdentityToken: request.webIdentityToken,
+      DurationSeconds: String(request.durationSeconds),
+    });
+    if (request.policy !== undefined) form.set("Policy", request.policy);
+    const answer = await postForm(url, form, { timeoutMs: options.timeoutMs });
+    if (answer.status !== 200) throw stsAnswerError(answer.status, answer.body);
+    return parseAssumeRoleAnswer(answer.body, request.roleArn);
   }
 
   return {

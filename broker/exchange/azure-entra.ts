@@ -1,20 +1,18 @@
 /**
  * Azure exchange: the workload's Keycloak token (aud `api://AzureADTokenExchange`) as a federated
- * client assertion for an Entra access token, through `@azure/identity`'s `ClientAssertionCredential`
- * (`POST {authority}/{tenant}/oauth2/v2.0/token`, `grant_type=client_credentials`,
- * `client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer`).
+ * client assertion for an Entra access token: one form POST to
+ * `{authority}/{tenant}/oauth2/v2.0/token` with `grant_type=client_credentials`,
+ * `client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer`
+ * (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow#third-case-access-token-request-with-a-federated-credential).
  *
- * One credential per exchange, on purpose: MSAL caches tokens inside a credential and would answer
- * our early refresh with the same token until 5 min before its expiry, defeating the refresh-ahead
- * policy. The cost is one metadata GET per exchange (about once an hour per target).
- *
- * `disableInstanceDiscovery` is set whenever the authority host is not a public Azure cloud: MSAL
- * would otherwise resolve an unknown authority through instance discovery at the public cloud and
- * fail with `endpoints_resolution_error` (see DESIGN.md).
+ * A plain request instead of `@azure/identity` + MSAL (most of the sidecar's memory): the token
+ * endpoint of every Azure cloud is this fixed path, so there is no authority or instance discovery
+ * to do, and no token cache that would answer our early refresh with the same token.
+ * Errors keep MSAL's shape (`errorCode`, `errorMessage`, `status`), so one classification reads both.
  */
 import type { Agent } from "node:https";
-import { AzureAuthorityHosts, ClientAssertionCredential, type ClientAssertionCredentialOptions } from "@azure/identity";
 import { BrokerError } from "../errors.ts";
+import { postForm } from "./post-form.ts";
 import { withRetries } from "./retry.ts";
 
 export interface EntraTokenRequest {
@@ -47,17 +45,6 @@ export interface EntraExchangerOptions {
   onRetry?: (attempt: number, delayMs: number, error: unknown) => void;
 }
 
-const PUBLIC_CLOUDS = new Set<string>(Object.values(AzureAuthorityHosts).map((h) => new URL(h).origin));
-
-/** Whether `authorityHost` is one of Azure's public clouds, whose instance discovery MSAL knows. */
-export function isPublicAzureCloud(authorityHost: string): boolean {
-  try {
-    return PUBLIC_CLOUDS.has(new URL(authorityHost).origin);
-  } catch {
-    return false;
-  }
-}
-
 /**
  * AADSTS codes that say "try again". Every other AADSTS code is a decision about this client,
  * assertion or scope (70021 no matching federated credential, 700211/700212/700213 issuer,
@@ -66,9 +53,7 @@ export function isPublicAzureCloud(authorityHost: string): boolean {
  */
 const TRANSIENT_AADSTS = new Set([90033]);
 
-type PipelinePolicy = NonNullable<ClientAssertionCredentialOptions["additionalPolicies"]>[number]["policy"];
-
-interface MsalServerErrorShape {
+interface EntraErrorShape {
   name?: string;
   errorCode?: string;
   errorMessage?: string;
@@ -76,14 +61,13 @@ interface MsalServerErrorShape {
   status?: number;
 }
 
-function msalCause(error: unknown): MsalServerErrorShape {
-  const e = (error ?? {}) as { cause?: unknown } & MsalServerErrorShape;
-  return (e.cause && typeof e.cause === "object" ? e.cause : e);
+function entraCause(error: unknown): EntraErrorShape {
+  return error ?? {};
 }
 
 /** The first `AADSTS<n>` in an Entra error, if any. */
 export function aadstsCode(error: unknown): number | undefined {
-  const cause = msalCause(error);
+  const cause = entraCause(error);
   const text = `${cause.errorMessage ?? ""} ${cause.message ?? ""} ${(error as Error | undefined)?.message ?? ""}`;
   const match = /AADSTS(\d+)/.exec(text);
   return match ? Number(match[1]) : undefined;
@@ -93,10 +77,8 @@ export function aadstsCode(error: unknown): number | undefined {
 export function entraErrorCode(error: unknown): string {
   const aadsts = aadstsCode(error);
   if (aadsts !== undefined) return `AADSTS${aadsts}`;
-  const cause = msalCause(error);
+  const cause = entraCause(error);
   if (cause.errorCode) return cause.errorCode;
-  const message = (error as Error | undefined)?.message ?? "";
-  if (message.startsWith("endpoints_resolution_error")) return "endpoints_resolution_error";
   return (error as Error | undefined)?.name ?? "Error";
 }
 
@@ -107,11 +89,11 @@ export function entraErrorCode(error: unknown): string {
 export function isRetryableEntraError(error: unknown): boolean {
   const aadsts = aadstsCode(error);
   if (aadsts !== undefined && TRANSIENT_AADSTS.has(aadsts)) return true;
-  const cause = msalCause(error);
+  const cause = entraCause(error);
   if (typeof cause.status === "number" && (cause.status === 429 || cause.status >= 500)) return true;
   if (aadsts !== undefined) return false;
   const code = entraErrorCode(error);
-  return code === "network_error" || code === "endpoints_resolution_error" || code === "server_error" || code === "temporarily_unavailable" || code === "AbortError";
+  return code === "network_error" || code === "server_error" || code === "temporarily_unavailable";
 }
 
 export function toBrokerError(error: unknown, request: Pick<EntraTokenRequest, "tenantId" | "clientId" | "scope">): BrokerError {
@@ -120,31 +102,70 @@ export function toBrokerError(error: unknown, request: Pick<EntraTokenRequest, "
   return new BrokerError(code, `Entra token for client ${request.clientId} in tenant ${request.tenantId} (${request.scope}) failed: ${entraErrorCode(error)}`, { cause: error });
 }
 
+const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/** A token-endpoint error answer as an error of MSAL's shape; `server_error` when the body is not Entra's JSON. */
+export function entraAnswerError(status: number, body: string): Error & EntraErrorShape {
+  let parsed: { error?: unknown; error_description?: unknown } = {};
+  try {
+    parsed = JSON.parse(body) as typeof parsed;
+  } catch {
+    // an HTML error page of a proxy or an outage
+  }
+  const errorCode = typeof parsed.error === "string" ? parsed.error : status >= 500 ? "server_error" : "invalid_response";
+  const errorMessage = typeof parsed.error_description === "string" ? parsed.error_description : `HTTP ${status}`;
+  const error = new Error(`${errorCode}: ${errorMessage}`) as Error & EntraErrorShape;
+  error.name = "ServerError";
+  error.errorCode = errorCode;
+  error.errorMessage = errorMessage;
+  error.status = status;
+  return error;
+}
+
+/** A failure of the transport (refused, reset, timed out) as MSAL names it: `network_error`, the Node error as cause. */
+function networkError(cause: unknown): Error & EntraErrorShape {
+  const error = new Error(`network_error: ${(cause as Error | undefined)?.name ?? "Error"} ${(cause as { code?: string } | undefined)?.code ?? ""}`.trim(), { cause }) as Error & EntraErrorShape;
+  error.name = "NetworkError";
+  error.errorCode = "network_error";
+  return error;
+}
+
+/** The access token of a 200 answer (`access_token`, `expires_in` in seconds, number or numeric string). */
+export function parseTokenAnswer(body: string, now: number, clientId: string): EntraToken {
+  let parsed: { access_token?: unknown; expires_in?: unknown } = {};
+  try {
+    parsed = JSON.parse(body) as typeof parsed;
+  } catch {
+    // handled below
+  }
+  const expiresIn = Number(parsed.expires_in);
+  if (typeof parsed.access_token !== "string" || parsed.access_token === "" || !Number.isFinite(expiresIn) || expiresIn <= 0) {
+    throw new BrokerError("AZURE_RETRYABLE", `Entra returned an incomplete token response for client ${clientId}`);
+  }
+  return { accessToken: parsed.access_token, expiresOn: new Date(now + expiresIn * 1000) };
+}
+
 export function createEntraExchanger(options: EntraExchangerOptions): AzureExchanger {
   const authorityHost = options.authorityHost.replace(/\/+$/, "");
-  const disableInstanceDiscovery = !isPublicAzureCloud(authorityHost);
-  // Per-request timeout through the pipeline (MSAL's requests ignore getToken's abortSignal).
-  const timeoutPolicy: PipelinePolicy = {
-    name: "cloud-broker-request-timeout",
-    sendRequest: (request, next) => {
-      request.timeout = options.timeoutMs;
-      return next(request);
-    },
-  };
 
   async function once(request: EntraTokenRequest): Promise<EntraToken> {
-    const credential = new ClientAssertionCredential(request.tenantId, request.clientId, () => Promise.resolve(request.assertion), {
-      authorityHost,
-      disableInstanceDiscovery,
-      retryOptions: { maxRetries: 0 },
-      additionalPolicies: [{ position: "perCall", policy: timeoutPolicy }],
-      ...(options.agent && { agent: options.agent }),
+    const form = new URLSearchParams({
+      client_id: request.clientId,
+      scope: request.scope,
+      grant_type: "client_credentials",
+      client_assertion_type: JWT_BEARER,
+      client_assertion: request.assertion,
     });
-    const token = await credential.getToken(request.scope);
-    if (!token?.token || !Number.isFinite(token.expiresOnTimestamp)) {
-      throw new BrokerError("AZURE_RETRYABLE", `Entra returned an incomplete token response for client ${request.clientId}`);
+    const sentAt = Date.now();
+    let answer;
+    try {
+      answer = await postForm(`${authorityHost}/${encodeURIComponent(request.tenantId)}/oauth2/v2.0/token`, form, { timeoutMs: options.timeoutMs, ...(options.agent && { agent: options.agent }) });
+    } catch (error) {
+      throw networkError(error);
     }
-    return { accessToken: token.token, expiresOn: new Date(token.expiresOnTimestamp) };
+    if (answer.status !== 200) throw entraAnswerError(answer.status, answer.body);
+    // Lifetime counted from when the request left: never later than Entra's own clock says.
+    return parseTokenAnswer(answer.body, sentAt, request.clientId);
   }
 
   return {

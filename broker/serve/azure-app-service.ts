@@ -34,22 +34,31 @@ export function formatAppServiceToken(token: AzureAccessToken, resource: string)
   });
 }
 
-export function azureAppServiceHandler(deps: {
-  source: Pick<CredentialSource, "azure" | "azureTargets">;
-  defaultTarget?: string;
-  matchesSecret: (presented: string | undefined) => boolean;
-}) {
-  const resolve = azureResolver(deps.source.azureTargets, deps.defaultTarget);
-  // One body per (token version, resource as asked).
+/** The checked meaning of one request's query (the app's handler and the fast lane share it). */
+export interface AppServiceRequest {
+  target: string;
+  scope: string;
+  /** The resource exactly as asked (echoed back). */
+  resource: string;
+}
+
+/**
+ * The query checks of the endpoint, given how to read one parameter (its first value, decoded).
+ * @throws BrokerError (client-facing) for a wrong api-version, an identity named otherwise than by
+ *   client_id, a missing resource, or an identity/resource that is not configured.
+ */
+export function appServiceRequest(query: (name: string) => string | undefined, resolve: ReturnType<typeof azureResolver>): AppServiceRequest {
+  if (query("api-version") !== APP_SERVICE_API_VERSION) throw clientError("BAD_REQUEST", `api-version must be ${APP_SERVICE_API_VERSION}`);
+  if (UNSUPPORTED_IDENTITY_PARAMS.some((p) => query(p) !== undefined)) throw clientError("BAD_REQUEST", "name the identity by client_id");
+  const resource = requiredResource(query("resource"));
+  const { target, scope } = resolve(resource, query("client_id"));
+  return { target, scope, resource };
+}
+
+/** One serialized body per (token version, resource as asked), bounded per token. */
+export function appServiceBodies(): (token: AzureAccessToken, resource: string) => string {
   const bodies = new WeakMap<AzureAccessToken, Map<string, string>>();
-  return async function serveAzureAppService(c: Context<ServeEnv>): Promise<Response> {
-    c.set("protocol", "azure-app-service");
-    if (!deps.matchesSecret(c.req.header("x-identity-header"))) throw clientError("UNAUTHORIZED", "unauthorized");
-    if (c.req.query("api-version") !== APP_SERVICE_API_VERSION) throw clientError("BAD_REQUEST", `api-version must be ${APP_SERVICE_API_VERSION}`);
-    if (UNSUPPORTED_IDENTITY_PARAMS.some((p) => c.req.query(p) !== undefined)) throw clientError("BAD_REQUEST", "name the identity by client_id");
-    const resource = requiredResource(c.req.query("resource"));
-    const { target, scope } = resolve(resource, c.req.query("client_id"));
-    const token = await deps.source.azure(target, scope);
+  return function appServiceBody(token, resource) {
     let perResource = bodies.get(token);
     if (!perResource) {
       perResource = new Map();
@@ -60,6 +69,22 @@ export function azureAppServiceHandler(deps: {
       body = formatAppServiceToken(token, resource);
       if (perResource.size < MAX_CACHED_SPELLINGS) perResource.set(resource, body);
     }
-    return c.body(body, 200, JSON_HEADERS);
+    return body;
+  };
+}
+
+export function azureAppServiceHandler(deps: {
+  source: Pick<CredentialSource, "azure" | "azureTargets">;
+  defaultTarget?: string;
+  matchesSecret: (presented: string | undefined) => boolean;
+}) {
+  const resolve = azureResolver(deps.source.azureTargets, deps.defaultTarget);
+  const bodyFor = appServiceBodies();
+  return async function serveAzureAppService(c: Context<ServeEnv>): Promise<Response> {
+    c.set("protocol", "azure-app-service");
+    if (!deps.matchesSecret(c.req.header("x-identity-header"))) throw clientError("UNAUTHORIZED", "unauthorized");
+    const { target, scope, resource } = appServiceRequest((name) => c.req.query(name), resolve);
+    const token = await deps.source.azure(target, scope);
+    return c.body(bodyFor(token, resource), 200, JSON_HEADERS);
   };
 }

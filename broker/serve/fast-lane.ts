@@ -1,20 +1,39 @@
 /**
- * The hot path beside the Hono app. A successful AWS container-credentials request (the call every
- * AWS SDK in the pod makes, over and over) is answered straight from `node:http` with the cached,
- * pre-serialized body: no web Request/Response objects, no promise when the cache holds servable
- * credentials, one write. Everything else — another route,
- * a query string, a missing or wrong secret, an unknown target — goes to the Hono app unchanged, so
- * refusals keep their single code path; errors from the credential source are answered with the
- * same {@link errorAnswer} the app's `onError` uses.
+ * The hot paths beside the Hono app. The calls every SDK in the pod makes over and over — AWS
+ * container credentials and the Azure App Service token — are answered straight from `node:http`
+ * with the cached, pre-serialized body: no web Request/Response objects, no promise when the cache
+ * holds servable credentials, one write. Everything else — another route, a missing or wrong
+ * secret, an unknown target, a query the lane does not read exactly as the app would — goes to the
+ * Hono app unchanged, so refusals keep their single code path; errors from the credential source
+ * are answered with the same {@link errorAnswer} the app's `onError` uses.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AwsCredentials, CredentialSource } from "../credentials.ts";
 import { AWS_CONTAINER_PATH_PREFIX, formatContainerCredentials } from "./aws-container.ts";
+import { appServiceBodies, appServiceRequest, AZURE_APP_SERVICE_PATH } from "./azure-app-service.ts";
+import { azureResolver } from "./azure-resource.ts";
 import { errorAnswer } from "./on-error.ts";
 import type { ServeCounter, ServeLogger } from "./ports.ts";
 
 /** Answers the request and returns true, or returns false and leaves it untouched for the app. */
 export type FastLane = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+const JSON_NO_STORE = { "content-type": "application/json", "cache-control": "no-store" } as const;
+
+/** The lanes tried in order; the first that answers wins. */
+export function fastLanes(lanes: readonly FastLane[]): FastLane | undefined {
+  if (lanes.length === 0) return undefined;
+  if (lanes.length === 1) return lanes[0];
+  return function anyFastLane(req, res) {
+    for (const lane of lanes) if (lane(req, res)) return true;
+    return false;
+  };
+}
+
+function sendBody(res: ServerResponse, body: Buffer | string): void {
+  res.writeHead(200, { ...JSON_NO_STORE, "content-length": typeof body === "string" ? Buffer.byteLength(body) : body.length });
+  res.end(body);
+}
 
 export function awsContainerFastLane(deps: {
   source: Pick<CredentialSource, "aws" | "awsIfCached" | "awsTargets">;
@@ -33,8 +52,7 @@ export function awsContainerFastLane(deps: {
       body = Buffer.from(formatContainerCredentials(creds));
       bodies.set(creds, body);
     }
-    res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store", "content-length": body.length });
-    res.end(body);
+    sendBody(res, body);
     count(200);
   };
 
@@ -64,6 +82,56 @@ export function awsContainerFastLane(deps: {
         count(answer.status);
       },
     );
+    return true;
+  };
+}
+
+/**
+ * The query of a request target, first value of each name, decoded as the app decodes it (`+` is a
+ * space, percent-escapes are UTF-8); `undefined` when an escape is malformed (the app then answers).
+ */
+export function firstQueryValues(query: string): Map<string, string> | undefined {
+  const values = new Map<string, string>();
+  try {
+    for (const pair of query.split("&")) {
+      const eq = pair.indexOf("=");
+      const name = decodeURIComponent((eq === -1 ? pair : pair.slice(0, eq)).replace(/\+/g, " "));
+      if (name === "" || values.has(name)) continue;
+      values.set(name, eq === -1 ? "" : decodeURIComponent(pair.slice(eq + 1).replace(/\+/g, " ")));
+    }
+  } catch {
+    return undefined;
+  }
+  return values;
+}
+
+/** The Azure App Service token endpoint, answered from the cache's synchronous hit path only. */
+export function azureAppServiceFastLane(deps: {
+  source: Pick<CredentialSource, "azureIfCached" | "azureTargets">;
+  defaultTarget?: string;
+  matchesSecret: (presented: string | undefined) => boolean;
+  requests?: ServeCounter;
+}): FastLane {
+  const resolve = azureResolver(deps.source.azureTargets, deps.defaultTarget);
+  const bodyFor = appServiceBodies();
+  const prefix = `${AZURE_APP_SERVICE_PATH}?`;
+  return function fastAzureAppService(req, res) {
+    const url = req.url;
+    if (req.method !== "GET" || url === undefined || !url.startsWith(prefix) || !deps.source.azureIfCached) return false;
+    const header = req.headers["x-identity-header"];
+    if (typeof header !== "string" || !deps.matchesSecret(header)) return false;
+    const query = firstQueryValues(url.slice(prefix.length));
+    if (!query) return false;
+    let asked;
+    try {
+      asked = appServiceRequest((name) => query.get(name), resolve);
+    } catch {
+      return false; // the app refuses it, with its own answer
+    }
+    const token = deps.source.azureIfCached(asked.target, asked.scope);
+    if (!token) return false; // the app waits for the refresh or maps the failure
+    sendBody(res, bodyFor(token, asked.resource));
+    deps.requests?.inc({ protocol: "azure-app-service", status: "200" });
     return true;
   };
 }

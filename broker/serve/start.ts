@@ -7,7 +7,7 @@ import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Hono } from "hono";
 import { createApp, createOpsApp, requestCounter, type ServeSecrets } from "../app.ts";
-import { awsContainerFastLane, type FastLane } from "./fast-lane.ts";
+import { awsContainerFastLane, azureAppServiceFastLane, fastLanes, type FastLane } from "./fast-lane.ts";
 import { secretMatcher } from "./secret.ts";
 import type { CredentialSource } from "../credentials.ts";
 import { BrokerError } from "../errors.ts";
@@ -98,10 +98,15 @@ export async function startServing(deps: {
   await Promise.all(writers.map((w) => w.start()));
 
   const appDeps = { source, options, secrets, checks: writers, metrics: deps.metrics, log, clock, agents: deps.agents };
-  const fastLane =
-    options.aws.container && secrets.awsContainerToken
-      ? awsContainerFastLane({ source, matchesSecret: secretMatcher(secrets.awsContainerToken), log, retryAfterSeconds: options.retryAfterSeconds, ...(deps.metrics && { requests: requestCounter(deps.metrics) }) })
-      : undefined;
+  const requests = deps.metrics && { requests: requestCounter(deps.metrics) };
+  const fastLane = fastLanes([
+    ...(options.aws.container && secrets.awsContainerToken
+      ? [awsContainerFastLane({ source, matchesSecret: secretMatcher(secrets.awsContainerToken), log, retryAfterSeconds: options.retryAfterSeconds, ...requests })]
+      : []),
+    ...(options.azure.appService && secrets.appServiceHeader
+      ? [azureAppServiceFastLane({ source, defaultTarget: options.azure.defaultTarget, matchesSecret: secretMatcher(secrets.appServiceHeader), ...requests })]
+      : []),
+  ]);
   return {
     app: createApp(appDeps),
     ...(fastLane && { fastLane }),

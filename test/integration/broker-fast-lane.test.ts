@@ -11,7 +11,7 @@ import { BrokerError } from "../../broker/errors.ts";
 import { MetricsRegistry } from "../../broker/metrics.ts";
 import { listen, type Listener } from "../../broker/serve/listen.ts";
 import { startServing, type Serving } from "../../broker/serve/start.ts";
-import { FakeSource } from "../unit/broker-serve/fake-source.ts";
+import { FakeSource, VAULT_CLIENT } from "../unit/broker-serve/fake-source.ts";
 import { allOn } from "../unit/broker-serve/options-fixture.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kcb-fast-lane-"));
@@ -90,6 +90,61 @@ describe("the AWS container-credentials fast lane", () => {
       const { fast: f, plain: p } = await both("/v1/aws/credentials/s3-reader", { authorization: secret });
       expect(f).toEqual(p);
       expect(f.status).toBeGreaterThanOrEqual(500);
+      expect(f.body).not.toContain("internal detail");
+    } finally {
+      source.failWith = undefined;
+    }
+  });
+});
+
+describe("the Azure App Service fast lane", () => {
+  const path = "/v1/azure/msi/token";
+  const storage = encodeURIComponent("https://storage.azure.com");
+  let header: string;
+  const fake = source as FakeSource & { azureIfCached?: (t: string, s?: string) => ReturnType<FakeSource["azureNow"]> };
+
+  beforeAll(() => {
+    header = readFileSync(join(dir, "azure-identity-header"), "utf8");
+    fake.azureIfCached = (t, s) => (source.failWith ? undefined : source.azureNow(t, s));
+  });
+  afterAll(() => {
+    delete fake.azureIfCached;
+  });
+
+  it.each([
+    ["success", `?api-version=2019-08-01&resource=${storage}`, true],
+    ["a resource with a trailing slash", `?api-version=2019-08-01&resource=${storage}%2F`, true],
+    ["an identity named by client_id", `?api-version=2019-08-01&resource=${encodeURIComponent("https://vault.azure.net")}&client_id=${VAULT_CLIENT}`, true],
+    ["a repeated parameter (the first counts)", `?resource=${storage}&api-version=2019-08-01&resource=nope`, true],
+    ["an encoded parameter name and '+' in a value", `?api%2Dversion=2019-08-01&resource=https://storage.azure.com&x=a+b`, true],
+    ["a malformed escape", `?api-version=2019-08-01&resource=${storage}%E0%A4%A`, true],
+    ["no secret", `?api-version=2019-08-01&resource=${storage}`, false],
+    ["a wrong api-version", `?api-version=2017-09-01&resource=${storage}`, true],
+    ["no resource", "?api-version=2019-08-01", true],
+    ["an unsupported identity parameter", `?api-version=2019-08-01&resource=${storage}&object_id=x`, true],
+    ["an unknown client_id", `?api-version=2019-08-01&resource=${storage}&client_id=nope`, true],
+    ["a resource not configured", `?api-version=2019-08-01&resource=${encodeURIComponent("https://graph.microsoft.com")}`, true],
+  ])("answers %s exactly as the app does", async (_name, query, withSecret) => {
+    const { fast: f, plain: p } = await both(`${path}${query}`, withSecret ? { "x-identity-header": header } : {});
+    expect(f).toEqual(p);
+  });
+
+  it("answers from the cache's synchronous hit path: the app's source call is not made", async () => {
+    const calls = source.azureCalls.length;
+    const { fast: f, plain: p } = await both(`${path}?api-version=2019-08-01&resource=${storage}`, { "x-identity-header": header });
+    expect(f).toEqual(p);
+    expect(f.status).toBe(200);
+    expect(JSON.parse(f.body)).toMatchObject({ access_token: expect.stringContaining("azure-token:storage") as string, resource: "https://storage.azure.com", token_type: "Bearer" });
+    expect(source.azureCalls.length).toBe(calls + 1); // the app's
+    expect(metrics.render()).toMatch(/cloud_broker_http_requests_total\{protocol="azure-app-service",status="200"\} \d+/);
+  });
+
+  it("leaves a source failure to the app's error mapping", async () => {
+    source.failWith = new BrokerError("AZURE_RETRYABLE", "internal detail: Entra 503");
+    try {
+      const { fast: f, plain: p } = await both(`${path}?api-version=2019-08-01&resource=${storage}`, { "x-identity-header": header });
+      expect(f).toEqual(p);
+      expect(f.status).toBe(503);
       expect(f.body).not.toContain("internal detail");
     } finally {
       source.failWith = undefined;

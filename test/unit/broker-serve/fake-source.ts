@@ -54,8 +54,14 @@ export class FakeSource implements CredentialSource {
   azure(target: string, scope?: string): Promise<AzureAccessToken> {
     this.azureCalls.push([target, scope]);
     if (this.failWith) return Promise.reject(this.failWith);
+    const token = this.azureNow(target, scope);
+    return token ? Promise.resolve(token) : Promise.reject(new BrokerError("UNKNOWN_TARGET", `no Azure target ${target}`));
+  }
+
+  /** What `azure(target, scope)` resolves with, synchronously and uncounted (for a fake `azureIfCached`). */
+  azureNow(target: string, scope?: string): AzureAccessToken | undefined {
     const ref = this.azureTargets.find((t) => t.name === target);
-    if (!ref) return Promise.reject(new BrokerError("UNKNOWN_TARGET", `no Azure target ${target}`));
+    if (!ref) return undefined;
     const wanted = scope ?? ref.scopes[0]!;
     const key = `${target} ${wanted}`;
     let token = this.azureCache.get(key);
@@ -63,7 +69,7 @@ export class FakeSource implements CredentialSource {
       token = { accessToken: `azure-token:${key}`, expiresOn: this.expiresAt, resource: wanted.replace(/\/\.default$/, ""), clientId: ref.clientId, tenantId: ref.tenantId };
       this.azureCache.set(key, token);
     }
-    return Promise.resolve(token);
+    return token;
   }
 
   workloadToken(audience: "aws" | "azure"): Promise<{ token: string; expiresAt: Date }> {

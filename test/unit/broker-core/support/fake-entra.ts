@@ -1,9 +1,8 @@
 /**
  * A unit-level fake of Entra's v2.0 endpoints on node:https (127.0.0.1, ephemeral port, a
  * throw-away CA generated at run time): tenant discovery and a token endpoint that answers what
- * the test scripts, in Entra's wire format. It validates nothing: it drives the real
- * @azure/identity + MSAL through their success and error paths. (Integration tests use the
- * strict Entra emulator in deploy/local/cloud/.)
+ * the test scripts, in Entra's wire format. It validates nothing: it drives the adapter through
+ * its success and error paths. (Integration tests use the strict Entra emulator in deploy/local/cloud/.)
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, createServer, type Server } from "node:https";
