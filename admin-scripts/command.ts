@@ -163,9 +163,9 @@ export async function readConfigText(opts: Pick<CommonOptions, "cwd" | "config">
  * Throws `CONFIG_INVALID` with every issue. Commands that talk to clusters pass
  * `requireAdminUrls: true`.
  *
- * @example const { config, source } = await loadConfig(opts, { requireAdminUrls: true });
+ * @example const { config, source } = await readTrustDomainFile(opts, { requireAdminUrls: true });
  */
-export async function loadConfig(opts: CommonOptions, load: { requireAdminUrls: boolean }): Promise<LoadedTrustDomain> {
+export async function readTrustDomainFile(opts: CommonOptions, load: { requireAdminUrls: boolean }): Promise<LoadedTrustDomain> {
   const text = await readConfigText(opts);
   const loaded = loadingTrustDomain(() => parseTrustDomain(text, opts.config, { env: opts.env, cwd: opts.cwd, requireAdminUrls: load.requireAdminUrls }));
   for (const w of loaded.warnings) opts.stderr.write(`${formatIssue(w)}\n`);

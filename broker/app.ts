@@ -18,7 +18,8 @@ import { AZURE_IMDS_PATH, azureImdsHandler } from "./serve/azure-imds.ts";
 import { healthzHandler, metricsHandler, readyzHandler, type ReadinessCheck } from "./serve/health.ts";
 import { errorHandler } from "./serve/on-error.ts";
 import type { ServeOptions } from "./serve/options.ts";
-import { quietLogger, type Clock, type ServeCounter, type ServeLogger, type ServeMetrics } from "./serve/ports.ts";
+import { systemClock, type Clock } from "./clock.ts";
+import { quietLogger, type ServeCounter, type ServeLogger, type ServeMetrics } from "./serve/ports.ts";
 import type { ServeEnv } from "./serve/protocol.ts";
 import { secretMatcher } from "./serve/secret.ts";
 
@@ -97,7 +98,7 @@ export function createApp(deps: AppDeps): Hono<ServeEnv> {
     app.get(AZURE_APP_SERVICE_PATH, azureAppServiceHandler({ source, defaultTarget: options.azure.defaultTarget, matchesSecret: secretMatcher(secrets.appServiceHeader) }));
   }
   if (options.azure.imds) {
-    const imds = azureImdsHandler({ source, defaultTarget: options.azure.defaultTarget, clock: deps.clock ?? Date.now });
+    const imds = azureImdsHandler({ source, defaultTarget: options.azure.defaultTarget, clock: deps.clock ?? systemClock });
     app.get(AZURE_IMDS_PATH, imds);
     app.get(`${AZURE_IMDS_PATH}/`, imds);
   }

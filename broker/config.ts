@@ -3,7 +3,7 @@
  * once at start-up by a pure function that reports every problem with its location.
  *
  * @example
- * const result = loadConfig(readFileSync(file, "utf8"), process.env, { file });
+ * const result = parseBrokerConfig(readFileSync(file, "utf8"), process.env, { file });
  * if (!result.ok) for (const e of result.errors) console.error(formatConfigError(e));
  */
 import { dirname, isAbsolute, resolve } from "node:path";
@@ -16,7 +16,6 @@ import { parseYaml } from "../realm-config/model/yaml-source.ts";
 import { serveOptionIssues } from "./serve/options.ts";
 
 export { ENV_VARS } from "./config/env.ts";
-export { isLoopbackHost } from "./config/schema.ts";
 
 export type Config = z.output<typeof BrokerConfigSchema>;
 export type AwsRoleConfig = NonNullable<Config["aws"]>["roles"][number];
@@ -36,9 +35,9 @@ export interface ConfigError {
   env?: string;
 }
 
-export type LoadConfigResult = { ok: true; config: Config } | { ok: false; errors: ConfigError[] };
+export type ParseBrokerConfigResult = { ok: true; config: Config } | { ok: false; errors: ConfigError[] };
 
-export interface LoadConfigOptions {
+export interface ParseBrokerConfigOptions {
   /** Name of the file `text` came from: used in errors, and relative paths in it resolve against its directory. */
   file?: string;
 }
@@ -96,7 +95,7 @@ function resolveServePaths(serve: Config["serve"], abs: (p: string) => string): 
  * Parses and validates a config. Pure: reads no file and no global environment (the caller passes
  * `env`). Returns every error found, in document order, never just the first.
  */
-export function loadConfig(text: string, env: Readonly<Record<string, string | undefined>> = {}, options: LoadConfigOptions = {}): LoadConfigResult {
+export function parseBrokerConfig(text: string, env: Readonly<Record<string, string | undefined>> = {}, options: ParseBrokerConfigOptions = {}): ParseBrokerConfigResult {
   const { file } = options;
   const yaml = parseYaml(text);
   if (yaml.syntaxErrors.length > 0) {

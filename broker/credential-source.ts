@@ -8,11 +8,11 @@
  * holding valid credentials.
  */
 import type { Config } from "./config.ts";
-import { systemClock, type Clock } from "./cache/clock.ts";
+import { systemClock, type TimerClock } from "./clock.ts";
 import { registerCredentialMetrics, type CredentialMetrics, type TargetGauge, type Upstream } from "./cache/metrics.ts";
 import type { TimingPolicy } from "./cache/policy.ts";
 import { RefreshingCache, type CacheObserver, type Fetched } from "./cache/refreshing-cache.ts";
-import type { AwsCredentials, AwsTargetRef, AzureAccessToken, AzureTargetRef, CredentialSource, TargetStatus } from "./credentials.ts";
+import { resourceOf, type AwsCredentials, type AwsTargetRef, type AzureAccessToken, type AzureTargetRef, type CredentialSource, type TargetStatus } from "./credentials.ts";
 import { BrokerError, ERROR_MAP } from "./errors.ts";
 import type { AwsExchanger } from "./exchange/aws-sts.ts";
 import type { AzureExchanger } from "./exchange/azure-entra.ts";
@@ -30,7 +30,7 @@ export interface CredentialSourceDeps {
   azure?: AzureExchanger;
   logger: Logger;
   metrics: MetricsRegistry;
-  clock?: Clock;
+  clock?: TimerClock;
   random?: () => number;
 }
 
@@ -62,11 +62,6 @@ export function isIrrecoverable(error: unknown): boolean {
 
 function errorCode(error: unknown): string {
   return error instanceof BrokerError ? error.code : "INTERNAL";
-}
-
-/** `https://storage.azure.com`, `…/`, `…/.default` all name the same resource. */
-function resourceOf(scope: string): string {
-  return scope.replace(/\/\.default$/, "").replace(/\/+$/, "");
 }
 
 const AZURE_KEY_SEPARATOR = "\n";

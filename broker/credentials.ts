@@ -24,6 +24,15 @@ export interface AzureAccessToken {
   tenantId: string;
 }
 
+/**
+ * The Azure resource a scope or resource names: `https://storage.azure.com`, `…/` and `…/.default`
+ * are all `https://storage.azure.com`. What the App Service / IMDS protocols echo back as `resource`
+ * and the key resources are compared by (case matters).
+ */
+export function resourceOf(resourceOrScope: string): string {
+  return resourceOrScope.replace(/\/\.default$/, "").replace(/\/+$/, "");
+}
+
 /** One configured AWS target: a role the workload may assume. */
 export interface AwsTargetRef {
   /** Local name of the target (unique per broker), used in paths and metrics. */

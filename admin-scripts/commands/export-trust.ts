@@ -5,7 +5,7 @@
  * directory differs, so CI can insist the committed export matches the config.
  */
 import { resolve } from "node:path";
-import { loadConfig, type ExportTrustOptions } from "../command.ts";
+import { readTrustDomainFile, type ExportTrustOptions } from "../command.ts";
 import { EXIT, RealmSyncError } from "../errors.ts";
 import { renderTrustFiles } from "../trust/export.ts";
 import { diffTrustDir, syncTrustDir, type TrustDifference } from "../trust/write.ts";
@@ -13,7 +13,7 @@ import { diffTrustDir, syncTrustDir, type TrustDifference } from "../trust/write
 const VERB: Record<TrustDifference["kind"], string> = { missing: "created", changed: "updated", stale: "removed" };
 
 export async function run(opts: ExportTrustOptions): Promise<number> {
-  const { config } = await loadConfig(opts, { requireAdminUrls: false });
+  const { config } = await readTrustDomainFile(opts, { requireAdminUrls: false });
   const files = renderTrustFiles(config);
   const out = resolve(opts.cwd, opts.out);
 

@@ -3,7 +3,7 @@
  * once: the validated config, every secret resolved, the desired Keycloak state and the clusters
  * to talk to. A bad config (or a missing secret) fails here, before any network call.
  */
-import { loadConfig, type CommonOptions } from "../command.ts";
+import { readTrustDomainFile, type CommonOptions } from "../command.ts";
 import { buildDesired, DesiredStateError } from "../desired/build.ts";
 import type { DesiredState } from "../desired/types.ts";
 import { RealmSyncError, type ConfigIssue } from "../errors.ts";
@@ -27,7 +27,7 @@ function located(source: ConfigSource, problems: DesiredStateError["problems"]):
 
 /** Loads, validates and resolves; throws CONFIG_INVALID / SECRET_UNAVAILABLE / USAGE with every problem located. */
 export async function prepare(opts: CommonOptions & { cluster: readonly string[] }): Promise<SyncContext> {
-  const { config, source } = await loadConfig(opts, { requireAdminUrls: true });
+  const { config, source } = await readTrustDomainFile(opts, { requireAdminUrls: true });
   const secret = (ref: Parameters<typeof resolveSecret>[0]) => resolveSecret(ref, { baseDir: source.dir, env: opts.env });
 
   const unknown = opts.cluster.filter((name) => !config.clusters.some((c) => c.name === name));

@@ -1,18 +1,12 @@
 /**
  * What the token-exchange endpoint needs from the outside world, as small interfaces. The endpoint
- * itself (`app.ts`, `exchange.ts`) is pure logic over these; `main.ts` wires the real adapters.
+ * itself (`app.ts`, `exchange.ts`) is pure logic over these; `broker/cli/agents.ts` wires the real adapters.
  */
 import type { JWTVerifyGetKey } from "jose";
-import type { AwsCredentials } from "../credentials.ts";
+import type { AssumeRoleRequest, AssumedRole } from "../exchange/aws-sts.ts";
+import type { EntraToken, EntraTokenRequest } from "../exchange/azure-entra.ts";
 import type { AuditEvent } from "./audit.ts";
 import type { CompiledPolicy } from "./policy/types.ts";
-
-/** Milliseconds since the epoch. Injected so tests freeze time. */
-export interface Clock {
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
 
 /** JWS algorithms the verifier may accept. Symmetric algorithms and `none` are not in the type. */
 export type AsymmetricAlg = "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "ES512";
@@ -41,47 +35,13 @@ export interface PolicyStore {
 }
 
 /**
- * AssumeRoleWithWebIdentity, implemented by the broker core's AWS exchange adapter. There is no
- * SourceIdentity parameter on this API: the session's SourceIdentity comes from the
- * `https://aws.amazon.com/source_identity` claim of `webIdentityToken`, which is why the broker gets
- * that token from a dedicated Keycloak client (see README.md, "SourceIdentity").
- */
-export interface AwsAssumeRoleRequest {
-  roleArn: string;
-  webIdentityToken: string;
-  sessionName: string;
-  durationSeconds: number;
-  /** IAM session policy (JSON text, ≤ 2048 characters): the session can do at most this. */
-  policy?: string;
-}
-
-export interface AwsAssumeRoleResult extends AwsCredentials {
-  /** `SourceIdentity` from the STS response, when STS reports one. */
-  sourceIdentity?: string;
-}
-
-export interface AzureTokenRequest {
-  tenantId: string;
-  clientId: string;
-  /** Exactly one scope, e.g. `https://storage.azure.com/.default`. */
-  scope: string;
-  /** The Keycloak token used as `client_assertion` (`aud` = `api://AzureADTokenExchange`). */
-  assertion: string;
-}
-
-export interface AzureTokenResult {
-  accessToken: string;
-  expiresOn: Date;
-}
-
-/**
- * Mints cloud credentials; the broker core's exchangers fit it (see `minter.ts`). Failures reject
+ * Mints cloud credentials: `minter.ts`, over the broker core's exchangers. Failures reject
  * with a `BrokerError` (`AWS_RETRYABLE`, `AWS_REJECTED`, `AZURE_RETRYABLE`, `AZURE_REJECTED`);
  * anything else is treated as an internal error.
  */
 export interface CloudMinter {
-  assumeRole(request: AwsAssumeRoleRequest): Promise<AwsAssumeRoleResult>;
-  azureToken(request: AzureTokenRequest): Promise<AzureTokenResult>;
+  assumeRole(request: AssumeRoleRequest): Promise<AssumedRole>;
+  azureToken(request: EntraTokenRequest): Promise<EntraToken>;
 }
 
 /**

@@ -3,7 +3,8 @@
  * Memory is bounded: at most `maxKeys` buckets; when full, buckets that have refilled completely
  * (indistinguishable from new ones) are dropped first, then the least recently used.
  */
-import type { Clock, RateLimiter } from "./ports.ts";
+import type { Clock } from "../clock.ts";
+import type { RateLimiter } from "./ports.ts";
 
 export interface TokenBucketOptions {
   burst: number;

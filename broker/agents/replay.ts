@@ -4,7 +4,8 @@
  * and when none has expired the cache answers `"full"` instead of forgetting a live id (which would
  * re-open the replay window). Clock injected.
  */
-import type { Clock, ReplayCache } from "./ports.ts";
+import type { Clock } from "../clock.ts";
+import type { ReplayCache } from "./ports.ts";
 
 export function memoryReplayCache(options: { maxEntries?: number }, clock: Clock): ReplayCache {
   const maxEntries = options.maxEntries ?? 100_000;

@@ -13,7 +13,7 @@
  * - failures back off exponentially, and a miss during the backoff fails fast with the last error
  *   rather than hammering the upstream.
  */
-import { systemClock, type Clock } from "./clock.ts";
+import { systemClock, type TimerClock } from "../clock.ts";
 import { retryDelay, schedule, type TimingPolicy } from "./policy.ts";
 
 export interface Fetched<T> {
@@ -45,7 +45,7 @@ export interface RefreshingCacheOptions<T> {
   isIrrecoverable(error: unknown): boolean;
   /** The error for a caller whose value is inside its stop window while the refresh fails. */
   expiringError(key: string, cause: unknown): Error;
-  clock?: Clock;
+  clock?: TimerClock;
   random?: () => number;
   observer?: CacheObserver;
 }
@@ -69,7 +69,7 @@ interface Entry<T> {
 
 export class RefreshingCache<T> {
   private readonly entries = new Map<string, Entry<T>>();
-  private readonly clock: Clock;
+  private readonly clock: TimerClock;
   private readonly random: () => number;
   private stopped = false;
 

@@ -12,15 +12,13 @@ import { createTokenExchangeApp } from "../agents/app.ts";
 import { jsonLinesAuditSink } from "../agents/audit.ts";
 import { keycloakDelegatedTokens, privateKeyJwtAuth } from "../agents/keycloak-delegation.ts";
 import { openFilePolicyStore, type FilePolicyStore } from "../agents/policy/file-store.ts";
-import type { CloudMinter } from "../agents/ports.ts";
-import { systemClock } from "../agents/ports.ts";
+import { cloudMinter, type CloudMinterOptions } from "../agents/minter.ts";
 import { tokenBucketLimiter } from "../agents/rate-limit.ts";
 import { memoryReplayCache } from "../agents/replay.ts";
 import { remoteKeys } from "../agents/verify/remote-keys.ts";
+import { systemClock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import { BrokerError } from "../errors.ts";
-import { createStsExchanger } from "../exchange/aws-sts.ts";
-import { createEntraExchanger } from "../exchange/azure-entra.ts";
 import type { Logger } from "../log.ts";
 import { publicKeyThumbprint } from "../token-source/client-auth.ts";
 
@@ -29,30 +27,17 @@ export interface AgentsEndpoint {
   close(): void;
 }
 
-/** The core's exchanges as the agents' minter. */
-export function cloudMinter(config: Config): CloudMinter {
+/** The minter's settings from the config: `agents.aws`/`agents.azure` first, then the workload's own sections. */
+export function minterOptions(config: Config): CloudMinterOptions {
   const agents = config.agents;
   const aws = agents?.aws ?? config.aws;
   if (!aws) throw new BrokerError("CONFIG_INVALID", "agents need an AWS region (agents.aws.region or an aws section)");
-  const timeoutMs = config.upstream.timeoutSeconds * 1000;
-  const sts = createStsExchanger({ region: aws.region, ...(aws.stsEndpoint && { endpoint: aws.stsEndpoint }), timeoutMs, maxAttempts: config.upstream.maxAttempts });
-  const entra = createEntraExchanger({
-    authorityHost: agents?.azure?.authorityHost ?? config.azure?.authorityHost ?? "https://login.microsoftonline.com",
-    timeoutMs,
-    maxAttempts: config.upstream.maxAttempts,
-  });
   return {
-    assumeRole: (request) => sts.assumeRole(request),
-    async azureToken(request) {
-      const token = await entra.getToken(request);
-      return {
-        accessToken: token.accessToken,
-        expiresOn: token.expiresOn,
-        resource: request.scope.replace(/\/\.default$/, ""),
-        clientId: request.clientId,
-        tenantId: request.tenantId,
-      };
-    },
+    region: aws.region,
+    ...(aws.stsEndpoint !== undefined && { stsEndpoint: aws.stsEndpoint }),
+    authorityHost: agents?.azure?.authorityHost ?? config.azure?.authorityHost ?? "https://login.microsoftonline.com",
+    timeoutMs: config.upstream.timeoutSeconds * 1000,
+    maxAttempts: config.upstream.maxAttempts,
   };
 }
 
@@ -82,7 +67,7 @@ export async function createAgentsEndpoint(config: Config, env: Readonly<Record<
   const app = createTokenExchangeApp({
     verifier: { issuer: config.issuer, audience: AGENTS_AUDIENCE, keys: remoteKeys(new URL(`${config.issuer}/protocol/openid-connect/certs`)) },
     policy,
-    minter: cloudMinter(config),
+    minter: cloudMinter(minterOptions(config)),
     delegation: keycloakDelegatedTokens({ issuer: config.issuer, clientAuth: privateKeyJwtAuth(key, kid ?? (await publicKeyThumbprint(pem))), clock: systemClock }),
     clock: systemClock,
     audit: jsonLinesAuditSink(),

@@ -1,11 +1,11 @@
 /**
  * Reading the config for a command: the file from `--config` or `CLOUD_BROKER_CONFIG` (none: the
- * environment alone), validated by the pure `loadConfig`. Invalid → a `CONFIG_INVALID` error
+ * environment alone), validated by the pure `parseBrokerConfig`. Invalid → a `CONFIG_INVALID` error
  * listing every problem, one per line.
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { formatConfigError, loadConfig, type Config, type ConfigError } from "../config.ts";
+import { formatConfigError, parseBrokerConfig, type Config, type ConfigError } from "../config.ts";
 import { BrokerError } from "../errors.ts";
 import type { Io } from "../cli.ts";
 
@@ -23,7 +23,7 @@ export async function readConfig(flag: string | undefined, io: Io): Promise<Load
       return { ok: false, file, errors: [{ path: "", message: `cannot read the config file (${reason})`, file, line: 1, column: 1 }] };
     }
   }
-  const result = loadConfig(text, io.env, file === undefined ? {} : { file });
+  const result = parseBrokerConfig(text, io.env, file === undefined ? {} : { file });
   return { ...result, file };
 }
 

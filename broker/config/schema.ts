@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { ROLE_SESSION_NAME } from "../exchange/role-session-name.ts";
+import { isLoopbackHost } from "../serve/loopback.ts";
 
 /** Local name of a target: used in URLs, file names and metric labels. */
 const targetName = z
@@ -214,12 +215,6 @@ export const BrokerConfigSchema = z.strictObject({
 });
 
 export type BrokerConfigInput = z.input<typeof BrokerConfigSchema>;
-
-/** `localhost`, `127.0.0.0/8`, `::1`: the addresses only this machine (or pod) can reach. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
-  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h) || h === "0:0:0:0:0:0:0:1";
-}
 
 export interface CrossFieldIssue {
   path: PropertyKey[];

@@ -13,11 +13,17 @@ import { BrokerError } from "../errors.ts";
 import { postForm } from "./post-form.ts";
 import { withRetries } from "./retry.ts";
 
+/**
+ * One AssumeRoleWithWebIdentity call, for the workload's own roles and for agents' delegations.
+ * There is no SourceIdentity parameter on this API: the session's SourceIdentity comes from the
+ * `https://aws.amazon.com/source_identity` claim of `webIdentityToken` (which is why the agents'
+ * endpoint gets that token from a dedicated Keycloak client; see broker/agents/README.md).
+ */
 export interface AssumeRoleRequest {
   roleArn: string;
   sessionName: string;
   durationSeconds: number;
-  /** Compact JSON IAM policy; the session gets at most these permissions. */
+  /** IAM session policy (compact JSON, ≤ 2048 characters): the session can do at most this. */
   policy?: string;
   webIdentityToken: string;
 }

@@ -20,7 +20,7 @@ export interface EntraTokenRequest {
   clientId: string;
   /** `<resource>/.default`. */
   scope: string;
-  /** The Keycloak token for the Azure audience. */
+  /** The Keycloak token used as `client_assertion` (`aud` = `api://AzureADTokenExchange`). */
   assertion: string;
 }
 

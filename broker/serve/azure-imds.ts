@@ -21,8 +21,8 @@ import type { Context } from "hono";
 import type { AzureAccessToken, CredentialSource } from "../credentials.ts";
 import { azureResolver, requiredResource, UNSUPPORTED_IDENTITY_PARAMS } from "./azure-resource.ts";
 import { clientError } from "./on-error.ts";
-import { isLoopbackHost } from "./options.ts";
-import type { Clock } from "./ports.ts";
+import { isLoopbackHost } from "./loopback.ts";
+import type { Clock } from "../clock.ts";
 import type { ServeEnv } from "./protocol.ts";
 
 export const AZURE_IMDS_PATH = "/metadata/identity/oauth2/token";
@@ -69,7 +69,7 @@ export function azureImdsHandler(deps: { source: Pick<CredentialSource, "azure" 
     const resource = requiredResource(c.req.query("resource"));
     const { target, scope } = resolve(resource, c.req.query("client_id"));
     const token = await deps.source.azure(target, scope);
-    const second = Math.floor(deps.clock() / 1000);
+    const second = Math.floor(deps.clock.now() / 1000);
     let perResource = bodies.get(token);
     if (!perResource) {
       perResource = new Map();

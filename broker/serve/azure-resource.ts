@@ -4,7 +4,7 @@
  * and optionally a user-assigned identity by `client_id`; without one, the default identity answers
  * (what a system-assigned identity is on a real host). Compiled once, pure.
  */
-import type { AzureTargetRef } from "../credentials.ts";
+import { resourceOf, type AzureTargetRef } from "../credentials.ts";
 import { clientError } from "./on-error.ts";
 
 export interface ResolvedAzureRequest {
@@ -12,11 +12,6 @@ export interface ResolvedAzureRequest {
   /** The configured scope the resource stands for, e.g. `https://storage.azure.com/.default`. */
   scope: string;
   clientId: string;
-}
-
-/** `https://storage.azure.com/.default` → `https://storage.azure.com`; the key resources are compared by. */
-function resourceKey(resourceOrScope: string): string {
-  return resourceOrScope.replace(/\/\.default$/, "").replace(/\/+$/, "");
 }
 
 /**
@@ -31,7 +26,7 @@ export function azureResolver(targets: readonly AzureTargetRef[], defaultTarget?
   const byClientId = new Map<string, { target: AzureTargetRef; scopes: Map<string, string> }>();
   let fallback: { target: AzureTargetRef; scopes: Map<string, string> } | undefined;
   for (const target of targets) {
-    const entry = { target, scopes: new Map(target.scopes.map((scope) => [resourceKey(scope), scope] as const)) };
+    const entry = { target, scopes: new Map(target.scopes.map((scope) => [resourceOf(scope), scope] as const)) };
     // A client id is unique to one identity; the first configured target wins if one repeats.
     if (!byClientId.has(target.clientId.toLowerCase())) byClientId.set(target.clientId.toLowerCase(), entry);
     if (target.name === (defaultTarget ?? targets[0]?.name)) fallback = entry;
@@ -41,7 +36,7 @@ export function azureResolver(targets: readonly AzureTargetRef[], defaultTarget?
   return function resolveAzureRequest(resource: string, clientId: string | undefined): ResolvedAzureRequest {
     const entry = clientId ? byClientId.get(clientId.toLowerCase()) : fallback;
     if (!entry) throw clientError("UNKNOWN_TARGET", clientId ? "no identity with this client_id" : "no Azure identity is configured");
-    const scope = entry.scopes.get(resourceKey(resource));
+    const scope = entry.scopes.get(resourceOf(resource));
     if (scope === undefined) throw clientError("UNKNOWN_TARGET", "this identity may not get tokens for this resource");
     return { target: entry.target.name, scope, clientId: entry.target.clientId };
   };

@@ -3,6 +3,7 @@
  * where the files the workload reads live. C1's config maps onto this; everything here is plain
  * data, validated by {@link serveOptionIssues} (pure) before anything binds or writes.
  */
+import { isLoopbackHost } from "./loopback.ts";
 
 /** Mode bits of every file the broker writes for the workload (token files, secrets, AWS config). */
 export type SharedFileMode = 0o600 | 0o640;
@@ -96,15 +97,6 @@ export const SERVE_DEFAULTS = {
   azureFederatedTokenRewriteBeforeExpirySeconds: 15 * 60,
   azureAuthorityHost: "https://login.microsoftonline.com/",
 } as const;
-
-const LOOPBACK_NAMES = new Set(["localhost", "::1", "[::1]"]);
-
-/** Whether `host` names the loopback interface (`127.0.0.0/8`, `::1`, `localhost`). */
-export function isLoopbackHost(host: string): boolean {
-  if (LOOPBACK_NAMES.has(host.toLowerCase())) return true;
-  const parts = host.split(".");
-  return parts.length === 4 && parts[0] === "127" && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
-}
 
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 

@@ -20,9 +20,6 @@ export interface ServeMetrics {
   render(): string;
 }
 
-/** Milliseconds since the epoch (`Date.now` unless a test freezes time). */
-export type Clock = () => number;
-
 export const quietLogger: ServeLogger = {
   debug() {},
   info() {},

@@ -14,7 +14,8 @@ import { BrokerError } from "../errors.ts";
 import { removeStaleTempFiles, writeFileAtomic } from "./atomic-file.ts";
 import { awsConfigFile } from "./aws-credential-process.ts";
 import { serveOptionIssues, type ServeOptions } from "./options.ts";
-import { quietLogger, type Clock, type ServeLogger, type ServeMetrics } from "./ports.ts";
+import { systemClock, type Clock } from "../clock.ts";
+import { quietLogger, type ServeLogger, type ServeMetrics } from "./ports.ts";
 import type { ServeEnv } from "./protocol.ts";
 import { ensureSecretFile } from "./secret-files.ts";
 import { TokenFileWriter } from "./token-file-writer.ts";
@@ -50,7 +51,7 @@ export async function startServing(deps: {
 }): Promise<Serving> {
   const { source, options } = deps;
   const log = deps.log ?? quietLogger;
-  const clock = deps.clock ?? Date.now;
+  const clock = deps.clock ?? systemClock;
   const issues = serveOptionIssues(options);
   if (issues.length > 0) throw new BrokerError("CONFIG_INVALID", `serve options: ${issues.join("; ")}`);
   const mode = options.fileMode;

@@ -8,7 +8,8 @@ import type { CredentialSource } from "../credentials.ts";
 import { BrokerError } from "../errors.ts";
 import { writeFileAtomic } from "./atomic-file.ts";
 import type { ReadinessCheck } from "./health.ts";
-import type { Clock, ServeLogger } from "./ports.ts";
+import type { Clock } from "../clock.ts";
+import type { ServeLogger } from "./ports.ts";
 import { nextRewrite, retryDelay } from "./token-file-timing.ts";
 
 export interface TokenFileWriterOptions {
@@ -55,7 +56,7 @@ export class TokenFileWriter implements ReadinessCheck {
 
   /** Whether the file holds a token that has not expired. */
   ready(): boolean {
-    return this.written !== undefined && this.written.expiresAtMs > this.options.clock();
+    return this.written !== undefined && this.written.expiresAtMs > this.options.clock.now();
   }
 
   /** When the token in the file expires (undefined before the first write). */
@@ -88,12 +89,12 @@ export class TokenFileWriter implements ReadinessCheck {
         options.log.info("token file written", { ...fields, expires_at: expiresAt.toISOString() });
       }
       this.failures = 0;
-      const plan = nextRewrite({ expiresAtMs, nowMs: options.clock(), rewriteBeforeMs: options.rewriteBeforeMs });
+      const plan = nextRewrite({ expiresAtMs, nowMs: options.clock.now(), rewriteBeforeMs: options.rewriteBeforeMs });
       if (plan.insideWindow && !this.warnedShortLifetime) {
         this.warnedShortLifetime = true;
         options.log.warn("the workload token lives too short for this file mode: SDKs may read it with less validity left than they cache it for", {
           ...fields,
-          seconds_left: Math.floor((expiresAtMs - options.clock()) / 1000),
+          seconds_left: Math.floor((expiresAtMs - options.clock.now()) / 1000),
           rewrite_before_seconds: Math.floor(options.rewriteBeforeMs / 1000),
         });
       }

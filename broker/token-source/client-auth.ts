@@ -12,6 +12,7 @@ import { createPublicKey } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { calculateJwkThumbprint, decodeJwt, exportJWK, importPKCS8 } from "jose";
 import { ClientSecretBasic, ClientSecretPost, PrivateKeyJwt, type ClientAuth } from "openid-client";
+import { systemClock, type Clock } from "../clock.ts";
 import type { AuthenticationConfig } from "../config.ts";
 import { BrokerError } from "../errors.ts";
 
@@ -24,7 +25,7 @@ export type AsyncClientAuth = (...args: Parameters<ClientAuth>) => Promise<void>
 export const JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 export interface ClientAuthOptions {
-  now?: () => number;
+  clock?: Clock;
 }
 
 function unreadable(what: string, file: string, cause?: unknown): BrokerError {
@@ -56,9 +57,9 @@ export async function readServiceAccountToken(file: string, now: number): Promis
 
 /** `client_assertion` = the service-account token, read fresh for each request. */
 export function federatedServiceAccountAuth(tokenFile: string, options: ClientAuthOptions = {}): AsyncClientAuth {
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
   return async (_as, client, body) => {
-    const assertion = await readServiceAccountToken(tokenFile, now());
+    const assertion = await readServiceAccountToken(tokenFile, clock.now());
     body.set("client_id", client.client_id);
     body.set("client_assertion_type", JWT_BEARER_ASSERTION_TYPE);
     body.set("client_assertion", assertion);

@@ -4,6 +4,7 @@
  * strict checks of {@link checkTokenResponse}. Uncached: the refreshing cache decorates it.
  */
 import { clientCredentialsGrant, ClientError, customFetch, discovery, ResponseBodyError, type ClientAuth, type Configuration } from "openid-client";
+import { systemClock, type Clock } from "../clock.ts";
 import { BrokerError } from "../errors.ts";
 import { checkTokenResponse } from "./check-token.ts";
 import type { AsyncClientAuth } from "./client-auth.ts";
@@ -15,7 +16,7 @@ export interface KeycloakTokenSourceOptions {
   clientId: string;
   auth: AsyncClientAuth;
   timeoutMs: number;
-  now?: () => number;
+  clock?: Clock;
   /** Replaces the global fetch (tests). */
   fetch?: (url: string, init: RequestInit) => Promise<Response>;
 }
@@ -55,7 +56,7 @@ export function toKeycloakError(error: unknown): BrokerError {
 }
 
 export function createKeycloakTokenSource(options: KeycloakTokenSourceOptions): WorkloadTokenSource {
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
   const timeout = Math.max(1, Math.ceil(options.timeoutMs / 1000));
   let configuration: Promise<Configuration> | undefined;
 
@@ -76,7 +77,7 @@ export function createKeycloakTokenSource(options: KeycloakTokenSourceOptions): 
       try {
         const config = await configure();
         const response = await clientCredentialsGrant(config, { scope });
-        return checkTokenResponse(response, { issuer: options.issuer, audience: aud, now: now() });
+        return checkTokenResponse(response, { issuer: options.issuer, audience: aud, now: clock.now() });
       } catch (error) {
         throw toKeycloakError(error);
       }

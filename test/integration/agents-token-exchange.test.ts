@@ -29,8 +29,6 @@ import { ACCESS_TOKEN_TYPE, AWS_CREDENTIALS_TOKEN_TYPE, JWT_TOKEN_TYPE, TOKEN_EX
 import { tokenBucketLimiter } from "../../broker/agents/rate-limit.ts";
 import { memoryReplayCache } from "../../broker/agents/replay.ts";
 import { remoteKeys } from "../../broker/agents/verify/remote-keys.ts";
-import { createStsExchanger } from "../../broker/exchange/aws-sts.ts";
-import { createEntraExchanger } from "../../broker/exchange/azure-entra.ts";
 import { silentLogger } from "../../broker/log.ts";
 import { startEntraEmulator, startStsEmulator, type EntraEmulator, type StsEmulator } from "../../deploy/local/cloud/index.ts";
 import { ensureLocalPki } from "../../deploy/local/pki/local-pki.ts";
@@ -181,10 +179,7 @@ beforeAll(async () => {
     verifier: { issuer, audience: AGENTS_AUDIENCE, keys: remoteKeys(new URL(`${issuer}/protocol/openid-connect/certs`)) },
     policy: store,
     // The broker core's own STS and Entra adapters (the real SDKs), pointed at the emulators.
-    minter: cloudMinter(
-      createStsExchanger({ region: "us-east-1", endpoint: sts.url, timeoutMs: 5_000, maxAttempts: 1 }),
-      createEntraExchanger({ authorityHost: entra.url, timeoutMs: 5_000, maxAttempts: 1 }),
-    ),
+    minter: cloudMinter({ region: "us-east-1", stsEndpoint: sts.url, authorityHost: entra.url, timeoutMs: 5_000, maxAttempts: 1 }),
     delegation: keycloakDelegatedTokens({ issuer, clientAuth: privateKeyJwtAuth(privateKey, kid), clock }),
     clock,
     audit: { emit: (event) => audit.push(event) },

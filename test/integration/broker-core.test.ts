@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { stringify } from "yaml";
 import { loadTrustExport } from "../../admin-scripts/trust/artifacts.ts";
 import { createSource, startBroker } from "../../broker/cli/serve.ts";
-import { loadConfig, type Config } from "../../broker/config.ts";
+import { parseBrokerConfig, type Config } from "../../broker/config.ts";
 import { createCredentialSource, type BrokerCredentialSource } from "../../broker/credential-source.ts";
 import { BrokerError } from "../../broker/errors.ts";
 import { createStsExchanger } from "../../broker/exchange/aws-sts.ts";
@@ -70,7 +70,7 @@ function brokerConfig(method: Method, extra: Record<string, unknown> = {}): Conf
     upstream: { timeoutSeconds: 10, maxAttempts: 3 },
     ...extra,
   };
-  const result = loadConfig(stringify(doc));
+  const result = parseBrokerConfig(stringify(doc));
   if (!result.ok) throw new Error(`broker config: ${JSON.stringify(result.errors)}`);
   return result.config;
 }
@@ -216,7 +216,7 @@ describe("the credential source against real Keycloak and the strict emulators",
       metrics,
       clock,
       random: () => 0,
-      tokenSource: createKeycloakTokenSource({ issuer: config.issuer, clientId: config.clientId, auth: clientAuthFor(config.authentication), timeoutMs: 10_000, now: clock.now, fetch: cuttableFetch }),
+      tokenSource: createKeycloakTokenSource({ issuer: config.issuer, clientId: config.clientId, auth: clientAuthFor(config.authentication), timeoutMs: 10_000, clock, fetch: cuttableFetch }),
       aws: createStsExchanger({ region: "us-east-1", endpoint: sts.url, timeoutMs: 10_000, maxAttempts: 3 }),
     });
     const settle = () => new Promise((r) => setTimeout(r, 1_500));

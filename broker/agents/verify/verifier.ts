@@ -4,7 +4,8 @@
  * clock tolerance and the injected clock. Never throws: a refusal is a value with a reason code.
  */
 import { errors, jwtVerify, type JWTPayload } from "jose";
-import type { AsymmetricAlg, Clock, TokenVerifierConfig } from "../ports.ts";
+import type { Clock } from "../../clock.ts";
+import type { AsymmetricAlg, TokenVerifierConfig } from "../ports.ts";
 import { precheckToken } from "./precheck.ts";
 import type { TokenRejection } from "./rejection.ts";
 

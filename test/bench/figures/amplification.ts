@@ -14,7 +14,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeJwt } from "jose";
 import { stringify } from "yaml";
-import { loadConfig } from "../../../broker/config.ts";
+import { parseBrokerConfig } from "../../../broker/config.ts";
 import { createCredentialSource } from "../../../broker/credential-source.ts";
 import { createStsExchanger } from "../../../broker/exchange/aws-sts.ts";
 import { silentLogger } from "../../../broker/log.ts";
@@ -137,7 +137,7 @@ async function simulatedHours(ctx: FigureContext): Promise<Row> {
     const raw = brokerConfig(world, { port: 0, stateDir });
     delete raw.azure;
     (raw.aws as { stsEndpoint: string }).stsEndpoint = sts.url;
-    const loaded = loadConfig(stringify(raw));
+    const loaded = parseBrokerConfig(stringify(raw));
     if (!loaded.ok) throw new Error(`broker config: ${JSON.stringify(loaded.errors)}`);
     const config = loaded.config;
 
@@ -151,7 +151,7 @@ async function simulatedHours(ctx: FigureContext): Promise<Row> {
         inflight -= 1;
       }
     };
-    const tokens = createKeycloakTokenSource({ issuer: config.issuer, clientId: config.clientId, auth: clientAuthFor(config.authentication), timeoutMs: 10_000, now: () => clock.now() });
+    const tokens = createKeycloakTokenSource({ issuer: config.issuer, clientId: config.clientId, auth: clientAuthFor(config.authentication), timeoutMs: 10_000, clock });
     const exchanger = createStsExchanger({ region: "us-east-1", endpoint: sts.url, timeoutMs: 10_000, maxAttempts: config.upstream.maxAttempts });
     const source = createCredentialSource({
       config,

@@ -21,12 +21,14 @@ import { createTokenExchangeApp } from "../../../broker/agents/app.ts";
 import { jsonLinesAuditSink } from "../../../broker/agents/audit.ts";
 import { keycloakDelegatedTokens, privateKeyJwtAuth } from "../../../broker/agents/keycloak-delegation.ts";
 import { openFilePolicyStore } from "../../../broker/agents/policy/file-store.ts";
-import { systemClock, type CloudMinter, type ReplayCache } from "../../../broker/agents/ports.ts";
+import type { CloudMinter, ReplayCache } from "../../../broker/agents/ports.ts";
+import { systemClock } from "../../../broker/clock.ts";
 import { tokenBucketLimiter } from "../../../broker/agents/rate-limit.ts";
 import { memoryReplayCache } from "../../../broker/agents/replay.ts";
 import { remoteKeys } from "../../../broker/agents/verify/remote-keys.ts";
 import { requireConfig } from "../../../broker/cli/load.ts";
-import { cloudMinter } from "../../../broker/cli/agents.ts";
+import { cloudMinter } from "../../../broker/agents/minter.ts";
+import { minterOptions } from "../../../broker/cli/agents.ts";
 import { createSource } from "../../../broker/cli/serve.ts";
 import { toServeOptions } from "../../../broker/config/serve-options.ts";
 import { createLogger, silentLogger } from "../../../broker/log.ts";
@@ -68,7 +70,7 @@ const pem = readFileSync(args.delegationKey, "utf8");
 const agents = createTokenExchangeApp({
   verifier: { issuer: config.issuer, audience: AGENTS_AUDIENCE, keys: remoteKeys(new URL(`${config.issuer}/protocol/openid-connect/certs`)) },
   policy: openFilePolicyStore({ file: args.realmConfig, issuer: config.issuer, env: process.env, log: silentLogger, watch: false }),
-  minter: memoized(cloudMinter(config)),
+  minter: memoized(cloudMinter(minterOptions(config))),
   delegation: keycloakDelegatedTokens({ issuer: config.issuer, clientAuth: privateKeyJwtAuth(await importPKCS8(pem, "RS256"), await publicKeyThumbprint(pem)), clock: systemClock }),
   clock: systemClock,
   // Production writes one JSON line per request to stdout; so does this (the bench discards it).

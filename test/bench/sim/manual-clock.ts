@@ -4,7 +4,7 @@
  * timers the caller lets real asynchronous work (network calls to Keycloak and the STS emulator)
  * finish through `settle`.
  */
-import type { Clock } from "../../../broker/cache/clock.ts";
+import type { TimerClock } from "../../../broker/clock.ts";
 
 interface Timer {
   id: number;
@@ -12,7 +12,7 @@ interface Timer {
   fn: () => void;
 }
 
-export class ManualClock implements Clock {
+export class ManualClock implements TimerClock {
   private current: number;
   private readonly timers: Timer[] = [];
   private nextId = 1;

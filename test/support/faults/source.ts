@@ -4,7 +4,7 @@
  * the cache's clock (moved ahead, or skewed against Keycloak and the clouds) and a record of every
  * retry the exchangers decide on (attempt and jittered delay). Logs go to the run's log scan.
  */
-import type { Clock } from "../../../broker/cache/clock.ts";
+import type { TimerClock } from "../../../broker/clock.ts";
 import type { Config } from "../../../broker/config.ts";
 import { createCredentialSource, type BrokerCredentialSource } from "../../../broker/credential-source.ts";
 import { createStsExchanger } from "../../../broker/exchange/aws-sts.ts";
@@ -16,7 +16,7 @@ import { createKeycloakTokenSource } from "../../../broker/token-source/keycloak
 import { testLogWriter } from "../log-scan.ts";
 
 /** A clock `skewMs` off the real one, which a test can also move ahead (`advanceMs`). */
-export interface MovableClock extends Clock {
+export interface MovableClock extends TimerClock {
   skewMs: number;
   advanceMs: number;
 }
@@ -69,7 +69,7 @@ export function inProcessBroker(config: Config, opts: { logName: string; clock?:
     metrics,
     clock,
     ...(opts.random && { random: opts.random }),
-    tokenSource: createKeycloakTokenSource({ issuer: config.issuer, clientId: config.clientId, auth: clientAuthFor(config.authentication), timeoutMs, now: () => clock.now() }),
+    tokenSource: createKeycloakTokenSource({ issuer: config.issuer, clientId: config.clientId, auth: clientAuthFor(config.authentication), timeoutMs, clock }),
     ...(config.aws && {
       aws: createStsExchanger({ region: config.aws.region, ...(config.aws.stsEndpoint && { endpoint: config.aws.stsEndpoint }), timeoutMs, maxAttempts: config.upstream.maxAttempts, onRetry: onRetry("aws") }),
     }),

@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { loadTrustExport, type TrustExport } from "../../../admin-scripts/trust/artifacts.ts";
-import { loadConfig, type Config } from "../../../broker/config.ts";
+import { parseBrokerConfig, type Config } from "../../../broker/config.ts";
 import { startEntraEmulator, startStsEmulator, type EntraEmulator, type StsEmulator } from "../../../deploy/local/cloud/index.ts";
 import type { IssuerKeysOptions } from "../../../deploy/local/cloud/common/issuer-keys.ts";
 import type { Clock } from "../../../deploy/local/cloud/common/types.ts";
@@ -145,7 +145,7 @@ export async function startBrokerWorld(opts: BrokerWorldOptions): Promise<Broker
     ...(delegationKey && { delegationKey }),
     configDoc,
     config(more, emu) {
-      const result = loadConfig(stringify(configDoc(more, emu)));
+      const result = parseBrokerConfig(stringify(configDoc(more, emu)));
       if (!result.ok) throw new Error(`broker config: ${JSON.stringify(result.errors)}`);
       return result.config;
     },

@@ -10,7 +10,9 @@ import type { AuditEvent } from "../../../broker/agents/audit.ts";
 import type { TokenExchangeDeps } from "../../../broker/agents/exchange.ts";
 import { compilePolicy } from "../../../broker/agents/policy/compile.ts";
 import type { CompiledPolicy } from "../../../broker/agents/policy/types.ts";
-import type { AwsAssumeRoleRequest, AzureTokenRequest, Clock } from "../../../broker/agents/ports.ts";
+import type { AssumeRoleRequest } from "../../../broker/exchange/aws-sts.ts";
+import type { EntraTokenRequest } from "../../../broker/exchange/azure-entra.ts";
+import type { Clock } from "../../../broker/clock.ts";
 import { memoryReplayCache } from "../../../broker/agents/replay.ts";
 import { tokenBucketLimiter } from "../../../broker/agents/rate-limit.ts";
 import { TOKEN_EXCHANGE_GRANT, JWT_TOKEN_TYPE } from "../../../broker/agents/protocol.ts";
@@ -143,8 +145,8 @@ export function exchangeForm(keys: Keys, overrides: Record<string, string | unde
 
 export interface Recorded {
   audit: AuditEvent[];
-  assumeRole: AwsAssumeRoleRequest[];
-  azureToken: AzureTokenRequest[];
+  assumeRole: AssumeRoleRequest[];
+  azureToken: EntraTokenRequest[];
   delegation: Array<{ agent: string; workload: string; cloud: "aws" | "azure" }>;
 }
 

@@ -6,7 +6,7 @@ import { EXIT, exitCodeFor, helpText, parseCommandLine, runCli, UsageError, type
 import { ENV_VARS } from "../../../broker/config.ts";
 import { toServeOptions } from "../../../broker/config/serve-options.ts";
 import { BrokerError } from "../../../broker/errors.ts";
-import { loadConfig } from "../../../broker/config.ts";
+import { parseBrokerConfig } from "../../../broker/config.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kcb-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -142,7 +142,7 @@ describe("runCli", () => {
 
 describe("toServeOptions", () => {
   it("turns on the container and App Service endpoints by default, names files under stateDir, and puts everything credential_process needs on its command line", () => {
-    const result = loadConfig(CONFIG, {}, { file: configFile });
+    const result = parseBrokerConfig(CONFIG, {}, { file: configFile });
     if (!result.ok) throw new Error(JSON.stringify(result.errors));
     const state = join(dir, "state");
     expect(toServeOptions(result.config)).toEqual({
@@ -170,7 +170,7 @@ describe("toServeOptions", () => {
   });
 
   it("leaves a mode off when told to", () => {
-    const result = loadConfig(`${CONFIG.replace(/serve:[\s\S]*$/, "")}serve: { aws: { container: false }, azure: { appService: false } }\n`);
+    const result = parseBrokerConfig(`${CONFIG.replace(/serve:[\s\S]*$/, "")}serve: { aws: { container: false }, azure: { appService: false } }\n`);
     if (!result.ok) throw new Error(JSON.stringify(result.errors));
     const options = toServeOptions(result.config);
     expect(options.aws.container).toBeUndefined();

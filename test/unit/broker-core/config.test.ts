@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ENV_VARS, formatConfigError, loadConfig, type ConfigError } from "../../../broker/config.ts";
+import { ENV_VARS, formatConfigError, parseBrokerConfig, type ConfigError } from "../../../broker/config.ts";
 
 const VALID = `issuer: https://kc.example.com/realms/prod
 clientId: payments-api
@@ -24,14 +24,14 @@ azure:
 `;
 
 function errorsOf(text: string, env: Record<string, string> = {}): ConfigError[] {
-  const result = loadConfig(text, env, { file: "/etc/kcb/broker.yaml" });
+  const result = parseBrokerConfig(text, env, { file: "/etc/kcb/broker.yaml" });
   if (result.ok) throw new Error("expected errors");
   return result.errors;
 }
 
-describe("loadConfig", () => {
+describe("parseBrokerConfig", () => {
   it("accepts a valid file, fills defaults, compacts the session policy and resolves relative paths against the file", () => {
-    const result = loadConfig(VALID, {}, { file: "/etc/kcb/broker.yaml" });
+    const result = parseBrokerConfig(VALID, {}, { file: "/etc/kcb/broker.yaml" });
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     const { config } = result;
@@ -104,11 +104,13 @@ describe("loadConfig", () => {
   });
 
   it("accepts loopback addresses; a non-loopback host only with allowNonLoopback, and never for the secret-less IMDS endpoint", () => {
-    expect(loadConfig(`${VALID}serve: { host: "::1" }\n`).ok).toBe(true);
-    expect(loadConfig(`${VALID}serve: { host: localhost }\n`).ok).toBe(true);
-    expect(loadConfig(`${VALID}serve: { host: 127.0.0.2 }\n`).ok).toBe(true);
+    expect(parseBrokerConfig(`${VALID}serve: { host: "::1" }\n`).ok).toBe(true);
+    expect(parseBrokerConfig(`${VALID}serve: { host: localhost }\n`).ok).toBe(true);
+    expect(parseBrokerConfig(`${VALID}serve: { host: 127.0.0.2 }\n`).ok).toBe(true);
+    // The same strict rule as the serving layer (broker/serve/loopback.ts): not an address, not loopback.
+    expect(errorsOf(`${VALID}serve: { host: 127.0.0.300 }\n`)).toEqual([expect.objectContaining({ path: "serve.host", message: expect.stringContaining("not a loopback address") as string })]);
     expect(errorsOf(`${VALID}serve: { host: 0.0.0.0 }\n`)).toEqual([expect.objectContaining({ path: "serve.host", message: expect.stringContaining("not a loopback address") as string })]);
-    expect(loadConfig(`${VALID}serve: { host: 0.0.0.0, allowNonLoopback: true, azure: { imds: false } }\n`).ok).toBe(true);
+    expect(parseBrokerConfig(`${VALID}serve: { host: 0.0.0.0, allowNonLoopback: true, azure: { imds: false } }\n`).ok).toBe(true);
     const errors = errorsOf(`${VALID}serve: { host: 0.0.0.0, allowNonLoopback: true, azure: { imds: true } }\n`);
     expect(errors).toEqual([expect.objectContaining({ message: expect.stringContaining("IMDS endpoint has no secret header") as string })]);
   });
@@ -116,7 +118,7 @@ describe("loadConfig", () => {
 
 describe("the agents section", () => {
   it("resolves its files against the config file and fills defaults", () => {
-    const result = loadConfig(`${VALID}agents: { realmConfigFile: realm.yaml, delegationKey: { keyFile: keys/d.pem } }\n`, {}, { file: "/etc/kcb/broker.yaml" });
+    const result = parseBrokerConfig(`${VALID}agents: { realmConfigFile: realm.yaml, delegationKey: { keyFile: keys/d.pem } }\n`, {}, { file: "/etc/kcb/broker.yaml" });
     expect(result.ok && result.config.agents).toEqual({
       realmConfigFile: "/etc/kcb/realm.yaml",
       delegationKey: { keyFile: "/etc/kcb/keys/d.pem", alg: "RS256" },
@@ -126,7 +128,7 @@ describe("the agents section", () => {
 
   it("may stand alone with its own AWS region, but needs one", () => {
     const base = "issuer: https://kc.example.com/realms/prod\nclientId: broker\nauthentication: { clientSecret: { file: s } }\n";
-    expect(loadConfig(`${base}agents: { realmConfigFile: r.yaml, delegationKey: { keyFile: d.pem }, aws: { region: eu-west-1 } }\n`).ok).toBe(true);
+    expect(parseBrokerConfig(`${base}agents: { realmConfigFile: r.yaml, delegationKey: { keyFile: d.pem }, aws: { region: eu-west-1 } }\n`).ok).toBe(true);
     expect(errorsOf(`${base}agents: { realmConfigFile: r.yaml, delegationKey: { keyFile: d.pem } }\n`)).toEqual([
       expect.objectContaining({ path: "agents", message: expect.stringContaining("need an AWS region") as string }),
     ]);
@@ -135,7 +137,7 @@ describe("the agents section", () => {
 
 describe("environment overrides", () => {
   it("override the file", () => {
-    const result = loadConfig(VALID, {
+    const result = parseBrokerConfig(VALID, {
       CLOUD_BROKER_ISSUER: "https://other.example.com/realms/x",
       CLOUD_BROKER_PORT: "8081",
       CLOUD_BROKER_HOST: "127.0.0.9",
@@ -152,16 +154,16 @@ describe("environment overrides", () => {
   });
 
   it("replace the authentication method, keeping the same method's other fields", () => {
-    const secret = loadConfig(VALID, { CLOUD_BROKER_CLIENT_SECRET_FILE: "/run/secret" });
+    const secret = parseBrokerConfig(VALID, { CLOUD_BROKER_CLIENT_SECRET_FILE: "/run/secret" });
     expect(secret.ok && secret.config.authentication).toEqual({ clientSecret: { file: "/run/secret", method: "client_secret_post" } });
-    const key = loadConfig(VALID.replace("  kubernetes:\n    tokenFile: tokens/keycloak", "  privateKeyJwt: { keyFile: a.pem, alg: ES256, kid: k1 }"), {
+    const key = parseBrokerConfig(VALID.replace("  kubernetes:\n    tokenFile: tokens/keycloak", "  privateKeyJwt: { keyFile: a.pem, alg: ES256, kid: k1 }"), {
       CLOUD_BROKER_PRIVATE_KEY_FILE: "/run/key.pem",
     });
     expect(key.ok && key.config.authentication).toEqual({ privateKeyJwt: { keyFile: "/run/key.pem", alg: "ES256", kid: "k1" } });
   });
 
   it("can carry the whole config without a file, except the targets", () => {
-    const result = loadConfig("aws:\n  roles: [{ name: s3, arn: 'arn:aws:iam::123456789012:role/r' }]\n", {
+    const result = parseBrokerConfig("aws:\n  roles: [{ name: s3, arn: 'arn:aws:iam::123456789012:role/r' }]\n", {
       CLOUD_BROKER_ISSUER: "https://kc.example.com/realms/prod",
       CLOUD_BROKER_CLIENT_ID: "payments",
       CLOUD_BROKER_KUBERNETES_TOKEN_FILE: "/var/run/secrets/tokens/kc",

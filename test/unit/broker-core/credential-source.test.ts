@@ -3,7 +3,7 @@
  * exchangers), with fake timers: what calls what, how often, and what callers see.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { loadConfig, type Config } from "../../../broker/config.ts";
+import { parseBrokerConfig, type Config } from "../../../broker/config.ts";
 import { createCredentialSource } from "../../../broker/credential-source.ts";
 import { BrokerError, type BrokerErrorCode } from "../../../broker/errors.ts";
 import type { AssumeRoleRequest, AwsExchanger } from "../../../broker/exchange/aws-sts.ts";
@@ -31,7 +31,7 @@ azure:
 `;
 
 function config(): Config {
-  const result = loadConfig(CONFIG);
+  const result = parseBrokerConfig(CONFIG);
   if (!result.ok) throw new Error(JSON.stringify(result.errors));
   return result.config;
 }
@@ -215,7 +215,7 @@ describe("createCredentialSource", () => {
   });
 
   it("has no workload token for a cloud with no targets", async () => {
-    const result = loadConfig(CONFIG.replace(/azure:[\s\S]*$/, ""));
+    const result = parseBrokerConfig(CONFIG.replace(/azure:[\s\S]*$/, ""));
     if (!result.ok) throw new Error("config");
     const w = world();
     const source = createCredentialSource({ config: result.config, tokenSource: w.tokenSource, aws: w.aws, logger: createLogger({ write: () => {} }), metrics: new MetricsRegistry() });

@@ -12,7 +12,7 @@ const NOW = Date.parse("2030-01-01T11:00:00.000Z");
 
 function setup() {
   const source = new FakeSource();
-  const app = createApp({ source, options: allOn(), secrets: { awsContainerToken: awsSecret, appServiceHeader: azureSecret }, clock: () => NOW });
+  const app = createApp({ source, options: allOn(), secrets: { awsContainerToken: awsSecret, appServiceHeader: azureSecret }, clock: { now: () => NOW } });
   return { source, app };
 }
 

@@ -52,7 +52,7 @@ describe("TokenFileWriter", () => {
       audience: "azure",
       rewriteBeforeMs,
       source,
-      clock: () => Date.now(),
+      clock: { now: () => Date.now() },
       log: { debug() {}, info() {}, warn: (_m, f) => warnings.push(f), error() {} },
       write: (_path, data) => {
         writes.push({ at: Date.now() - T0, data });
