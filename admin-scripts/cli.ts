@@ -1,14 +1,15 @@
 /**
  * `realm-sync`: the trust domain as code. Parses argv, lazy-loads `./commands/<name>.ts` and calls
- * its `run(opts)`; one catch maps `RealmSyncError` codes to exit codes (see `errors.ts`).
+ * its `run(opts)`, which returns an `Outcome`; the outcome, or the code of a thrown
+ * `RealmSyncError`, becomes the exit code here, once, through `EXIT_CODES` (see `errors.ts`).
  *
- *     npm run realm-sync -- <command> [options] <config.yaml>
+ *     realm-sync <command> [options] <config.yaml>
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { COMMANDS, type CommandIO, type CommandName, type CommandSpec, type OptionSpec } from "./command.ts";
-import { EXIT, formatIssue, RealmSyncError } from "./errors.ts";
+import { EXIT, EXIT_CODES, formatIssue, RealmSyncError, type Outcome } from "./errors.ts";
 
 const TOOL = "realm-sync";
 
@@ -100,7 +101,7 @@ function parseCommandArgs(name: CommandName, spec: CommandSpec, args: string[], 
   return { ...values, ...(spec.configArg ? { config: parsed.positionals[0] } : {}), ...io, help };
 }
 
-type RunFn = (opts: unknown) => Promise<number>;
+type RunFn = (opts: unknown) => Promise<Outcome>;
 
 /** Imports a command module; injectable so tests can stand in for modules. */
 export type CommandLoader = (name: CommandName) => Promise<unknown>;
@@ -128,7 +129,7 @@ function report(err: unknown, verbose: boolean, io: CommandIO): number {
     for (const issue of err.issues) io.stderr.write(`  ${formatIssue(issue)}\n`);
     if (verbose && err.cause instanceof Error) io.stderr.write(`  cause: ${err.cause.stack ?? err.cause.message}\n`);
     if (err.code === "USAGE") io.stderr.write(`Run \`${TOOL} --help\` for usage.\n`);
-    return err.exitCode;
+    return EXIT_CODES[err.code];
   }
   const e = err instanceof Error ? err : new Error(String(err));
   io.stderr.write(`${TOOL}: unexpected error: ${e.message}\n`);
@@ -156,7 +157,7 @@ export async function main(argv: string[], io: CommandIO, load: CommandLoader = 
       return EXIT.OK;
     }
     const run = await loadCommand(first, load);
-    return await run(opts);
+    return EXIT_CODES[await run(opts)];
   } catch (err) {
     return report(err, verbose, io);
   }

@@ -3,10 +3,10 @@
  * command takes. `cli.ts` parses argv against {@link COMMANDS} and calls the command's module,
  * `./commands/<name>.ts`, which exports
  *
- *     export async function run(opts: <Name>Options): Promise<number>   // the exit code
+ *     export async function run(opts: <Name>Options): Promise<Outcome>   // "OK", "CHANGES_PENDING", …
  *
  * Commands read nothing global: cwd, env and output streams come in `opts`, so tests call `run`
- * directly. Failures are thrown as `RealmSyncError`; the CLI maps codes to exit codes.
+ * directly. Failures are thrown as `RealmSyncError`; the CLI maps outcomes and codes to exit codes (EXIT_CODES).
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";

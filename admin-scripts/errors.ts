@@ -1,8 +1,9 @@
 /**
  * Every failure `realm-sync` reports carries one of these stable codes. The process exit code for
- * each code is decided here and nowhere else (see {@link EXIT_CODES}); `cli.ts` applies it once at
- * the top level. Messages are for operators and never contain a secret value (they name the env
- * var or file a secret comes from instead).
+ * each outcome is decided here and nowhere else (see {@link EXIT_CODES}); `cli.ts` applies it once
+ * at the top level. Commands return an {@link Outcome} and never pick an exit code. Messages are
+ * for operators and never contain a secret value (they name the env var or file a secret comes
+ * from instead).
  */
 import { TrustDomainError, type ConfigIssue } from "../realm-config/model/errors.ts";
 
@@ -43,8 +44,17 @@ export type RealmSyncErrorCode =
   | "IO_FAILED"
   | "INTERNAL";
 
-/** The one code → exit-code table. */
-export const EXIT_CODES: Record<RealmSyncErrorCode, ExitCode> = {
+/**
+ * How a command ended: `OK` (in sync, or it did what it was asked), or the code of what it found
+ * and has already reported in full (changes pending, drift, a cluster it could not read while the
+ * others were still shown, an invalid config reported as JSON). Failures it did not report are
+ * thrown as {@link RealmSyncError}.
+ */
+export type Outcome = "OK" | RealmSyncErrorCode;
+
+/** The one outcome → exit-code table of `realm-sync`. */
+export const EXIT_CODES: Record<Outcome, ExitCode> = {
+  OK: EXIT.OK,
   CONFIG_INVALID: EXIT.INVALID,
   SECRET_UNAVAILABLE: EXIT.INVALID,
   USAGE: EXIT.INVALID,
@@ -83,10 +93,6 @@ export class RealmSyncError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.issues = options.issues ?? [];
     this.cluster = options.cluster;
-  }
-
-  get exitCode(): ExitCode {
-    return EXIT_CODES[this.code];
   }
 }
 

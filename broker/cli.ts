@@ -1,13 +1,16 @@
 /**
- * `cloud-broker` command line: parses argv, lazy-loads one module per command, and maps every
- * failure to an exit code in one place ({@link exitCodeFor}).
+ * `cloud-broker` command line: parses argv, lazy-loads one module per command, and maps how each
+ * run ended to an exit code in one place: the {@link EXIT_CODES} table, applied once by
+ * {@link runCli}.
  *
  * Commands are plain async functions taking typed options and an {@link Io} (stdout, stderr, env,
- * cwd), so tests run them in-process.
+ * cwd), so tests run them in-process. A command returns its {@link Outcome} ("OK", or the code of
+ * a failure it has already reported in full) and throws every other failure; it never picks an
+ * exit code.
  */
 import { parseArgs } from "node:util";
 import { ENV_VARS } from "./config.ts";
-import { BrokerError } from "./errors.ts";
+import { BrokerError, type BrokerErrorCode } from "./errors.ts";
 
 /** Exit codes of every command, as `--help` lists them. */
 export const EXIT = {
@@ -34,11 +37,38 @@ export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
-/** Known failures → exit code; anything else is a failure (1). */
-export function exitCodeFor(error: unknown): ExitCode {
-  if (error instanceof UsageError) return EXIT.INVALID;
-  if (error instanceof BrokerError && error.code === "CONFIG_INVALID") return EXIT.INVALID;
-  return EXIT.FAILURE;
+/**
+ * How a command run ended: `OK`, a wrong command line (`USAGE`), a broker error code, `SHUTDOWN_DEADLINE`
+ * (serve: work still pending when the shutdown deadline passed) or `UNEXPECTED` (anything else thrown).
+ */
+export type Outcome = "OK" | "USAGE" | BrokerErrorCode | "SHUTDOWN_DEADLINE" | "UNEXPECTED";
+
+/** The one outcome → exit-code table of `cloud-broker`. */
+export const EXIT_CODES: Record<Outcome, ExitCode> = {
+  OK: EXIT.OK,
+  USAGE: EXIT.INVALID,
+  CONFIG_INVALID: EXIT.INVALID,
+  KEYCLOAK_UNAVAILABLE: EXIT.FAILURE,
+  KEYCLOAK_REJECTED: EXIT.FAILURE,
+  KEYCLOAK_INVALID_TOKEN: EXIT.FAILURE,
+  CLIENT_ASSERTION_UNREADABLE: EXIT.FAILURE,
+  AWS_RETRYABLE: EXIT.FAILURE,
+  AWS_REJECTED: EXIT.FAILURE,
+  AZURE_RETRYABLE: EXIT.FAILURE,
+  AZURE_REJECTED: EXIT.FAILURE,
+  CREDENTIALS_EXPIRING: EXIT.FAILURE,
+  UNAUTHORIZED: EXIT.FAILURE,
+  BAD_REQUEST: EXIT.FAILURE,
+  UNKNOWN_TARGET: EXIT.FAILURE,
+  SHUTDOWN_DEADLINE: EXIT.FAILURE,
+  UNEXPECTED: EXIT.FAILURE,
+};
+
+/** The outcome of a thrown error. */
+export function outcomeOf(error: unknown): Outcome {
+  if (error instanceof UsageError) return "USAGE";
+  if (error instanceof BrokerError) return error.code;
+  return "UNEXPECTED";
 }
 
 export const COMMANDS = ["serve", "credential-process", "env", "check-config", "help"] as const;
@@ -129,33 +159,35 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
   return out;
 }
 
-/** Runs one command line; returns the exit code (never throws). */
+async function runCommand(args: ParsedArgs, io: Io): Promise<Outcome> {
+  if (args.version) {
+    const { VERSION } = await import("./cli/version.ts");
+    io.stdout(`${VERSION}\n`);
+    return "OK";
+  }
+  switch (args.command) {
+    case "help":
+      io.stdout(helpText());
+      return "OK";
+    case "serve":
+      return (await import("./cli/serve.ts")).serveCommand(args, io);
+    case "credential-process":
+      return (await import("./cli/credential-process.ts")).credentialProcessCommand(args, io);
+    case "env":
+      return (await import("./cli/env.ts")).envCommand(args, io);
+    case "check-config":
+      return (await import("./cli/check-config.ts")).checkConfigCommand(args, io);
+  }
+}
+
+/** Runs one command line; returns the exit code (never throws). The one place outcomes become exit codes. */
 export async function runCli(argv: readonly string[], io: Io): Promise<ExitCode> {
   try {
-    const args = parseCommandLine(argv);
-    if (args.version) {
-      const { VERSION } = await import("./cli/version.ts");
-      io.stdout(`${VERSION}\n`);
-      return EXIT.OK;
-    }
-    switch (args.command) {
-      case "help":
-        io.stdout(helpText());
-        return EXIT.OK;
-      case "serve":
-        return await (await import("./cli/serve.ts")).serveCommand(args, io);
-      case "credential-process":
-        return await (await import("./cli/credential-process.ts")).credentialProcessCommand(args, io);
-      case "env":
-        return await (await import("./cli/env.ts")).envCommand(args, io);
-      case "check-config":
-        return await (await import("./cli/check-config.ts")).checkConfigCommand(args, io);
-    }
+    return EXIT_CODES[await runCommand(parseCommandLine(argv), io)];
   } catch (error) {
-    const code = exitCodeFor(error);
     const message = error instanceof Error ? error.message : String(error);
     io.stderr(`cloud-broker: ${error instanceof BrokerError ? `${error.code}: ` : ""}${message}\n`);
     if (error instanceof UsageError) io.stderr("Run 'cloud-broker --help' for usage.\n");
-    return code;
+    return EXIT_CODES[outcomeOf(error)];
   }
 }

@@ -13,7 +13,7 @@ import { registerCredentialMetrics, type CredentialMetrics, type TargetGauge, ty
 import type { TimingPolicy } from "./cache/policy.ts";
 import { RefreshingCache, type CacheObserver, type Fetched } from "./cache/refreshing-cache.ts";
 import { resourceOf, type AwsCredentials, type AwsTargetRef, type AzureAccessToken, type AzureTargetRef, type CredentialSource, type TargetStatus } from "./credentials.ts";
-import { BrokerError, ERROR_MAP } from "./errors.ts";
+import { BrokerError, ERRORS } from "./errors.ts";
 import type { AwsExchanger } from "./exchange/aws-sts.ts";
 import type { AzureExchanger } from "./exchange/azure-entra.ts";
 import { roleSessionName } from "./exchange/role-session-name.ts";
@@ -57,7 +57,7 @@ export function timingPolicy(refresh: Config["refresh"]): TimingPolicy {
 
 /** An upstream error that means "no": the cached credentials must not be served any more. */
 export function isIrrecoverable(error: unknown): boolean {
-  return error instanceof BrokerError && !ERROR_MAP[error.code].retryable;
+  return error instanceof BrokerError && !ERRORS[error.code].retryable;
 }
 
 function errorCode(error: unknown): string {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Entry point of `cloud-broker`: the only module that reads `process.argv`, `process.env` and
- * signals, and the only one that ends the process.
+ * signals, and the only one that ends the process (with the exit code `runCli` maps from the
+ * command's outcome).
  */
 import { runCli } from "./cli.ts";
 

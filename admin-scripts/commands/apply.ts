@@ -8,7 +8,7 @@
 import type { ApplyOptions } from "../command.ts";
 import { summarize } from "../diff/changes.ts";
 import { formatClusterPlan } from "../diff/format.ts";
-import { EXIT, RealmSyncError, type ExitCode } from "../errors.ts";
+import { RealmSyncError, type Outcome } from "../errors.ts";
 import { prepare, tuning } from "../keycloak/context.ts";
 import { applyAll, describeApplied, type ClusterFailure } from "../keycloak/sync.ts";
 
@@ -18,7 +18,7 @@ function combined(failed: ClusterFailure[], what: string): RealmSyncError {
   return new RealmSyncError(code, `${what}: ${failed.map((f) => f.error.message).join("; ")}`, { cluster: failed.length === 1 ? first.cluster : undefined, cause: first });
 }
 
-export async function run(opts: ApplyOptions): Promise<ExitCode> {
+export async function run(opts: ApplyOptions): Promise<Outcome> {
   const { concurrency, leaseMs } = tuning(opts.env);
   const ctx = await prepare(opts);
   const outcome = await applyAll(ctx.targets, ctx.desired, { concurrency, leaseMs });
@@ -60,5 +60,5 @@ export async function run(opts: ApplyOptions): Promise<ExitCode> {
     }
   }
   if (broken.length) throw combined(broken, "apply incomplete");
-  return EXIT.OK;
+  return "OK";
 }

@@ -7,11 +7,11 @@
  */
 import type { CheckOptions } from "../command.ts";
 import { formatClusterPlan } from "../diff/format.ts";
-import { EXIT, type ExitCode } from "../errors.ts";
+import type { Outcome } from "../errors.ts";
 import { checkAll } from "../keycloak/check.ts";
 import { prepare, tuning } from "../keycloak/context.ts";
 
-export async function run(opts: CheckOptions): Promise<ExitCode> {
+export async function run(opts: CheckOptions): Promise<Outcome> {
   const { concurrency } = tuning(opts.env);
   const ctx = await prepare(opts);
   const outcome = await checkAll(ctx.targets, ctx.desired, { concurrency });
@@ -33,6 +33,6 @@ export async function run(opts: CheckOptions): Promise<ExitCode> {
   }
   for (const f of outcome.failed) opts.stderr.write(`realm-sync: ${f.error.message}\n`);
 
-  if (outcome.failed.length) return outcome.failed[0]!.error.exitCode;
-  return outcome.findings.length ? EXIT.DIFFERS : EXIT.OK;
+  if (outcome.failed.length) return outcome.failed[0]!.error.code;
+  return drift.length ? "DRIFT" : incoherent.length ? "INCOHERENT" : "OK";
 }

@@ -6,13 +6,13 @@
  */
 import { resolve } from "node:path";
 import { readTrustDomainFile, type ExportTrustOptions } from "../command.ts";
-import { EXIT, RealmSyncError } from "../errors.ts";
+import { RealmSyncError, type Outcome } from "../errors.ts";
 import { renderTrustFiles } from "../trust/export.ts";
 import { diffTrustDir, syncTrustDir, type TrustDifference } from "../trust/write.ts";
 
 const VERB: Record<TrustDifference["kind"], string> = { missing: "created", changed: "updated", stale: "removed" };
 
-export async function run(opts: ExportTrustOptions): Promise<number> {
+export async function run(opts: ExportTrustOptions): Promise<Outcome> {
   const { config } = await readTrustDomainFile(opts, { requireAdminUrls: false });
   const files = renderTrustFiles(config);
   const out = resolve(opts.cwd, opts.out);
@@ -21,11 +21,11 @@ export async function run(opts: ExportTrustOptions): Promise<number> {
     const diffs = await diffTrustDir(out, files);
     if (!diffs.length) {
       opts.stdout.write(`${opts.out}: up to date (${files.length} files)\n`);
-      return EXIT.OK;
+      return "OK";
     }
     for (const d of diffs) opts.stdout.write(`  ${d.kind.padEnd(7)} ${d.path}\n`);
     opts.stdout.write(`${opts.out}: ${diffs.length} file(s) differ from ${opts.config}; run: npm run realm-sync -- export-trust ${opts.config} --out ${opts.out}\n`);
-    return EXIT.DIFFERS;
+    return "CHANGES_PENDING";
   }
 
   let diffs: TrustDifference[];
@@ -38,5 +38,5 @@ export async function run(opts: ExportTrustOptions): Promise<number> {
   const removed = diffs.filter((d) => d.kind === "stale").length;
   const written = diffs.length - removed;
   opts.stdout.write(`${opts.out}: ${files.length} files (${written} written, ${removed} removed, ${files.length - written} unchanged)\n`);
-  return EXIT.OK;
+  return "OK";
 }

@@ -6,11 +6,11 @@
 import type { PlanOptions } from "../command.ts";
 import { summarize } from "../diff/changes.ts";
 import { formatClusterPlan } from "../diff/format.ts";
-import { EXIT, type ExitCode } from "../errors.ts";
+import type { Outcome } from "../errors.ts";
 import { prepare } from "../keycloak/context.ts";
 import { planAll } from "../keycloak/sync.ts";
 
-export async function run(opts: PlanOptions): Promise<ExitCode> {
+export async function run(opts: PlanOptions): Promise<Outcome> {
   const ctx = await prepare(opts);
   const { planned, failed } = await planAll(ctx.targets, ctx.desired);
   const order = ctx.targets.map((t) => t.name);
@@ -29,6 +29,6 @@ export async function run(opts: PlanOptions): Promise<ExitCode> {
   }
   for (const f of failed) opts.stderr.write(`realm-sync: ${f.error.message}\n`);
 
-  if (failed.length) return failed[0]!.error.exitCode;
-  return planned.some((p) => p.plan.changes.length > 0) ? EXIT.DIFFERS : EXIT.OK;
+  if (failed.length) return failed[0]!.error.code;
+  return planned.some((p) => p.plan.changes.length > 0) ? "CHANGES_PENDING" : "OK";
 }

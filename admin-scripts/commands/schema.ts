@@ -5,24 +5,24 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { SchemaOptions } from "../command.ts";
-import { EXIT, RealmSyncError } from "../errors.ts";
+import { RealmSyncError, type Outcome } from "../errors.ts";
 import { trustDomainJsonSchema } from "../../realm-config/model/json-schema.ts";
 
-export async function run(opts: SchemaOptions): Promise<number> {
+export async function run(opts: SchemaOptions): Promise<Outcome> {
   const text = trustDomainJsonSchema();
   if (opts.out === "-") {
     opts.stdout.write(text);
-    return EXIT.OK;
+    return "OK";
   }
   const file = resolve(opts.cwd, opts.out);
   if (opts.check) {
     const current = await readFile(file, "utf8").catch(() => undefined);
     if (current === text) {
       opts.stdout.write(`${opts.out} is up to date\n`);
-      return EXIT.OK;
+      return "OK";
     }
     opts.stdout.write(`${opts.out} ${current === undefined ? "is missing" : "differs from the schema"}; run: npm run realm-sync -- schema\n`);
-    return EXIT.DIFFERS;
+    return "CHANGES_PENDING";
   }
   try {
     await mkdir(dirname(file), { recursive: true });
@@ -31,5 +31,5 @@ export async function run(opts: SchemaOptions): Promise<number> {
     throw new RealmSyncError("IO_FAILED", `cannot write ${opts.out} (${(cause as NodeJS.ErrnoException).code ?? "error"})`, { cause });
   }
   opts.stdout.write(`wrote ${opts.out}\n`);
-  return EXIT.OK;
+  return "OK";
 }

@@ -3,7 +3,7 @@
  * (matched rule or denial code) and fingerprints of the presented tokens — never a token or a secret.
  */
 import { tokenFingerprint } from "../log.ts";
-import type { AgentsErrorCode, OAuthErrorCode } from "./errors.ts";
+import type { AgentsErrorCode, OAuthErrorCode } from "../errors.ts";
 import type { AuditSink } from "./ports.ts";
 
 export { tokenFingerprint };

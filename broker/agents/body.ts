@@ -1,5 +1,5 @@
 /** Reading the request body within a byte limit, before anything parses it. */
-import { AgentsError } from "./errors.ts";
+import { AgentsError } from "../errors.ts";
 
 const FORM = /^application\/x-www-form-urlencoded\s*(?:;.*)?$/i;
 

@@ -7,12 +7,11 @@
 import { randomUUID } from "node:crypto";
 import { decodeJwt } from "jose";
 import { AWS_SOURCE_IDENTITY_CLAIM, agentSessionName } from "../../realm-config/model/conventions.ts";
-import { BrokerError, ERROR_MAP } from "../errors.ts";
 import { redact } from "../log.ts";
 import { tokenFingerprint, type AuditEvent } from "./audit.ts";
 import { encodeAwsCredentialsToken } from "./aws-credentials-token.ts";
 import { assertForm, readLimitedBody } from "./body.ts";
-import { AGENTS_ERROR_MAP, AgentsError, type AgentsErrorCode } from "./errors.ts";
+import { AgentsError, BrokerError, ERRORS, type AgentsErrorCode } from "../errors.ts";
 import { actorClientId, evaluate, type AwsGrant, type AzureGrant } from "./policy/evaluate.ts";
 import type { Clock } from "../clock.ts";
 import type { AuditSink, CloudMinter, DelegatedTokenSource, PolicyStore, RateLimiter, ReplayCache, TokenVerifierConfig } from "./ports.ts";
@@ -52,7 +51,7 @@ type Issued = { body: Record<string, string | number>; issued: NonNullable<Audit
 
 function upstreamCode(error: unknown): AgentsErrorCode {
   if (error instanceof AgentsError) return error.code;
-  if (error instanceof BrokerError) return ERROR_MAP[error.code].retryable ? "UPSTREAM_RETRYABLE" : "UPSTREAM_REJECTED";
+  if (error instanceof BrokerError) return ERRORS[error.code].retryable ? "UPSTREAM_RETRYABLE" : "UPSTREAM_REJECTED";
   return "INTERNAL";
 }
 
@@ -176,12 +175,12 @@ export function createExchange(deps: TokenExchangeDeps): Exchange {
       return { status: 200, body, headers };
     } catch (error) {
       const code = upstreamCode(error);
-      const mapping = AGENTS_ERROR_MAP[code];
-      Object.assign(event, { outcome: mapping.status >= 500 ? "error" : "denied", status: mapping.status, reason: code, error: mapping.error, detail: describeError(error) });
+      const row = ERRORS[code];
+      Object.assign(event, { outcome: row.status >= 500 ? "error" : "denied", status: row.status, reason: code, error: row.oauth, detail: describeError(error) });
       const retryAfter = error instanceof AgentsError ? error.retryAfterSeconds : undefined;
       if (retryAfter !== undefined) headers["Retry-After"] = String(retryAfter);
-      else if (mapping.status === 503) headers["Retry-After"] = "5";
-      return { status: mapping.status, body: { error: mapping.error, error_description: mapping.description }, headers };
+      else if (row.retryable) headers["Retry-After"] = "5";
+      return { status: row.status, body: { error: row.oauth, error_description: row.message }, headers };
     } finally {
       try {
         deps.audit.emit(event);

@@ -12,7 +12,7 @@
 import type { webcrypto } from "node:crypto";
 import * as oidc from "openid-client";
 import { AWS_SCOPE, AZURE_SCOPE, delegationClientId } from "../../realm-config/model/conventions.ts";
-import { AgentsError } from "./errors.ts";
+import { AgentsError } from "../errors.ts";
 import type { Clock } from "../clock.ts";
 import type { DelegatedTokenSource } from "./ports.ts";
 

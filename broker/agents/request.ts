@@ -2,7 +2,7 @@
  * Parsing a token-exchange request body (RFC 8693 §2.1) into a typed request, before any token is
  * looked at. Pure: every failure is an {@link AgentsError} whose code says which rule was broken.
  */
-import { AgentsError } from "./errors.ts";
+import { AgentsError } from "../errors.ts";
 import {
   ACCEPTED_INPUT_TOKEN_TYPES,
   ACCESS_TOKEN_TYPE,

@@ -1,17 +1,16 @@
 /** `cloud-broker check-config`: every error of the file + environment, or a summary of what would run. */
-import type { ParsedArgs, Io, ExitCode } from "../cli.ts";
-import { EXIT } from "../cli.ts";
+import type { Io, Outcome, ParsedArgs } from "../cli.ts";
 import { formatConfigError } from "../config.ts";
 import { toServeOptions } from "../config/serve-options.ts";
 import { authMethodName } from "../token-source/client-auth.ts";
 import { readConfig } from "./load.ts";
 
-export async function checkConfigCommand(args: ParsedArgs, io: Io): Promise<ExitCode> {
+export async function checkConfigCommand(args: ParsedArgs, io: Io): Promise<Outcome> {
   const result = await readConfig(args.config, io);
   if (!result.ok) {
     io.stderr(`${result.file ?? "configuration"}: ${result.errors.length} error${result.errors.length === 1 ? "" : "s"}\n`);
     for (const error of result.errors) io.stderr(`${formatConfigError(error)}\n`);
-    return EXIT.INVALID;
+    return "CONFIG_INVALID";
   }
   const { config } = result;
   const serve = toServeOptions(config);
@@ -34,5 +33,5 @@ export async function checkConfigCommand(args: ParsedArgs, io: Io): Promise<Exit
     ...(config.agents ? [`  agents:         POST /v1/token, policy from ${config.agents.realmConfigFile}`] : []),
   ];
   io.stdout(`${lines.join("\n")}\n`);
-  return EXIT.OK;
+  return "OK";
 }

@@ -2,8 +2,7 @@
  * `cloud-broker serve`: config → adapters → credential source → serving layer → listeners; on
  * SIGTERM/SIGINT stop accepting, let in-flight requests finish, and be gone within 5 s.
  */
-import type { ExitCode, Io, ParsedArgs } from "../cli.ts";
-import { EXIT } from "../cli.ts";
+import type { Io, Outcome, ParsedArgs } from "../cli.ts";
 import type { Config } from "../config.ts";
 import { toServeOptions } from "../config/serve-options.ts";
 import { createCredentialSource, type BrokerCredentialSource } from "../credential-source.ts";
@@ -20,6 +19,8 @@ import { requireConfig } from "./load.ts";
 export const DRAIN_MS = 3_500;
 /** Hard limit from the signal to the exit, whatever still runs. */
 export const SHUTDOWN_DEADLINE_MS = 5_000;
+/** How long `close()` may take: the deadline minus the entry module's grace before it exits. */
+const CLOSE_DEADLINE_MS = SHUTDOWN_DEADLINE_MS - 500;
 
 export interface RunningBroker {
   source: BrokerCredentialSource;
@@ -113,19 +114,30 @@ export async function startBroker(config: Config, logger: Logger, env: Readonly<
   }
 }
 
-export async function serveCommand(args: ParsedArgs, io: Io): Promise<ExitCode> {
+/**
+ * Runs until the shutdown signal, then closes. When closing outlasts its deadline the command
+ * returns `SHUTDOWN_DEADLINE` with the work still pending; the entry module (main.ts) then ends
+ * the process, whatever still runs.
+ */
+export async function serveCommand(args: ParsedArgs, io: Io): Promise<Outcome> {
   const config = await requireConfig(args.config, io);
   const logger = createLogger({ level: config.log.level, write: io.stderr });
   const broker = await startBroker(config, logger, io.env);
   const signal = await (io.shutdownSignal ?? new Promise<string>(() => {}));
   logger.info("shutting down", { signal, drainMs: DRAIN_MS });
-  const deadline = setTimeout(() => {
-    logger.error("shutdown deadline passed; exiting with work still pending", { deadlineMs: SHUTDOWN_DEADLINE_MS });
-    process.exit(EXIT.FAILURE);
-  }, SHUTDOWN_DEADLINE_MS - 200);
-  deadline.unref();
-  await broker.close();
+  let deadline: ReturnType<typeof setTimeout> | undefined;
+  const closed = await Promise.race([
+    broker.close().then(() => true),
+    new Promise<false>((resolve) => {
+      deadline = setTimeout(() => resolve(false), CLOSE_DEADLINE_MS);
+      deadline.unref();
+    }),
+  ]);
   clearTimeout(deadline);
+  if (!closed) {
+    logger.error("shutdown deadline passed; exiting with work still pending", { deadlineMs: SHUTDOWN_DEADLINE_MS });
+    return "SHUTDOWN_DEADLINE";
+  }
   logger.info("stopped");
-  return EXIT.OK;
+  return "OK";
 }

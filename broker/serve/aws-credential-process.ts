@@ -11,7 +11,7 @@
  */
 import { readFile } from "node:fs/promises";
 import type { AwsCredentials } from "../credentials.ts";
-import { BrokerError, ERROR_MAP, type BrokerErrorCode } from "../errors.ts";
+import { BrokerError, isBrokerErrorCode } from "../errors.ts";
 import { awsContainerUrl, rfc3339 } from "./aws-container.ts";
 import { shellQuote } from "./shell-quote.ts";
 
@@ -34,10 +34,6 @@ export function formatCredentialProcess(creds: Pick<AwsCredentials, "accessKeyId
 export function awsConfigFile(command: readonly string[], targets: readonly string[], defaultTarget: string): string {
   const line = (target: string) => `credential_process = ${[...command, "--target", target].map(shellQuote).join(" ")}\n`;
   return ["[default]\n" + line(defaultTarget), ...targets.map((t) => `[profile ${t}]\n${line(t)}`)].join("\n");
-}
-
-function isBrokerErrorCode(code: unknown): code is BrokerErrorCode {
-  return typeof code === "string" && Object.hasOwn(ERROR_MAP, code);
 }
 
 interface ContainerBody {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import KcAdminClient from "@keycloak/keycloak-admin-client";
 import { stringify } from "yaml";
 import type { CommandIO } from "../../admin-scripts/command.ts";
-import { RealmSyncError } from "../../admin-scripts/errors.ts";
+import { EXIT_CODES, RealmSyncError, type Outcome } from "../../admin-scripts/errors.ts";
 import type { TrustDomainInfo } from "../../deploy/local/keycloak/trust-domain.ts";
 import { recordSecret } from "./log-scan.ts";
 
@@ -134,14 +134,14 @@ export function createRealmFixture(opts: RealmFixtureOptions): Promise<RealmFixt
     const stdout = new Capture();
     const stderr = new Capture();
     const io: CommandIO = { cwd: dir, env: { ...process.env, ...env }, stdout, stderr };
-    const mod = (await import(`../../admin-scripts/commands/${command}.ts`)) as { run(o: unknown): Promise<number> };
+    const mod = (await import(`../../admin-scripts/commands/${command}.ts`)) as { run(o: unknown): Promise<Outcome> };
     let exitCode: number;
     try {
-      exitCode = await mod.run({ ...io, config: "trust-domain.yaml", verbose: false, json: false, cluster: [], out: join(dir, "trust-export"), check: false, requireEnv: true, ...extra });
+      exitCode = EXIT_CODES[await mod.run({ ...io, config: "trust-domain.yaml", verbose: false, json: false, cluster: [], out: join(dir, "trust-export"), check: false, requireEnv: true, ...extra })];
     } catch (error) {
       if (!(error instanceof RealmSyncError)) throw error;
       stderr.write(`${error.message}\n${error.issues.map((i) => `  ${i.path}: ${i.message}\n`).join("")}`);
-      exitCode = error.exitCode;
+      exitCode = EXIT_CODES[error.code];
     }
     return { exitCode, stdout: stdout.text, stderr: stderr.text };
   };

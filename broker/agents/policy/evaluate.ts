@@ -13,7 +13,7 @@
  * The first rule in file order that passes all checks is reported as the matched rule.
  */
 import type { JWTPayload } from "jose";
-import type { AgentsErrorCode } from "../errors.ts";
+import type { AgentsErrorCode } from "../../errors.ts";
 import type { TargetRef } from "../target.ts";
 import type { ActorMatch, CompiledAgent, CompiledPolicy, CompiledWorkload } from "./types.ts";
 

@@ -15,7 +15,7 @@ import { basename, dirname, resolve } from "node:path";
 import { formatIssue, TrustDomainError } from "../../../realm-config/model/errors.ts";
 import { parseTrustDomain } from "../../../realm-config/model/load.ts";
 import type { Logger } from "../../log.ts";
-import { AgentsError } from "../errors.ts";
+import { AgentsError } from "../../errors.ts";
 import type { PolicyStore } from "../ports.ts";
 import { compilePolicy, type PolicySource } from "./compile.ts";
 import type { CompiledPolicy } from "./types.ts";

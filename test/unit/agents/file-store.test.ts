@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { stringify } from "yaml";
 import { createLogger } from "../../../broker/log.ts";
-import type { AgentsError } from "../../../broker/agents/errors.ts";
+import type { AgentsError } from "../../../broker/errors.ts";
 import { openFilePolicyStore, type FilePolicyStore } from "../../../broker/agents/policy/file-store.ts";
 import { ISSUER, trustDomainInput } from "./fixtures.ts";
 

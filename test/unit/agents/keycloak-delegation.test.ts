@@ -1,7 +1,7 @@
 import type { webcrypto } from "node:crypto";
 import { decodeJwt, decodeProtectedHeader, generateKeyPair } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { AgentsError } from "../../../broker/agents/errors.ts";
+import type { AgentsError } from "../../../broker/errors.ts";
 import { keycloakDelegatedTokens, privateKeyJwtAuth } from "../../../broker/agents/keycloak-delegation.ts";
 import { ISSUER, fixedClock } from "./fixtures.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { AgentsErrorCode } from "../../../broker/agents/errors.ts";
+import type { AgentsErrorCode } from "../../../broker/errors.ts";
 import { ACCESS_TOKEN_TYPE, AWS_CREDENTIALS_TOKEN_TYPE, DEFAULT_LIMITS, JWT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from "../../../broker/agents/protocol.ts";
 import { parseExchangeRequest } from "../../../broker/agents/request.ts";
 import { AZ_CLIENT, ROLE, STORAGE, form } from "./fixtures.ts";

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { EXIT, exitCodeFor, helpText, parseCommandLine, runCli, UsageError, type Io } from "../../../broker/cli.ts";
+import { EXIT, EXIT_CODES, helpText, outcomeOf, parseCommandLine, runCli, UsageError, type Io } from "../../../broker/cli.ts";
 import { ENV_VARS } from "../../../broker/config.ts";
 import { toServeOptions } from "../../../broker/config/serve-options.ts";
 import { BrokerError } from "../../../broker/errors.ts";
@@ -52,14 +52,19 @@ describe("parseCommandLine", () => {
   });
 });
 
-describe("exitCodeFor", () => {
+describe("EXIT_CODES: the one outcome → exit-code table", () => {
   it.each([
-    [new UsageError("x"), EXIT.INVALID],
-    [new BrokerError("CONFIG_INVALID", "x"), EXIT.INVALID],
-    [new BrokerError("AWS_REJECTED", "x"), EXIT.FAILURE],
-    [new Error("bug"), EXIT.FAILURE],
-  ])("%s → %i", (error, code) => {
-    expect(exitCodeFor(error)).toBe(code);
+    [new UsageError("x"), "USAGE", EXIT.INVALID],
+    [new BrokerError("CONFIG_INVALID", "x"), "CONFIG_INVALID", EXIT.INVALID],
+    [new BrokerError("AWS_REJECTED", "x"), "AWS_REJECTED", EXIT.FAILURE],
+    [new Error("bug"), "UNEXPECTED", EXIT.FAILURE],
+  ])("%s → %s → %i", (error, outcome, code) => {
+    expect(outcomeOf(error)).toBe(outcome);
+    expect(EXIT_CODES[outcomeOf(error)]).toBe(code);
+  });
+
+  it("maps OK to 0 and nothing else", () => {
+    expect(Object.entries(EXIT_CODES).filter(([, code]) => code === EXIT.OK)).toEqual([["OK", EXIT.OK]]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../../broker/app.ts";
-import { BrokerError, ERROR_MAP, type BrokerErrorCode } from "../../../broker/errors.ts";
+import { BROKER_ERROR_CODES, BrokerError, ERRORS } from "../../../broker/errors.ts";
 import { generateSecret } from "../../../broker/serve/secret.ts";
 import { FakeSource, STORAGE_CLIENT, VAULT_CLIENT } from "./fake-source.ts";
 import { allOn } from "./options-fixture.ts";
@@ -180,14 +180,14 @@ describe("Azure IMDS-compatible endpoint", () => {
 });
 
 describe("errors from the credential source", () => {
-  const retryable = (Object.keys(ERROR_MAP) as BrokerErrorCode[]).filter((code) => ERROR_MAP[code].retryable);
-  const final = (Object.keys(ERROR_MAP) as BrokerErrorCode[]).filter((code) => !ERROR_MAP[code].retryable);
+  const retryable = BROKER_ERROR_CODES.filter((code) => ERRORS[code].retryable);
+  const final = BROKER_ERROR_CODES.filter((code) => !ERRORS[code].retryable);
 
   it.each(retryable)("%s: mapped status, Retry-After, a generic message", async (code) => {
     const { app, source } = setup();
     source.failWith = new BrokerError(code, "internal detail: https://kc.internal/realms/x said no to eyJhbGciOi.secret");
     const res = await app.request("/v1/aws/credentials/s3-reader", { headers: { authorization: awsSecret } });
-    expect(res.status).toBe(ERROR_MAP[code].status);
+    expect(res.status).toBe(ERRORS[code].status);
     expect(res.headers.get("retry-after")).toBe("2");
     const text = await res.text();
     expect(JSON.parse(text)).toEqual({ Code: code, Message: "credentials are temporarily unavailable, retry later" });
@@ -198,7 +198,7 @@ describe("errors from the credential source", () => {
     const { app, source } = setup();
     source.failWith = new BrokerError(code, "internal detail");
     const res = await app.request(`/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://storage.azure.com`, { headers: imdsHeaders });
-    expect(res.status).toBe(code === "UNKNOWN_TARGET" ? 400 : ERROR_MAP[code].status);
+    expect(res.status).toBe(code === "UNKNOWN_TARGET" ? 400 : ERRORS[code].status);
     expect(res.headers.get("retry-after")).toBeNull();
     expect(await res.text()).not.toContain("internal");
   });

@@ -108,9 +108,9 @@ describe("realm-sync CLI", () => {
     expect(stderr).toContain('command "plan" is not available in this build');
   });
 
-  it("passes typed options to the command and returns its exit code", async () => {
+  it("passes typed options to the command and maps the outcome it returns to the exit code", async () => {
     let seen: unknown;
-    const load: CommandLoader = () => Promise.resolve({ run: (opts: unknown) => ((seen = opts), Promise.resolve(3)) });
+    const load: CommandLoader = () => Promise.resolve({ run: (opts: unknown) => ((seen = opts), Promise.resolve("DRIFT")) });
     const { code } = await cli(["check", "--json", "--cluster", "eu", "--cluster", "us", "x.yaml"], load);
     expect(code).toBe(3);
     expect(seen).toMatchObject({ config: "x.yaml", json: true, cluster: ["eu", "us"], verbose: false, cwd: repo });

@@ -83,18 +83,18 @@ describe("export-trust on the example trust domain", () => {
   it("writes a directory that loadTrustExport reads back, and is idempotent", async () => {
     const out = join(tmp, "first");
     const a = io();
-    expect(await run({ ...a.opts, config: EXAMPLE, out, check: false, verbose: false })).toBe(0);
+    expect(await run({ ...a.opts, config: EXAMPLE, out, check: false, verbose: false })).toBe("OK");
     expect(loadTrustExport(out)).toEqual(buildTrustExport(example()));
     const before = filesUnder(out).map((f) => readFileSync(join(out, f), "utf8"));
     const b = io();
-    expect(await run({ ...b.opts, config: EXAMPLE, out, check: false, verbose: false })).toBe(0);
+    expect(await run({ ...b.opts, config: EXAMPLE, out, check: false, verbose: false })).toBe("OK");
     expect(b.out.join("")).toContain("0 written, 0 removed");
     expect(filesUnder(out).map((f) => readFileSync(join(out, f), "utf8"))).toEqual(before);
   });
 
   it("--check exits 0 on the golden directory and 3 when a file differs or is stale", async () => {
     const ok = io();
-    expect(await run({ ...ok.opts, config: EXAMPLE, out: GOLDEN, check: true, verbose: false })).toBe(0);
+    expect(await run({ ...ok.opts, config: EXAMPLE, out: GOLDEN, check: true, verbose: false })).toBe("OK");
 
     const other = join(tmp, "other");
     const w = io();
@@ -102,7 +102,7 @@ describe("export-trust on the example trust domain", () => {
     writeFileSync(join(other, "aws/roles/111122223333/retired.json"), "{}\n");
     writeFileSync(join(other, "azure/federated-credentials.json"), "[]\n");
     const bad = io();
-    expect(await run({ ...bad.opts, config: EXAMPLE, out: other, check: true, verbose: false })).toBe(3);
+    expect(await run({ ...bad.opts, config: EXAMPLE, out: other, check: true, verbose: false })).toBe("CHANGES_PENDING");
     expect(bad.out.join("")).toMatch(/stale\s+aws\/roles\/111122223333\/retired\.json/);
     expect(bad.out.join("")).toMatch(/changed\s+azure\/federated-credentials\.json/);
   });

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadingTrustDomain, RealmSyncError } from "../../../admin-scripts/errors.ts";
+import { EXIT_CODES, loadingTrustDomain, RealmSyncError } from "../../../admin-scripts/errors.ts";
 import { TrustDomainError } from "../../../realm-config/model/errors.ts";
 import { resolveSecret } from "../../../realm-config/model/load.ts";
 
@@ -46,7 +46,7 @@ describe("resolveSecret", () => {
     expect(err.message).toBe(message);
     // realm-sync's edge keeps the code and message and gives the exit code.
     const mapped = failure(RealmSyncError, () => loadingTrustDomain(() => resolveSecret(ref, { baseDir: dir, env })));
-    expect([mapped.code, mapped.exitCode, mapped.message]).toEqual(["SECRET_UNAVAILABLE", 2, message]);
+    expect([mapped.code, EXIT_CODES[mapped.code], mapped.message]).toEqual(["SECRET_UNAVAILABLE", 2, message]);
   });
 
   it("never puts a value in an error message", () => {
