@@ -14,10 +14,15 @@ export interface ServiceAccountTokenRequest {
   audience: string;
   /** Lifetime; the apiserver's minimum for projected tokens is 600 s. Default 600. */
   expirationSeconds?: number;
-  /** Pod the token is bound to; a name and uid are made up when absent. */
-  pod?: { name: string; uid?: string };
-  /** Overrides of any claim, for negative tests (e.g. a wrong `iss` or an expired `exp`). */
+  /**
+   * Pod the token is bound to; a name and uid are made up when absent. `null`: a token bound to no pod
+   * (as `kubectl create token` issues it), without the `pod` and `node` claims.
+   */
+  pod?: { name: string; uid?: string } | null;
+  /** Overrides of any claim, applied last, for negative tests (e.g. a wrong `iss`, `sub` or `kubernetes.io`). */
   overrideClaims?: Record<string, unknown>;
+  /** Sign with this key instead of the issuer's (a forged token: same `kid`, key unknown to the JWKS). */
+  forgeWith?: CryptoKey;
 }
 
 /**
@@ -95,26 +100,27 @@ export async function startKubeIssuer(opts: { pki: LocalPki; port?: number }): P
   async function mintToken(req: ServiceAccountTokenRequest): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     const lifetime = req.expirationSeconds ?? 600;
-    const pod = { name: req.pod?.name ?? `${req.serviceAccount}-${randomUUID().slice(0, 5)}`, uid: req.pod?.uid ?? randomUUID() };
+    const binding =
+      req.pod === null
+        ? {}
+        : {
+            node: { name: "kcb-local-node", uid: "00000000-0000-4000-8000-000000000001" },
+            pod: { name: req.pod?.name ?? `${req.serviceAccount}-${randomUUID().slice(0, 5)}`, uid: req.pod?.uid ?? randomUUID() },
+          };
     const key = current();
     return new SignJWT({
-      "kubernetes.io": {
-        namespace: req.namespace,
-        node: { name: "kcb-local-node", uid: "00000000-0000-4000-8000-000000000001" },
-        pod,
-        serviceaccount: { name: req.serviceAccount, uid: randomUUID() },
-      },
+      iss: issuer,
+      sub: `system:serviceaccount:${req.namespace}:${req.serviceAccount}`,
+      aud: [req.audience],
+      iat: now,
+      nbf: now,
+      exp: now + lifetime,
+      jti: randomUUID(),
+      "kubernetes.io": { namespace: req.namespace, ...binding, serviceaccount: { name: req.serviceAccount, uid: randomUUID() } },
       ...req.overrideClaims,
     })
       .setProtectedHeader({ alg: "RS256", kid: key.kid })
-      .setIssuer(issuer)
-      .setSubject(`system:serviceaccount:${req.namespace}:${req.serviceAccount}`)
-      .setAudience([req.audience])
-      .setIssuedAt(now)
-      .setNotBefore(now)
-      .setExpirationTime(now + lifetime)
-      .setJti(randomUUID())
-      .sign(key.privateKey);
+      .sign(req.forgeWith ?? key.privateKey);
   }
 
   return {

@@ -1,9 +1,10 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { cacheDir, mavenRepoDir } from "../paths.ts";
 import { withDirLock } from "./dir-lock.ts";
+import { ensureExtensionJar, type ExtensionJar } from "./extension.ts";
 
 /** The newest 26.x on Maven Central that runs here (OpenJDK 17). Override with KCB_KEYCLOAK_VERSION. */
 export const KEYCLOAK_VERSION = process.env.KCB_KEYCLOAK_VERSION ?? "26.7.3";
@@ -32,6 +33,8 @@ export interface Distribution {
   downloaded: boolean;
   /** Whether this call ran `kc.sh build`. */
   built: boolean;
+  /** The project's Keycloak extension, installed into `providers/` before `kc.sh build`. */
+  extension: ExtensionJar;
 }
 
 type Log = (line: string) => void;
@@ -50,10 +53,13 @@ function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Pro
 
 /**
  * Fetches `org.keycloak:keycloak-quarkus-dist` from Maven Central into the local Maven repository
- * (once), extracts it under the cache dir and builds it with {@link BUILD_OPTIONS} (once per option set).
+ * (once), extracts it under the cache dir, installs the project's extension jar (built by Maven, see
+ * extension.ts) and builds it with {@link BUILD_OPTIONS} (once per option set and jar).
  */
 export async function ensureDistribution(log: Log = () => {}, version = KEYCLOAK_VERSION): Promise<Distribution> {
-  const optionsHash = createHash("sha256").update(BUILD_OPTIONS.join("\n")).digest("hex").slice(0, 12);
+  const extension = await ensureExtensionJar(log);
+  const jarHash = createHash("sha256").update(readFileSync(extension.jar)).digest("hex");
+  const optionsHash = createHash("sha256").update(BUILD_OPTIONS.join("\n")).update(`\nextension ${jarHash}`).digest("hex").slice(0, 12);
   const root = join(cacheDir(), "keycloak");
   const home = join(root, `keycloak-${version}-${optionsHash}`);
   const marker = join(home, ".kcb-built");
@@ -69,7 +75,7 @@ export async function ensureDistribution(log: Log = () => {}, version = KEYCLOAK
       log(`downloaded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       downloaded = true;
     }
-    if (existsSync(marker)) return { version, home, downloaded, built: false };
+    if (existsSync(marker)) return { version, home, downloaded, built: false, extension };
 
     log(`extracting and building Keycloak ${version} (${BUILD_OPTIONS.join(" ")}) …`);
     const started = Date.now();
@@ -77,14 +83,16 @@ export async function ensureDistribution(log: Log = () => {}, version = KEYCLOAK
     try {
       run("tar", ["xzf", archive, "-C", staging]);
       const extracted = join(staging, `keycloak-${version}`);
+      // Before `kc.sh build`: Quarkus augments the server with the providers it finds there.
+      copyFileSync(extension.jar, join(extracted, "providers", basename(extension.jar)));
       run(join(extracted, "bin", "kc.sh"), ["build", ...BUILD_OPTIONS], { env: { ...process.env, JAVA_OPTS_KC_HEAP: "-Xms64m -Xmx512m" } });
-      writeFileSync(join(extracted, ".kcb-built"), `${new Date().toISOString()}\n${BUILD_OPTIONS.join("\n")}\n`);
+      writeFileSync(join(extracted, ".kcb-built"), `${new Date().toISOString()}\n${BUILD_OPTIONS.join("\n")}\nextension ${jarHash}\n`);
       rmSync(home, { recursive: true, force: true });
       renameSync(extracted, home);
     } finally {
       rmSync(staging, { recursive: true, force: true });
     }
-    log(`built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    return { version, home, downloaded, built: true };
+    log(`kc.sh build done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return { version, home, downloaded, built: true, extension };
   });
 }

@@ -1,0 +1,45 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { EXTENSION_DIR, extensionSourceHash } from "../../../deploy/local/keycloak/extension.ts";
+import { repoRoot } from "../../../deploy/local/paths.ts";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function copyOfExtension(): string {
+  const dir = mkdtempSync(join(tmpdir(), "kcb-extension-"));
+  dirs.push(dir);
+  cpSync(join(EXTENSION_DIR, "pom.xml"), join(dir, "pom.xml"));
+  cpSync(join(EXTENSION_DIR, "src"), join(dir, "src"), { recursive: true });
+  return dir;
+}
+
+describe("Keycloak extension build", () => {
+  it("has the project's version, which both providers report to realm-sync", () => {
+    const pom = readFileSync(join(EXTENSION_DIR, "pom.xml"), "utf8");
+    const own = /<artifactId>keycloak-cloud-broker-extension<\/artifactId>\s*<version>([^<]+)<\/version>/.exec(pom)?.[1];
+    const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { version: string };
+    expect(own).toBe(pkg.version);
+  });
+
+  it("builds against the Keycloak version the harness runs", async () => {
+    const { KEYCLOAK_VERSION } = await import("../../../deploy/local/keycloak/distribution.ts");
+    const pom = readFileSync(join(EXTENSION_DIR, "pom.xml"), "utf8");
+    expect(/<keycloak\.version>([^<]+)<\/keycloak\.version>/.exec(pom)?.[1]).toBe(KEYCLOAK_VERSION);
+  });
+
+  it("is rebuilt when any source changes: the cache key hashes pom.xml and every file under src/", () => {
+    const dir = copyOfExtension();
+    const before = extensionSourceHash(dir);
+    expect(extensionSourceHash(dir)).toBe(before);
+    writeFileSync(join(dir, "src", "main", "resources", "extra.txt"), "x");
+    const withFile = extensionSourceHash(dir);
+    expect(withFile).not.toBe(before);
+    writeFileSync(join(dir, "pom.xml"), `${readFileSync(join(dir, "pom.xml"), "utf8")}\n`);
+    expect(extensionSourceHash(dir)).not.toBe(withFile);
+  });
+});
