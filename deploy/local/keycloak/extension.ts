@@ -7,6 +7,8 @@ import { withDirLock } from "./dir-lock.ts";
 
 /** The Maven project of the Keycloak extension (Java SPI providers installed into every cluster). */
 export const EXTENSION_DIR = join(repoRoot, "deploy", "keycloak", "extension");
+/** What `mvn package` writes into target/ (`finalName` of the pom; the image's Dockerfile copies it too). */
+const BUILT_JAR = "keycloak-cloud-broker-extension.jar";
 
 export interface ExtensionJar {
   /** The built jar, cached outside the repo by the hash of the extension's sources. */
@@ -66,10 +68,10 @@ export async function ensureExtensionJar(log: Log = () => {}): Promise<Extension
       throw new Error(`mvn package in ${relative(repoRoot, EXTENSION_DIR)} failed (exit ${result.status ?? result.signal})\n${tail}`);
     }
     const junit = surefireSummary(output);
-    const built = readdirSync(join(EXTENSION_DIR, "target")).find((name) => /^keycloak-cloud-broker-extension-.*\.jar$/.test(name));
-    if (!built) throw new Error(`mvn package left no jar in ${relative(repoRoot, EXTENSION_DIR)}/target`);
+    const built = join(EXTENSION_DIR, "target", BUILT_JAR);
+    if (!existsSync(built)) throw new Error(`mvn package left no ${BUILT_JAR} in ${relative(repoRoot, EXTENSION_DIR)}/target`);
     const staging = `${jar}.tmp-${process.pid}`;
-    copyFileSync(join(EXTENSION_DIR, "target", built), staging);
+    copyFileSync(built, staging);
     writeFileSync(summaryFile, `${junit}\n`);
     renameSync(staging, jar);
     log(`extension built in ${((Date.now() - started) / 1000).toFixed(1)} s (${statSync(jar).size} bytes; JUnit: ${junit})`);

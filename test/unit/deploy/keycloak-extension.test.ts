@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { parseCopy, parseDockerfile, substitute } from "../../../deploy/build/dockerfile.ts";
 import { EXTENSION_DIR, extensionSourceHash } from "../../../deploy/local/keycloak/extension.ts";
 import { repoRoot } from "../../../deploy/local/paths.ts";
 
@@ -30,6 +31,19 @@ describe("Keycloak extension build", () => {
     const { KEYCLOAK_VERSION } = await import("../../../deploy/local/keycloak/distribution.ts");
     const pom = readFileSync(join(EXTENSION_DIR, "pom.xml"), "utf8");
     expect(/<keycloak\.version>([^<]+)<\/keycloak\.version>/.exec(pom)?.[1]).toBe(KEYCLOAK_VERSION);
+  });
+
+  it("is what the Keycloak image builds and installs before kc.sh build, for the same Keycloak version", () => {
+    const pom = readFileSync(join(EXTENSION_DIR, "pom.xml"), "utf8");
+    const file = parseDockerfile(readFileSync(join(repoRoot, "deploy", "docker", "keycloak.Dockerfile"), "utf8"));
+    const [extension, build] = file.stages;
+    expect(extension?.instructions.filter((i) => i.keyword === "RUN").map((i) => i.args)).toEqual(["--mount=type=cache,target=/root/.m2 mvn -B --no-transfer-progress package"]);
+    const jar = `/src/target/${/<finalName>([^<]+)<\/finalName>/.exec(pom)?.[1]}.jar`;
+    const steps = build?.instructions.map((i) => (i.keyword === "COPY" ? { copy: parseCopy(i.args) } : { keyword: i.keyword, args: i.args })) ?? [];
+    expect(steps[0]).toEqual({ copy: { from: "extension", chown: "1000:0", sources: [jar], dest: "/opt/keycloak/providers/" } });
+    expect(steps[1]).toMatchObject({ keyword: "RUN", args: expect.stringMatching(/^\/opt\/keycloak\/bin\/kc\.sh build /) as unknown });
+    const keycloakVersion = /<keycloak\.version>([^<]+)<\/keycloak\.version>/.exec(pom)?.[1];
+    expect(substitute(build?.from ?? "", file.globalArgs)).toBe(`quay.io/keycloak/keycloak:${keycloakVersion}`);
   });
 
   it("is rebuilt when any source changes: the cache key hashes pom.xml and every file under src/", () => {

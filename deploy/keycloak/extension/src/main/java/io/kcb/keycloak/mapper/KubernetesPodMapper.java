@@ -49,6 +49,8 @@ public class KubernetesPodMapper extends AbstractOIDCProtocolMapper
     /** After Keycloak's built-in mappers (priority 0, e.g. the hardcoded JSON session-tags claim), so it merges into their claim. */
     public static final int PRIORITY = 100;
     public static final String SESSION_TAGS_ERROR = "invalid_session_tags";
+    /** Message key of a config error: not in Keycloak's bundle, so the admin API shows the message itself. */
+    private static final String CONFIG_ERROR_KEY = "kcbKubernetesPodMapperConfig";
 
     private static final Logger LOG = Logger.getLogger(KubernetesPodMapper.class);
 
@@ -117,9 +119,11 @@ public class KubernetesPodMapper extends AbstractOIDCProtocolMapper
         try {
             PodTagKeys.parse(model.getConfig());
         } catch (SessionTagError e) {
-            // The admin API formats this message with java.text.MessageFormat: braces or an apostrophe
-            // (e.g. in the offending key itself) would turn the 400 into a 500.
-            throw new ProtocolMapperConfigException(e.getMessage().replace('{', '(').replace('}', ')').replace('\'', '`'));
+            // The admin API looks the message key up in its message bundle (a null key is a 500) and formats
+            // the result with java.text.MessageFormat: braces or an apostrophe, e.g. in the offending key
+            // itself, would break it too. An unknown key makes it fall back to the message.
+            String message = e.getMessage().replace('{', '(').replace('}', ')').replace('\'', '`');
+            throw new ProtocolMapperConfigException(message, CONFIG_ERROR_KEY);
         }
     }
 
@@ -144,15 +148,16 @@ public class KubernetesPodMapper extends AbstractOIDCProtocolMapper
             }
             token.getOtherClaims().put(SessionTagsClaim.CLAIM, SessionTagsClaim.merge(existing, tags, keys.transitiveOf(tags)));
         } catch (SessionTagError e) {
-            refuse(e, model, userSession, session, client);
+            throw refuse(e, model, userSession, session, client);
         }
         if (Boolean.parseBoolean(model.getConfig().getOrDefault(PLAIN_CLAIMS, "true"))) {
             token.getOtherClaims().put(PLAIN_CLAIM, PlainClaim.of(authenticated.pod()));
         }
     }
 
-    private static void refuse(SessionTagError error, ProtocolMapperModel model, UserSessionModel userSession, KeycloakSession session,
-                               ClientModel client) {
+    /** Logs and records why no token is issued; returns the error response to throw. */
+    private static ErrorResponseException refuse(SessionTagError error, ProtocolMapperModel model, UserSessionModel userSession,
+                                                 KeycloakSession session, ClientModel client) {
         RealmModel realm = client.getRealm();
         LOG.errorf("No token for client %s in realm %s: mapper %s would put AWS session tags into it that STS refuses: %s",
                 client.getClientId(), realm.getName(), model.getName(), error.getMessage());
@@ -163,7 +168,7 @@ public class KubernetesPodMapper extends AbstractOIDCProtocolMapper
                 .detail(Details.REASON, error.getMessage())
                 .storeImmediately(true)
                 .error(SESSION_TAGS_ERROR);
-        throw new ErrorResponseException(OAuthErrorException.INVALID_REQUEST,
+        return new ErrorResponseException(OAuthErrorException.INVALID_REQUEST,
                 "The token's AWS session tags would break an AWS STS limit; see the Keycloak log.", Response.Status.BAD_REQUEST);
     }
 }
