@@ -25,13 +25,17 @@ export const MAX_AHEAD_FRACTION = 0.5;
 export const MAX_STOP_FRACTION = 0.25;
 const MAX_JITTER_FRACTION_OF_AHEAD = 0.25;
 
-/** Defaults: refresh at 20 min (+0–2 min), stop serving at 5 min, back off 1 s → 60 s. */
+/**
+ * Defaults: refresh at 20 min (+0–2 min), stop serving at 5 min, back off 1 s → 30 s. The 30-s cap
+ * bounds how long a fleet waits after an outage ends (each sidecar's next attempt comes within
+ * 15–30 s, spread by the jitter: `npm run bench` figure 9).
+ */
 export const DEFAULT_POLICY: TimingPolicy = {
   aheadMs: 20 * 60_000,
   jitterMs: 2 * 60_000,
   stopServingMs: 5 * 60_000,
   retryMinMs: 1_000,
-  retryMaxMs: 60_000,
+  retryMaxMs: 30_000,
 };
 
 export interface Schedule {

@@ -156,7 +156,7 @@ export const RefreshConfig = z.strictObject({
   /** Backoff of the background refresh after a failure: from this… */
   retryMinSeconds: z.number().min(0.1).max(600).default(1),
   /** …doubling up to this. */
-  retryMaxSeconds: z.number().min(1).max(3600).default(60),
+  retryMaxSeconds: z.number().min(1).max(3600).default(30),
 });
 
 export const UpstreamConfig = z.strictObject({
@@ -276,7 +276,7 @@ export function crossFieldIssues(input: unknown): CrossFieldIssue[] {
   if (num(refresh.stopServingSeconds, 300) >= num(refresh.aheadSeconds, 1200)) {
     issues.push({ path: ["refresh", "stopServingSeconds"], message: "must be less than refresh.aheadSeconds" });
   }
-  if (num(refresh.retryMinSeconds, 1) > num(refresh.retryMaxSeconds, 60)) {
+  if (num(refresh.retryMinSeconds, 1) > num(refresh.retryMaxSeconds, 30)) {
     issues.push({ path: ["refresh", "retryMinSeconds"], message: "must not exceed refresh.retryMaxSeconds" });
   }
 

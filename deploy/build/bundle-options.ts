@@ -10,7 +10,7 @@ export const BROKER_ENTRY = "broker/main.ts";
 export const BROKER_ARTIFACT = "dist/cloud-broker.mjs";
 
 /**
- * Bundled CommonJS dependencies (the AWS SDK, MSAL under @azure/identity) call `require()` for Node
+ * Bundled CommonJS dependencies (yaml's dist) call `require()` for Node
  * built-ins and may read `__filename`/`__dirname`; an ES module has none of them. The banner
  * defines `require` and two privately named paths; `define` points the free (global) uses of
  * `__filename`/`__dirname` at those, leaving modules that declare their own (e.g. `open`) alone.

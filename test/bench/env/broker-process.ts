@@ -1,6 +1,6 @@
 /**
  * The broker as production runs it: a separate `node` process started from the production bundle
- * (`cloud-broker serve --config <file>`), or from the TypeScript entry through tsx when a CPU
+ * with the image's Node flags (`cloud-broker serve --config <file>`), or from the TypeScript entry through tsx when a CPU
  * profile should name source files. Ready when `/readyz` answers 200 (every target's credentials
  * held: the cache is warm).
  */
@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { STATE_FILES } from "../../../broker/config/serve-options.ts";
 import { freePort } from "../../../deploy/local/net.ts";
 import { spawnNode, waitFor200, type Child } from "./child.ts";
+import { imageNodeFlags } from "./image-flags.ts";
 import { writeBrokerConfig, type World } from "./world.ts";
 
 export interface BrokerProcess {
@@ -31,6 +32,8 @@ export interface BrokerProcessOptions {
   /** Write a V8 CPU profile into this directory at exit. */
   cpuProfDir?: string;
   extraConfig?: Record<string, unknown>;
+  /** payments-api's shape: see BrokerConfigOptions.paymentsShape (env/world.ts). */
+  paymentsShape?: boolean;
   /** Do not wait for /readyz (the caller measures it). */
   noWait?: boolean;
   env?: Record<string, string>;
@@ -40,8 +43,8 @@ export async function startBrokerProcess(world: World, opts: BrokerProcessOption
   const port = await freePort();
   const stateDir = join(world.dir, `${opts.name}-state`);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const config = writeBrokerConfig(world, opts.name, { port, stateDir, ...(opts.extraConfig && { extra: opts.extraConfig }) });
-  const entry = (opts.from ?? "bundle") === "bundle" ? [world.brokerBundle] : ["--import", "tsx", "broker/main.ts"];
+  const config = writeBrokerConfig(world, opts.name, { port, stateDir, ...(opts.extraConfig && { extra: opts.extraConfig }), ...(opts.paymentsShape && { paymentsShape: true }) });
+  const entry = (opts.from ?? "bundle") === "bundle" ? [...imageNodeFlags(), world.brokerBundle] : ["--import", "tsx", "broker/main.ts"];
   const prof = opts.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", opts.cpuProfDir] : [];
   const started = performance.now();
   const child = spawnNode({ args: [...prof, ...entry, "serve", "--config", config], ...(opts.env && { env: opts.env }) });

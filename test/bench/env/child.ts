@@ -101,11 +101,13 @@ export interface Resident {
   anon: number;
   /** RssFile: mapped files, mostly the node binary itself. */
   file: number;
+  /** VmHWM: the largest VmRSS the process has had so far (its peak). */
+  peak: number;
 }
 
 /** Resident memory of a process (Linux `/proc/<pid>/status`). */
 export function residentMemory(pid: number): Resident {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, "m").exec(status)?.[1] ?? Number.NaN) * 1024;
-  return { rss: kb("VmRSS"), anon: kb("RssAnon"), file: kb("RssFile") };
+  return { rss: kb("VmRSS"), anon: kb("RssAnon"), file: kb("RssFile"), peak: kb("VmHWM") };
 }

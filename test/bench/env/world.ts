@@ -53,6 +53,11 @@ export interface BrokerConfigOptions {
   stateDir: string;
   /** Extra top-level config (merged shallowly). */
   extra?: Record<string, unknown>;
+  /**
+   * payments-api's shape (issue 16's sizing case): two AWS targets (the bench realm has one role;
+   * both assume it, each its own session), one Azure identity, and every delivery mode on.
+   */
+  paymentsShape?: boolean;
 }
 
 /** The broker's YAML config for the bench workload, as an operator would write it. */
@@ -61,9 +66,17 @@ export function brokerConfig(world: World, opts: BrokerConfigOptions): Record<st
     issuer: world.fx.issuer,
     clientId: WORKLOAD,
     authentication: { clientSecret: { file: world.files.workloadSecret } },
-    aws: { region: "us-east-1", stsEndpoint: world.sts.url, roles: [{ name: "main", arn: ROLE_ARN, durationSeconds: 3600 }] },
+    aws: {
+      region: "us-east-1",
+      stsEndpoint: world.sts.url,
+      roles: [{ name: "main", arn: ROLE_ARN, durationSeconds: 3600 }, ...(opts.paymentsShape ? [{ name: "ledger", arn: ROLE_ARN, durationSeconds: 3600 }] : [])],
+    },
     azure: { authorityHost: world.entra.url, identities: [{ name: "blob", tenantId: TENANT, clientId: APP_CLIENT_ID, scopes: [`${ENTRA_RESOURCE}/.default`] }] },
-    serve: { port: opts.port, stateDir: opts.stateDir, azure: { imds: true } },
+    serve: {
+      port: opts.port,
+      stateDir: opts.stateDir,
+      ...(opts.paymentsShape ? { aws: { credentialProcess: {}, webIdentity: {} }, azure: { imds: true, federatedTokenFile: {} } } : { azure: { imds: true } }),
+    },
     ...opts.extra,
   };
 }

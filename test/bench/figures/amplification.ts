@@ -45,7 +45,7 @@ async function keycloakTokenGrants(world: World): Promise<number> {
   return total;
 }
 
-async function enableLoginEvents(world: World): Promise<void> {
+export async function enableLoginEvents(world: World): Promise<void> {
   for (const c of world.domain.info.clusters) {
     const admin = await world.admin(c.name);
     await admin.realms.updateConfigEvents({ realm: world.fx.realm }, { eventsEnabled: true, enabledEventTypes: ["CLIENT_LOGIN"], eventsExpiration: 3600 });

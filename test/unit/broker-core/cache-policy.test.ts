@@ -58,8 +58,8 @@ describe("retryDelay", () => {
     [1, 500, 1_000],
     [2, 1_000, 2_000],
     [3, 2_000, 4_000],
-    [7, 30_000, 60_000],
-    [50, 30_000, 60_000],
+    [6, 15_000, 30_000],
+    [50, 15_000, 30_000],
   ])("after %i failure(s) waits between %i and %i ms", (failures, min, max) => {
     expect(retryDelay(failures, DEFAULT_POLICY, () => 0)).toBe(min);
     expect(retryDelay(failures, DEFAULT_POLICY, () => 1)).toBe(max);

@@ -39,7 +39,7 @@ describe("parseBrokerConfig", () => {
     expect(config.aws?.roles[0]?.sessionPolicy).toBe('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}');
     expect(config.azure?.authorityHost).toBe("https://login.microsoftonline.com");
     expect(config.serve).toMatchObject({ host: "127.0.0.1", port: 8999, allowNonLoopback: false, stateDir: "/var/run/cloud-broker", fileMode: "0600", retryAfterSeconds: 2 });
-    expect(config.refresh).toEqual({ aheadSeconds: 1200, jitterSeconds: 120, stopServingSeconds: 300, retryMinSeconds: 1, retryMaxSeconds: 60 });
+    expect(config.refresh).toEqual({ aheadSeconds: 1200, jitterSeconds: 120, stopServingSeconds: 300, retryMinSeconds: 1, retryMaxSeconds: 30 });
     expect(config.upstream).toEqual({ timeoutSeconds: 10, maxAttempts: 3 });
     expect(config.log.level).toBe("info");
   });
