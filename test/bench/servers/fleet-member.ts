@@ -14,7 +14,7 @@
  */
 import { readFileSync } from "node:fs";
 import { createSource } from "../../../broker/cli/serve.ts";
-import { loadConfig } from "../../../broker/config.ts";
+import { parseBrokerConfig } from "../../../broker/config.ts";
 import type { BrokerCredentialSource } from "../../../broker/credential-source.ts";
 import { silentLogger } from "../../../broker/log.ts";
 import { MetricsRegistry } from "../../../broker/metrics.ts";
@@ -24,7 +24,7 @@ const PROBE_MS = 250;
 const FIRST_READY_DEADLINE_MS = 240_000;
 
 const [configFile, countText] = process.argv.slice(2);
-const loaded = loadConfig(readFileSync(configFile ?? "", "utf8"));
+const loaded = parseBrokerConfig(readFileSync(configFile ?? "", "utf8"));
 if (!loaded.ok) throw new Error(`fleet member: config: ${JSON.stringify(loaded.errors)}`);
 const config = loaded.config;
 const count = Number(countText);
