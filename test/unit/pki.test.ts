@@ -27,13 +27,14 @@ describe("local PKI", () => {
     expect(readFileSync(join(dir, "ca.pem"), "utf8")).toBe(first);
   });
 
-  it("points Node, Python and curl at the CA", async () => {
+  it("points Node, Python (botocore too) and curl at the CA", async () => {
     const pki = await ensureLocalPki(dir);
     expect(caTrustEnv(pki)).toEqual({
       NODE_EXTRA_CA_CERTS: pki.caCertFile,
       SSL_CERT_FILE: pki.caCertFile,
       REQUESTS_CA_BUNDLE: pki.caCertFile,
       CURL_CA_BUNDLE: pki.caCertFile,
+      AWS_CA_BUNDLE: pki.caCertFile,
     });
   });
 });

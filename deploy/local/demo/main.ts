@@ -13,9 +13,12 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
+import { parse } from "yaml";
+import { TrustDomain } from "../../../realm-config/model/schema.ts";
 import { cacheDir, repoRoot } from "../paths.ts";
 import { caTrustEnv } from "../pki/local-pki.ts";
 import { startLocalStack, type LocalStack } from "../stack/local-stack.ts";
+import { modelReport } from "./model-report.ts";
 import { runTrustingLocalCa } from "../pki/trust-local-ca.ts";
 
 await runTrustingLocalCa();
@@ -82,33 +85,29 @@ async function workloadTokenForAgent(stack: LocalStack): Promise<string> {
   return ((await res.json()) as { access_token: string }).access_token;
 }
 
-function until(iso: unknown): string {
-  if (typeof iso !== "string") return "";
-  const minutes = Math.round((Date.parse(iso) - Date.now()) / 60_000);
-  return `expires ${iso.replace(/\.\d+Z$/, "Z")} (in ${minutes} min)`;
-}
 
 const started = Date.now();
 const stack = await startLocalStack({ stateDir, fresh: values.fresh, frontPort: Number(process.env.KCB_FRONT_PORT ?? 8443), log: step });
 let allOk = true;
 const lines: string[] = [];
 try {
-  step("running the example workload (unmodified AWS SDK + DefaultAzureCredential) next to each sidecar …");
+  step("running the example workload (unmodified Bedrock and Azure OpenAI SDKs, default credential chains) next to each sidecar …");
   for (const name of stack.brokers.keys()) {
     const result = await runProgram("workload.ts", stack.workloadEnv(name));
-    for (const [cloud, outcome] of Object.entries(result)) {
+    for (const [api, outcome] of Object.entries(result)) {
       const d = outcome.detail as Record<string, unknown>;
       allOk &&= outcome.ok === true;
-      if (cloud === "aws") lines.push(outcome.ok ? `  ${name.padEnd(16)} AWS    ${String(d.arn)}  ${until(d.expires)}` : `  ${name.padEnd(16)} AWS    FAILED ${String(d.error)}: ${String(d.message)}`);
-      else lines.push(outcome.ok ? `  ${name.padEnd(16)} Azure  Entra token for ${d.aud as string} (app ${d.appid as string}) accepted by the API  ${until(d.expires)}` : `  ${name.padEnd(16)} Azure  FAILED ${JSON.stringify(d)}`);
+      const what = api === "bedrock" ? `Bedrock ${d.modelId as string}` : `Azure OpenAI ${d.deployment as string}`;
+      lines.push(outcome.ok ? `  ${name.padEnd(16)} ${what}: ${String(d.text)}` : `  ${name.padEnd(16)} ${api} FAILED ${String(d.error)}: ${String(d.message)}`);
     }
   }
 
-  step("running the agent report-assistant acting for reporting-batch (RFC 8693 token exchange) …");
+  step("running the agent report-assistant acting for reporting-batch (RFC 8693 token exchange), one allowed and one refused model per cloud …");
   const agentDir = join(stateDir, "agent");
   mkdirSync(agentDir, { recursive: true, mode: 0o700 });
   const subjectFile = join(agentDir, "subject-token");
   writeFileSync(subjectFile, await workloadTokenForAgent(stack), { mode: 0o600 });
+  const workloadEnv = stack.workloadEnv("reporting-batch");
   const agent = await runProgram("agent.ts", {
     ISSUER: stack.issuer,
     AGENT_CLIENT_ID: "report-assistant",
@@ -117,27 +116,38 @@ try {
     BROKER_URL: stack.brokers.get("reporting-batch")!.url,
     AWS_ROLE: "arn:aws:iam::111122223333:role/reporting-read",
     AZURE_IDENTITY: "reporting-storage",
-    AZURE_RESOURCE_URL: `${stack.entra.url}/resource/whoami`,
-    AWS_ENDPOINT_URL_STS: stack.sts.url,
+    AWS_REGION: stack.bedrock.region,
+    AWS_ENDPOINT_URL_BEDROCK_RUNTIME: stack.bedrock.url,
+    AZURE_OPENAI_ENDPOINT: stack.azureOpenAi.url,
+    OPENAI_API_VERSION: stack.azureOpenAi.apiVersion,
+    // The session policy of the agent allows the first model only; its identity has a role on the first deployment only.
+    BEDROCK_MODELS: `${workloadEnv.BEDROCK_MODEL_ID},amazon.nova-lite-v1:0`,
+    AZURE_OPENAI_DEPLOYMENTS: `${workloadEnv.AZURE_OPENAI_DEPLOYMENT},gpt-4o`,
     ...caTrustEnv(stack.domain.pki),
   });
-  const a = agent.aws ?? {};
-  const z = agent.azure ?? {};
-  allOk &&= a.ok === true && z.ok === true;
-  lines.push(a.ok ? `  ${"report-assistant".padEnd(16)} AWS    ${String(a.arn)} (narrowed: ${String(a.expiresIn)} s, session policy)` : `  report-assistant AWS    FAILED ${String(a.error)}`);
-  lines.push(z.ok ? `  ${"report-assistant".padEnd(16)} Azure  token for ${String(z.scope)} accepted by the API (${String(z.expiresIn)} s)` : `  report-assistant Azure  FAILED ${String(z.error)}`);
+  for (const [api, outcome] of Object.entries(agent)) {
+    const calls = (outcome.calls ?? {}) as Record<string, { ok: boolean; text?: string; error?: string; status?: number }>;
+    const results = Object.values(calls).map((c) => c.ok);
+    // Expected: the first call allowed, the second refused by the cloud (403 Bedrock, 401 Azure OpenAI).
+    allOk &&= outcome.ok === true && results.length === 2 && results[0] === true && results[1] === false;
+    if (outcome.ok !== true) lines.push(`  report-assistant ${api} FAILED ${String(outcome.error)}: ${String(outcome.message)}`);
+    for (const [model, c] of Object.entries(calls)) lines.push(`  ${"report-assistant".padEnd(16)} ${api === "bedrock" ? "Bedrock" : "Azure OpenAI"} ${model}: ${c.ok ? String(c.text) : `refused (${String(c.status ?? "")} ${String(c.error)})`}`);
+  }
   const sessions = stack.sts.sessions();
   const delegated = sessions.filter((s) => s.sourceIdentity);
   const counts = stack.domain.front.tokenRequestsByCluster();
+  const config = TrustDomain.parse(parse(readFileSync(stack.configFile, "utf8")));
+  const identities = new Map(config.workloads.flatMap((w) => (w.azure?.identities ?? []).map((i) => [i.clientId.toLowerCase(), `${i.name} of ${w.name}`] as const)));
 
   console.log(`
 Report (${((Date.now() - started) / 1000).toFixed(1)} s, Keycloak ${stack.domain.info.keycloakVersion})
   issuer ${stack.issuer}
   Keycloak token requests answered: ${Object.entries(counts).map(([c, n]) => `${c} ${n}`).join(", ") || "none"} (one issuer, any cluster)
   STS sessions issued: ${sessions.length} (${delegated.length} with a SourceIdentity: ${[...new Set(delegated.map((s) => s.sourceIdentity))].join(", ")})
-  who got what:
+  what each program got back:
 ${lines.join("\n")}
-  ${allOk ? "All AWS and Azure calls succeeded through the sidecars." : "SOME CALLS FAILED: see the lines above and the logs under " + stateDir}
+${modelReport(stack.logs, identities)}
+  ${allOk ? "Every call the credentials allow succeeded through the sidecars, and the agent was refused exactly what its narrowed access excludes." : "SOME CALLS DID NOT GO AS EXPECTED: see the lines above and the logs under " + stateDir}
 `);
 } catch (error) {
   allOk = false;

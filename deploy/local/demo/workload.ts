@@ -1,49 +1,49 @@
 /**
  * The demo's example workload: application code that knows nothing about Keycloak or the broker.
- * It uses only the unmodified AWS and Azure SDKs with their default credential chains; the
- * environment (printed by `cloud-broker env`) is what points them at the sidecar.
+ * It calls a Bedrock model and an Azure OpenAI deployment with the unmodified SDKs and their default
+ * credential chains; the environment (`cloud-broker env` plus the endpoints of `npm run stack -- env`)
+ * is what points them at the sidecar and at the local clouds.
  *
- * Prints one JSON line: what each cloud said the caller is.
+ * Env: the SDKs' own variables, plus BEDROCK_MODEL_ID and AZURE_OPENAI_DEPLOYMENT (the model and the
+ * deployment this workload may use). Prints one JSON line: what each model answered, or the error.
  */
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { DefaultAzureCredential } from "@azure/identity";
+import { BedrockRuntimeClient, ConverseCommand } from "@aws-sdk/client-bedrock-runtime";
+import { DefaultAzureCredential, getBearerTokenProvider } from "@azure/identity";
+import { AzureOpenAI } from "openai";
 
 interface Outcome {
   ok: boolean;
   detail: Record<string, unknown>;
 }
 
-async function aws(): Promise<Outcome> {
-  // Default chain: the container-credentials variables lead it to the sidecar.
-  const sts = new STSClient({});
-  const started = Date.now();
-  const who = await sts.send(new GetCallerIdentityCommand({}));
-  const creds = await sts.config.credentials();
-  return { ok: true, detail: { arn: who.Arn, account: who.Account, expires: creds.expiration?.toISOString(), ms: Date.now() - started } };
+const PROMPT = "Summarise yesterday's payments in one sentence.";
+
+async function bedrock(modelId: string): Promise<Outcome> {
+  // Default chain: the container-credentials variables lead it to the sidecar;
+  // AWS_ENDPOINT_URL_BEDROCK_RUNTIME to the local Bedrock.
+  const client = new BedrockRuntimeClient({});
+  const out = await client.send(new ConverseCommand({ modelId, messages: [{ role: "user", content: [{ text: PROMPT }] }] }));
+  return { ok: true, detail: { modelId, text: out.output?.message?.content?.[0]?.text, usage: out.usage } };
 }
 
-async function azure(scope: string, resourceUrl: string): Promise<Outcome> {
-  const credential = new DefaultAzureCredential();
-  const started = Date.now();
-  const token = await credential.getToken(scope);
-  const res = await fetch(resourceUrl, { headers: { authorization: `Bearer ${token.token}` } });
-  const body = (await res.json()) as Record<string, unknown>;
-  return { ok: res.status === 200, detail: { status: res.status, ...body, expires: new Date(token.expiresOnTimestamp).toISOString(), ms: Date.now() - started } };
+async function azureOpenAi(deployment: string): Promise<Outcome> {
+  // AZURE_OPENAI_ENDPOINT and OPENAI_API_VERSION are read by the client itself.
+  const azureADTokenProvider = getBearerTokenProvider(new DefaultAzureCredential(), "https://cognitiveservices.azure.com/.default");
+  const client = new AzureOpenAI({ azureADTokenProvider, deployment, maxRetries: 0 });
+  const out = await client.chat.completions.create({ model: deployment, messages: [{ role: "user", content: PROMPT }] });
+  return { ok: true, detail: { deployment, text: out.choices[0]?.message.content, usage: out.usage } };
 }
 
 async function attempt(fn: () => Promise<Outcome>): Promise<Outcome> {
   try {
     return await fn();
   } catch (error) {
-    return { ok: false, detail: { error: (error as Error).name, message: (error as Error).message.split("\n")[0] } };
+    const e = error as Error & { status?: number };
+    return { ok: false, detail: { error: e.name, ...(e.status !== undefined && { status: e.status }), message: e.message.split("\n")[0] } };
   }
 }
 
 const result: Record<string, Outcome> = {};
-if (process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI || process.env.AWS_WEB_IDENTITY_TOKEN_FILE || process.env.AWS_CONFIG_FILE) {
-  result.aws = await attempt(aws);
-}
-if (process.env.DEMO_AZURE_SCOPE && process.env.DEMO_AZURE_RESOURCE_URL) {
-  result.azure = await attempt(() => azure(process.env.DEMO_AZURE_SCOPE!, process.env.DEMO_AZURE_RESOURCE_URL!));
-}
+if (process.env.BEDROCK_MODEL_ID) result.bedrock = await attempt(() => bedrock(process.env.BEDROCK_MODEL_ID!));
+if (process.env.AZURE_OPENAI_DEPLOYMENT) result.azureOpenAi = await attempt(() => azureOpenAi(process.env.AZURE_OPENAI_DEPLOYMENT!));
 process.stdout.write(JSON.stringify(result) + "\n");

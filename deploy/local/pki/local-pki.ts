@@ -97,12 +97,13 @@ function randomSerial(): string {
   return Buffer.from(bytes).toString("hex");
 }
 
-/** Env that makes Node, Python (requests, ssl) and curl trust the local CA. */
+/** Env that makes Node, Python (requests, ssl, botocore) and curl trust the local CA. */
 export function caTrustEnv(pki: LocalPki): Record<string, string> {
   return {
     NODE_EXTRA_CA_CERTS: pki.caCertFile,
     SSL_CERT_FILE: pki.caCertFile,
     REQUESTS_CA_BUNDLE: pki.caCertFile,
     CURL_CA_BUNDLE: pki.caCertFile,
+    AWS_CA_BUNDLE: pki.caCertFile,
   };
 }

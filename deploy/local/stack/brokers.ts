@@ -18,8 +18,8 @@ export interface BrokerProcess {
   url: string;
   configFile: string;
   logFile: string;
-  /** `cloud-broker env --mode <mode> --format json`: exactly what a workload needs for that mode. */
-  env(mode: string): Record<string, string>;
+  /** `cloud-broker env --mode <mode> [--target <target>] --format json`: exactly what a workload needs for that mode (and target). */
+  env(mode: string, target?: string): Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -107,8 +107,8 @@ export async function startBroker(setup: BrokerSetup, log: (line: string) => voi
     url,
     configFile,
     logFile,
-    env(mode) {
-      const result = spawnSync(process.execPath, [TSX, BROKER_MAIN, "env", "--mode", mode, "--format", "json", "--config", configFile], { encoding: "utf8", env });
+    env(mode, target) {
+      const result = spawnSync(process.execPath, [TSX, BROKER_MAIN, "env", "--mode", mode, ...(target ? ["--target", target] : []), "--format", "json", "--config", configFile], { encoding: "utf8", env });
       if (result.status !== 0) throw new Error(`cloud-broker env --mode ${mode} failed: ${result.stderr.trim().split("\n").pop() ?? ""}`);
       return JSON.parse(result.stdout) as Record<string, string>;
     },

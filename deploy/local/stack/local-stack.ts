@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import KcAdminClient from "@keycloak/keycloak-admin-client";
 import { AGENTS_SCOPE } from "../../../realm-config/model/conventions.ts";
 import { TrustDomain } from "../../../realm-config/model/schema.ts";
 import { loadTrustExport } from "../../../admin-scripts/trust/artifacts.ts";
-import { startEntraEmulator, startStsEmulator, type EntraEmulator, type StsEmulator } from "../cloud/index.ts";
+import { loadCloudAccounts, startAzureOpenAiEmulator, startBedrockEmulator, startEntraEmulator, startStsEmulator, type AzureOpenAiEmulator, type BedrockEmulator, type EntraEmulator, type StsEmulator } from "../cloud/index.ts";
 import { startTrustDomain, type RunningTrustDomain } from "../keycloak/trust-domain.ts";
 import { startKubeIssuer } from "../issuer/kube-issuer.ts";
 import { repoRoot } from "../paths.ts";
@@ -25,8 +25,14 @@ export interface LocalStackOptions {
 export interface LocalStack {
   domain: RunningTrustDomain;
   issuer: string;
+  /** The example realm-config bound to this machine, as realm-sync applied it. */
+  configFile: string;
   sts: StsEmulator;
   entra: EntraEmulator;
+  bedrock: BedrockEmulator;
+  azureOpenAi: AzureOpenAiEmulator;
+  /** The CloudTrail-like event log of the Bedrock emulator and the activity log of the Azure OpenAI one (JSON lines). */
+  logs: { bedrock: string; azureOpenAi: string };
   brokers: Map<string, BrokerProcess>;
   secrets: LocalSecrets;
   components(): StackComponent[];
@@ -39,6 +45,11 @@ const ADMIN_PASSWORD_ENV = "KCB_LOCAL_ADMIN_PASSWORD";
 const REALM = "trust";
 /** The Entra emulator's protected test API stands in for Azure Storage. */
 const AZURE_RESOURCE = "https://storage.azure.com";
+/** The customer's side of the local clouds behind the example trust domain (role policies, models, deployments, role assignments). */
+export const EXAMPLE_ACCOUNTS = join(repoRoot, "deploy", "local", "cloud", "accounts", "example.yaml");
+/** What the example workloads may use: every example role may invoke this model, every identity this deployment. */
+export const EXAMPLE_MODEL_ID = "amazon.nova-micro-v1:0";
+export const EXAMPLE_DEPLOYMENT = "gpt-4o-mini";
 const DEMO_AGENT_CLIENT = "report-assistant";
 
 /** Runs a realm-sync command the way an operator does (the CLI), echoing its output. */
@@ -101,6 +112,14 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const entra = await startEntraEmulator({ trust, pki: domain.pki, resource: AZURE_RESOURCE });
     stops.push(() => entra.close());
     log(`STS emulator ${sts.url} (${trust.aws.roles.length} roles), Entra emulator ${entra.url} (${trust.azure.federatedCredentials.length} federated credentials)`);
+    const accounts = loadCloudAccounts(EXAMPLE_ACCOUNTS);
+    const logs = { bedrock: join(opts.stateDir, "bedrock-events.jsonl"), azureOpenAi: join(opts.stateDir, "azure-openai-activity.jsonl") };
+    for (const file of Object.values(logs)) rmSync(file, { force: true });
+    const bedrock = await startBedrockEmulator({ sts, accounts, pki: domain.pki, eventLogFile: logs.bedrock });
+    stops.push(() => bedrock.close());
+    const azureOpenAi = await startAzureOpenAiEmulator({ entra, accounts, pki: domain.pki, activityLogFile: logs.azureOpenAi });
+    stops.push(() => azureOpenAi.close());
+    log(`Bedrock Runtime emulator ${bedrock.url} (${accounts.aws.foundationModels.length} models), Azure OpenAI emulator ${azureOpenAi.url} (${accounts.azure.deployments.length} deployments)`);
 
     const brokers = new Map<string, BrokerProcess>();
     const config = TrustDomain.parse(doc);
@@ -145,8 +164,12 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const stack: LocalStack = {
       domain,
       issuer,
+      configFile,
       sts,
       entra,
+      bedrock,
+      azureOpenAi,
+      logs,
       brokers,
       secrets,
       components: () => [
@@ -155,6 +178,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         { name: "kube-issuer", kind: "kube-issuer", url: kube.issuer, healthUrl: `${kube.issuer}/.well-known/openid-configuration` },
         { name: "sts-emulator", kind: "sts-emulator", url: sts.url },
         { name: "entra-emulator", kind: "entra-emulator", url: entra.url },
+        { name: "bedrock-emulator", kind: "bedrock-emulator", url: bedrock.url },
+        { name: "azure-openai-emulator", kind: "azure-openai-emulator", url: azureOpenAi.url },
         ...[...brokers.values()].map((b): StackComponent => ({ name: `broker-${b.workload}`, kind: "broker", url: b.url, healthUrl: `${b.url}/readyz`, pid: b.pid })),
       ],
       workloadEnv(workload = "payments-api") {
@@ -164,11 +189,12 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         return {
           ...(w.aws && broker.env("aws-container")),
           // Only because the clouds are local: real AWS needs no endpoint override.
-          ...(w.aws && { AWS_ENDPOINT_URL_STS: sts.url }),
+          ...(w.aws && { AWS_ENDPOINT_URL_STS: sts.url, AWS_ENDPOINT_URL_BEDROCK_RUNTIME: bedrock.url, AWS_REGION: bedrock.region, BEDROCK_MODEL_ID: EXAMPLE_MODEL_ID }),
           ...(w.azure && {
             ...broker.env("azure-app-service"),
-            DEMO_AZURE_SCOPE: `${AZURE_RESOURCE}/.default`,
-            DEMO_AZURE_RESOURCE_URL: `${entra.url}/resource/whoami`,
+            AZURE_OPENAI_ENDPOINT: azureOpenAi.url,
+            OPENAI_API_VERSION: azureOpenAi.apiVersion,
+            AZURE_OPENAI_DEPLOYMENT: EXAMPLE_DEPLOYMENT,
           }),
           ...trustEnv,
         };

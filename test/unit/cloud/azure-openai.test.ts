@@ -22,7 +22,7 @@ async function harness() {
   const fault: FaultSlot<AzureOpenAiFaultKind> = { kind: undefined, remaining: undefined };
   const app = createAzureOpenAiApp({
     accounts,
-    verifyAccessToken: (token, audience) => signer.verify(token, { issuerFor: (t) => `${AUTHORITY}/${t}/v2.0`, audience, nowSeconds: Math.floor(clock.now / 1000) }),
+    verifyAccessToken: (token, audience, atMs) => signer.verify(token, { issuerFor: (t) => `${AUTHORITY}/${t}/v2.0`, audience, nowSeconds: Math.floor(atMs / 1000) }),
     clock: () => clock.now,
     activity,
     fault,

@@ -104,7 +104,7 @@ describe("Bedrock Runtime emulator with the unmodified AWS SDK", () => {
 
   it("refuses a role with no identity-based policy allowing the action", async () => {
     const h = harness();
-    const denied = await refusal(h.of(h.issue("legacy-etl-writer")).send(hello(MICRO)));
+    const denied = await refusal(h.of(h.issue("legacy-etl-writer")).send(hello(LITE)));
     expect(denied.name).toBe("AccessDeniedException");
     expect(denied.message).toMatch(/because no identity-based policy allows the bedrock:InvokeModel action$/);
   });

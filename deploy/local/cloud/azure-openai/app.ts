@@ -27,7 +27,7 @@ export const COGNITIVE_SERVICES = "https://cognitiveservices.azure.com";
 export interface AzureOpenAiAppDeps {
   accounts: CloudAccounts;
   /** The Entra emulator's check of its own access tokens. */
-  verifyAccessToken(token: string, audience: string): Promise<AccessTokenClaims | undefined>;
+  verifyAccessToken(token: string, audience: string, atMs: number): Promise<AccessTokenClaims | undefined>;
   clock: Clock;
   activity: ActivityLog;
   fault: FaultSlot<AzureOpenAiFaultKind>;
@@ -88,7 +88,7 @@ export function createAzureOpenAiApp(deps: AzureOpenAiAppDeps): Hono {
         throw new AzureOpenAiError("Unauthorized", "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.");
       }
       const bearer = /^Bearer ([A-Za-z0-9._-]+)$/.exec(c.req.header("authorization") ?? "");
-      claims = bearer ? await deps.verifyAccessToken(bearer[1]!, COGNITIVE_SERVICES) : undefined;
+      claims = bearer ? await deps.verifyAccessToken(bearer[1]!, COGNITIVE_SERVICES, now.getTime()) : undefined;
       if (!claims) throw new AzureOpenAiError("Unauthorized", UNAUTHORIZED_MESSAGE(COGNITIVE_SERVICES));
 
       const fault = takeFault(deps.fault);

@@ -41,6 +41,14 @@ const ROUTE = /^\/model\/([^/]+)\/(converse|invoke)$/;
 const OPERATIONS = { converse: "Converse", invoke: "InvokeModel" } as const;
 const MAX_BODY = 1024 * 1024;
 
+/**
+ * The request headers as signed: over HTTP/2 the client's host is the `:authority` pseudo-header,
+ * which the web Headers of the request do not carry; the request URL's host is its value.
+ */
+function withAuthority(headers: Headers, host: string): { get(name: string): string | null } {
+  return { get: (name) => (name === ":authority" || name === "host" ? (headers.get("host") ?? host) : headers.get(name)) };
+}
+
 export function createBedrockApp(deps: BedrockAppDeps): Hono {
   const app = new Hono();
   const region = deps.accounts.aws.region;
@@ -89,7 +97,7 @@ export function createBedrockApp(deps: BedrockAppDeps): Hono {
       if (!route) throw new BedrockError("UnknownOperationException", "");
       try {
         session = verifySigV4(
-          { method: c.req.method, path: url.pathname, query: url.search.replace(/^\?/, ""), headers: c.req.raw.headers, body },
+          { method: c.req.method, path: url.pathname, query: url.search.replace(/^\?/, ""), headers: withAuthority(c.req.raw.headers, url.host), body },
           (id) => {
             accessKeyId = id;
             return deps.session(id);

@@ -4,11 +4,12 @@
  *
  * @example
  * const sts = await startStsEmulator({ trust, allowIssuerPort: true });
- * const bedrock = await startBedrockEmulator({ sts, accounts: loadCloudAccounts(file), eventLogFile });
+ * const bedrock = await startBedrockEmulator({ sts, accounts: loadCloudAccounts(file), pki, eventLogFile });
  * new BedrockRuntimeClient({ region: "us-east-1", endpoint: bedrock.url }); // or AWS_ENDPOINT_URL_BEDROCK_RUNTIME
  * bedrock.events; // CloudTrail-like records of every call
  */
 import type { CloudAccounts } from "../accounts/accounts.ts";
+import type { LocalPki } from "../../pki/local-pki.ts";
 import { serveApp } from "../common/serve.ts";
 import { systemClock, type Clock } from "../common/types.ts";
 import type { FaultSlot } from "../common/fault.ts";
@@ -20,6 +21,8 @@ export interface BedrockEmulatorOptions {
   /** The STS emulator whose issued sessions sign the requests. */
   sts: Pick<StsEmulator, "session">;
   accounts: CloudAccounts;
+  /** The local CA and server certificate: Bedrock is served over HTTPS, HTTP/2 and HTTP/1.1. */
+  pki: LocalPki;
   /** Also append every event to this file, one JSON object per line. */
   eventLogFile?: string;
   clock?: Clock;
@@ -27,7 +30,7 @@ export interface BedrockEmulatorOptions {
 }
 
 export interface BedrockEmulator {
-  /** Endpoint for SDK clients (`endpoint` / `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`). */
+  /** Endpoint for SDK clients (`endpoint` / `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`), `https://localhost:<port>`. */
   url: string;
   region: string;
   readonly events: readonly CloudTrailEvent[];
@@ -40,7 +43,7 @@ export async function startBedrockEmulator(opts: BedrockEmulatorOptions): Promis
   const events = createEventLog(opts.eventLogFile);
   const fault: FaultSlot<BedrockFaultKind> = { kind: undefined, remaining: undefined };
   const app = createBedrockApp({ accounts: opts.accounts, session: (id) => opts.sts.session(id), clock: opts.clock ?? systemClock, events, fault });
-  const served = await serveApp(app, { port: opts.port });
+  const served = await serveApp(app, { pki: opts.pki, port: opts.port, http2: true });
   return {
     url: served.url,
     region: opts.accounts.aws.region,

@@ -47,9 +47,10 @@ export interface EntraEmulator {
   readonly issuerKeys: IssuerKeys;
   /**
    * Checks an access token as an Azure resource does: this emulator's signature, issuer
-   * `<authority>/<tenant>/v2.0`, `aud` = `audience`, `exp`/`nbf`. The claims, or `undefined`.
+   * `<authority>/<tenant>/v2.0`, `aud` = `audience`, `exp`/`nbf` at `atMs` (default: now by the
+   * emulator's clock; a resource API passes its own). The claims, or `undefined`.
    */
-  verifyAccessToken(token: string, audience: string): Promise<AccessTokenClaims | undefined>;
+  verifyAccessToken(token: string, audience: string, atMs?: number): Promise<AccessTokenClaims | undefined>;
 }
 
 /** Validates the FICs as Microsoft Graph would accept them: at most 20 per application, exact strings. */
@@ -104,6 +105,6 @@ export async function startEntraEmulator(opts: EntraEmulatorOptions): Promise<En
       fault.remaining = kind ? times : undefined;
     },
     issuerKeys: keys,
-    verifyAccessToken: (token, audience) => signer.verify(token, { issuerFor: (tenant) => `${served.url}/${tenant}/v2.0`, audience, nowSeconds: Math.floor(clock() / 1000) }),
+    verifyAccessToken: (token, audience, atMs) => signer.verify(token, { issuerFor: (tenant) => `${served.url}/${tenant}/v2.0`, audience, nowSeconds: Math.floor((atMs ?? clock()) / 1000) }),
   };
 }

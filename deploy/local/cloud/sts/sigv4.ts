@@ -137,7 +137,8 @@ export function verifySigV4<T extends SigningCredentials>(req: SigV4Request, loo
   if (auth.date !== amzDate.slice(0, 8) || auth.service !== service || auth.terminator !== "aws4_request") {
     throw new StsError("SignatureDoesNotMatch", `Credential should be scoped to a valid date, region and service: <date>/<region>/${service}/aws4_request`);
   }
-  if (!auth.signedHeaders.includes("host")) throw new StsError("SignatureDoesNotMatch", "The host header must be signed.");
+  // Over HTTP/2 the host travels as the `:authority` pseudo-header, and SDKs sign it under that name.
+  if (!auth.signedHeaders.includes("host") && !auth.signedHeaders.includes(":authority")) throw new StsError("SignatureDoesNotMatch", "The host header must be signed.");
 
   const creds = lookup(auth.accessKeyId);
   if (!creds) throw new StsError("InvalidClientTokenId", "The security token included in the request is invalid.");
