@@ -7,7 +7,6 @@
  * uses only the unmodified AWS and Azure SDKs, and an agent that uses the token-exchange endpoint.
  * Ends with a report; then stays up (Ctrl-C stops everything) unless `--once`.
  */
-import { spawn } from "node:child_process";
 import { createPrivateKey, randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,10 +14,11 @@ import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
 import { parse } from "yaml";
 import { TrustDomain } from "../../../realm-config/model/schema.ts";
-import { cacheDir, repoRoot } from "../paths.ts";
+import { cacheDir } from "../paths.ts";
 import { caTrustEnv } from "../pki/local-pki.ts";
 import { startLocalStack, type LocalStack } from "../stack/local-stack.ts";
 import { modelReport } from "./model-report.ts";
+import { runDemoProgram } from "./run-program.ts";
 import { runTrustingLocalCa } from "../pki/trust-local-ca.ts";
 
 await runTrustingLocalCa();
@@ -41,27 +41,7 @@ if (values.help) {
 }
 
 const stateDir = join(cacheDir(), "state", "demo");
-const TSX = join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs");
 const step = (line: string) => console.log(`• ${line}`);
-
-/** Runs one of the demo's programs with exactly the given environment (plus PATH/HOME) and parses its JSON line. */
-async function runProgram(script: string, env: Record<string, string>): Promise<Record<string, Record<string, unknown>>> {
-  const child = spawn(process.execPath, [TSX, join(repoRoot, "deploy", "local", "demo", script)], {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-  child.stderr.on("data", (c: Buffer) => (err += c.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-  const line = out.trim().split("\n").pop() ?? "";
-  try {
-    return JSON.parse(line) as Record<string, Record<string, unknown>>;
-  } catch {
-    throw new Error(`${script} exited with ${code}: ${err.split("\n").filter((l) => l && !l.includes("NodeVersionSupportWarning")).slice(-3).join(" | ")}`);
-  }
-}
 
 /** The workload hands its own token (audience kcb-agents) to the agent it delegates to. */
 async function workloadTokenForAgent(stack: LocalStack): Promise<string> {
@@ -93,7 +73,7 @@ const lines: string[] = [];
 try {
   step("running the example workload (unmodified Bedrock and Azure OpenAI SDKs, default credential chains) next to each sidecar …");
   for (const name of stack.brokers.keys()) {
-    const result = await runProgram("workload.ts", stack.workloadEnv(name));
+    const result = await runDemoProgram("workload.ts", stack.workloadEnv(name));
     for (const [api, outcome] of Object.entries(result)) {
       const d = outcome.detail as Record<string, unknown>;
       allOk &&= outcome.ok === true;
@@ -108,7 +88,7 @@ try {
   const subjectFile = join(agentDir, "subject-token");
   writeFileSync(subjectFile, await workloadTokenForAgent(stack), { mode: 0o600 });
   const workloadEnv = stack.workloadEnv("reporting-batch");
-  const agent = await runProgram("agent.ts", {
+  const agent = await runDemoProgram("agent.ts", {
     ISSUER: stack.issuer,
     AGENT_CLIENT_ID: "report-assistant",
     AGENT_SECRET_FILE: stack.secrets.agentSecret,
