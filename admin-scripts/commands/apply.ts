@@ -20,7 +20,7 @@ function combined(failed: ClusterFailure[], what: string): RealmSyncError {
 
 export async function run(opts: ApplyOptions): Promise<Outcome> {
   const { concurrency, leaseMs } = tuning(opts.env);
-  const ctx = await prepare(opts);
+  const ctx = await prepare(opts, "apply");
   const outcome = await applyAll(ctx.targets, ctx.desired, { concurrency, leaseMs });
 
   if (outcome.stage === "refused") {

@@ -13,7 +13,7 @@ import { prepare, tuning } from "../keycloak/context.ts";
 
 export async function run(opts: CheckOptions): Promise<Outcome> {
   const { concurrency } = tuning(opts.env);
-  const ctx = await prepare(opts);
+  const ctx = await prepare(opts, "view");
   const outcome = await checkAll(ctx.targets, ctx.desired, { concurrency });
   const order = ctx.targets.map((t) => t.name);
   outcome.planned.sort((a, b) => order.indexOf(a.cluster) - order.indexOf(b.cluster));

@@ -11,7 +11,7 @@ import { prepare } from "../keycloak/context.ts";
 import { planAll } from "../keycloak/sync.ts";
 
 export async function run(opts: PlanOptions): Promise<Outcome> {
-  const ctx = await prepare(opts);
+  const ctx = await prepare(opts, "view");
   const { planned, failed } = await planAll(ctx.targets, ctx.desired);
   const order = ctx.targets.map((t) => t.name);
   planned.sort((a, b) => order.indexOf(a.cluster) - order.indexOf(b.cluster));

@@ -27,15 +27,13 @@ import {
   AUDIENCE_MAPPER,
   kubernetesIdpAlias,
   PASSIVE_KEY_PRIORITY,
-  PROBE_CLIENT_ID,
-  PROBE_SUBJECT,
   RESERVED_PREFIX,
   SESSION_TAGS_MAPPER,
   SOURCE_IDENTITY_MAPPER,
   SUB_MAPPER,
 } from "./names.ts";
 import { podIdentityMapper, podIdentityProvider, REQUIRED_EXTENSION } from "./pod-identity.ts";
-import { signingKeyMaterial, SigningKeyError } from "./signing-key.ts";
+import { certificateMaterial, SigningKeyError } from "./signing-key.ts";
 import type { DesiredClient, DesiredClientScope, DesiredIdentityProvider, DesiredKey, DesiredState } from "./types.ts";
 
 /** Resolves a secret reference to its value; throws (with a message naming the reference, never the value) when it cannot. */
@@ -248,20 +246,6 @@ async function delegationClients(ctx: Context): Promise<DesiredClient[]> {
   return [...out.values()];
 }
 
-/** The probe client `check` mints tokens with: it authenticates with an assertion signed by the realm's own active key. */
-function probeClient(jwks: JWK[]): DesiredClient {
-  return {
-    clientId: PROBE_CLIENT_ID,
-    name: PROBE_CLIENT_ID,
-    description: "realm-sync check: mints probe tokens on every cluster to compare iss, kid and aud",
-    clientAuthenticatorType: "client-jwt",
-    attributes: clientAttributes({ "use.jwks.url": "false", "use.jwks.string": "true", "jwks.string": JSON.stringify({ keys: jwks }) }),
-    defaultClientScopes: [...DEFAULT_CLIENT_SCOPES],
-    optionalClientScopes: [AWS_SCOPE, AZURE_SCOPE],
-    mappers: [hardcodedClaim(SUB_MAPPER, "sub", PROBE_SUBJECT, "String")],
-  };
-}
-
 /** The realm's frontend URL: the issuer without `/realms/<realm>`, so every cluster issues exactly the configured `iss`. */
 export function frontendUrlOf(issuer: string, realm: string): string {
   const suffix = `/realms/${realm}`;
@@ -269,8 +253,9 @@ export function frontendUrlOf(issuer: string, realm: string): string {
 }
 
 /**
- * Builds the desired Keycloak state of a validated trust domain. Resolves every secret it needs
- * (signing keys, client secrets, workload public keys) and reports all problems together.
+ * Builds the desired Keycloak state of a validated trust domain. Reads what it needs (signing-key
+ * certificates, client secrets, workload public keys) and reports all problems together. It never
+ * reads a private signing key: the config has no place for one.
  *
  * @example const desired = await buildDesired(config, (ref) => resolveSecret(ref, { baseDir: source.dir, env: process.env }));
  */
@@ -278,16 +263,22 @@ export async function buildDesired(config: TrustDomain, resolve: SecretResolver)
   const ctx: Context = { config, resolve, problems: [] };
 
   const keys: DesiredKey[] = [];
-  const probeJwks: JWK[] = [];
   for (const [i, key] of config.signingKeys.entries()) {
-    const path: ConfigPath = ["signingKeys", i, "privateKey"];
-    const pem = secretAt(ctx, key.privateKey, path);
+    const path: ConfigPath = ["signingKeys", i, "certificate", "file"];
+    const pem = secretAt(ctx, key.certificate, path);
     if (pem === undefined) continue;
     try {
-      const material = await signingKeyMaterial(pem, config.realm);
+      const material = certificateMaterial(pem);
       const active = key.status === "active";
-      keys.push({ name: key.name, active, priority: active ? ACTIVE_KEY_PRIORITY : PASSIVE_KEY_PRIORITY, privateKeyPem: material.privateKeyPem, certificate: material.certificate, kid: material.kid });
-      probeJwks.push({ ...material.publicJwk, kid: material.kid, alg: "RS256", use: "sig" });
+      keys.push({
+        name: key.name,
+        active,
+        priority: active ? ACTIVE_KEY_PRIORITY : PASSIVE_KEY_PRIORITY,
+        certificate: material.certificate,
+        kid: material.kid,
+        publicJwk: { n: material.publicJwk.n, e: material.publicJwk.e },
+        keystore: { file: key.keystore.file, alias: key.keystore.alias ?? key.name, passwordVault: key.keystore.passwordVault },
+      });
     } catch (error) {
       if (!(error instanceof SigningKeyError)) throw error;
       ctx.problems.push({ path, message: `signing key "${key.name}": ${error.message}` });
@@ -299,7 +290,7 @@ export async function buildDesired(config: TrustDomain, resolve: SecretResolver)
     const client = await workloadClient(ctx, workload, i);
     if (client) clients.push(client);
   }
-  clients.push(...(await delegationClients(ctx)), probeClient(probeJwks));
+  clients.push(...(await delegationClients(ctx)));
 
   // Declared issuers get the extension's provider (per-pod identity); any other issuer a workload names, Keycloak's own.
   const identityProviders = new Map<string, DesiredIdentityProvider>();

@@ -7,10 +7,8 @@ import { createHash } from "node:crypto";
 /** Clients, scopes and providers whose name starts with this are realm-sync's own; workloads may not use it. */
 export const RESERVED_PREFIX = "kcb-";
 
-/** A managed client whose tokens `check` mints on every cluster (client-jwt, signed with the realm's own configured key). */
-export const PROBE_CLIENT_ID = "kcb-realm-sync-probe";
-/** `sub` of the probe client's tokens. */
-export const PROBE_SUBJECT = "kcb-realm-sync-probe";
+/** The key provider realm-sync configures: the server loads the key from its own keystore file. In a managed realm, every key provider of this type is realm-sync's. */
+export const KEYSTORE_PROVIDER = "java-keystore";
 
 /** The client whose existence is apply's lock on a cluster (creating a client with a taken clientId is refused atomically). */
 export const LOCK_CLIENT_ID = "kcb-realm-sync-lock";

@@ -1,7 +1,8 @@
 /**
  * The Keycloak state a trust domain asks for, per realm, identical on every cluster. Built from the
  * config by `buildDesired` (pure apart from resolving secrets); compared with what a cluster has by
- * `diff/`; written by `keycloak/`. Holds secret values (private keys, client secrets): never log it.
+ * `diff/`; written by `keycloak/`. Holds secret values (client secrets): never log it. It never
+ * holds a signing key: those stay on the Keycloak servers.
  */
 
 /** A protocol mapper: on a client or a client scope, identified by name within its parent. */
@@ -18,16 +19,18 @@ export interface DesiredRealm {
   attributes: Record<string, string>;
 }
 
-/** An imported `rsa` key provider. */
+/** A `java-keystore` key provider: every server loads the key from its own disk; realm-sync holds only the public certificate. */
 export interface DesiredKey {
   name: string;
   active: boolean;
   priority: number;
-  /** Secret. */
-  privateKeyPem: string;
-  /** Base64 DER, derived from the key alone (identical on every cluster). */
+  /** Base64 DER of the committed certificate: what every cluster must publish in `x5c`. */
   certificate: string;
+  /** Set in the provider's config, so every cluster publishes the same `kid` for the same key. */
   kid: string;
+  publicJwk: { n: string; e: string };
+  /** The keystore on every server: file in `<keystores-path>/<realm>/`, key alias, vault entry of the password. */
+  keystore: { file: string; alias: string; passwordVault: string };
 }
 
 export interface DesiredClientScope {

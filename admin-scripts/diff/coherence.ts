@@ -89,3 +89,27 @@ export function claimFindings(cluster: string, label: string, expected: Expected
   }
   return out;
 }
+
+/**
+ * A cluster's JWKS against the committed certificates: for every configured key, the published key
+ * with its `kid` must have the certificate's modulus and exponent and carry exactly that certificate
+ * in `x5c`; the signing keys published must be exactly the configured ones (no key the config does
+ * not name, e.g. one added by hand or by a compromised admin identity).
+ */
+export function jwksFindings(cluster: string, desired: Pick<DesiredState, "keys">, jwks: { keys?: ReadonlyArray<Record<string, unknown>> }): Finding[] {
+  const out: Finding[] = [];
+  const published = (jwks.keys ?? []).filter((k) => k.use === undefined || k.use === "sig");
+  for (const key of desired.keys) {
+    const jwk = published.find((k) => k.kid === key.kid);
+    if (!jwk) {
+      out.push({ type: "incoherent", cluster, message: `JWKS lacks signing key ${key.name} (kid ${key.kid})` });
+      continue;
+    }
+    const x5c = Array.isArray(jwk.x5c) ? (jwk.x5c as unknown[]) : [];
+    if (jwk.n !== key.publicJwk.n || jwk.e !== key.publicJwk.e) out.push({ type: "incoherent", cluster, message: `JWKS key ${key.kid} (${key.name}) is not the key of the committed certificate (n/e differ)` });
+    else if (x5c[0] !== key.certificate) out.push({ type: "incoherent", cluster, message: `JWKS key ${key.kid} (${key.name}) publishes another certificate in x5c than the committed one` });
+  }
+  const extra = published.map((k) => String(k.kid)).filter((kid) => !desired.keys.some((key) => key.kid === kid));
+  if (extra.length) out.push({ type: "incoherent", cluster, message: `JWKS publishes signing keys the config does not name: ${extra.sort().join(", ")}` });
+  return out;
+}

@@ -19,12 +19,14 @@ export interface LiveRealm {
   attributes: Record<string, string>;
 }
 
-/** A key-provider component. Secret config values (`privateKey`) come back masked. */
+/** A key-provider component. Secret config values come back masked (vault references do not). */
 export interface LiveComponent {
   id: string;
   name: string;
   providerId: string;
   config: Record<string, string[]>;
+  /** The key this provider actually loaded (admin keys endpoint): absent when the server could not load it. */
+  loaded?: { kid: string; certificate: string };
 }
 
 export interface LiveClientScope {

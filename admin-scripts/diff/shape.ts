@@ -4,7 +4,8 @@
  * looks each of them up on the live side, so anything else Keycloak stores is left alone.
  */
 import { MANAGED_ATTRIBUTE, MANAGED_VALUE } from "../../realm-config/model/conventions.ts";
-import { isManagedCertificate } from "../desired/signing-key.ts";
+import { KEYSTORE_PROVIDER } from "../desired/names.ts";
+import { keyConfig } from "../desired/key-provider.ts";
 import { FIXED_CLIENT_FIELDS, type DesiredClient, type DesiredClientScope, type DesiredIdentityProvider, type DesiredKey, type DesiredMapper, type DesiredRealm } from "../desired/types.ts";
 import type { FieldValue, ResourceKind } from "./changes.ts";
 import type { LiveClient, LiveClientScope, LiveComponent, LiveIdentityProvider, LiveMapper, LiveRealm } from "./live.ts";
@@ -60,19 +61,23 @@ export function desiredRealm(r: DesiredRealm): DesiredResource {
   return { kind: "realm", name: r.realm, shape: { fields: { enabled: true, accessTokenLifespan: r.accessTokenLifespan, ...prefixed(attr, r.attributes) }, sensitive: [] } };
 }
 
+/** The fields realm-sync compares on a key provider: its config, and the key the server actually loaded. */
+const LOADED_KID = "loaded.kid";
+const LOADED_CERTIFICATE = "loaded.certificate";
+
 export function desiredKey(k: DesiredKey): DesiredResource {
+  // The configured kid is compared as the kid the server actually uses (loaded.kid).
+  const config = Object.fromEntries(Object.entries(keyConfig(k)).filter(([key]) => key !== "kid"));
   return {
     kind: "key",
     name: k.name,
     shape: {
       fields: {
-        providerId: "rsa",
-        [conf("enabled")]: "true",
-        [conf("active")]: String(k.active),
-        [conf("priority")]: String(k.priority),
-        [conf("algorithm")]: "RS256",
-        // The certificate is derived from the private key (which Keycloak never returns): equal certificates mean equal keys.
-        [conf("certificate")]: k.certificate,
+        providerId: KEYSTORE_PROVIDER,
+        ...prefixed(conf, config),
+        // What the server loaded from its keystore must be the committed certificate, under the configured kid.
+        [LOADED_KID]: k.kid,
+        [LOADED_CERTIFICATE]: k.certificate,
       },
       sensitive: [],
     },
@@ -119,15 +124,21 @@ export function liveRealm(r: LiveRealm): LiveResource {
 
 export function liveKey(k: LiveComponent, generatedProviders: readonly string[]): LiveResource {
   const config: Record<string, string> = {};
-  for (const [key, values] of Object.entries(k.config)) if (values[0] !== undefined) config[key] = values[0];
+  for (const [key, values] of Object.entries(k.config)) if (values[0] !== undefined && key !== "kid") config[key] = values[0];
+  const fields: Record<string, FieldValue> = { providerId: k.providerId, ...prefixed(conf, config) };
+  if (k.loaded) {
+    fields[LOADED_KID] = k.loaded.kid;
+    fields[LOADED_CERTIFICATE] = k.loaded.certificate;
+  }
   return {
     kind: "key",
     name: k.name,
     id: k.id,
-    // The marker is in the certificate: Keycloak keeps no unknown config keys on key providers.
-    managed: k.providerId === "rsa" && isManagedCertificate(config.certificate),
+    // Keycloak keeps no unknown config keys on key providers, so there is no marker: in a managed
+    // realm every java-keystore provider is realm-sync's.
+    managed: k.providerId === KEYSTORE_PROVIDER,
     generated: generatedProviders.includes(k.providerId),
-    shape: { fields: { providerId: k.providerId, ...prefixed(conf, config) }, sensitive: [] },
+    shape: { fields, sensitive: [] },
   };
 }
 

@@ -1,19 +1,15 @@
 /**
  * `check`'s I/O: drift (the plan of every cluster) and trust-domain coherence, observed the way
  * AWS and Entra observe it, on each cluster directly (not through the shared front):
- *   - discovery `issuer` and the JWKS each cluster publishes;
- *   - a real token per cluster from the probe client (client-jwt, the assertion signed with the
- *     configured active key), verified against every cluster's JWKS;
+ *   - discovery `issuer` and the JWKS each cluster publishes, key by key against the committed
+ *     certificates (`kid`, `n`/`e`, `x5c`): realm-sync holds no private key, only what is public;
  *   - for every workload and each of its cloud scopes, the token Keycloak would mint (the admin
  *     "generate example access token" evaluation, which runs the same mappers), plus the `kid`
  *     each cluster signs with.
  * The comparisons themselves are pure (`diff/coherence.ts`).
  */
-import { randomUUID } from "node:crypto";
-import { createLocalJWKSet, decodeProtectedHeader, importPKCS8, jwtVerify, SignJWT, type JSONWebKeySet } from "jose";
-import { AWS_SCOPE } from "../../realm-config/model/conventions.ts";
-import { canonicalJwks, claimFindings, expectedClaims, observedClaims, sameEverywhere, type Finding } from "../diff/coherence.ts";
-import { PROBE_CLIENT_ID, PROBE_SUBJECT } from "../desired/names.ts";
+import type { JSONWebKeySet } from "jose";
+import { canonicalJwks, claimFindings, expectedClaims, jwksFindings, observedClaims, sameEverywhere, type Finding } from "../diff/coherence.ts";
 import type { DesiredState } from "../desired/types.ts";
 import { clusterError } from "./errors.ts";
 import { settleAll } from "./pool.ts";
@@ -26,7 +22,6 @@ export interface ClusterObservation {
   jwks: JSONWebKeySet | undefined;
   /** The kid this cluster signs RS256 with (admin keys endpoint). */
   activeKid: string | undefined;
-  probe: { kid: string | undefined; payload: Record<string, unknown>; token: string } | undefined;
   /** `${clientId} ${scope}` → example token payload. */
   examples: Map<string, Record<string, unknown>>;
   findings: Finding[];
@@ -40,46 +35,12 @@ async function getJson(fetchImpl: typeof fetch, url: string): Promise<unknown> {
   return res.json();
 }
 
-async function mintProbeToken(session: ClusterSession, desired: DesiredState, fetchImpl: typeof fetch): Promise<string> {
-  const active = desired.keys.find((k) => k.active);
-  if (!active) throw new Error("no active signing key in the config");
-  const key = await importPKCS8(active.privateKeyPem, "RS256");
-  const assertion = await new SignJWT({})
-    .setProtectedHeader({ alg: "RS256", kid: active.kid })
-    .setIssuer(PROBE_CLIENT_ID)
-    .setSubject(PROBE_CLIENT_ID)
-    .setAudience(desired.issuer)
-    .setIssuedAt()
-    .setExpirationTime("60s")
-    .setJti(randomUUID())
-    .sign(key);
-  const res = await fetchImpl(`${session.url}/realms/${encodeURIComponent(desired.realm.realm)}/protocol/openid-connect/token`, {
-    method: "POST",
-    body: new URLSearchParams({
-      grant_type: "client_credentials",
-      client_id: PROBE_CLIENT_ID,
-      client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-      client_assertion: assertion,
-      scope: AWS_SCOPE,
-    }),
-    signal: AbortSignal.timeout(TIMEOUT_MS),
-  });
-  const json = (await res.json().catch(() => ({}))) as { access_token?: string; error?: string; error_description?: string };
-  if (!res.ok || !json.access_token) throw new Error(`probe token refused: HTTP ${res.status} ${json.error ?? ""} ${json.error_description ?? ""}`.trim());
-  return json.access_token;
-}
-
-function decodePayload(token: string): Record<string, unknown> {
-  const part = token.split(".")[1] ?? "";
-  return JSON.parse(Buffer.from(part, "base64url").toString("utf8")) as Record<string, unknown>;
-}
-
 /** Everything one cluster publishes and mints; problems reaching a part become findings, not exceptions. */
 export async function observeCluster(session: ClusterSession, planned: PlannedCluster, desired: DesiredState, opts: { concurrency: number; fetch?: typeof fetch }): Promise<ClusterObservation> {
   const fetchImpl = opts.fetch ?? fetch;
   const realm = desired.realm.realm;
   const base = `${session.url}/realms/${encodeURIComponent(realm)}`;
-  const obs: ClusterObservation = { cluster: session.name, issuer: undefined, jwks: undefined, activeKid: undefined, probe: undefined, examples: new Map(), findings: [] };
+  const obs: ClusterObservation = { cluster: session.name, issuer: undefined, jwks: undefined, activeKid: undefined, examples: new Map(), findings: [] };
   const problem = (message: string) => obs.findings.push({ type: "incoherent", cluster: session.name, message });
 
   if (!planned.live.realm) {
@@ -99,15 +60,10 @@ export async function observeCluster(session: ClusterSession, planned: PlannedCl
       (k) => void (obs.activeKid = k.active?.RS256),
       (e: unknown) => problem(`keys: ${clusterError(session.name, "reading keys", e).message}`),
     ),
-    mintProbeToken(session, desired, fetchImpl).then(
-      (token) => void (obs.probe = { token, kid: decodeProtectedHeader(token).kid, payload: decodePayload(token) }),
-      (e: Error) => problem(`probe token: ${e.message}`),
-    ),
   ]);
 
   const jobs: Array<{ clientId: string; id: string; scope: string }> = [];
   for (const client of desired.clients) {
-    if (client.clientId === PROBE_CLIENT_ID) continue;
     const live = planned.live.clients.find((c) => c.clientId === client.clientId);
     if (!live) continue; // reported as drift
     for (const scope of client.optionalClientScopes) jobs.push({ clientId: client.clientId, id: live.id, scope });
@@ -129,7 +85,7 @@ export async function observeCluster(session: ClusterSession, planned: PlannedCl
 }
 
 /** Findings comparing every cluster with the config and with each other. Pure given the observations. */
-export async function coherenceFindings(desired: DesiredState, observations: readonly ClusterObservation[]): Promise<Finding[]> {
+export function coherenceFindings(desired: DesiredState, observations: readonly ClusterObservation[]): Finding[] {
   const findings: Finding[] = observations.flatMap((o) => o.findings);
   const activeKid = desired.keys.find((k) => k.active)?.kid;
   const wantKids = desired.keys.map((k) => k.kid).sort();
@@ -141,28 +97,14 @@ export async function coherenceFindings(desired: DesiredState, observations: rea
       if (kids.join(" ") !== wantKids.join(" ")) findings.push({ type: "incoherent", cluster: o.cluster, message: `JWKS publishes kids [${kids.join(", ")}], expected [${wantKids.join(", ")}]` });
     }
     if (o.activeKid !== undefined && o.activeKid !== activeKid) findings.push({ type: "incoherent", cluster: o.cluster, message: `signs with kid ${o.activeKid}, expected ${activeKid}` });
-    if (o.probe) {
-      if (o.probe.kid !== activeKid) findings.push({ type: "incoherent", cluster: o.cluster, message: `probe token kid is ${o.probe.kid}, expected ${activeKid}` });
-      findings.push(...claimFindings(o.cluster, "probe token", { iss: desired.issuer, sub: PROBE_SUBJECT, aud: "sts.amazonaws.com", tags: undefined }, o.probe.payload));
-      // A token from one cluster must verify with the keys every other cluster publishes (and with the configured issuer).
-      for (const other of observations) {
-        if (!other.jwks) continue;
-        try {
-          await jwtVerify(o.probe.token, createLocalJWKSet(other.jwks), { issuer: desired.issuer, algorithms: ["RS256"] });
-        } catch (e) {
-          findings.push({ type: "incoherent", cluster: o.cluster, message: `probe token from ${o.cluster} does not verify with ${other.cluster}'s JWKS: ${(e as Error).message}` });
-        }
-      }
-    }
+    if (o.jwks) findings.push(...jwksFindings(o.cluster, desired, o.jwks));
   }
 
   findings.push(...sameEverywhere("discovery issuer", observations.filter((o) => o.issuer !== undefined).map((o) => ({ cluster: o.cluster, value: o.issuer }))));
   findings.push(...sameEverywhere("JWKS", observations.filter((o) => o.jwks).map((o) => ({ cluster: o.cluster, value: JSON.parse(canonicalJwks(o.jwks!)) as unknown })), () => "(different key sets)"));
   findings.push(...sameEverywhere("active signing kid", observations.filter((o) => o.activeKid).map((o) => ({ cluster: o.cluster, value: o.activeKid }))));
-  findings.push(...sameEverywhere("probe token kid", observations.filter((o) => o.probe).map((o) => ({ cluster: o.cluster, value: o.probe!.kid }))));
 
   for (const client of desired.clients) {
-    if (client.clientId === PROBE_CLIENT_ID) continue;
     for (const scope of client.optionalClientScopes) {
       const key = `${client.clientId} ${scope}`;
       const expected = expectedClaims(desired, client, scope);
@@ -211,6 +153,6 @@ export async function checkAll(targets: readonly ClusterTarget[], desired: Desir
   const findings: Finding[] = planned
     .filter((p) => p.plan.changes.length > 0)
     .map((p) => ({ type: "drift", cluster: p.cluster, message: `live state differs from the config: ${p.plan.changes.length} change(s) pending (run plan for the fields)` }));
-  findings.push(...(await coherenceFindings(desired, observations)));
+  findings.push(...coherenceFindings(desired, observations));
   return { planned, failed, findings };
 }

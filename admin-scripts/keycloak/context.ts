@@ -25,8 +25,11 @@ function located(source: ConfigSource, problems: DesiredStateError["problems"]):
   return problems.map((p) => ({ file: source.file, ...source.locate(p.path), path: formatPath(p.path), message: p.message, severity: "error" as const }));
 }
 
+/** Which of a cluster's identities a command signs in with: `apply` writes, `plan` and `check` only read. */
+export type IdentityRole = "apply" | "view";
+
 /** Loads, validates and resolves; throws CONFIG_INVALID / SECRET_UNAVAILABLE / USAGE with every problem located. */
-export async function prepare(opts: CommonOptions & { cluster: readonly string[] }): Promise<SyncContext> {
+export async function prepare(opts: CommonOptions & { cluster: readonly string[] }, role: IdentityRole): Promise<SyncContext> {
   const { config, source } = await readTrustDomainFile(opts, { requireAdminUrls: true });
   const secret = (ref: Parameters<typeof resolveSecret>[0]) => resolveSecret(ref, { baseDir: source.dir, env: opts.env });
 
@@ -38,12 +41,14 @@ export async function prepare(opts: CommonOptions & { cluster: readonly string[]
   const targets: ClusterTarget[] = [];
   for (const cluster of selected) {
     const i = config.clusters.indexOf(cluster);
-    const auth = cluster.auth;
+    // Only this command's identity is resolved: a plan job needs no write identity's secret.
+    const split = "apply" in cluster.auth;
+    const auth = "apply" in cluster.auth ? cluster.auth[role] : cluster.auth;
     try {
       const credentials = "username" in auth ? { username: auth.username, password: secret(auth.password) } : { clientId: auth.clientId, clientSecret: secret(auth.clientSecret) };
       targets.push({ name: cluster.name, adminUrl: cluster.adminUrl, credentials });
     } catch (error) {
-      problems.push({ path: ["clusters", i, "auth", "username" in auth ? "password" : "clientSecret"], message: (error as Error).message, secret: true });
+      problems.push({ path: ["clusters", i, "auth", ...(split ? [role] : []), "username" in auth ? "password" : "clientSecret"], message: (error as Error).message, secret: true });
     }
   }
 

@@ -71,15 +71,26 @@ export async function readLive(session: ClusterSession, realm: string): Promise<
   try {
     const rep = await session.admin.realms.findOne({ realm });
     if (!rep?.id) return EMPTY_LIVE_STATE;
-    const [components, scopes, idps, clients] = await Promise.all([
+    const [components, loadedKeys, scopes, idps, clients] = await Promise.all([
       session.admin.components.find({ realm, parent: rep.id, type: KEY_PROVIDER_TYPE }),
+      // What each provider actually loaded: a java-keystore provider's key comes from the server's disk.
+      session.admin.realms.getKeys({ realm }),
       session.admin.clientScopes.find({ realm }),
       allIdentityProviders(session, realm),
       allClients(session, realm),
     ]);
     return {
       realm: { id: rep.id, realm, enabled: rep.enabled ?? false, accessTokenLifespan: rep.accessTokenLifespan, attributes: stringRecord(rep.attributes) },
-      keys: components.map((k) => ({ id: k.id ?? "", name: k.name ?? "", providerId: k.providerId ?? "", config: (k.config ?? {}) as Record<string, string[]> })),
+      keys: components.map((k) => {
+        const loaded = (loadedKeys.keys ?? []).find((key) => key.providerId === k.id && key.type === "RSA" && key.certificate);
+        return {
+          id: k.id ?? "",
+          name: k.name ?? "",
+          providerId: k.providerId ?? "",
+          config: (k.config ?? {}) as Record<string, string[]>,
+          ...(loaded ? { loaded: { kid: loaded.kid ?? "", certificate: loaded.certificate ?? "" } } : {}),
+        };
+      }),
       clientScopes: scopes.map((s) => ({
         id: s.id ?? "",
         name: s.name ?? "",

@@ -7,6 +7,8 @@ import type ProtocolMapperRepresentation from "@keycloak/keycloak-admin-client/l
 import type RealmRepresentation from "@keycloak/keycloak-admin-client/lib/defs/realmRepresentation.js";
 import { FIXED_CLIENT_FIELDS, type DesiredClient, type DesiredClientScope, type DesiredIdentityProvider, type DesiredKey, type DesiredMapper, type DesiredRealm } from "../desired/types.ts";
 import { KEY_PROVIDER_TYPE } from "./read.ts";
+import { keyConfig } from "../desired/key-provider.ts";
+import { KEYSTORE_PROVIDER } from "../desired/names.ts";
 
 export function mapperRep(m: DesiredMapper, id?: string): ProtocolMapperRepresentation {
   return { ...(id ? { id } : {}), name: m.name, protocol: "openid-connect", protocolMapper: m.protocolMapper, config: { ...m.config } };
@@ -20,17 +22,10 @@ export function keyRep(k: DesiredKey, realmId: string, id?: string): ComponentRe
   return {
     ...(id ? { id } : {}),
     name: k.name,
-    providerId: "rsa",
+    providerId: KEYSTORE_PROVIDER,
     providerType: KEY_PROVIDER_TYPE,
     parentId: realmId,
-    config: {
-      enabled: ["true"],
-      active: [String(k.active)],
-      priority: [String(k.priority)],
-      algorithm: ["RS256"],
-      privateKey: [k.privateKeyPem],
-      certificate: [k.certificate],
-    },
+    config: Object.fromEntries(Object.entries(keyConfig(k)).map(([key, value]) => [key, [value]])),
   };
 }
 

@@ -22,16 +22,32 @@ export const SecretRef = z.union([
 ]);
 export type SecretRef = z.infer<typeof SecretRef>;
 
-export const ClusterAuth = z.union([
+/** One way to sign in to a cluster. */
+export const ClusterIdentity = z.union([
   z.strictObject({
-    /** Admin user in the master realm (password grant on `admin-cli`). */
+    /** Admin user in the master realm (password grant on `admin-cli`): for local use and bootstrapping only. */
     username: z.string().min(1),
     password: SecretRef,
   }),
   z.strictObject({
-    /** A confidential service-account client in the master realm with realm-admin rights. */
+    /** A confidential service-account client in the master realm, with only the roles its command needs (README, "Security model"). */
     clientId: z.string().min(1),
     clientSecret: SecretRef,
+  }),
+]);
+
+/**
+ * How realm-sync signs in: one identity for every command, or, as in CI, a write identity for
+ * `apply` and a view-only one for `plan` and `check`. Each command resolves only its own identity's
+ * secret, so a job that plans never needs the write identity's.
+ */
+export const ClusterAuth = z.union([
+  ClusterIdentity,
+  z.strictObject({
+    /** Used by `apply` only: realm-management roles of the one realm (manage-realm, manage-clients, manage-identity-providers, and the view roles). */
+    apply: ClusterIdentity,
+    /** Used by `plan` and `check`: view roles only (view-realm, view-clients, view-identity-providers, view-users); it cannot change Keycloak. */
+    view: ClusterIdentity,
   }),
 ]);
 
@@ -42,11 +58,29 @@ export const Cluster = z.strictObject({
   auth: ClusterAuth,
 });
 
+/** A file or vault-entry name: no directory part, so it cannot point outside its directory. */
+const plainFileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "a file name: letters, digits, '.', '_' and '-', no directory part");
+
+/**
+ * A signing key of the realm. Its private half never passes through realm-sync: every Keycloak
+ * server loads it itself from a keystore on its own disk (the `java-keystore` key provider reads
+ * `<keystores-path>/<realm>/<file>`), with the keystore password taken from Keycloak's vault.
+ * realm-sync knows the key only by its public certificate.
+ */
 export const SigningKey = z.strictObject({
   /** Name of the key-provider component in Keycloak; stable across rotations. */
   name,
-  /** PEM PKCS#8 RSA private key (≥ 2048 bits). */
-  privateKey: SecretRef,
+  /** The key's X.509 certificate (PEM, public: commit it), RSA ≥ 2048 bits; every cluster must publish exactly this key. */
+  certificate: z.strictObject({ file: z.string().min(1) }),
+  /** Where every server finds the private key. */
+  keystore: z.strictObject({
+    /** PKCS#12 keystore file in the realm's keystore directory of every server (`<keystores-path>/<realm>/`). */
+    file: plainFileName,
+    /** Alias of the key entry; defaults to the key's name. */
+    alias: z.string().min(1).max(128).optional(),
+    /** Name of the Keycloak vault entry holding the keystore (and key) password: realm-sync configures `${vault.<name>}`, never the password. */
+    passwordVault: plainFileName,
+  }),
   /** `active`: signs new tokens (exactly one); `passive`: still published in the JWKS for rotation. */
   status: z.enum(["active", "passive"]),
 });

@@ -66,7 +66,7 @@ function trustDomain(entraScope: string): Record<string, unknown> {
     realm,
     issuer,
     clusters: [{ name: "eu", adminUrl: cluster.url, auth: { username: "admin", password: { env: "UNUSED" } } }],
-    signingKeys: [{ name: "main", privateKey: { env: "UNUSED" }, status: "active" }],
+    signingKeys: [{ name: "main", certificate: { file: "unused.crt" }, keystore: { file: "main.p12", passwordVault: "main-keystore" }, status: "active" }],
     workloads: [
       {
         name: "billing",

@@ -116,7 +116,7 @@ beforeAll(async () => {
     realm: realmName,
     issuer: realm.issuer,
     clusters: [{ name: "eu", adminUrl: domain.clusters[0]!.url, auth: { username: "admin", password: { env: "KCB_UNUSED" } } }],
-    signingKeys: [{ name: "main", privateKey: { env: "KCB_UNUSED" }, status: "active" }],
+    signingKeys: [{ name: "main", certificate: { file: "unused.crt" }, keystore: { file: "main.p12", passwordVault: "main-keystore" }, status: "active" }],
     workloads: [
       {
         name: "orders",

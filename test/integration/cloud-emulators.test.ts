@@ -61,7 +61,7 @@ function writeTrust(dir: string, issuer: string): TrustExport {
     realm: realmName,
     issuer,
     clusters: [{ name: "eu", adminUrl: domain.clusters[0]!.url, auth: { username: "admin", password: { env: "KCB_UNUSED" } } }],
-    signingKeys: [{ name: "main", privateKey: { env: "KCB_UNUSED" }, status: "active" }],
+    signingKeys: [{ name: "main", certificate: { file: "unused.crt" }, keystore: { file: "main.p12", passwordVault: "main-keystore" }, status: "active" }],
     workloads: [
       {
         name: "payments",

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { decodeProtectedHeader } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { signingKeyMaterial } from "../../admin-scripts/desired/signing-key.ts";
+import { certificateMaterial } from "../../admin-scripts/desired/signing-key.ts";
 import type { AwsCredentials, AzureAccessToken } from "../../broker/credentials.ts";
 import type { StsFaultKind, EntraFaultKind } from "../../deploy/local/cloud/index.ts";
 import { inProcessBroker, movableClock, type InProcessBroker, type RetryRecord } from "../support/faults/source.ts";
@@ -134,15 +134,15 @@ describe("signing-key rotation while the broker runs", () => {
     await take("azure");
     const kidBefore = decodeProtectedHeader((await broker.source.workloadToken("aws")).token).kid;
     const [oldKey] = world.fx.keys;
-    expect(kidBefore).toBe((await signingKeyMaterial(oldKey!.pem, world.fx.realm)).kid);
+    expect(kidBefore).toBe(certificateMaterial(oldKey!.certificatePem).kid);
 
     // realm-sync: a new active key, the old one passive (still published), applied to every cluster.
     const newKey = world.fx.newKey(`${world.fx.realm}-key-2`, "active");
-    const newKid = (await signingKeyMaterial(newKey.pem, world.fx.realm)).kid;
+    const newKid = certificateMaterial(newKey.certificatePem).kid;
     world.fx.writeConfig((doc) => {
       doc.signingKeys = [
-        { name: oldKey!.name, privateKey: { file: oldKey!.file }, status: "passive" },
-        { name: newKey.name, privateKey: { file: newKey.file }, status: "active" },
+        { ...oldKey!.entry, status: "passive" },
+        { ...newKey.entry, status: "active" },
       ];
     });
     await world.fx.apply();

@@ -1,18 +1,20 @@
 import { spawn } from "node:child_process";
-import { generateKeyPairSync, randomUUID } from "node:crypto";
+import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, exportJWK, importPKCS8, jwtVerify, SignJWT, type JSONWebKeySet, type JWTPayload } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { canonicalJwks } from "../../admin-scripts/diff/coherence.ts";
 import { LOCK_CLIENT_ID } from "../../admin-scripts/desired/names.ts";
-import { signingKeyMaterial } from "../../admin-scripts/desired/signing-key.ts";
+import { certificateMaterial } from "../../admin-scripts/desired/signing-key.ts";
 import { acquireLock } from "../../admin-scripts/keycloak/lock.ts";
 import { readLive } from "../../admin-scripts/keycloak/read.ts";
 import { openSession } from "../../admin-scripts/keycloak/session.ts";
 import { startKubeIssuer, type KubeIssuer } from "../../deploy/local/issuer/kube-issuer.ts";
 import { repoRoot } from "../../deploy/local/paths.ts";
 import { ensureLocalPki } from "../../deploy/local/pki/local-pki.ts";
-import { createRealmFixture, randomClientSecret, type RealmFixture } from "../support/realm-fixture.ts";
+import { createRealmFixture, FIXTURE_ADMIN_PASSWORD_ENV, randomClientSecret, type RealmFixture } from "../support/realm-fixture.ts";
 
 const domain = inject("trustDomain");
 const CLUSTERS = domain.clusters.map((c) => c.name);
@@ -143,7 +145,7 @@ describe("realm-sync against both real clusters", () => {
   it("mints tokens on eu and us that verify against either cluster's JWKS, with identical iss, sub, aud, kid and session tags", async () => {
     const keys = Object.fromEntries(await Promise.all(CLUSTERS.map(async (c) => [c, await jwks(c)] as const)));
     expect(new Set(Object.values(keys).map(canonicalJwks)).size).toBe(1);
-    const expectedKid = (await signingKeyMaterial(fx.keys[0]!.pem, fx.realm)).kid;
+    const expectedKid = certificateMaterial(fx.keys[0]!.certificatePem).kid;
     expect(keys[CLUSTERS[0]!]!.keys.map((k) => k.kid)).toEqual([expectedKid]);
 
     const expected: Record<string, Partial<JWTPayload>> = {
@@ -192,6 +194,71 @@ describe("realm-sync against both real clusters", () => {
     expect(result.stderr).not.toContain("realm-sync:");
     expect(result.stdout).toContain("in sync and coherent");
     expect(result.exitCode).toBe(0);
+  });
+
+  it("the signing key reaches both clusters from their own disks: realm-sync's side holds only the certificate, and every JWKS carries exactly it", async () => {
+    // Everything realm-sync is given (the config dir) is free of private keys; the keystores exist only in each server's keystore dir.
+    for (const name of readdirSync(fx.dir, { recursive: true, encoding: "utf8" })) {
+      const path = join(fx.dir, name);
+      if (!statSync(path).isFile()) continue;
+      expect(name).not.toMatch(/\.p12$/);
+      expect(readFileSync(path, "utf8"), name).not.toMatch(/PRIVATE KEY/);
+    }
+    const committed = certificateMaterial(fx.keys[0]!.certificatePem);
+    for (const c of domain.clusters) {
+      expect(existsSync(join(c.keystoresDir, fx.realm, fx.keys[0]!.entry.keystore.file)), c.name).toBe(true);
+      const [key, ...others] = (await jwks(c.name)).keys;
+      expect(others).toEqual([]);
+      expect(key).toMatchObject({ kid: committed.kid, n: committed.publicJwk.n, e: committed.publicJwk.e, x5c: [committed.certificate] });
+      // Keycloak holds a vault reference, not the password.
+      const admin = await fx.admin(c.name);
+      const [component] = (await admin.components.find({ type: "org.keycloak.keys.KeyProvider" })).filter((k) => k.providerId === "java-keystore");
+      expect(component?.config?.keystorePassword).toEqual([`\${vault.${fx.keys[0]!.entry.keystore.passwordVault}}`]);
+    }
+  });
+
+  it("plan and check work with a view-only identity; apply with it is refused (exit 1, CLUSTER_FORBIDDEN) and changes nothing", async () => {
+    // The view-only identity: a master-realm service account with only the view roles of this realm's management client.
+    const secret = randomBytes(24).toString("base64url");
+    const clientId = `view-${fx.realm}`;
+    for (const c of CLUSTERS) {
+      const admin = await fx.admin(c);
+      await admin.clients.create({ realm: "master", clientId, serviceAccountsEnabled: true, publicClient: false, standardFlowEnabled: false, directAccessGrantsEnabled: false, secret });
+      const [client] = await admin.clients.find({ realm: "master", clientId });
+      const user = await admin.clients.getServiceAccountUser({ realm: "master", id: client!.id! });
+      const [management] = await admin.clients.find({ realm: "master", clientId: `${fx.realm}-realm` });
+      const roles = (await admin.clients.listRoles({ realm: "master", id: management!.id! })).filter((r) => ["view-realm", "view-clients", "view-identity-providers", "view-users"].includes(r.name!));
+      expect(roles).toHaveLength(4);
+      await admin.users.addClientRoleMappings({ realm: "master", id: user.id!, clientUniqueId: management!.id!, roles: roles.map((r) => ({ id: r.id!, name: r.name! })) });
+    }
+    const viewEnv = "KCB_FIXTURE_VIEW_SECRET";
+    process.env[viewEnv] = secret;
+    const view = { clientId, clientSecret: { env: viewEnv } };
+    const original = structuredClone(fx.document);
+    try {
+      fx.writeConfig((doc) => {
+        for (const c of doc.clusters as Array<{ auth: unknown }>) c.auth = { apply: c.auth, view };
+      });
+      // plan and check need nothing else: not the write identity's secret (unset here), not a key.
+      const withoutWrite = { env: { ...process.env, [FIXTURE_ADMIN_PASSWORD_ENV]: "" } };
+      expect((await fx.run("plan", withoutWrite)).exitCode).toBe(0);
+      const checked = await fx.run("check", withoutWrite);
+      expect(checked.stdout, checked.stderr).toContain("in sync and coherent");
+      expect(checked.exitCode).toBe(0);
+
+      const before = await snapshot();
+      fx.writeConfig((doc) => {
+        for (const c of doc.clusters as Array<{ auth: { apply: unknown } }>) c.auth.apply = view;
+        doc.tokens = { accessTokenLifespan: 777 };
+      });
+      const refused = await fx.run("apply");
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stderr).toMatch(/cluster (eu|us): .*HTTP 403: the identity realm-sync signed in with lacks the role/);
+      expect(await snapshot()).toBe(before);
+    } finally {
+      fx.writeConfig((doc) => Object.assign(doc, structuredClone(original)));
+      delete process.env[viewEnv];
+    }
   });
 
   it("reports a change made by hand in the admin API (check exit 3) and repairs it (apply)", async () => {
@@ -255,11 +322,11 @@ describe("realm-sync against both real clusters", () => {
   it("rotates keys: a new active key signs and both are published on both clusters; dropping the old removes it", async () => {
     const oldKey = fx.keys[0]!;
     const newKey = fx.newKey(`${fx.realm}-key-2`, "active");
-    const [oldKid, newKid] = await Promise.all([oldKey, newKey].map(async (k) => (await signingKeyMaterial(k.pem, fx.realm)).kid));
+    const [oldKid, newKid] = [oldKey, newKey].map((k) => certificateMaterial(k.certificatePem).kid);
     fx.writeConfig((doc) => {
       doc.signingKeys = [
-        { name: oldKey.name, privateKey: { file: oldKey.file }, status: "passive" },
-        { name: newKey.name, privateKey: { file: newKey.file }, status: "active" },
+        { ...oldKey.entry, status: "passive" },
+        { ...newKey.entry, status: "active" },
       ];
     });
     await fx.apply();
@@ -270,7 +337,7 @@ describe("realm-sync against both real clusters", () => {
     expect((await fx.run("check")).exitCode).toBe(0);
 
     fx.writeConfig((doc) => {
-      doc.signingKeys = [{ name: newKey.name, privateKey: { file: newKey.file }, status: "active" }];
+      doc.signingKeys = [{ ...newKey.entry, status: "active" }];
     });
     await fx.apply();
     for (const c of CLUSTERS) expect((await jwks(c)).keys.map((k) => k.kid)).toEqual([newKid]);

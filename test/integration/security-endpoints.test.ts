@@ -17,7 +17,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { signingKeyMaterial } from "../../admin-scripts/desired/signing-key.ts";
+import { certificateMaterial } from "../../admin-scripts/desired/signing-key.ts";
 import { AWS_CREDENTIALS_TOKEN_TYPE } from "../../broker/agents/protocol.ts";
 import { recordSecret } from "../support/log-scan.ts";
 import { freePort } from "../../deploy/local/net.ts";
@@ -62,7 +62,7 @@ beforeAll(async () => {
   recordSecret("broker-container-token", secrets.aws);
   recordSecret("broker-identity-header", secrets.header);
   const realmKey = world.fx.keys[0]!;
-  keys = { realm: { privateKey: createPrivateKey(realmKey.pem), kid: (await signingKeyMaterial(realmKey.pem, world.fx.realm)).kid }, attacker };
+  keys = { realm: { privateKey: createPrivateKey(realmKey.pem), kid: certificateMaterial(realmKey.certificatePem).kid }, attacker };
 });
 
 afterAll(async () => {

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +7,7 @@ import { stringify } from "yaml";
 import type { CommandIO } from "../../admin-scripts/command.ts";
 import { EXIT_CODES, RealmSyncError, type Outcome } from "../../admin-scripts/errors.ts";
 import type { TrustDomainInfo } from "../../deploy/local/keycloak/trust-domain.ts";
+import { installSigningKey, type InstalledKey } from "../../deploy/local/keycloak/keystore.ts";
 import { recordSecret } from "./log-scan.ts";
 
 /** The env var the fixture's config reads the local admin password from. */
@@ -35,11 +36,17 @@ export interface CommandResult {
   stderr: string;
 }
 
-/** A signing key of the fixture: its PEM file lives in the fixture dir. */
+/**
+ * A signing key of the fixture. Its keystore is installed on every cluster (deploy/local/keycloak/
+ * keystore.ts); the fixture dir, which realm-sync reads, holds only its public certificate.
+ */
 export interface FixtureKey {
   name: string;
   status: "active" | "passive";
-  file: string;
+  /** `signingKeys[]` entry for the config (without `status`). */
+  entry: { name: string; certificate: { file: string }; keystore: InstalledKey["keystore"] };
+  certificatePem: string;
+  /** The private key, kept in memory for tests that forge tokens with the realm's own key; never on realm-sync's side. */
   pem: string;
 }
 
@@ -56,7 +63,7 @@ export interface RealmFixture {
   env: Record<string, string>;
   /** Rewrites the config file; `change` receives a copy of the document to modify. */
   writeConfig(change: (doc: Record<string, unknown>) => void): void;
-  /** Adds a new RSA signing key file and returns its `{ file }` reference and PEM. */
+  /** Makes a new RSA signing key, installs its keystore on every cluster and writes its certificate into the fixture dir. */
   newKey(name: string, status: "active" | "passive"): FixtureKey;
   /** Writes a file into the fixture dir (mode 0600) and returns its `{ file }` reference. */
   writeFile(name: string, content: string): { file: string };
@@ -70,10 +77,6 @@ export interface RealmFixture {
   tokenEndpoint(cluster: string): string;
   /** Deletes the realm on every cluster and the fixture dir. */
   remove(): Promise<void>;
-}
-
-function rsaPem(): string {
-  return generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
 }
 
 class Capture {
@@ -108,21 +111,22 @@ export function createRealmFixture(opts: RealmFixtureOptions): Promise<RealmFixt
     return { file: name };
   };
   for (const [name, content] of Object.entries(opts.files ?? {})) writeFile(name, content);
+  const clusters = opts.domain.clusters.filter((c) => !opts.clusters || opts.clusters.includes(c.name));
   const newKey = (name: string, status: "active" | "passive"): FixtureKey => {
-    const pem = rsaPem();
-    const key = { name, status, file: writeFile(`${name}.pem`, pem).file, pem };
+    const installed = installSigningKey({ realm, name, servers: clusters });
+    const certificate = writeFile(`${name}.crt`, installed.certificatePem);
+    const key = { name, status, entry: { name, certificate, keystore: installed.keystore }, certificatePem: installed.certificatePem, pem: installed.privateKeyPem };
     keys.push(key);
     return key;
   };
   const first = newKey(`${realm}-key-1`, "active");
 
-  const clusters = opts.domain.clusters.filter((c) => !opts.clusters || opts.clusters.includes(c.name));
   let document: Record<string, unknown> = {
     version: 1,
     realm,
     issuer,
     clusters: clusters.map((c) => ({ name: c.name, adminUrl: c.url, auth: { username: opts.domain.admin.username, password: { env: FIXTURE_ADMIN_PASSWORD_ENV } } })),
-    signingKeys: [{ name: first.name, privateKey: { file: first.file }, status: "active" }],
+    signingKeys: [{ ...first.entry, status: "active" }],
     tokens: { accessTokenLifespan: opts.accessTokenLifespan ?? 300 },
     workloads: opts.workloads ?? [],
     agents: opts.agents ?? [],
@@ -196,6 +200,10 @@ export function createRealmFixture(opts: RealmFixtureOptions): Promise<RealmFixt
         await admin.realms.del({ realm }).catch(() => undefined);
       }
       rmSync(dir, { recursive: true, force: true });
+      for (const c of clusters) {
+        rmSync(join(c.keystoresDir, realm), { recursive: true, force: true });
+        for (const key of keys) rmSync(join(c.vaultDir, `${realm}_${key.entry.keystore.passwordVault}`), { force: true });
+      }
     },
   });
 }

@@ -15,7 +15,8 @@ export interface TrustDomainInfo {
   frontPort: number;
   caCertFile: string;
   admin: { username: string; password: string };
-  clusters: Array<{ name: string; url: string; managementUrl: string; pid: number; logFile: string; startupMs: number }>;
+  /** Per cluster; `keystoresDir` and `vaultDir` are where the server reads signing keys (the local stand-in for a mounted Secret). */
+  clusters: Array<{ name: string; url: string; managementUrl: string; pid: number; logFile: string; startupMs: number; keystoresDir: string; vaultDir: string }>;
 }
 
 export interface RunningTrustDomain {
@@ -96,7 +97,7 @@ export async function startTrustDomain(opts: TrustDomainOptions): Promise<Runnin
     admin,
     clusters: names.map((name) => {
       const i = instances.get(name)!;
-      return { name, url: i.url, managementUrl: i.managementUrl, pid: i.pid, logFile: i.logFile, startupMs: i.startupMs };
+      return { name, url: i.url, managementUrl: i.managementUrl, pid: i.pid, logFile: i.logFile, startupMs: i.startupMs, keystoresDir: i.keystoresDir, vaultDir: i.vaultDir };
     }),
   });
 

@@ -7,7 +7,7 @@ import type { LocalSecrets } from "./secrets.ts";
 
 export const EXAMPLE_CONFIG = join(repoRoot, "realm-config", "example", "trust-domain.yaml");
 
-type Doc = Record<string, unknown> & { workloads: Array<Record<string, unknown>>; agents: Array<Record<string, unknown>>; clusters: Array<Record<string, unknown>> };
+type Doc = Record<string, unknown> & { signingKeys: unknown[]; workloads: Array<Record<string, unknown>>; agents: Array<Record<string, unknown>>; clusters: Array<Record<string, unknown>> };
 
 /**
  * The example trust domain, bound to this machine: the running clusters' admin URLs, this run's
@@ -18,7 +18,8 @@ export function localTrustDomain(opts: { issuer: string; clusters: Array<{ name:
   const doc = parse(readFileSync(EXAMPLE_CONFIG, "utf8")) as Doc;
   doc.issuer = opts.issuer;
   doc.clusters = opts.clusters.map((c) => ({ name: c.name, adminUrl: c.url, auth: { username: "admin", password: { env: opts.adminPasswordEnv } } }));
-  doc.signingKeys = [{ name: "trust-2026", privateKey: { file: opts.secrets.signingKey }, status: "active" }];
+  // The example's key entry as committed; only the certificate's location is this machine's.
+  for (const key of doc.signingKeys as Array<{ certificate: { file: string } }>) key.certificate = { file: opts.secrets.signingCertificate };
   doc.agentBroker = { privateKeyJwt: { publicKey: { file: opts.secrets.delegationPublicKey } } };
   for (const w of doc.workloads) {
     const auth = w.authentication as Record<string, Record<string, unknown>>;

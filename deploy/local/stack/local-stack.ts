@@ -12,6 +12,7 @@ import { repoRoot } from "../paths.ts";
 import { caTrustEnv } from "../pki/local-pki.ts";
 import { startBroker, type BrokerProcess } from "./brokers.ts";
 import { localTrustDomain, writeTrustDomain } from "./demo-config.ts";
+import { ensureSigningKey } from "../keycloak/keystore.ts";
 import { ensureLocalSecrets, type LocalSecrets } from "./secrets.ts";
 import type { StackComponent } from "./state.ts";
 
@@ -90,6 +91,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     stops.push(() => domain.stop());
     const trustEnv = caTrustEnv(domain.pki);
     const secrets = ensureLocalSecrets(opts.stateDir);
+    // The signing key reaches every cluster as a keystore file, the way a mounted Secret does; realm-sync gets only its certificate.
+    ensureSigningKey({ realm: REALM, name: "trust-2026", certificateFile: secrets.signingCertificate, servers: domain.info.clusters });
     // A stable address (the port after the issuer's), so a second run finds the realm unchanged.
     const kube = await startKubeIssuer({ pki: domain.pki, port: opts.frontPort + 1 });
     stops.push(() => kube.close());

@@ -5,8 +5,8 @@ import { join } from "node:path";
 /** The local trust domain's generated secrets, kept in the state dir (0600) and reused across runs. */
 export interface LocalSecrets {
   dir: string;
-  /** The trust domain's signing key (PKCS#8 PEM), imported into every cluster. */
-  signingKey: string;
+  /** The public certificate of the trust domain's signing key; the key itself is only in the clusters' keystores (deploy/local/keycloak/keystore.ts). */
+  signingCertificate: string;
   /** private_key_jwt key pair of the `reporting-batch` workload. */
   reportingKey: string;
   reportingPublicKey: string;
@@ -36,7 +36,7 @@ export function ensureLocalSecrets(stateDir: string): LocalSecrets {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const s: LocalSecrets = {
     dir,
-    signingKey: join(dir, "trust-signing-key.pem"),
+    signingCertificate: join(dir, "trust-2026.crt"),
     reportingKey: join(dir, "reporting-batch.pem"),
     reportingPublicKey: join(dir, "reporting-batch.pub.pem"),
     legacySecret: join(dir, "legacy-etl.secret"),
@@ -44,7 +44,6 @@ export function ensureLocalSecrets(stateDir: string): LocalSecrets {
     delegationPublicKey: join(dir, "broker-delegation.pub.pem"),
     agentSecret: join(dir, "report-assistant.secret"),
   };
-  ensureKeyPair(s.signingKey, join(dir, "trust-signing-key.pub.pem"));
   ensureKeyPair(s.reportingKey, s.reportingPublicKey);
   ensureKeyPair(s.delegationKey, s.delegationPublicKey);
   ensureSecret(s.legacySecret);

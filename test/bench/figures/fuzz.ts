@@ -10,7 +10,7 @@ import { createPrivateKey } from "node:crypto";
 import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import fc from "fast-check";
-import { signingKeyMaterial } from "../../../admin-scripts/desired/signing-key.ts";
+import { certificateMaterial } from "../../../admin-scripts/desired/signing-key.ts";
 import { fuzzBroker, type FuzzTarget } from "../../support/faults/fuzz-requests.ts";
 import { attackerKey } from "../../support/faults/jwt-attacks.ts";
 import { fuzzCase, leaksCredential, type FuzzCase, type FuzzInputs } from "../fuzz/cases.ts";
@@ -72,7 +72,7 @@ async function startRecorder(): Promise<{ url: string; hits: () => number; close
  */
 async function sharedGenerators(world: World, target: Omit<FuzzTarget, "keys" | "recorderUrl">, baseUrl: string, numRuns: number, seed: number, recorderUrl: string) {
   const realmKey = world.fx.keys.find((k) => k.status === "active") ?? world.fx.keys[0];
-  const keys = realmKey ? { realm: { privateKey: createPrivateKey(realmKey.pem), kid: (await signingKeyMaterial(realmKey.pem, world.fx.realm)).kid }, attacker: await attackerKey() } : undefined;
+  const keys = realmKey ? { realm: { privateKey: createPrivateKey(realmKey.pem), kid: certificateMaterial(realmKey.certificatePem).kid }, attacker: await attackerKey() } : undefined;
   try {
     const stats = await fuzzBroker({ baseUrl, target: { ...target, ...(keys && { keys }), recorderUrl }, numRuns, seed });
     return { runs: stats.runs, statuses: stats.statuses, violation: undefined };

@@ -39,7 +39,7 @@ export function trustDomainInput(): Record<string, unknown> {
     realm: "td",
     issuer: ISSUER,
     clusters: [{ name: "eu", adminUrl: "https://kc-eu.internal:8443", auth: { username: "admin", password: { env: "KC_PASSWORD" } } }],
-    signingKeys: [{ name: "main", privateKey: { env: "KC_KEY" }, status: "active" }],
+    signingKeys: [{ name: "main", certificate: { file: "unused.crt" }, keystore: { file: "main.p12", passwordVault: "main-keystore" }, status: "active" }],
     workloads: [
       {
         name: "billing",

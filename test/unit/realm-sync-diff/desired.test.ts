@@ -1,40 +1,61 @@
-import { createPublicKey, X509Certificate } from "node:crypto";
+import { X509Certificate } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildDesired, DesiredStateError } from "../../../admin-scripts/desired/build.ts";
 import { sessionTagsClaimValue } from "../../../admin-scripts/desired/mappers.ts";
-import { isManagedCertificate, keycloakKid, signingKeyMaterial } from "../../../admin-scripts/desired/signing-key.ts";
-import { desiredOf, resolveTestSecret, rsaPem, SECRETS, trustDomain } from "./fixtures.ts";
+import { keyConfig } from "../../../admin-scripts/desired/key-provider.ts";
+import { certificateMaterial, keycloakKid } from "../../../admin-scripts/desired/signing-key.ts";
+import { TrustDomain } from "../../../realm-config/model/schema.ts";
+import { certificatePem, desiredOf, resolveTestSecret, SECRETS, trustDomain } from "./fixtures.ts";
 
-describe("signing key material", () => {
-  it("derives the same certificate and kid from the same key on every run (so every cluster publishes the same JWKS)", async () => {
-    const a = await signingKeyMaterial(SECRETS.KEY_1!, "trust");
-    const b = await signingKeyMaterial(SECRETS.KEY_1!, "trust");
-    expect(a.certificate).toBe(b.certificate);
-    expect(a.kid).toBe(b.kid);
-    const cert = new X509Certificate(Buffer.from(a.certificate, "base64"));
-    expect(cert.publicKey.export({ type: "spki", format: "der" })).toEqual(createPublicKey(SECRETS.KEY_1!).export({ type: "spki", format: "der" }));
-    expect(cert.verify(cert.publicKey)).toBe(true);
-    expect(a.kid).toBe(keycloakKid(createPublicKey(SECRETS.KEY_1!).export({ type: "spki", format: "der" })));
-    expect(isManagedCertificate(a.certificate)).toBe(true);
+const trustDomainInput = () => JSON.parse(JSON.stringify(trustDomain())) as Record<string, unknown>;
+
+describe("signing key material: the public certificate only", () => {
+  it("derives kid, n/e and x5c from the committed certificate, the same on every run", () => {
+    const a = certificateMaterial(SECRETS.KEY_1!);
+    const b = certificateMaterial(SECRETS.KEY_1!);
+    expect(a).toEqual(b);
+    const cert = new X509Certificate(SECRETS.KEY_1!);
+    expect(a.certificate).toBe(cert.raw.toString("base64"));
+    expect(a.kid).toBe(keycloakKid(cert.publicKey.export({ type: "spki", format: "der" })));
+    expect(a.publicJwk).toMatchObject(cert.publicKey.export({ format: "jwk" }));
   });
 
-  it("gives different keys different certificates and kids", async () => {
-    const a = await signingKeyMaterial(SECRETS.KEY_1!, "trust");
-    const b = await signingKeyMaterial(SECRETS.KEY_2!, "trust");
-    expect(a.kid).not.toBe(b.kid);
-    expect(a.certificate).not.toBe(b.certificate);
+  it("gives different keys different kids", () => {
+    expect(certificateMaterial(SECRETS.KEY_1!).kid).not.toBe(certificateMaterial(SECRETS.KEY_2!).kid);
   });
 
   it.each([
-    ["not PEM", "hello", /not a PEM private key/],
-    ["too short", rsaPem(1024), /at least 2048 bits/],
-  ])("rejects a key that is %s", async (_label, pem, message) => {
-    await expect(signingKeyMaterial(pem, "trust")).rejects.toThrow(message);
+    ["not PEM", () => Promise.resolve("hello"), /not a PEM X.509 certificate/],
+    ["too short", () => certificatePem(1024), /at least 2048 bits/],
+    ["expired", () => certificatePem(2048, new Date(Date.UTC(2021, 0, 1))), /expired on 2021-01-01/],
+  ])("rejects a certificate that is %s", async (_label, make, message) => {
+    const pem = await make();
+    expect(() => certificateMaterial(pem)).toThrow(message);
   });
 
-  it("does not mistake a certificate it did not derive for its own", () => {
-    expect(isManagedCertificate(undefined)).toBe(false);
-    expect(isManagedCertificate("MIIB")).toBe(false);
+  it("configures the java-keystore provider with a file name, an alias and a vault reference: never a key or a password", async () => {
+    const desired = await desiredOf();
+    const config = keyConfig(desired.keys[0]!);
+    expect(config).toMatchObject({ keystore: "key-1.p12", keyAlias: "key-1", keystorePassword: "${vault.key-1-keystore}", keyPassword: "${vault.key-1-keystore}", keystoreType: "PKCS12", kid: desired.keys[0]!.kid });
+    expect(JSON.stringify(desired)).not.toMatch(/PRIVATE KEY/);
+  });
+
+  it("no realm-sync module can load a private key: no private-key API is imported anywhere in admin-scripts/ or the shared model", () => {
+    const root = join(import.meta.dirname, "..", "..", "..");
+    const files = ["admin-scripts", join("realm-config", "model")].flatMap((dir) =>
+      readdirSync(join(root, dir), { recursive: true, encoding: "utf8" })
+        .filter((f) => f.endsWith(".ts"))
+        .map((f) => join(dir, f)),
+    );
+    expect(files.length).toBeGreaterThan(20);
+    for (const file of files) expect(readFileSync(join(root, file), "utf8"), file).not.toMatch(/createPrivateKey|importPKCS8|importPKCS1|PRIVATE KEY-----|createSign\(|\.sign\(/);
+  });
+
+  it("has no place for a private key in the config", () => {
+    const parsed = TrustDomain.safeParse({ ...trustDomainInput(), signingKeys: [{ name: "k", privateKey: { env: "KEY" }, status: "active" }] });
+    expect(parsed.success).toBe(false);
   });
 });
 
@@ -73,7 +94,7 @@ describe("buildDesired", () => {
     const td = trustDomain();
     const bad = {
       ...td,
-      signingKeys: [{ name: "key-1", privateKey: { env: "MISSING_KEY" }, status: "active" as const }],
+      signingKeys: [{ name: "key-1", certificate: { file: "MISSING_KEY" }, keystore: { file: "key-1.p12", passwordVault: "key-1-keystore" }, status: "active" as const }],
       workloads: [
         ...td.workloads,
         { ...td.workloads[2]!, name: "kcb-sneaky", subject: "x" },
@@ -82,7 +103,7 @@ describe("buildDesired", () => {
     };
     const error = await buildDesired(bad, resolveTestSecret).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DesiredStateError);
-    expect((error as DesiredStateError).problems.map((p) => p.path.join("."))).toEqual(["signingKeys.0.privateKey", "workloads.3.name", "workloads.4.authentication.kubernetes.audience"]);
+    expect((error as DesiredStateError).problems.map((p) => p.path.join("."))).toEqual(["signingKeys.0.certificate.file", "workloads.3.name", "workloads.4.authentication.kubernetes.audience"]);
   });
 
   it("gives every (agent, workload with a cloud target) pair a delegation client when agentBroker is set", async () => {

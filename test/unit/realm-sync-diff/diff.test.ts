@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { SENSITIVE, type Change, type ClusterPlan } from "../../../admin-scripts/diff/changes.ts";
 import { diffCluster } from "../../../admin-scripts/diff/diff.ts";
 import { EMPTY_LIVE_STATE, type LiveClient, type LiveState } from "../../../admin-scripts/diff/live.ts";
-import { kubernetesIdpAlias, LOCK_CLIENT_ID, PROBE_CLIENT_ID } from "../../../admin-scripts/desired/names.ts";
+import { kubernetesIdpAlias, LOCK_CLIENT_ID } from "../../../admin-scripts/desired/names.ts";
 import type { DesiredState } from "../../../admin-scripts/desired/types.ts";
 import { desiredOf, liveOf, SECRETS, trustDomain } from "./fixtures.ts";
 
@@ -137,6 +137,21 @@ const cases: Case[] = [
     expected: [],
   },
   {
+    name: "a server that loaded another key than the committed certificate is drift, down to the field",
+    arrange: (live) => void (live.keys[0]!.loaded = { kid: live.keys[0]!.loaded!.kid, certificate: "MIIBother" }),
+    expected: ['~ key key-1 [loaded.certificate]'],
+  },
+  {
+    name: "a keystore the server could not load (no key published by the provider) is drift",
+    arrange: (live) => void delete live.keys[0]!.loaded,
+    expected: ["~ key key-1 [loaded.kid, loaded.certificate]"],
+  },
+  {
+    name: "a vault reference replaced by a plain password is drift",
+    arrange: (live) => void (live.keys[0]!.config.keystorePassword = ["**********"]),
+    expected: ['~ key key-1 [config["keystorePassword"]]'],
+  },
+  {
     name: "a key demoted to passive is updated in place",
     arrange: (_live, want) => {
       want.keys[0] = { ...want.keys[0]!, active: false, priority: 100 };
@@ -195,7 +210,6 @@ describe("diffCluster", () => {
       "+ client payments-api",
       "+ client reporting-batch",
       "+ client legacy-etl",
-      `+ client ${PROBE_CLIENT_ID}`,
     ]);
   });
 

@@ -3,8 +3,11 @@
  * run time, and a simulated "what Keycloak returns after realm-sync applied it" live state,
  * including the extras Keycloak adds on its own (default attributes, generated HMAC/AES keys).
  */
-import { generateKeyPairSync, randomUUID } from "node:crypto";
+import "reflect-metadata";
+import { generateKeyPairSync, randomUUID, webcrypto } from "node:crypto";
+import * as x509 from "@peculiar/x509";
 import { buildDesired } from "../../../admin-scripts/desired/build.ts";
+import { keyConfig } from "../../../admin-scripts/desired/key-provider.ts";
 import type { DesiredState } from "../../../admin-scripts/desired/types.ts";
 import type { LiveState } from "../../../admin-scripts/diff/live.ts";
 import { TrustDomain, type SecretRef } from "../../../realm-config/model/schema.ts";
@@ -17,9 +20,19 @@ export function publicPem(): string {
   return generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ type: "spki", format: "pem" }).toString();
 }
 
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+/** A self-signed X.509 certificate (PEM) of a fresh RSA key: what an operator commits for a signing key. */
+export async function certificatePem(bits = 2048, notAfter = new Date(Date.UTC(2049, 0, 1))): Promise<string> {
+  const alg = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", publicExponent: new Uint8Array([1, 0, 1]), modulusLength: bits };
+  const keys = await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"]);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({ serialNumber: "01", name: "CN=unit", notBefore: new Date(Date.UTC(2020, 0, 1)), notAfter, keys, signingAlgorithm: alg });
+  return cert.toString("pem");
+}
+
 export const SECRETS: Record<string, string> = {
-  KEY_1: rsaPem(),
-  KEY_2: rsaPem(),
+  KEY_1: await certificatePem(),
+  KEY_2: await certificatePem(),
   ADMIN_PW: "admin-password",
   LEGACY_SECRET: "legacy-client-secret-value-1",
   BATCH_PUB: publicPem(),
@@ -42,7 +55,7 @@ export function trustDomain(overrides: Partial<Record<string, unknown>> = {}): T
       { name: "eu", adminUrl: "https://kc-eu.example", auth: { username: "admin", password: { env: "ADMIN_PW" } } },
       { name: "us", adminUrl: "https://kc-us.example", auth: { username: "admin", password: { env: "ADMIN_PW" } } },
     ],
-    signingKeys: [{ name: "key-1", privateKey: { env: "KEY_1" }, status: "active" }],
+    signingKeys: [{ name: "key-1", certificate: { file: "KEY_1" }, keystore: { file: "key-1.p12", passwordVault: "key-1-keystore" }, status: "active" }],
     workloads: [
       {
         name: "payments-api",
@@ -82,8 +95,10 @@ export function liveOf(desired: DesiredState): LiveState {
       ...desired.keys.map((k) => ({
         id: id(),
         name: k.name,
-        providerId: "rsa",
-        config: { privateKey: ["**********"], certificate: [k.certificate], active: [String(k.active)], enabled: ["true"], priority: [String(k.priority)], algorithm: ["RS256"] },
+        providerId: "java-keystore",
+        // Keycloak returns vault references as they are (only plain secrets are masked) and keeps no kid in the listing.
+        config: Object.fromEntries(Object.entries(keyConfig(k)).filter(([key]) => key !== "kid").map(([key, value]) => [key, [value]])),
+        loaded: { kid: k.kid, certificate: k.certificate },
       })),
       { id: id(), name: "hmac-generated-hs512", providerId: "hmac-generated", config: { priority: ["100"], algorithm: ["HS512"] } },
       { id: id(), name: "aes-generated", providerId: "aes-generated", config: { priority: ["100"] } },

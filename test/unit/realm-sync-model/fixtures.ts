@@ -15,10 +15,12 @@ clusters:
       clientSecret: { file: secrets/us.secret }
 signingKeys:
   - name: key-2026
-    privateKey: { file: keys/key-2026.pem }
+    certificate: { file: keys/key-2026.crt }
+    keystore: { file: key-2026.p12, passwordVault: key-2026-keystore }
     status: active
   - name: key-2025
-    privateKey: { file: keys/key-2025.pem }
+    certificate: { file: keys/key-2025.crt }
+    keystore: { file: key-2025.p12, passwordVault: key-2025-keystore }
     status: passive
 workloads:
   - name: app-a
