@@ -4,7 +4,7 @@
 import { parseArgs } from "node:util";
 
 /** The figures of issue 7, plus the long security fuzz run. */
-export const FIGURES = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "fuzz"] as const;
+export const FIGURES = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "pods", "fuzz"] as const;
 export type Figure = (typeof FIGURES)[number];
 
 export interface BenchOptions {
@@ -34,6 +34,7 @@ Figures: 1 AWS container credentials vs bare node:http · 2 Azure App Service vs
 5 broker memory at rest, at start and under load vs bare node:http · 6 cold start to ready ·
 7 realm-sync at 500 workloads · 8 a fleet of 500 sidecars starting at once · 9 the fleet through
 an outage of both Keycloak clusters ·
+pods: client-credentials grants/s with the Keycloak extension vs Keycloak's kubernetes provider ·
 fuzz: property-based requests against every endpoint (no 5xx, no credential for an invalid request).
 
 Exit codes: 0 the bench ran (whatever PASS/MISS says), 1 it crashed, 2 usage.`;

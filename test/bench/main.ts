@@ -28,6 +28,7 @@ const GROUPS: Group[] = [
   { figures: ["6"], name: "cold start (figure 6)", run: async (ctx) => (await import("./figures/cold-start.ts")).coldStartFigure(ctx) },
   { figures: ["7"], name: "realm-sync at 500 workloads (figure 7)", run: async (ctx) => (await import("./figures/realm-sync.ts")).realmSyncFigure(ctx) },
   { figures: ["8", "9"], name: "a fleet starting and recovering (figures 8, 9)", run: async (ctx) => (await import("./figures/fleet.ts")).fleetFigures(ctx) },
+  { figures: ["pods"], name: "per-pod identity in Keycloak (figure pods)", run: async (ctx) => (await import("./figures/pod-identity.ts")).podIdentityFigure(ctx) },
   { figures: ["fuzz"], name: "security fuzz", run: async (ctx) => (await import("./figures/fuzz.ts")).fuzzFigure(ctx) },
 ];
 
