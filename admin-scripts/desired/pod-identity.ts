@@ -45,6 +45,8 @@ export function podIdentityMapper(k: KubernetesIssuer): DesiredMapper {
       "plain.claims": String(k.plainClaims),
       "access.token.claim": "true",
       "id.token.claim": "false",
+      // Keycloak stores userinfo.token.claim=false for this mapper when it is absent: say it, or every plan shows a change.
+      "userinfo.token.claim": "false",
       "introspection.token.claim": "false",
     },
   };

@@ -41,6 +41,7 @@ describe("desired state with a declared Kubernetes issuer", () => {
         "plain.claims": "false",
         "access.token.claim": "true",
         "id.token.claim": "false",
+        "userinfo.token.claim": "false",
         "introspection.token.claim": "false",
       },
     });
