@@ -11,8 +11,8 @@ import { BrokerError } from "../../broker/errors.ts";
 import { MetricsRegistry } from "../../broker/metrics.ts";
 import { listen, type Listener } from "../../broker/serve/listen.ts";
 import { startServing, type Serving } from "../../broker/serve/start.ts";
-import { FakeSource, VAULT_CLIENT } from "../unit/broker-serve/fake-source.ts";
-import { allOn } from "../unit/broker-serve/options-fixture.ts";
+import { FakeSource, VAULT_CLIENT } from "../support/fakes/credential-source.ts";
+import { allOn } from "../support/fixtures/serve-options.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kcb-fast-lane-"));
 const source = new FakeSource();

@@ -25,7 +25,7 @@ import { SERVE_DEFAULTS, type ServeOptions } from "../../broker/serve/options.ts
 import { startEntraEmulator, startStsEmulator, type EntraEmulator, type StsEmulator } from "../../deploy/local/cloud/index.ts";
 import { createWorkloadRealm, type WorkloadRealm } from "../support/cloud/keycloak-workloads.ts";
 import { ensureLocalPki } from "../../deploy/local/pki/local-pki.ts";
-import { credentialProcessCommand, lastJson, node, python, sdkRunner, startRecordedBroker, type RecordedBroker } from "./broker-serve-support.ts";
+import { credentialProcessCommand, lastJson, node, python, sdkRunner, startRecordedBroker, type RecordedBroker } from "../support/broker-serve.ts";
 
 const domain = inject("trustDomain");
 const realmName = `serve-e2e-${randomUUID().slice(0, 8)}`;

@@ -11,8 +11,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { envFor, renderEnv, type EnvMode } from "../../broker/serve/env.ts";
 import type { ServeOptions } from "../../broker/serve/options.ts";
-import { FakeSource, STORAGE_CLIENT, VAULT_CLIENT } from "../unit/broker-serve/fake-source.ts";
-import { credentialProcessCommand, lastJson, node, python, sdkRunner, startRecordedBroker, type RecordedBroker } from "./broker-serve-support.ts";
+import { FakeSource, STORAGE_CLIENT, VAULT_CLIENT } from "../support/fakes/credential-source.ts";
+import { credentialProcessCommand, lastJson, node, python, sdkRunner, startRecordedBroker, type RecordedBroker } from "../support/broker-serve.ts";
 
 let dir: string;
 let source: FakeSource;

@@ -59,7 +59,7 @@ function nodeAsync(args: string[], env: Record<string, string> = {}): Promise<{ 
 describe("bundled SDKs", () => {
   it("the AWS SDK and @azure/identity work from one bundled ES module run by plain node", async () => {
     const outfile = join(work, "sdk-probe.mjs");
-    await build({ ...bundleOptions(join(import.meta.dirname, "fixtures", "sdk-probe.ts"), outfile), logLevel: "silent" });
+    await build({ ...bundleOptions(join(import.meta.dirname, "..", "..", "support", "deploy", "sdk-probe.ts"), outfile), logLevel: "silent" });
     const cloud = await cannedCloud();
     try {
       // Asynchronous, so this process keeps answering while the probe runs.
