@@ -4,12 +4,12 @@
  * `RealmSyncError`, becomes the exit code here, once, through `EXIT_CODES` (see `errors.ts`).
  *
  *     realm-sync <command> [options] <config.yaml>
+ *
+ * The executable is `main.ts` (bundled as `dist/realm-sync.mjs`, the package's `realm-sync` bin).
  */
-import { realpathSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { COMMANDS, type CommandIO, type CommandName, type CommandSpec, type OptionSpec } from "./command.ts";
-import { EXIT, EXIT_CODES, formatIssue, RealmSyncError, type Outcome } from "./errors.ts";
+import { EXIT_CODES, formatIssue, RealmSyncError, type Outcome } from "./errors.ts";
 
 const TOOL = "realm-sync";
 
@@ -106,7 +106,17 @@ type RunFn = (opts: unknown) => Promise<Outcome>;
 /** Imports a command module; injectable so tests can stand in for modules. */
 export type CommandLoader = (name: CommandName) => Promise<unknown>;
 
-const importCommand: CommandLoader = (name) => import(`./commands/${name}.ts`);
+/** Each command's module, named statically so the bundler includes every one. */
+const COMMAND_MODULES: Record<CommandName, () => Promise<unknown>> = {
+  validate: () => import("./commands/validate.ts"),
+  plan: () => import("./commands/plan.ts"),
+  apply: () => import("./commands/apply.ts"),
+  check: () => import("./commands/check.ts"),
+  "export-trust": () => import("./commands/export-trust.ts"),
+  schema: () => import("./commands/schema.ts"),
+};
+
+const importCommand: CommandLoader = (name) => COMMAND_MODULES[name]();
 
 async function loadCommand(name: CommandName, load: CommandLoader): Promise<RunFn> {
   let mod: unknown;
@@ -135,7 +145,7 @@ function report(err: unknown, verbose: boolean, io: CommandIO): number {
   io.stderr.write(`${TOOL}: unexpected error: ${e.message}\n`);
   if (verbose && e.stack) io.stderr.write(`${e.stack}\n`);
   else io.stderr.write("(run with --verbose for the stack trace)\n");
-  return EXIT.FAILURE;
+  return EXIT_CODES.INTERNAL;
 }
 
 /** Runs one `realm-sync` invocation; returns the exit code. */
@@ -146,7 +156,7 @@ export async function main(argv: string[], io: CommandIO, load: CommandLoader = 
     if (first === undefined || first === "--help" || first === "-h" || first === "help") {
       if (first === "help" && rest[0] && isCommand(rest[0])) io.stdout.write(commandHelp(rest[0]));
       else (first === undefined ? io.stderr : io.stdout).write(toolHelp());
-      return first === undefined ? EXIT.INVALID : EXIT.OK;
+      return EXIT_CODES[first === undefined ? "USAGE" : "OK"];
     }
     if (!isCommand(first)) {
       throw new RealmSyncError("USAGE", `unknown command "${first}" (commands: ${Object.keys(COMMANDS).join(", ")})`);
@@ -154,25 +164,11 @@ export async function main(argv: string[], io: CommandIO, load: CommandLoader = 
     const opts = parseCommandArgs(first, COMMANDS[first], rest, io);
     if (opts.help) {
       io.stdout.write(commandHelp(first));
-      return EXIT.OK;
+      return EXIT_CODES.OK;
     }
     const run = await loadCommand(first, load);
     return EXIT_CODES[await run(opts)];
   } catch (err) {
     return report(err, verbose, io);
   }
-}
-
-function isEntry(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntry()) {
-  process.exitCode = await main(process.argv.slice(2), { cwd: process.cwd(), env: process.env, stdout: process.stdout, stderr: process.stderr });
 }

@@ -1,6 +1,7 @@
 /**
- * How the production artifact of the broker is bundled: one ES module for Node 20 with every npm
- * dependency inside, so the runtime image needs neither `node_modules` nor tsx.
+ * How the two programs are bundled: one ES module each with every npm dependency inside, so the
+ * runtime image and an installed package need neither `node_modules` nor tsx. They are the
+ * package's executables (`bin` in package.json).
  */
 import type { BuildOptions } from "esbuild";
 
@@ -8,6 +9,16 @@ import type { BuildOptions } from "esbuild";
 export const BROKER_ENTRY = "broker/main.ts";
 /** The bundled broker, relative to the repository root. */
 export const BROKER_ARTIFACT = "dist/cloud-broker.mjs";
+/** realm-sync's entry module, relative to the repository root. */
+export const REALM_SYNC_ENTRY = "admin-scripts/main.ts";
+/** The bundled realm-sync, relative to the repository root. */
+export const REALM_SYNC_ARTIFACT = "dist/realm-sync.mjs";
+
+/** Every program the package ships: its `bin` name, entry module and bundle. */
+export const PROGRAMS = [
+  { name: "cloud-broker", entry: BROKER_ENTRY, artifact: BROKER_ARTIFACT },
+  { name: "realm-sync", entry: REALM_SYNC_ENTRY, artifact: REALM_SYNC_ARTIFACT },
+] as const;
 
 /**
  * Bundled CommonJS dependencies (yaml's dist) call `require()` for Node
@@ -16,7 +27,7 @@ export const BROKER_ARTIFACT = "dist/cloud-broker.mjs";
  * `__filename`/`__dirname` at those, leaving modules that declare their own (e.g. `open`) alone.
  * https://esbuild.github.io/api/#banner, https://esbuild.github.io/api/#define
  */
-// No hashbang here: esbuild keeps the entry module's own (broker/main.ts) on the first line.
+// No hashbang here: esbuild keeps the entry module's own (broker/main.ts, admin-scripts/main.ts) on the first line.
 const ESM_REQUIRE_SHIM = [
   'import { createRequire as __kcbCreateRequire } from "node:module";',
   'import { fileURLToPath as __kcbFileURLToPath } from "node:url";',

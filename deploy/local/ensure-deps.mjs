@@ -1,13 +1,16 @@
 #!/usr/bin/env node
-// Installs everything the project needs, from its own files, before tests or the demo run:
-// npm packages (npm ci, when the lock changed) and the Python venv used by the cross-checks
-// (pip, when requirements changed). The Keycloak distribution is fetched by the harness itself.
+// Installs everything the project needs, from its own files, before tests or the demo run: the
+// Node the production image ships when the machine's is another major (image-node.mjs), npm
+// packages (npm ci with that Node, when the lock changed) and the Python venv used by the
+// cross-checks (pip, when requirements changed). The Keycloak distribution is fetched by the
+// harness itself.
 // Plain Node with no dependencies, because it runs before node_modules exists.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { envWithImageNode } from "./image-node.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -15,10 +18,12 @@ function hashOf(file) {
   return createHash("sha256").update(readFileSync(file)).digest("hex");
 }
 
+const env = envWithImageNode();
+
 function run(cmd, args, what) {
   console.error(`setup: ${what} …`);
   const started = Date.now();
-  const result = spawnSync(cmd, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
+  const result = spawnSync(cmd, args, { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
   if (result.status !== 0) {
     console.error(`setup: ${what} failed (${cmd} exited with ${result.status ?? result.signal})`);
     process.exit(1);

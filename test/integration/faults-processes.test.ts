@@ -160,7 +160,7 @@ describe("realm-sync killed during an apply", () => {
   /** `realm-sync apply` as a user runs it (one node process, so the kill hits the apply itself), killed once `killWhen` holds. */
   async function killedApply(killWhen: (count: () => Promise<number>) => Promise<boolean>): Promise<void> {
     const admin = await world.fx.admin("eu");
-    const child = spawnNode(["--import", "tsx", "admin-scripts/cli.ts", "apply", world.fx.configFile], { ...world.fx.env, KCB_REALM_SYNC_LOCK_LEASE_SECONDS: String(LEASE_SECONDS), KCB_REALM_SYNC_CONCURRENCY: "1" });
+    const child = spawnNode(["--import", "tsx", "admin-scripts/main.ts", "apply", world.fx.configFile], { ...world.fx.env, KCB_REALM_SYNC_LOCK_LEASE_SECONDS: String(LEASE_SECONDS), KCB_REALM_SYNC_CONCURRENCY: "1" });
     await waitFor("the apply's writes", async () => (child.child.exitCode !== null || (await killWhen(() => batchClients("eu", admin))) ? true : undefined), 120_000, 50);
     child.kill("SIGKILL");
     const exit = await child.exited;

@@ -20,6 +20,8 @@ declare module "vitest" {
  * stops exactly what it started afterwards. Test workers inherit the CA trust env set here.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // `npm test` runs on the Node major of the production image (deploy/local/with-image-node.mjs).
+  console.log(`[node] integration tests run on Node ${process.version}`);
   const stateDir = join(cacheDir(), "runs", `test-${process.pid}`);
   const started = Date.now();
   const domain = await startTrustDomain({ stateDir, fresh: true, log: (line) => console.log(`[trust-domain] ${line}`) });

@@ -72,12 +72,12 @@ async function snapshot(): Promise<string> {
 }
 
 /**
- * Runs the CLI the way a user does: `npx tsx admin-scripts/cli.ts <args>`; `direct` runs the same
+ * Runs the CLI the way a user does: `npx tsx admin-scripts/main.ts <args>`; `direct` runs the same
  * entry in one node process (`node --import tsx`), so a kill hits the apply itself, not npx.
  */
 function cli(args: string[], env: Record<string, string> = {}, direct = false): { done: Promise<{ code: number | null; stdout: string; stderr: string }>; kill: () => void } {
   const [cmd, pre] = direct ? [process.execPath, ["--import", "tsx"]] : ["npx", ["tsx"]];
-  const child = spawn(cmd, [...pre, "admin-scripts/cli.ts", ...args], { cwd: repoRoot, env: { ...process.env, ...fx.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(cmd, [...pre, "admin-scripts/main.ts", ...args], { cwd: repoRoot, env: { ...process.env, ...fx.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
