@@ -67,7 +67,7 @@ describe("realm-sync workflow", () => {
   ])("job %s runs on %s and calls realm-sync %s", (name, event, command) => {
     const job = workflow.jobs[name];
     expect(job?.if).toContain(event);
-    expect(job?.steps.some((s) => new RegExp(`admin-scripts/cli\\.ts ${command}\\b`).test(s.run ?? ""))).toBe(true);
+    expect(job?.steps.some((s) => new RegExp(`npx realm-sync ${command}\\b`).test(s.run ?? ""))).toBe(true);
   });
 
   it("plan follows validate, and is attached to the run and the pull request", () => {
@@ -80,9 +80,9 @@ describe("realm-sync workflow", () => {
   });
 
   it("treats exit 3 as a plan to review but as a failure of the drift check", () => {
-    const planRun = workflow.jobs.plan!.steps.find((s) => s.run?.includes("cli.ts plan"))?.run ?? "";
+    const planRun = workflow.jobs.plan!.steps.find((s) => s.run?.includes("npx realm-sync plan"))?.run ?? "";
     expect(planRun).toMatch(/-ne 3/);
-    const checkRun = workflow.jobs.check!.steps.find((s) => s.run?.includes("cli.ts check"))?.run ?? "";
+    const checkRun = workflow.jobs.check!.steps.find((s) => s.run?.includes("npx realm-sync check"))?.run ?? "";
     expect(checkRun).toContain('exit "$code"');
   });
 
@@ -160,7 +160,7 @@ describe("realm-sync workflow", () => {
       const steps = workflow.jobs.apply!.steps;
       for (const step of steps) {
         const holdsWrite = JSON.stringify(step.env ?? {}).includes("_APPLY_SECRET");
-        expect(holdsWrite, step.run ?? step.uses).toBe(/cli\.ts apply\b/.test(step.run ?? ""));
+        expect(holdsWrite, step.run ?? step.uses).toBe(/^npx realm-sync apply\b/.test(step.run ?? ""));
       }
     });
 
