@@ -8,7 +8,7 @@
  * | `GET /v1/azure/msi/token` | Azure App Service managed identity | `X-IDENTITY-HEADER` |
  * | `GET /metadata/identity/oauth2/token[/]` | Azure IMDS | `Metadata: true`; loopback only |
  * | `GET /healthz`, `/readyz`, `/metrics` | operations | none, no secrets in answers |
- * | agents' routes (e.g. `POST /v1/token`) | RFC 8693 token exchange | the agents' sub-app |
+ * | agents' routes (e.g. `POST /v1/token`) | RFC 8693 token exchange | the agents' app (`broker/agents/app.ts`) |
  */
 import { Hono } from "hono";
 import type { CredentialSource } from "./credentials.ts";
@@ -39,7 +39,7 @@ export interface AppDeps {
   log?: ServeLogger;
   clock?: Clock;
   /**
-   * Mount point for the agents' RFC 8693 endpoint (engineer D's sub-app, broker/agents/): mounted at
+   * Mount point for the agents' RFC 8693 endpoint (the Hono app of broker/agents/): mounted at
    * the root, so its own paths (e.g. `POST /v1/token`) apply. It may install its own `onError` for
    * OAuth-shaped errors; otherwise the app's handler answers.
    */

@@ -1,5 +1,5 @@
 /**
- * The RFC 8693 token-exchange endpoint as a Hono sub-app that carries its own path, so the serving
+ * The RFC 8693 token-exchange endpoint as a Hono app that carries its own path, so the serving
  * layer mounts it at the root:
  *
  * @example

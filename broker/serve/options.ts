@@ -1,6 +1,6 @@
 /**
  * What the serving layer needs to know: where it listens, which delivery protocols are on, and
- * where the files the workload reads live. C1's config maps onto this; everything here is plain
+ * where the files the workload reads live. The broker's config (`broker/config/serve-options.ts`) maps onto this; everything here is plain
  * data, validated by {@link serveOptionIssues} (pure) before anything binds or writes.
  */
 import { isLoopbackHost } from "./loopback.ts";

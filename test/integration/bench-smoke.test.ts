@@ -1,7 +1,7 @@
 /**
  * Smoke test of `npm run bench`'s machinery on the shared trust domain (its own realm, applied with
  * realm-sync): figure 4's cold-cache count and a short security fuzz run (the bench's generators and
- * engineer F2's) against the production bundle. The full bench (`npm run bench`) measures everything else; this keeps its counting honest
+ * the fault suite's) against the production bundle. The full bench (`npm run bench`) measures everything else; this keeps its counting honest
  * in `npm test`.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -34,7 +34,7 @@ describe("bench smoke", () => {
 
   it("fuzz: every case answered, no 5xx, no credential for an invalid request, while a valid control exchange gets one", async () => {
     const rows = Object.fromEntries((await fuzzFigure(ctx)).map((r) => [r.id, r]));
-    // 300 from the bench's generators, about as many from engineer F2's (a few are refused by Node's own client).
+    // 300 from the bench's generators, about as many from the fault suite's (a few are refused by Node's own client).
     expect(rows["fuzz-cases"]?.value).toBeGreaterThanOrEqual(550);
     expect(rows["fuzz-cases"]?.details.join("\n")).toContain("control (a valid exchange) got credentials: yes");
     expect(rows["fuzz-5xx"], rows["fuzz-5xx"]?.details.join("\n")).toMatchObject({ value: 0, status: "PASS" });

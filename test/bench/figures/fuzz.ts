@@ -67,7 +67,7 @@ async function startRecorder(): Promise<{ url: string; hits: () => number; close
 }
 
 /**
- * Engineer F2's generators and oracle (test/support/faults/fuzz-requests.ts, the ones `npm test`
+ * The fault suite's generators and oracle (test/support/faults/fuzz-requests.ts, the ones `npm test`
  * runs a few thousand of), with validly signed forgeries: the realm's own key and an attacker's.
  */
 async function sharedGenerators(world: World, target: Omit<FuzzTarget, "keys" | "recorderUrl">, baseUrl: string, numRuns: number, seed: number, recorderUrl: string) {
@@ -163,9 +163,9 @@ export async function fuzzFigure(ctx: FigureContext): Promise<Row[]> {
     const minted = world.sts.sessions().length - sessionsBefore;
     const fetched = recorder.hits();
     await recorder.close();
-    log(`fuzz: engineer F2's generators: ${shared.runs} requests${shared.violation ? `, VIOLATION: ${shared.violation}` : ""}; STS sessions minted meanwhile: ${minted}; attacker URLs fetched: ${fetched}`);
-    if (shared.violation) leaks.push(`F2 generators: ${shared.violation}`);
-    if (minted > 0) leaks.push(`${minted} STS session(s) minted by the broker during F2's run of invalid requests`);
+    log(`fuzz: the fault suite's generators: ${shared.runs} requests${shared.violation ? `, VIOLATION: ${shared.violation}` : ""}; STS sessions minted meanwhile: ${minted}; attacker URLs fetched: ${fetched}`);
+    if (shared.violation) leaks.push(`fault-suite generators: ${shared.violation}`);
+    if (minted > 0) leaks.push(`${minted} STS session(s) minted by the broker during the fault suite's run of invalid requests`);
     if (fetched > 0) leaks.push(`the broker fetched an attacker's jku/x5u URL ${fetched} time(s)`);
     const alive = broker.child.process.exitCode === null && (await fetch(`${broker.url}/healthz`).then((r) => r.status, () => 0)) === 200;
     const summary = `${cases.length} cases in ${seconds.toFixed(1)} s against the production bundle (agents endpoint on): ${Object.entries(perEndpoint)
@@ -183,7 +183,7 @@ export async function fuzzFigure(ctx: FigureContext): Promise<Row[]> {
         target: atLeast(10_000),
         details: [
           `bench generators (test/bench/fuzz/cases.ts): ${summary}`,
-          `engineer F2's generators (test/support/faults/fuzz-requests.ts, also in npm test; validly signed forgeries with the realm's key and an attacker's): ${Number.isNaN(shared.runs) ? "stopped at a violation" : `${shared.runs} requests, statuses ${JSON.stringify(shared.statuses)}`}; STS sessions minted meanwhile: ${minted}; attacker jku/x5u URLs fetched: ${fetched}`,
+          `the fault suite's generators (test/support/faults/fuzz-requests.ts, also in npm test; validly signed forgeries with the realm's key and an attacker's): ${Number.isNaN(shared.runs) ? "stopped at a violation" : `${shared.runs} requests, statuses ${JSON.stringify(shared.statuses)}`}; STS sessions minted meanwhile: ${minted}; attacker jku/x5u URLs fetched: ${fetched}`,
           `control (a valid exchange) got credentials: ${controlOk ? "yes" : `NO (HTTP ${control.status})`}; ${freshUsed} policy-level cases used an unused actor token (the others are refused by the replay check after the token's first use); broker alive and healthy after the run: ${alive ? "yes" : "NO"}; connections cut: ${transportErrors}; not sent (Node's client refused a header): ${notSent}`,
         ],
       }),

@@ -1,6 +1,6 @@
 /**
  * Figure 3's subject: the broker's serving app exactly as `cloud-broker serve` builds it (config →
- * credential source → `startServing` → `listen`) with the agents' RFC 8693 sub-app mounted, wired as
+ * credential source → `startServing` → `listen`) with the agents' RFC 8693 app mounted, wired as
  * broker/cli/agents.ts wires it for `cloud-broker serve` (same verifier, policy file store, minter,
  * delegation client auth, audit sink), with three differences so that the load generator can repeat
  * one request (stated in the bench output):

@@ -229,7 +229,7 @@ describe("protocol switches", () => {
 });
 
 describe("the agents' mount point", () => {
-  it("mounts the token-exchange sub-app at the root, beside the credential routes", async () => {
+  it("mounts the token-exchange app at the root, beside the credential routes", async () => {
     const agents = new Hono();
     agents.post("/v1/token", (c) => c.json({ access_token: "exchanged", issued_token_type: "urn:ietf:params:oauth:token-type:access_token" }));
     const app = createApp({ source: new FakeSource(), options: allOn(), secrets: { awsContainerToken: awsSecret, appServiceHeader: azureSecret }, agents });
