@@ -21,10 +21,12 @@ export default tseslint.config(
   },
   // One direction of dependency: the sidecar (broker/) and realm-sync (admin-scripts/) both import
   // the shared trust-domain model (realm-config/model/), never each other; the model imports
-  // neither program, and no shipped program imports the local deployment or the tests.
+  // neither program, no shipped program imports the local deployment or the tests, and nothing
+  // under deploy/ imports the tests.
   ...boundaries("broker", ["admin-scripts", "test", "deploy/local"]),
   ...boundaries("admin-scripts", ["broker", "test", "deploy/local"]),
   ...boundaries("realm-config", ["broker", "admin-scripts", "test", "deploy"]),
+  ...boundaries("deploy", ["test"]),
   {
     files: ["**/*.js", "**/*.mjs"],
     ...tseslint.configs.disableTypeChecked,

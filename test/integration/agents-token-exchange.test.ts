@@ -30,8 +30,8 @@ import { tokenBucketLimiter } from "../../broker/agents/rate-limit.ts";
 import { memoryReplayCache } from "../../broker/agents/replay.ts";
 import { remoteKeys } from "../../broker/agents/verify/remote-keys.ts";
 import { silentLogger } from "../../broker/log.ts";
-import { startEntraEmulator, startStsEmulator, type EntraEmulator, type StsEmulator } from "../../deploy/local/cloud/index.ts";
-import { ensureLocalPki } from "../../deploy/local/pki/local-pki.ts";
+import type { EntraEmulator, StsEmulator } from "../../deploy/local/cloud/index.ts";
+import { startClouds, type Clouds } from "../support/world.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const domain = inject("trustDomain");
@@ -54,6 +54,7 @@ const admin = new KcAdminClient({ baseUrl: cluster.url, realmName: "master" });
 const secrets = new Map<string, string>();
 const audit: AuditEvent[] = [];
 let dir: string;
+let clouds: Clouds;
 let sts: StsEmulator;
 let entra: EntraEmulator;
 let store: FilePolicyStore;
@@ -168,8 +169,8 @@ beforeAll(async () => {
   const entraResource = "api://kcb-emulator-resource";
   const config = trustDomain(`${entraResource}/.default`);
   const trust = buildTrustExport(TrustDomain.parse(config));
-  sts = await startStsEmulator({ trust, allowIssuerPort: true });
-  entra = await startEntraEmulator({ trust, pki: await ensureLocalPki(), resource: entraResource });
+  clouds = await startClouds(trust, { resource: entraResource });
+  ({ sts, entra } = clouds);
 
   writeFileSync(join(dir, "trust-domain.yaml"), stringify(config));
   store = openFilePolicyStore({ file: join(dir, "trust-domain.yaml"), issuer, env: {}, log: silentLogger, watch: false });
@@ -190,8 +191,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   store?.close();
-  await sts?.close();
-  await entra?.close();
+  await clouds?.close();
   admin.setConfig({ realmName: "master" });
   await admin.auth({ grantType: "password", clientId: "admin-cli", ...domain.admin });
   await admin.realms.del({ realm }).catch(() => {});

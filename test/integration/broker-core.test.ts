@@ -24,12 +24,13 @@ import { createLogger } from "../../broker/log.ts";
 import { MetricsRegistry } from "../../broker/metrics.ts";
 import { clientAuthFor } from "../../broker/token-source/client-auth.ts";
 import { createKeycloakTokenSource } from "../../broker/token-source/keycloak.ts";
-import { startEntraEmulator, startStsEmulator, type EntraEmulator, type StsEmulator } from "../../deploy/local/cloud/index.ts";
+import type { EntraEmulator, StsEmulator } from "../../deploy/local/cloud/index.ts";
 import { startKubeIssuer, type KubeIssuer } from "../../deploy/local/issuer/kube-issuer.ts";
 import { freePort } from "../../deploy/local/net.ts";
 import { repoRoot } from "../../deploy/local/paths.ts";
 import { ensureLocalPki } from "../../deploy/local/pki/local-pki.ts";
 import { createRealmFixture, randomClientSecret, type RealmFixture } from "../support/realm-fixture.ts";
+import { startClouds, type Clouds } from "../support/world.ts";
 
 const domain = inject("trustDomain");
 const ACCOUNT = "456789012345";
@@ -47,6 +48,7 @@ const pkjwtKeys = generateKeyPairSync("rsa", { modulusLength: 2048 });
 
 let fx: RealmFixture;
 let kube: KubeIssuer;
+let clouds: Clouds;
 let sts: StsEmulator;
 let entra: EntraEmulator;
 let dir: string;
@@ -107,8 +109,8 @@ beforeAll(async () => {
   const exported = await fx.run("export-trust");
   expect(exported.exitCode, exported.stderr).toBe(0);
   const trust = loadTrustExport(join(fx.dir, "trust-export"));
-  sts = await startStsEmulator({ trust, allowIssuerPort: true });
-  entra = await startEntraEmulator({ trust, pki });
+  clouds = await startClouds(trust);
+  ({ sts, entra } = clouds);
 
   files.saToken = join(dir, "sa-token");
   await kube.writeProjectedToken(files.saToken, { namespace: "payments", serviceAccount: WORKLOAD.kubernetes.name, audience: fx.issuer });
@@ -119,8 +121,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await sts?.close();
-  await entra?.close();
+  await clouds?.close();
   await fx?.remove();
   await kube?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });

@@ -9,23 +9,20 @@
  * serving layer; the core's own source gets its own end-to-end test.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { AssumeRoleWithWebIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { ClientAssertionCredential } from "@azure/identity";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { TrustDomain } from "../../realm-config/model/schema.ts";
-import { loadTrustExport } from "../../admin-scripts/trust/artifacts.ts";
-import { renderTrustFiles } from "../../admin-scripts/trust/export.ts";
 import type { AwsCredentials, AwsTargetRef, AzureAccessToken, AzureTargetRef, CredentialSource, TargetStatus } from "../../broker/credentials.ts";
 import { envFor, renderEnv, type EnvMode } from "../../broker/serve/env.ts";
 import { SERVE_DEFAULTS, type ServeOptions } from "../../broker/serve/options.ts";
-import { startEntraEmulator, startStsEmulator, type EntraEmulator, type StsEmulator } from "../../deploy/local/cloud/index.ts";
+import type { EntraEmulator, StsEmulator } from "../../deploy/local/cloud/index.ts";
 import { createWorkloadRealm, type WorkloadRealm } from "../support/cloud/keycloak-workloads.ts";
-import { ensureLocalPki } from "../../deploy/local/pki/local-pki.ts";
 import { credentialProcessCommand, lastJson, node, python, sdkRunner, startRecordedBroker, type RecordedBroker } from "../support/broker-serve.ts";
+import { oneWorkloadTrustDomain, startClouds, writeTrustExport, type Clouds } from "../support/world.ts";
 
 const domain = inject("trustDomain");
 const realmName = `serve-e2e-${randomUUID().slice(0, 8)}`;
@@ -92,6 +89,7 @@ class EmulatorBackedSource implements CredentialSource {
 
 let dir: string;
 let realm: WorkloadRealm;
+let clouds: Clouds;
 let sts: StsEmulator;
 let entra: EntraEmulator;
 let source: EmulatorBackedSource;
@@ -111,30 +109,13 @@ beforeAll(async () => {
       { clientId: "orders-azure", claims: { sub: SUBJECT, aud: "api://AzureADTokenExchange" } },
     ],
   });
-  const config = TrustDomain.parse({
-    version: 1,
+  const config = oneWorkloadTrustDomain(domain, {
     realm: realmName,
     issuer: realm.issuer,
-    clusters: [{ name: "eu", adminUrl: domain.clusters[0]!.url, auth: { username: "admin", password: { env: "KCB_UNUSED" } } }],
-    signingKeys: [{ name: "main", certificate: { file: "unused.crt" }, keystore: { file: "main.p12", passwordVault: "main-keystore" }, status: "active" }],
-    workloads: [
-      {
-        name: "orders",
-        subject: SUBJECT,
-        authentication: { clientSecret: { env: "KCB_UNUSED" } },
-        aws: { roles: [{ arn: ROLE, maxSessionDuration: 3600 }] },
-        azure: { identities: [{ name: "orders", tenantId: TENANT, clientId: APP, scopes: [`${RESOURCE}/.default`] }] },
-      },
-    ],
+    workload: { name: "orders", subject: SUBJECT, awsRole: ROLE, azure: { tenantId: TENANT, clientId: APP, scopes: [`${RESOURCE}/.default`] } },
   });
-  const trustDir = join(dir, "trust");
-  for (const file of renderTrustFiles(config)) {
-    mkdirSync(dirname(join(trustDir, file.path)), { recursive: true });
-    writeFileSync(join(trustDir, file.path), file.text);
-  }
-  const trust = loadTrustExport(trustDir);
-  sts = await startStsEmulator({ trust, allowIssuerPort: true });
-  entra = await startEntraEmulator({ trust, pki: await ensureLocalPki(), resource: RESOURCE });
+  clouds = await startClouds(writeTrustExport(config, join(dir, "trust")), { resource: RESOURCE });
+  ({ sts, entra } = clouds);
   source = new EmulatorBackedSource(realm, sts.url, entra.url);
 
   const files = join(dir, "run");
@@ -162,7 +143,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await broker?.close();
-  await Promise.all([sts?.close(), entra?.close()]);
+  await clouds?.close();
   await realm?.delete();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });

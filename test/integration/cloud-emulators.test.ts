@@ -7,20 +7,18 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { AssumeRoleWithWebIdentityCommand, ExpiredTokenException, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { ClientAssertionCredential } from "@azure/identity";
 import type { JWK } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { TrustDomain } from "../../realm-config/model/schema.ts";
 import { loadTrustExport, type AwsRole, type AzureFederatedCredential, type TrustExport } from "../../admin-scripts/trust/artifacts.ts";
-import { renderTrustFiles } from "../../admin-scripts/trust/export.ts";
-import { startEntraEmulator, startStsEmulator, type EntraEmulator, type StsEmulator } from "../../deploy/local/cloud/index.ts";
+import type { EntraEmulator, StsEmulator } from "../../deploy/local/cloud/index.ts";
 import { createWorkloadRealm, type WorkloadRealm } from "../support/cloud/keycloak-workloads.ts";
 import { runCrossCheck, startMotoServer, venvReady } from "../support/cloud/python.ts";
 import { algNone, claimsOf, hs256WithPublicKey, kidOf, resignWithForeignKey, tamper } from "../support/cloud/token-forgery.ts";
 import { freePort } from "../../deploy/local/net.ts";
-import { ensureLocalPki } from "../../deploy/local/pki/local-pki.ts";
+import { oneWorkloadTrustDomain, startClouds, writeTrustExport, type Clouds } from "../support/world.ts";
 
 const domain = inject("trustDomain");
 const realmName = `cloud-${randomUUID().slice(0, 8)}`;
@@ -44,6 +42,8 @@ const SOURCE_CLAIM = "https://aws\\.amazon\\.com/source_identity";
 let realm: WorkloadRealm;
 let trust: TrustExport;
 let trustDir: string;
+let clouds: Clouds;
+let cloudsDown: Clouds;
 let sts: StsEmulator;
 let entra: EntraEmulator;
 /** The same emulators, but the issuer's host resolves to a closed port: a real ECONNREFUSED. */
@@ -56,27 +56,12 @@ let realmKey: JWK;
 
 /** The trust as export-trust writes it for this realm's workload, plus hand-written entries that real configs would never produce (for the negative cases). */
 function writeTrust(dir: string, issuer: string): TrustExport {
-  const config = TrustDomain.parse({
-    version: 1,
+  const config = oneWorkloadTrustDomain(domain, {
     realm: realmName,
     issuer,
-    clusters: [{ name: "eu", adminUrl: domain.clusters[0]!.url, auth: { username: "admin", password: { env: "KCB_UNUSED" } } }],
-    signingKeys: [{ name: "main", certificate: { file: "unused.crt" }, keystore: { file: "main.p12", passwordVault: "main-keystore" }, status: "active" }],
-    workloads: [
-      {
-        name: "payments",
-        subject: SUBJECT,
-        authentication: { clientSecret: { env: "KCB_UNUSED" } },
-        aws: { roles: [{ arn: ROLE, maxSessionDuration: 3600 }] },
-        azure: { identities: [{ name: "main", tenantId: TENANT, clientId: APP, scopes: ["api://kcb-emulator-resource/.default"] }] },
-      },
-    ],
+    workload: { name: "payments", subject: SUBJECT, awsRole: ROLE, azure: { name: "main", tenantId: TENANT, clientId: APP, scopes: ["api://kcb-emulator-resource/.default"] } },
   });
-  for (const file of renderTrustFiles(config)) {
-    mkdirSync(dirname(join(dir, file.path)), { recursive: true });
-    writeFileSync(join(dir, file.path), file.text);
-  }
-  const generated = loadTrustExport(dir);
+  const generated = writeTrustExport(config, dir);
   const base = generated.aws.roles.find((r) => r.Arn === ROLE)!;
   const statement = base.AssumeRolePolicyDocument.Statement[0]!;
   const extraRole = (arn: string, actions: string[], federated = statement.Principal!.Federated): AwsRole => ({
@@ -124,20 +109,19 @@ beforeAll(async () => {
   });
   trustDir = mkdtempSync(join(tmpdir(), "kcb-cloud-trust-"));
   trust = writeTrust(trustDir, realm.issuer);
-  const pki = await ensureLocalPki();
-  sts = await startStsEmulator({ trust, allowIssuerPort: true, clock });
-  entra = await startEntraEmulator({ trust, pki, clock });
+  clouds = await startClouds(trust, { clock });
+  ({ sts, entra } = clouds);
   const closed = await freePort();
   const partitioned = (url: string, init?: Parameters<typeof fetch>[1]) => fetch(url.replace(domain.publicUrl, `https://localhost:${closed}`), init);
-  stsDown = await startStsEmulator({ trust, allowIssuerPort: true, clock, issuerKeys: { fetch: partitioned, timeoutMs: 2_000 } });
-  entraDown = await startEntraEmulator({ trust, pki, clock, issuerKeys: { fetch: partitioned, timeoutMs: 2_000 } });
+  cloudsDown = await startClouds(trust, { clock, issuerKeys: { fetch: partitioned, timeoutMs: 2_000 } });
+  ({ sts: stsDown, entra: entraDown } = cloudsDown);
   for (const c of ["aws", "aws-tags", "aws-source", "aws-intruder", "azure", "azure-intruder"]) tokens[c] = await realm.token(c);
   const kid = kidOf(tokens.aws!);
   realmKey = (await realm.jwks()).keys.find((k) => k.kid === kid) as JWK;
 });
 
 afterAll(async () => {
-  await Promise.all([sts?.close(), entra?.close(), stsDown?.close(), entraDown?.close()]);
+  await Promise.all([clouds?.close(), cloudsDown?.close()]);
   if (trustDir) rmSync(trustDir, { recursive: true, force: true });
   await realm?.delete();
 });

@@ -32,6 +32,7 @@ import { caTrustEnv, ensureLocalPki, type LocalPki } from "../../deploy/local/pk
 import { startBroker, type BrokerProcess } from "../../deploy/local/stack/brokers.ts";
 import { venvBin } from "../support/cloud/python.ts";
 import { createRealmFixture, randomClientSecret, type RealmFixture } from "../support/realm-fixture.ts";
+import { recordStsSession } from "../support/world.ts";
 
 const domain = inject("trustDomain");
 const ACCOUNT = "246813579024";
@@ -129,7 +130,7 @@ beforeAll(async () => {
   const exported = await fx.run("export-trust");
   if (exported.exitCode !== 0) throw new Error(`export-trust exited ${exported.exitCode}: ${exported.stderr}`);
   const trust = loadTrustExport(join(fx.dir, "trust-export"));
-  sts = await startStsEmulator({ trust, allowIssuerPort: true });
+  sts = await startStsEmulator({ trust, allowIssuerPort: true, onSessionIssued: recordStsSession });
   entra = await startEntraEmulator({ trust, pki });
   bedrock = await startBedrockEmulator({ sts, accounts, pki, eventLogFile: join(dir, "bedrock-events.jsonl") });
   openai = await startAzureOpenAiEmulator({ entra, accounts, pki, activityLogFile: join(dir, "azure-openai-activity.jsonl") });

@@ -14,11 +14,12 @@ import { build } from "esbuild";
 import { stringify } from "yaml";
 import { loadTrustExport, type TrustExport } from "../../../admin-scripts/trust/artifacts.ts";
 import { BROKER_ENTRY, bundleOptions } from "../../../deploy/build/bundle-options.ts";
-import { startEntraEmulator, startStsEmulator, type EntraEmulator, type StsEmulator } from "../../../deploy/local/cloud/index.ts";
+import type { EntraEmulator, StsEmulator } from "../../../deploy/local/cloud/index.ts";
 import { startTrustDomain, type TrustDomainInfo } from "../../../deploy/local/keycloak/trust-domain.ts";
 import { cacheDir, repoRoot } from "../../../deploy/local/paths.ts";
 import { ensureLocalPki, type LocalPki } from "../../../deploy/local/pki/local-pki.ts";
 import { createRealmFixture, randomClientSecret, type RealmFixture } from "../../support/realm-fixture.ts";
+import { startClouds } from "../../support/world.ts";
 
 export const ACCOUNT = "123456789012";
 export const TENANT = "5b0c1f2e-3d4a-4b5c-8d6e-7f8091a2b3c4";
@@ -158,10 +159,9 @@ export async function startWorld(log: (line: string) => void, options: WorldOpti
     const trust = loadTrustExport(join(fx.dir, "trust-export"));
     log(`realm ${fx.realm} applied with realm-sync on ${domain.info.clusters.map((c) => c.name).join(" + ")}; trust exported`);
 
-    const sts = await startStsEmulator({ trust, allowIssuerPort: true });
-    stops.push(() => sts.close());
-    const entra = await startEntraEmulator({ trust, pki, resource: ENTRA_RESOURCE });
-    stops.push(() => entra.close());
+    const clouds = await startClouds(trust, { resource: ENTRA_RESOURCE });
+    stops.push(() => clouds.close());
+    const { sts, entra } = clouds;
 
     const files = { workloadSecret: join(dir, "workload.secret"), delegationKey: join(dir, "broker-delegation.pem") };
     writeFileSync(files.workloadSecret, `${secrets.workload}\n`, { mode: 0o600 });

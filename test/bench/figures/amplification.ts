@@ -30,6 +30,7 @@ import { brokerConfig, WORKLOAD, writeBrokerConfig, type World } from "../env/wo
 import { measuredRow, type Row } from "../report/rows.ts";
 import { atMost, exactly } from "../report/targets.ts";
 import { ManualClock } from "../sim/manual-clock.ts";
+import { recordStsSession } from "../../support/world.ts";
 import type { FigureContext } from "./serving.ts";
 
 const COLD_REQUESTS = 1_000;
@@ -130,7 +131,7 @@ async function simulatedHours(ctx: FigureContext): Promise<Row> {
   const lifespanMs = ((probe.exp ?? 0) - (probe.iat ?? 0)) * 1000;
   const clock = new ManualClock(realStart + lifespanMs - (SIMULATED_HOURS + 0.5) * 3_600_000);
   const start = clock.now();
-  const sts = await startStsEmulator({ trust: world.trust, allowIssuerPort: true, clock: () => clock.now() });
+  const sts = await startStsEmulator({ trust: world.trust, allowIssuerPort: true, clock: () => clock.now(), onSessionIssued: recordStsSession });
   try {
     const stateDir = join(world.dir, "sim-state");
     mkdirSync(stateDir, { recursive: true });

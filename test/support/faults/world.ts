@@ -17,12 +17,13 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { loadTrustExport, type TrustExport } from "../../../admin-scripts/trust/artifacts.ts";
 import { parseBrokerConfig, type Config } from "../../../broker/config.ts";
-import { startEntraEmulator, startStsEmulator, type EntraEmulator, type StsEmulator } from "../../../deploy/local/cloud/index.ts";
+import type { EntraEmulator, StsEmulator } from "../../../deploy/local/cloud/index.ts";
 import type { IssuerKeysOptions } from "../../../deploy/local/cloud/common/issuer-keys.ts";
 import type { Clock } from "../../../deploy/local/cloud/common/types.ts";
 import type { TrustDomainInfo } from "../../../deploy/local/keycloak/trust-domain.ts";
 import { ensureLocalPki, type LocalPki } from "../../../deploy/local/pki/local-pki.ts";
 import { createRealmFixture, randomClientSecret, type RealmFixture, type WorkloadInput } from "../realm-fixture.ts";
+import { startClouds, type Clouds } from "../world.ts";
 
 export const ACCOUNT = "567890123456";
 export const TENANT = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b";
@@ -105,7 +106,7 @@ export async function startBrokerWorld(opts: BrokerWorldOptions): Promise<Broker
 
   const fx = await createRealmFixture({ domain: opts.domain, prefix: opts.prefix, accessTokenLifespan: opts.accessTokenLifespan ?? 3600, files, workloads, agents });
   if (opts.agents) fx.writeConfig((doc) => (doc.agentBroker = { privateKeyJwt: { publicKey: { file: "delegation.pub.pem" } } }));
-  const extra: Emulators[] = [];
+  const extra: Clouds[] = [];
   try {
     await fx.apply();
     const exported = await fx.run("export-trust");
@@ -116,10 +117,7 @@ export async function startBrokerWorld(opts: BrokerWorldOptions): Promise<Broker
     throw error;
   }
   const trust = loadTrustExport(join(fx.dir, "trust-export"));
-  const startEmulators = async (o: { clock?: Clock } = {}): Promise<Emulators> => {
-    const common = { trust, ...(o.clock && { clock: o.clock }), ...(opts.issuerKeys && { issuerKeys: opts.issuerKeys }) };
-    return { sts: await startStsEmulator({ ...common, allowIssuerPort: true }), entra: await startEntraEmulator({ ...common, pki }) };
-  };
+  const startEmulators = (o: { clock?: Clock } = {}): Promise<Clouds> => startClouds(trust, { ...(o.clock && { clock: o.clock }), ...(opts.issuerKeys && { issuerKeys: opts.issuerKeys }) });
   const main = await startEmulators();
   const secretFile = join(dir, `${WORKLOAD}.secret`);
   writeFileSync(secretFile, `${secrets[WORKLOAD]}\n`, { mode: 0o600 });
@@ -169,7 +167,7 @@ export async function startBrokerWorld(opts: BrokerWorldOptions): Promise<Broker
       return body.access_token;
     },
     async close() {
-      await Promise.all([main, ...extra].flatMap((e) => [e.sts.close(), e.entra.close()]));
+      await Promise.all([main, ...extra].map((e) => e.close()));
       await fx.remove();
       rmSync(dir, { recursive: true, force: true });
     },

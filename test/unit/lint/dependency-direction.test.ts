@@ -28,6 +28,7 @@ describe("lint: one direction of dependency", { timeout: 60_000 }, () => {
     ["admin-scripts/keycloak/read.ts", 'import "../../test/support/log-scan.ts";\n', "admin-scripts/ may not import from test/"],
     ["realm-config/model/path.ts", 'export * from "../../admin-scripts/errors.ts";\n', "realm-config/ may not import from admin-scripts/"],
     ["realm-config/model/load.ts", 'export * from "../../broker/errors.ts";\n', "realm-config/ may not import from broker/"],
+    ["deploy/local/cloud/sts/server.ts", 'import { recordSecret } from "../../../../test/support/log-scan.ts";\nexport const r = recordSecret;\n', "deploy/ may not import from test/"],
   ])("%s: refuses %j", async (file, code, message) => {
     const messages = await restricted(file, code);
     expect(messages).toHaveLength(1);

@@ -8,7 +8,6 @@
  * await sts.close();
  */
 import type { TrustExport } from "../../../../admin-scripts/trust/artifacts.ts";
-import { recordSecret } from "../../../../test/support/log-scan.ts";
 import type { LocalPki } from "../../pki/local-pki.ts";
 import { createIssuerKeys, type IssuerKeys, type IssuerKeysOptions } from "../common/issuer-keys.ts";
 import { serveApp } from "../common/serve.ts";
@@ -31,6 +30,8 @@ export interface StsEmulatorOptions {
   /** Serve HTTPS with the local server certificate instead of plain HTTP on loopback. */
   pki?: LocalPki;
   port?: number;
+  /** Called with every session issued (the integration tests' log scan records its secrets). */
+  onSessionIssued?: (session: IssuedSession) => void;
 }
 
 export interface StsEmulator {
@@ -53,13 +54,11 @@ export async function startStsEmulator(opts: StsEmulatorOptions): Promise<StsEmu
   const trust = loadTrustStore(opts.trust, { allowIssuerPort: opts.allowIssuerPort ?? false });
   const keys = createIssuerKeys({ clock, ...opts.issuerKeys });
   const store = createSessionStore();
-  // The integration run's log scan looks for every issued secret (a no-op outside that run).
   const sessions = {
     ...store,
     issue: (draft: Parameters<typeof store.issue>[0]) => {
       const session = store.issue(draft);
-      recordSecret("aws-secret-access-key", session.secretAccessKey);
-      recordSecret("aws-session-token", session.sessionToken);
+      opts.onSessionIssued?.(session);
       return session;
     },
   };
