@@ -80,5 +80,10 @@ process.on("SIGTERM", () => {
   for (const s of sources) s.stop();
   process.exit(0);
 });
-process.once("SIGUSR2", () => void run());
+// Nothing else holds the event loop before "go" (the sources' timers are unref'd): this does.
+const waiting = setInterval(() => {}, 60_000);
+process.once("SIGUSR2", () => {
+  clearInterval(waiting);
+  void run();
+});
 process.stdout.write("loaded\n");
