@@ -28,7 +28,7 @@ Options:
   -h, --help
 
 Exit codes: 0 ok, 1 failure, 2 usage, 3 (status) something unhealthy or not running.
-Environment: KCB_STACK_FRONT_PORT (issuer port, default 9443), KCB_CACHE_DIR.`;
+Environment: KCB_STACK_FRONT_PORT (issuer port, default 9443), KCB_STACK_DIR (state, default\n<KCB_CACHE_DIR>/state/stack), KCB_CACHE_DIR.`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

@@ -24,8 +24,9 @@ export interface StackState {
   logFile: string;
 }
 
+/** Where the stack keeps its state, Keycloak data, secrets and logs; KCB_STACK_DIR overrides it. */
 export function stackDir(): string {
-  return join(cacheDir(), "state", "stack");
+  return process.env.KCB_STACK_DIR ?? join(cacheDir(), "state", "stack");
 }
 
 export function stateFile(dir = stackDir()): string {
