@@ -20,6 +20,7 @@ import { startKubeIssuer, type KubeIssuer, type ServiceAccountTokenRequest } fro
 import { ensureLocalPki } from "../../deploy/local/pki/local-pki.ts";
 import { resignWithForeignKey } from "../support/cloud/token-forgery.ts";
 import { createRealmFixture, randomClientSecret, type RealmFixture } from "../support/realm-fixture.ts";
+import { recordStsSession } from "../support/world.ts";
 
 const domain = inject("trustDomain");
 const CLUSTERS = domain.clusters.map((c) => c.name);
@@ -83,7 +84,7 @@ beforeAll(async () => {
   exportDir = mkdtempSync(join(tmpdir(), "kcb-pods-trust-"));
   const exported = await fx.run("export-trust", { out: exportDir });
   if (exported.exitCode !== 0) throw new Error(exported.stderr);
-  sts = await startStsEmulator({ trust: loadTrustExport(exportDir), allowIssuerPort: true });
+  sts = await startStsEmulator({ trust: loadTrustExport(exportDir), allowIssuerPort: true, onSessionIssued: recordStsSession });
 });
 
 afterAll(async () => {
