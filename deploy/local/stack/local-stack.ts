@@ -55,7 +55,7 @@ const DEMO_AGENT_CLIENT = "report-assistant";
 
 /** Runs a realm-sync command the way an operator does (the CLI), echoing its output. */
 async function realmSync(args: string[], env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {
-  const child = spawn(process.execPath, [join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs"), join(repoRoot, "admin-scripts", "cli.ts"), ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs"), join(repoRoot, "admin-scripts", "main.ts"), ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout.on("data", (c: Buffer) => (output += c.toString()));
   child.stderr.on("data", (c: Buffer) => (output += c.toString()));
