@@ -21,6 +21,7 @@ export function localTrustDomain(opts: { issuer: string; clusters: Array<{ name:
   // The example's key entry as committed; only the certificate's location is this machine's.
   for (const key of doc.signingKeys as Array<{ certificate: { file: string } }>) key.certificate = { file: opts.secrets.signingCertificate };
   doc.agentBroker = { privateKeyJwt: { publicKey: { file: opts.secrets.delegationPublicKey } } };
+  for (const k of (doc.kubernetesIssuers ?? []) as Array<Record<string, unknown>>) k.issuer = opts.kubeIssuer;
   for (const w of doc.workloads) {
     const auth = w.authentication as Record<string, Record<string, unknown>>;
     if (auth.kubernetes) auth.kubernetes.issuer = opts.kubeIssuer;

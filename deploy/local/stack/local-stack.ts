@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -136,7 +137,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         // The kubelet's job: a projected service-account token, refreshed long before it expires.
         const tokenFile = join(dir, "serviceaccount-token");
         const [, , namespace = "", serviceAccount = ""] = auth.kubernetes.serviceAccount.split(":");
-        const project = () => kube.writeProjectedToken(tokenFile, { namespace, serviceAccount, audience: issuer, expirationSeconds: 3600 });
+        // One pod per sidecar: its refreshed tokens stay bound to the same pod name and uid.
+        const pod = { name: `${serviceAccount}-${randomUUID().slice(0, 5)}`, uid: randomUUID() };
+        const project = () => kube.writeProjectedToken(tokenFile, { namespace, serviceAccount, audience: issuer, expirationSeconds: 3600, pod });
         await project();
         const timer = setInterval(() => void project().catch((e: Error) => log(`kube token refresh failed: ${e.message}`)), 20 * 60_000);
         timer.unref();

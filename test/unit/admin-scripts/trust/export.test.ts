@@ -56,16 +56,24 @@ describe("export-trust on the example trust domain", () => {
     expect(trust.aws.oidcProviders).toEqual([{ Arn: `arn:aws:iam::111122223333:oidc-provider/${host}`, Url: config.issuer, ClientIDList: [AWS_AUDIENCE], ThumbprintList: [] }]);
     for (const role of trust.aws.roles) {
       const subjects = config.workloads.filter((w) => w.aws?.roles.some((r) => r.arn === role.Arn)).map((w) => w.subject).sort();
-      const [statement] = role.AssumeRolePolicyDocument.Statement;
-      expect(statement?.Principal?.Federated).toBe(trust.aws.oidcProviders[0]?.Arn);
-      expect(statement?.Condition?.StringEquals?.[`${host}:aud`]).toBe(AWS_AUDIENCE);
-      const sub = statement?.Condition?.StringEquals?.[`${host}:sub`];
-      expect(Array.isArray(sub) ? sub : [sub]).toEqual(subjects);
-      const agentTargeted = config.agents.some((a) => a.targets.some((t) => "aws" in t && t.aws.role === role.Arn));
-      expect(statement?.Action).toEqual(agentTargeted ? ["sts:AssumeRoleWithWebIdentity", "sts:SetSourceIdentity", "sts:TagSession"] : ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"]);
+      // One statement per namespace-locked workload (aws.lockToNamespace), one for the others: together exactly the configured subjects.
+      const trusted: string[] = [];
+      for (const statement of role.AssumeRolePolicyDocument.Statement) {
+        expect(statement.Principal?.Federated).toBe(trust.aws.oidcProviders[0]?.Arn);
+        expect(statement.Condition?.StringEquals?.[`${host}:aud`]).toBe(AWS_AUDIENCE);
+        const sub = statement.Condition?.StringEquals?.[`${host}:sub`];
+        trusted.push(...(Array.isArray(sub) ? sub : [sub ?? ""]));
+        const agentTargeted = config.agents.some((a) => a.targets.some((t) => "aws" in t && t.aws.role === role.Arn));
+        expect(statement.Action).toEqual(agentTargeted ? ["sts:AssumeRoleWithWebIdentity", "sts:SetSourceIdentity", "sts:TagSession"] : ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"]);
+      }
+      expect(trusted.sort()).toEqual(subjects);
     }
+    // payments-api is locked to its namespace; reporting-batch is not.
     const shared = trust.aws.roles.find((r) => r.RoleName === "shared-audit-read");
-    expect(shared?.AssumeRolePolicyDocument.Statement[0]?.Condition?.StringEquals?.[`${host}:sub`]).toEqual(["workload:payments-api", "workload:reporting-batch"]);
+    expect(shared?.AssumeRolePolicyDocument.Statement.map((s) => s.Condition?.StringEquals)).toEqual([
+      { [`${host}:aud`]: AWS_AUDIENCE, [`${host}:sub`]: "workload:reporting-batch" },
+      { [`${host}:aud`]: AWS_AUDIENCE, [`${host}:sub`]: "workload:payments-api", "aws:RequestTag/kubernetes-namespace": "payments" },
+    ]);
   });
 
   it("gives every (workload, Azure identity) one federated credential with the issuer, subject and Entra's audience", () => {
