@@ -6,12 +6,13 @@
  *   npm run build                 # both programs (the package's bin entries)
  *   npm run build -- --entry x.ts --outfile dist/x.mjs   # any other entry (used by the tests)
  */
-import { chmodSync, existsSync, statSync } from "node:fs";
+import { chmodSync, existsSync, statSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
 import { bundleOptions, PROGRAMS } from "./bundle-options.ts";
 import { largestInputs } from "./bundle-report.ts";
+import { licencesText } from "./licences.ts";
 
 const { values } = parseArgs({
   options: {
@@ -36,6 +37,7 @@ for (const { entry, artifact } of targets) {
   const result = await build(bundleOptions(resolve(entry), outfile));
   // Executable, so an installed package's bin links run it directly (the hashbang names node).
   chmodSync(outfile, 0o755);
+  writeFileSync(`${outfile}.LEGAL.txt`, licencesText(result.metafile, process.cwd()));
   console.log(`build: ${artifact} ${(statSync(outfile).size / 1024).toFixed(0)} KiB in ${Date.now() - started} ms`);
   if (!values.quiet) {
     for (const { input, bytes } of largestInputs(result.metafile, 8)) console.log(`  ${(bytes / 1024).toFixed(0).padStart(6)} KiB  ${input}`);

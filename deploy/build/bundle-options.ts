@@ -51,8 +51,8 @@ export function bundleOptions(entry: string, outfile: string): BuildOptions & { 
     minifySyntax: true,
     keepNames: true,
     sourcemap: "linked",
-    // Licence texts of every bundled package, beside the bundle (shipped in the image).
-    legalComments: "linked",
+    // Licence texts beside the bundle: build.ts writes `<bundle>.LEGAL.txt` from the bundled packages.
+    legalComments: "none",
     banner: { js: ESM_REQUIRE_SHIM },
     define: { "process.env.NODE_ENV": '"production"', __filename: "__kcbFilename", __dirname: "__kcbDirnameValue" },
     metafile: true,

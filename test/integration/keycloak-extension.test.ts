@@ -261,7 +261,7 @@ describe("Keycloak extension: per-pod identity (kubernetes-pod provider + oidc-k
   });
 
   it("puts no pod values into a token another client's session gets through standard token exchange", async () => {
-    const legacy = await tokenRequest("eu", { grant_type: "client_credentials", client_id: "legacy-etl", client_secret: LEGACY_SECRET, scope: "kcb-aws" });
+    const legacy = await tokenRequest("eu", { grant_type: "client_credentials", client_id: "legacy-etl", client_secret: LEGACY_SECRET });
     expect(legacy.status, JSON.stringify(legacy.body)).toBe(200);
     expect(podValues(legacy.claims)).toEqual([]);
 

@@ -1,4 +1,3 @@
-import { generateKeyPairSync } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -29,9 +28,8 @@ const cases: Case[] = [
   { name: "issuer over http", change: (d) => void (d.issuer = String(d.issuer).replace("https:", "http:")), path: "issuer", message: "https://" },
   { name: "issuer of another realm", change: (d) => void (d.issuer = `${String(d.issuer)}-other`), path: "issuer", message: "must end with /realms/" },
   { name: "no active signing key", change: (d) => void (d.signingKeys[0]!.status = "passive"), path: "signingKeys", message: "none is" },
-  { name: "signing key file missing", change: (d) => void (d.signingKeys[0]!.privateKey = { file: "nowhere.pem" }), path: "signingKeys[0].privateKey", message: "cannot read secret file" },
-  { name: "signing key not a key", change: (d) => void (d.signingKeys[0]!.privateKey = { file: "garbage.pem" }), path: "signingKeys[0].privateKey", message: "not a PEM private key" },
-  { name: "signing key too short", change: (d) => void (d.signingKeys[0]!.privateKey = { file: "short.pem" }), path: "signingKeys[0].privateKey", message: "at least 2048 bits" },
+  { name: "signing certificate file missing", change: (d) => void (d.signingKeys[0]!.certificate = { file: "nowhere.pem" }), path: "signingKeys[0].certificate.file", message: "cannot read secret file" },
+  { name: "signing certificate not a certificate", change: (d) => void (d.signingKeys[0]!.certificate = { file: "garbage.pem" }), path: "signingKeys[0].certificate.file", message: "not a PEM X.509 certificate" },
   { name: "duplicate workload name", change: (d) => void (wl(d, 1).name = "svc-a"), path: "workloads[1].name", message: "duplicate workload name" },
   { name: "duplicate subject", change: (d) => void (wl(d, 1).subject = "workload:svc-a"), path: "workloads[1].subject", message: "duplicate subject" },
   { name: "bad role ARN", change: (d) => void (wl(d).aws!.roles = [{ arn: "arn:aws:iam::12:role/x" }]), path: "workloads[0].aws.roles[0].arn", message: "IAM role ARN" },
@@ -62,7 +60,6 @@ beforeAll(async () => {
       "svc-a.secret": randomClientSecret(),
       // Not a key ("not a key" in base64); the PEM label is assembled so secret scanners don't flag the file.
       "garbage.pem": `-----BEGIN ${"PRIVATE"} KEY-----\nbm90IGEga2V5\n-----END ${"PRIVATE"} KEY-----\n`,
-      "short.pem": generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
     },
     workloads: [
       {

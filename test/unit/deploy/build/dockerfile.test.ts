@@ -122,7 +122,7 @@ describe("deploy/docker/Dockerfile (the broker)", () => {
   const last = finalStage(file);
 
   it("installs without running any package's install scripts, then builds like a developer", () => {
-    expect(args(build, "RUN")).toEqual(["npm ci --ignore-scripts --no-audit --no-fund", "npm run build"]);
+    expect(args(build, "RUN")).toEqual(["npm ci --ignore-scripts --no-audit --no-fund", "npm run build -- --entry broker/main.ts --outfile dist/cloud-broker.mjs"]);
   });
 
   it("uses the same Node major version to build and to run", () => {
