@@ -6,8 +6,8 @@ import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStsExchanger, isRetryableStsError, stsEndpoint, stsErrorCode } from "../../broker/exchange/aws-sts.ts";
 import { roleSessionName, ROLE_SESSION_NAME } from "../../broker/exchange/role-session-name.ts";
-import type { BrokerError } from "../../broker/errors.ts";
 import { startFakeSts, stsErrorXml, stsSuccessXml, type FakeSts } from "../support/fakes/sts.ts";
+import { failure } from "../support/failure.ts";
 
 let sts: FakeSts;
 beforeAll(async () => {
@@ -32,15 +32,6 @@ function exchanger(delays: number[] = [], timeoutMs = 2_000) {
       return Promise.resolve();
     },
   });
-}
-
-async function failure(p: Promise<unknown>): Promise<BrokerError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as BrokerError;
-  }
-  throw new Error("expected a failure");
 }
 
 describe("roleSessionName", () => {

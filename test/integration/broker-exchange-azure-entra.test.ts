@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEntraExchanger } from "../../broker/exchange/azure-entra.ts";
-import type { BrokerError } from "../../broker/errors.ts";
 import { entraError, startFakeEntra, type FakeEntra } from "../support/fakes/entra.ts";
+import { failure } from "../support/failure.ts";
 
 let entra: FakeEntra;
 beforeAll(async () => {
@@ -32,15 +32,6 @@ function exchanger(delays: number[] = [], timeoutMs = 2_000) {
       return Promise.resolve();
     },
   });
-}
-
-async function failure(p: Promise<unknown>): Promise<BrokerError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as BrokerError;
-  }
-  throw new Error("expected a failure");
 }
 
 const tokenCalls = () => entra.calls.filter((c) => c.method === "POST");
