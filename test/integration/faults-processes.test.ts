@@ -167,17 +167,20 @@ describe("realm-sync killed during an apply", () => {
     expect(exit.signal, `the apply finished before it could be killed: ${child.stderr()}`).toBe("SIGKILL");
   }
 
-  /** After a kill: refused while the lease runs (documented), converged after it, zero changes, no lock left. */
+  /**
+   * After a kill: refused while the lease runs (documented), converged after it, zero changes, no lock left.
+   * A cluster whose writes all finished before the kill released its lock; the killed one keeps its own.
+   */
   async function recover(): Promise<void> {
-    const expiries = await Promise.all(CLUSTERS.map(lockExpiry));
-    expect(expiries.every((e) => e !== undefined)).toBe(true);
-    for (const e of expiries) expect(e! - Date.now()).toBeLessThanOrEqual(LEASE_SECONDS * 1000 + 1_000);
+    const expiries = (await Promise.all(CLUSTERS.map(lockExpiry))).filter((e): e is number => e !== undefined);
+    expect(expiries.length, "the killed apply left no lock on any cluster").toBeGreaterThan(0);
+    for (const e of expiries) expect(e - Date.now()).toBeLessThanOrEqual(LEASE_SECONDS * 1000 + 1_000);
     const refused = await world.fx.run("apply");
-    if (Date.now() < Math.min(...expiries.map((e) => e!))) {
+    if (Date.now() < Math.min(...expiries)) {
       expect(refused.exitCode).toBe(1);
       expect(refused.stderr).toMatch(/realm \S+ is locked by another apply \(.+\) until /);
     }
-    await sleep(Math.max(0, Math.max(...expiries.map((e) => e!)) - Date.now()) + 200);
+    await sleep(Math.max(0, Math.max(...expiries) - Date.now()) + 200);
     const applied = await world.fx.run("apply");
     expect(applied.exitCode, applied.stderr).toBe(0);
     const planned = await world.fx.run("plan");
