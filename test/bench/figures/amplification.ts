@@ -28,6 +28,7 @@ import { metricValue } from "../env/broker-process.ts";
 import { clientToken } from "../env/tokens.ts";
 import { brokerConfig, WORKLOAD, writeBrokerConfig, type World } from "../env/world.ts";
 import { measuredRow, type Row } from "../report/rows.ts";
+import { refreshArithmetic, SDK_REFRESH_WINDOWS_MIN } from "../report/refresh-arithmetic.ts";
 import { atMost, exactly } from "../report/targets.ts";
 import { ManualClock } from "../sim/manual-clock.ts";
 import { recordStsSession } from "../../support/world.ts";
@@ -190,7 +191,7 @@ async function simulatedHours(ctx: FigureContext): Promise<Row> {
     const stsCalls = calls.length;
     const failed = calls.filter((c) => c.status !== 200).length;
     const lifetimeMin = (config.aws?.roles[0]?.durationSeconds ?? 3600) / 60;
-    const bound = refreshArithmetic(lifetimeMin, config.refresh.aheadSeconds / 60, config.refresh.jitterSeconds / 60);
+    const bound = refreshArithmetic(SIMULATED_HOURS * 60, lifetimeMin, config.refresh.aheadSeconds / 60, config.refresh.jitterSeconds / 60);
     const row = measuredRow({
       id: "4-sts-12h",
       figure: "4",
@@ -201,7 +202,7 @@ async function simulatedHours(ctx: FigureContext): Promise<Row> {
       details: [
         `the broker's credential source on a manual clock (real cache, real Keycloak, STS emulator on the same clock, default refresh policy); ${served} requests served, ${refused} refused, ${failed} STS calls failed`,
         `least lifetime left on credentials served: ${(minRemainingMs / 60_000).toFixed(1)} min (never past expiry); Keycloak token calls: ${keycloakCalls} (tokens live ${(lifespanMs / 3_600_000).toFixed(1)} h)`,
-        `target = ⌈${SIMULATED_HOURS} h / (lifetime ${lifetimeMin} min − longest refresh lead ${bound.leadMin} min)⌉ + 1 = ${bound.calls}; the lead (refresh.aheadSeconds + jitter, broker/cache/policy.ts) stays outside botocore's 15-min and the JS SDK's 5-min refresh windows: ${bound.leadOutsideSdks ? "yes" : "NO"}`,
+        `target = ⌈${SIMULATED_HOURS} h / (lifetime ${lifetimeMin} min − longest refresh lead ${bound.leadMin} min)⌉ + 1 = ${bound.calls}; the lead (refresh.aheadSeconds + jitter, broker/cache/policy.ts) stays outside every AWS SDK's own refresh window (${Object.entries(SDK_REFRESH_WINDOWS_MIN).map(([sdk, min]) => `${sdk} ${min} min`).join(", ")}): ${bound.leadOutsideSdks ? "yes" : "NO"}`,
       ],
     });
     if (row.status === "MISS") {
@@ -213,20 +214,6 @@ async function simulatedHours(ctx: FigureContext): Promise<Row> {
   } finally {
     await sts.close();
   }
-}
-
-/** SDK refresh windows the broker's lead must stay outside of: botocore 15 min (advisory), the JS SDK 5 min. */
-const SDK_REFRESH_WINDOW_MIN = 15;
-
-/**
- * The count the refresh policy allows in {@link SIMULATED_HOURS}: one call per (lifetime − lead)
- * period, plus the first. The lead is the longest one (ahead + the whole jitter, capped as
- * broker/cache/policy.ts caps them), i.e. the shortest use of one credential.
- */
-export function refreshArithmetic(lifetimeMin: number, aheadMin: number, jitterMin: number): { calls: number; leadMin: number; leadOutsideSdks: boolean } {
-  const ahead = Math.min(aheadMin, lifetimeMin / 2);
-  const leadMin = ahead + Math.min(jitterMin, ahead / 4);
-  return { calls: Math.ceil((SIMULATED_HOURS * 60) / (lifetimeMin - leadMin)) + 1, leadMin, leadOutsideSdks: ahead > SDK_REFRESH_WINDOW_MIN };
 }
 
 export async function amplificationFigure(ctx: FigureContext): Promise<Row[]> {
