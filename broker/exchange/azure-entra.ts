@@ -46,12 +46,16 @@ export interface EntraExchangerOptions {
 }
 
 /**
- * AADSTS codes that say "try again". Every other AADSTS code is a decision about this client,
- * assertion or scope (70021 no matching federated credential, 700211/700212/700213 issuer,
+ * AADSTS codes that say "try again": 90033 (Entra temporarily unavailable) and "Request to External
+ * OIDC endpoint failed" — Entra could not fetch the issuer's discovery document or JWKS (Keycloak
+ * down, overloaded or just back from an outage), which Entra answers as HTTP 400 `invalid_request`
+ * with 50166 (older tenants 90061, some 501661; Azure/azure-workload-identity#605 and #642,
+ * Azure/AKS#4029: "occasionally a pod fails"). Every other AADSTS code is a decision about this
+ * client, assertion or scope (70021 no matching federated credential, 700211/700212/700213 issuer,
  * audience, subject mismatch, 700024 assertion time range, 7000272 unknown kid, 700027 signature,
  * 500011 unknown resource …) that retrying cannot change.
  */
-const TRANSIENT_AADSTS = new Set([90033]);
+const TRANSIENT_AADSTS = new Set([90033, 50166, 90061, 501661]);
 
 interface EntraErrorShape {
   name?: string;

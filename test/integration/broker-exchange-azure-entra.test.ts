@@ -73,6 +73,9 @@ describe("createEntraExchanger against an Entra wire fake", () => {
     ["invalid_client", 401, 700027, "AZURE_REJECTED", 1],
     ["invalid_scope", 400, 500011, "AZURE_REJECTED", 1],
     ["temporarily_unavailable", 400, 90033, "AZURE_RETRYABLE", 3],
+    // Entra could not reach the issuer's discovery/JWKS (Keycloak down or overloaded): not a decision about the client.
+    ["invalid_request", 400, 50166, "AZURE_RETRYABLE", 3],
+    ["invalid_request", 400, 90061, "AZURE_RETRYABLE", 3],
     ["temporarily_unavailable", 503, undefined, "AZURE_RETRYABLE", 3],
     ["server_error", 500, undefined, "AZURE_RETRYABLE", 3],
     ["slow_down", 429, undefined, "AZURE_RETRYABLE", 3],
