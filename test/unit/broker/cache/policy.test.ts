@@ -66,3 +66,52 @@ describe("retryDelay", () => {
     expect(retryDelay(failures, DEFAULT_POLICY, () => 0.5)).toBe((min + max) / 2);
   });
 });
+
+/** A small deterministic generator (mulberry32), so the fleet simulations below are reproducible. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * `fleet` credentials all fail at the same instant (an outage starts) and retry by `retryDelay`
+ * until the upstream returns at `returnAt`: each one's first attempt at or after the return.
+ */
+function firstAttemptsAfterReturn(fleet: number, returnAt: number, policy: TimingPolicy, random: () => number): number[] {
+  const attempts: number[] = [];
+  for (let i = 0; i < fleet; i++) {
+    let t = 0;
+    for (let failures = 1; t < returnAt; failures++) t += retryDelay(failures, policy, random);
+    attempts.push(t);
+  }
+  return attempts;
+}
+
+const busiestSecondShare = (times: readonly number[], from: number) => {
+  const perSecond = new Map<number, number>();
+  for (const t of times) perSecond.set(Math.floor((t - from) / 1000), (perSecond.get(Math.floor((t - from) / 1000)) ?? 0) + 1);
+  return Math.max(...perSecond.values()) / times.length;
+};
+
+describe("retryDelay across a fleet (what `npm run bench` figure 9 measures against real Keycloak)", () => {
+  it.each([45_000, 90_000, 137_000, 600_000])("500 credentials failing together: after a return at %i ms each retries within the cap, and no second carries a quarter of them", (returnAt) => {
+    const attempts = firstAttemptsAfterReturn(500, returnAt, DEFAULT_POLICY, seeded(returnAt));
+    expect(Math.max(...attempts) - returnAt).toBeLessThanOrEqual(DEFAULT_POLICY.retryMaxMs);
+    expect(busiestSecondShare(attempts, returnAt)).toBeLessThanOrEqual(0.25);
+  });
+
+  it("without the random half every credential retries in the same second (what the jitter prevents)", () => {
+    const attempts = firstAttemptsAfterReturn(500, 90_000, DEFAULT_POLICY, () => 0.5);
+    expect(busiestSecondShare(attempts, 90_000)).toBe(1);
+  });
+
+  it("leaves room for a second attempt within 60 s of the upstream's return (a server still warming up may fail the first)", () => {
+    expect(2 * DEFAULT_POLICY.retryMaxMs).toBeLessThanOrEqual(60_000);
+  });
+});
