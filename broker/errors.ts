@@ -48,6 +48,7 @@ export type AgentsErrorCode =
   | "ACTOR_TOKEN_REPLAYED"
   // policy (see agents/policy/evaluate.ts)
   | "SUBJECT_UNKNOWN"
+  | "SUBJECT_CLIENT_MISMATCH"
   | "AGENT_UNKNOWN"
   | "ACTOR_NOT_PERMITTED"
   | "SUBJECT_FORBIDS_ACTOR"
@@ -135,6 +136,7 @@ export const ERRORS: { readonly [C in BrokerErrorCode]: CredentialErrorRow } & {
   ACTOR_TOKEN_REPLAYED: { status: 400, retryable: false, oauth: "invalid_request", message: badToken },
   // policy
   SUBJECT_UNKNOWN: { status: 400, retryable: false, oauth: "invalid_request", message: badToken },
+  SUBJECT_CLIENT_MISMATCH: { status: 400, retryable: false, oauth: "invalid_request", message: badToken },
   AGENT_UNKNOWN: { status: 400, retryable: false, oauth: "unauthorized_client", message: "the actor is not allowed to use token exchange" },
   ACTOR_NOT_PERMITTED: { status: 400, retryable: false, oauth: "invalid_request", message: "the actor may not act for this subject" },
   SUBJECT_FORBIDS_ACTOR: { status: 400, retryable: false, oauth: "invalid_request", message: "the actor may not act for this subject" },

@@ -21,7 +21,7 @@ import {
 } from "../../realm-config/model/conventions.ts";
 import type { ConfigPath } from "../../realm-config/model/path.ts";
 import type { SecretRef, TrustDomain, Workload } from "../../realm-config/model/schema.ts";
-import { audienceMapper, escapeClaimName, hardcodedClaim, sessionTagsMapper } from "./mappers.ts";
+import { escapeClaimName, hardcodedClaim, sessionTagsMapper } from "./mappers.ts";
 import {
   ACTIVE_KEY_PRIORITY,
   AUDIENCE_MAPPER,
@@ -95,11 +95,13 @@ function cloudScopes(): DesiredClientScope[] {
       mappers: [hardcodedClaim(AUDIENCE_MAPPER, "aud", AZURE_AUDIENCE, "String")],
     },
     {
-      // Added to aud, not replacing it: agents' own clients keep their other audiences.
+      // Like the cloud scopes, it replaces aud with one value under the same claim: whichever of
+      // these scopes a client requests together, the token carries exactly one audience, so a token
+      // for the broker's endpoint can never be used at STS or Entra as well.
       name: AGENTS_SCOPE,
-      description: `Subject and actor tokens for the broker's token-exchange endpoint: aud includes ${AGENTS_AUDIENCE}`,
+      description: `Subject and actor tokens for the broker's token-exchange endpoint: aud=${AGENTS_AUDIENCE}`,
       attributes: { ...MANAGED, ...OIDC_CLIENT_SCOPE_ATTRIBUTES },
-      mappers: [audienceMapper(AUDIENCE_MAPPER, AGENTS_AUDIENCE)],
+      mappers: [hardcodedClaim(AUDIENCE_MAPPER, "aud", AGENTS_AUDIENCE, "String")],
     },
   ];
 }

@@ -42,13 +42,3 @@ export function sessionTagsClaimValue(tags: Record<string, string>, transitive: 
 export function sessionTagsMapper(name: string, tags: Record<string, string>, transitive: readonly string[]): DesiredMapper {
   return hardcodedClaim(name, escapeClaimName(AWS_SESSION_TAGS_CLAIM), sessionTagsClaimValue(tags, transitive), "JSON");
 }
-
-/** Adds `audience` to `aud` (keeping any other audience), in access tokens and introspection only. */
-export function audienceMapper(name: string, audience: string): DesiredMapper {
-  return {
-    name,
-    protocolMapper: "oidc-audience-mapper",
-    // Keycloak stores userinfo.token.claim=false for this mapper type when it is absent: say it, or every plan shows a change.
-    config: { "included.custom.audience": audience, "access.token.claim": "true", "id.token.claim": "false", "userinfo.token.claim": "false", "introspection.token.claim": "true" },
-  };
-}

@@ -18,6 +18,7 @@ import type { AuditSink, CloudMinter, DelegatedTokenSource, PolicyStore, RateLim
 import { ACCESS_TOKEN_TYPE, AWS_CREDENTIALS_TOKEN_TYPE, DEFAULT_LIMITS, NOT_APPLICABLE_TOKEN_TYPE, type Limits } from "./protocol.ts";
 import { parseExchangeRequest } from "./request.ts";
 import { describeTarget } from "./target.ts";
+import { checkPair } from "./verify/pair.ts";
 import { createTokenVerifier, type VerifiedToken } from "./verify/verifier.ts";
 
 export interface TokenExchangeDeps {
@@ -151,6 +152,8 @@ export function createExchange(deps: TokenExchangeDeps): Exchange {
       const actor = (await verified(request.actorToken, "actor")).claims;
       const clientId = actorClientId(actor);
       Object.assign(event.actor, { iss: actor.iss, sub: actor.sub, ...(clientId !== undefined ? { clientId } : {}) });
+      const pair = checkPair(subject, actor, deps.verifier.audience);
+      if (!pair.ok) throw new AgentsError(pair.code, pair.detail);
 
       const admission = deps.rateLimiter.take(`${actor.iss} ${actor.sub}`);
       if (!admission.allowed) throw new AgentsError("RATE_LIMITED", "agent over its rate", { retryAfterSeconds: admission.retryAfterSeconds });

@@ -27,7 +27,15 @@ export interface TokenVerifierConfig {
   algorithms?: readonly AsymmetricAlg[];
   /** Leeway for `exp`/`nbf`/`iat`, default 30 s. */
   clockToleranceSeconds?: number;
+  /**
+   * Oldest `iat` accepted, in seconds, default {@link DEFAULT_MAX_TOKEN_AGE_SECONDS}: a token lifted
+   * from a log or a crash dump stops working this long after it was minted, whatever its `exp`.
+   */
+  maxTokenAgeSeconds?: number;
 }
+
+/** 15 minutes: a workload hands an agent a fresh subject token; an actor token is used once. */
+export const DEFAULT_MAX_TOKEN_AGE_SECONDS = 900;
 
 /** The compiled `agents` policy currently in force; `undefined` until a first valid file loaded. */
 export interface PolicyStore {

@@ -116,12 +116,7 @@ async function setUpKeycloak(delegationJwk: Record<string, unknown>): Promise<vo
   await admin.auth({ grantType: "password", clientId: "admin-cli", ...domain.admin });
   await admin.realms.create({ realm, enabled: true, accessTokenLifespan: 300 });
   admin.setConfig({ realmName: realm });
-  await scope(AGENTS_SCOPE, {
-    name: "kcb-audience",
-    protocol: "openid-connect",
-    protocolMapper: "oidc-audience-mapper",
-    config: { "included.custom.audience": AGENTS_AUDIENCE, "access.token.claim": "true", "id.token.claim": "false" },
-  });
+  await scope(AGENTS_SCOPE, hardcoded("kcb-audience", "aud", AGENTS_AUDIENCE));
   await scope(AWS_SCOPE, hardcoded("kcb-audience", "aud", AWS_AUDIENCE));
   await scope(AZURE_SCOPE, hardcoded("kcb-audience", "aud", AZURE_AUDIENCE));
   await scope("test-may-act-other", hardcoded("may-act", "may_act", JSON.stringify({ client_id: "agent-other" }), "JSON"));

@@ -9,6 +9,7 @@
  * within the role's maximum, scopes a subset of the identity's, a session policy of at most 2048
  * characters with `Version` and `Statement`).
  */
+import { workloadClientId } from "../../../realm-config/model/conventions.ts";
 import type { TrustDomain } from "../../../realm-config/model/schema.ts";
 import {
   DEFAULT_AGENT_AWS_DURATION,
@@ -36,6 +37,7 @@ function compileWorkloads(source: PolicySource, issues: PolicyIssue[]): Map<stri
     bySubject.set(w.subject, {
       name: w.name,
       subject: w.subject,
+      clientId: workloadClientId(w.name),
       awsRoles: new Map((w.aws?.roles ?? []).map((r) => [r.arn, r.maxSessionDuration])),
       azureIdentities: (w.azure?.identities ?? []).map((id) => ({ name: id.name, tenantId: id.tenantId, clientId: id.clientId.toLowerCase(), scopes: id.scopes })),
     });

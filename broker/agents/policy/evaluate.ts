@@ -4,6 +4,7 @@
  * patterns). Checks, in order:
  *
  * 1. the subject token's `sub` is a workload's subject                      — else SUBJECT_UNKNOWN
+ *    and its `azp` is that workload's own client (no other client may mint it) — else SUBJECT_CLIENT_MISMATCH
  * 2. some agent rule matches the actor (issuer, subject, client id, claims) — else AGENT_UNKNOWN
  * 3. one of those rules acts for that workload (`actFor`)                   — else ACTOR_NOT_PERMITTED
  * 4. the subject's `may_act` claim, when present, names the actor (RFC 8693 §4.4) — else SUBJECT_FORBIDS_ACTOR
@@ -19,7 +20,7 @@ import type { ActorMatch, CompiledAgent, CompiledPolicy, CompiledWorkload } from
 
 export type DenialReason = Extract<
   AgentsErrorCode,
-  "SUBJECT_UNKNOWN" | "AGENT_UNKNOWN" | "ACTOR_NOT_PERMITTED" | "SUBJECT_FORBIDS_ACTOR" | "TARGET_NOT_ALLOWED" | "SCOPE_NOT_ALLOWED"
+  "SUBJECT_UNKNOWN" | "SUBJECT_CLIENT_MISMATCH" | "AGENT_UNKNOWN" | "ACTOR_NOT_PERMITTED" | "SUBJECT_FORBIDS_ACTOR" | "TARGET_NOT_ALLOWED" | "SCOPE_NOT_ALLOWED"
 >;
 
 export interface ExchangeFacts {
@@ -107,6 +108,7 @@ function checkTarget(agent: CompiledAgent, workload: CompiledWorkload, target: T
 export function evaluate(policy: CompiledPolicy, facts: ExchangeFacts): Decision {
   const workload = facts.subject.iss === policy.issuer ? policy.workloadsBySubject.get(facts.subject.sub) : undefined;
   if (!workload) return { allow: false, reason: "SUBJECT_UNKNOWN" };
+  if (facts.subject.azp !== workload.clientId) return { allow: false, reason: "SUBJECT_CLIENT_MISMATCH", workload: workload.name };
 
   const matching = policy.agents.filter((agent) => matchesActor(agent.match, facts.actor));
   if (matching.length === 0) return { allow: false, reason: "AGENT_UNKNOWN", workload: workload.name };

@@ -14,6 +14,8 @@ export interface CompiledAzureIdentity {
 export interface CompiledWorkload {
   name: string;
   subject: string;
+  /** The workload's Keycloak client: the `azp` of every subject token it mints. */
+  clientId: string;
   /** Role ARN → the role's maximum session duration. */
   awsRoles: ReadonlyMap<string, number>;
   azureIdentities: readonly CompiledAzureIdentity[];

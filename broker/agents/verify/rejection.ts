@@ -9,6 +9,12 @@ export type TokenRejection =
   | "KEY_NOT_FOUND"
   | "SIGNATURE_INVALID"
   | "EXPIRED"
+  /** `iat` older than the maximum token age. */
+  | "TOO_OLD"
+  /** `iat` ahead of the clock beyond the tolerance. */
+  | "ISSUED_IN_FUTURE"
+  /** Not an access token of the issuer: the payload's `typ` is not `Bearer` (Keycloak marks ID, refresh and logout tokens otherwise). */
+  | "NOT_ACCESS_TOKEN"
   | "NOT_YET_VALID"
   | "AUDIENCE_MISMATCH"
   | "CLAIM_INVALID"

@@ -1,11 +1,13 @@
 /**
  * Verifies subject and actor tokens: the offline {@link precheckToken} first, then jose's
  * `jwtVerify` with the pinned issuer, the broker's audience, the algorithm allow-list, an explicit
- * clock tolerance and the injected clock. Never throws: a refusal is a value with a reason code.
+ * clock tolerance, a maximum age (which also refuses an `iat` ahead of the clock) and the injected
+ * clock; then the payload's `typ` must be `Bearer` (an access token, not an ID or refresh token).
+ * Never throws: a refusal is a value with a reason code.
  */
 import { errors, jwtVerify, type JWTPayload } from "jose";
 import type { Clock } from "../../clock.ts";
-import type { AsymmetricAlg, TokenVerifierConfig } from "../ports.ts";
+import { DEFAULT_MAX_TOKEN_AGE_SECONDS, type AsymmetricAlg, type TokenVerifierConfig } from "../ports.ts";
 import { precheckToken } from "./precheck.ts";
 import type { TokenRejection } from "./rejection.ts";
 
@@ -25,9 +27,10 @@ export interface TokenVerifier {
 }
 
 function classify(error: unknown): { reason: TokenRejection; detail: string } {
-  if (error instanceof errors.JWTExpired) return { reason: "EXPIRED", detail: "exp in the past" };
+  if (error instanceof errors.JWTExpired) return error.claim === "iat" ? { reason: "TOO_OLD", detail: "iat older than the maximum token age" } : { reason: "EXPIRED", detail: "exp in the past" };
   if (error instanceof errors.JWTClaimValidationFailed) {
-    const reason: TokenRejection = error.claim === "aud" ? "AUDIENCE_MISMATCH" : error.claim === "nbf" ? "NOT_YET_VALID" : "CLAIM_INVALID";
+    const reason: TokenRejection =
+      error.claim === "aud" ? "AUDIENCE_MISMATCH" : error.claim === "nbf" ? "NOT_YET_VALID" : error.claim === "iat" && error.reason === "check_failed" ? "ISSUED_IN_FUTURE" : "CLAIM_INVALID";
     return { reason, detail: `claim ${error.claim}: ${error.reason}` };
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) return { reason: "SIGNATURE_INVALID", detail: "signature does not verify" };
@@ -46,6 +49,8 @@ export function createTokenVerifier(config: TokenVerifierConfig, clock: Clock): 
   const algorithms = config.algorithms ?? DEFAULT_ALGORITHMS;
   if (algorithms.length === 0) throw new TypeError("algorithms must not be empty");
   const clockTolerance = config.clockToleranceSeconds ?? 30;
+  const maxTokenAge = config.maxTokenAgeSeconds ?? DEFAULT_MAX_TOKEN_AGE_SECONDS;
+  if (!(maxTokenAge > 0)) throw new TypeError("maxTokenAgeSeconds must be positive");
 
   return {
     async verify(token, options = {}) {
@@ -58,10 +63,13 @@ export function createTokenVerifier(config: TokenVerifierConfig, clock: Clock): 
           audience: config.audience,
           algorithms: [...algorithms],
           clockTolerance,
+          maxTokenAge,
           currentDate: new Date(clock.now()),
           requiredClaims,
         });
         if (typeof payload.sub !== "string" || payload.sub === "") return { ok: false, reason: "CLAIM_INVALID", detail: "sub is not a string" };
+        // Keycloak's access tokens say `"typ": "Bearer"` in the payload; its ID, refresh and logout tokens say otherwise.
+        if (payload.typ !== "Bearer") return { ok: false, reason: "NOT_ACCESS_TOKEN", detail: "payload typ is not Bearer" };
         if (options.requireJti && (typeof payload.jti !== "string" || payload.jti === "" || payload.jti.length > 256)) {
           return { ok: false, reason: "CLAIM_INVALID", detail: "jti is not a usable string" };
         }

@@ -74,7 +74,7 @@ describe("buildDesired", () => {
     expect(d.clientScopes.map((s) => [s.name, s.mappers[0]!.protocolMapper, s.mappers[0]!.config["claim.value"] ?? s.mappers[0]!.config["included.custom.audience"]])).toEqual([
       ["kcb-aws", "oidc-hardcoded-claim-mapper", "sts.amazonaws.com"],
       ["kcb-azure", "oidc-hardcoded-claim-mapper", "api://AzureADTokenExchange"],
-      ["kcb-agents", "oidc-audience-mapper", "kcb-agents"],
+      ["kcb-agents", "oidc-hardcoded-claim-mapper", "kcb-agents"],
     ]);
     expect(d.identityProviders).toEqual([expect.objectContaining({ providerId: "kubernetes", config: { "kcb.managed-by": "realm-sync", issuer: "https://k8s.example" } })]);
     expect(d.realm.attributes.frontendUrl).toBe("https://issuer.example");

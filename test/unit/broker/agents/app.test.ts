@@ -12,6 +12,7 @@ import {
   AWS_SESSION_TOKEN,
   AZ_CLIENT,
   AZURE_ACCESS_TOKEN,
+  AUDIENCE,
   ISSUER,
   NOW,
   ROLE,
@@ -123,7 +124,7 @@ describe("POST /v1/token — refused, one audit event each, never the detail to 
     ["an actor token without jti", (k) => ({ body: exchangeForm(k, { actor_token: actorToken(k, { jti: undefined }) }) }), 400, "invalid_request", "ACTOR_TOKEN_INVALID"],
     ["a subject that is no workload", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { sub: "someone-else" }) }) }), 400, "invalid_request", "SUBJECT_UNKNOWN"],
     ["an actor no rule names", (k) => ({ body: exchangeForm(k, { actor_token: actorToken(k, { azp: "agent-rogue" }) }) }), 400, "unauthorized_client", "AGENT_UNKNOWN"],
-    ["an agent acting for a workload it may not (wrong actor)", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { sub: "wl-reports" }) }) }), 400, "invalid_request", "ACTOR_NOT_PERMITTED"],
+    ["an agent acting for a workload it may not (wrong actor)", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { sub: "wl-reports", azp: "reports" }) }) }), 400, "invalid_request", "ACTOR_NOT_PERMITTED"],
     ["a subject whose may_act forbids the actor", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { may_act: { client_id: "agent-other" } }) }) }), 400, "invalid_request", "SUBJECT_FORBIDS_ACTOR"],
     ["a role the rule does not allow", (k) => ({ body: exchangeForm(k, { resource: ROLE_WRITER }) }), 400, "invalid_target", "TARGET_NOT_ALLOWED"],
     ["an Azure scope wider than the rule's (widening)", (k) => ({ body: exchangeForm(k, { resource: "storage", scope: VAULT }) }), 400, "invalid_scope", "SCOPE_NOT_ALLOWED"],
@@ -146,6 +147,34 @@ describe("POST /v1/token — refused, one audit event each, never the detail to 
     expect(detail).not.toBe("");
     expect(json.error_description).not.toContain(detail);
     expect(JSON.stringify(json)).not.toMatch(/EXPIRED|ISSUER|HEADER|jku|jti|may_act/);
+  });
+
+  // What a subject token must be beyond a valid signature, and how actor and subject must differ:
+  // a token that also works at AWS, one another client minted, an ID token, one from the future or
+  // too old, or an actor that is the subject is refused before any policy or cloud is asked.
+  it.each<[string, (k: Keys) => { body: string }, string, string]>([
+    ["a subject token whose aud also names AWS", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { aud: [AUDIENCE, "sts.amazonaws.com"] }) }) }), "SUBJECT_TOKEN_INVALID", "aud is not exactly kcb-agents"],
+    ["a subject token for AWS only", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { aud: "sts.amazonaws.com" }) }) }), "SUBJECT_TOKEN_INVALID", "AUDIENCE_MISMATCH"],
+    ["a subject token another client minted with the workload's sub", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { azp: "reports" }) }) }), "SUBJECT_CLIENT_MISMATCH", "SUBJECT_CLIENT_MISMATCH"],
+    ["a subject token without azp", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { azp: undefined }) }) }), "SUBJECT_CLIENT_MISMATCH", "SUBJECT_CLIENT_MISMATCH"],
+    ["a subject ID token (payload typ ID)", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { typ: "ID" }) }) }), "SUBJECT_TOKEN_INVALID", "NOT_ACCESS_TOKEN"],
+    ["a subject token without payload typ", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { typ: undefined }) }) }), "SUBJECT_TOKEN_INVALID", "NOT_ACCESS_TOKEN"],
+    ["a subject token issued a year ahead", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { iat: NOW / 1000 + 365 * 86400, exp: NOW / 1000 + 365 * 86400 + 300 }) }) }), "SUBJECT_TOKEN_INVALID", "ISSUED_IN_FUTURE"],
+    ["a subject token issued a minute ahead (beyond the 30 s skew)", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { iat: NOW / 1000 + 60 }) }) }), "SUBJECT_TOKEN_INVALID", "ISSUED_IN_FUTURE"],
+    ["a subject token older than the maximum age, not yet expired", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { iat: NOW / 1000 - 3600, exp: NOW / 1000 + 3600 }) }) }), "SUBJECT_TOKEN_INVALID", "TOO_OLD"],
+    ["an actor token with the subject's sub", (k) => ({ body: exchangeForm(k, { actor_token: actorToken(k, { sub: "wl-billing" }) }) }), "ACTOR_TOKEN_INVALID", "same sub as the subject token"],
+    ["an actor token with the subject token's jti", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { jti: "shared" }), actor_token: actorToken(k, { jti: "shared" }) }) }), "ACTOR_TOKEN_INVALID", "same jti as the subject token"],
+    ["an actor ID token (payload typ ID)", (k) => ({ body: exchangeForm(k, { actor_token: actorToken(k, { typ: "ID" }) }) }), "ACTOR_TOKEN_INVALID", "NOT_ACCESS_TOKEN"],
+  ])("%s → %s (%s)", async (_name, make, reason, detail) => {
+    const { deps, recorded } = fakeDeps(keys);
+    const { response, json } = await post(deps, make(keys).body, FORM);
+    expect(response.status).toBe(400);
+    expect(json.error).toBe("invalid_request");
+    expect(recorded.audit).toHaveLength(1);
+    expect(recorded.audit[0]).toMatchObject({ outcome: "denied", reason });
+    expect(recorded.audit[0]?.detail).toContain(detail);
+    expect(recorded.delegation).toEqual([]);
+    expect(recorded.assumeRole).toEqual([]);
   });
 
   it("answers 405 to anything but POST", async () => {

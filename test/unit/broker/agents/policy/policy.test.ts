@@ -8,8 +8,8 @@ import { AZ_CLIENT, ISSUER, ROLE, ROLE_REPORTS, ROLE_WRITER, SESSION_POLICY, STO
 const policy = policyFrom();
 const copilot = { iss: ISSUER, sub: "sa-copilot", azp: "agent-copilot" };
 const auditor = { iss: ISSUER, sub: "sa-auditor", azp: "agent-auditor", team: "sec" };
-const billing = { iss: ISSUER, sub: "wl-billing" };
-const reports = { iss: ISSUER, sub: "wl-reports" };
+const billing = { iss: ISSUER, sub: "wl-billing", azp: "billing" };
+const reports = { iss: ISSUER, sub: "wl-reports", azp: "reports" };
 const aws = (roleArn: string): TargetRef => ({ cloud: "aws", roleArn });
 const azure = (identity: string): TargetRef => ({ cloud: "azure", identity });
 
@@ -58,6 +58,8 @@ describe("evaluate: denied (default deny)", () => {
     ["a subject that is no workload", facts({ iss: ISSUER, sub: "someone" }, copilot, aws(ROLE)), "SUBJECT_UNKNOWN"],
     ["a subject whose sub only starts like a workload's", facts({ iss: ISSUER, sub: "wl-billing-2" }, copilot, aws(ROLE)), "SUBJECT_UNKNOWN"],
     ["a subject from another issuer", facts({ iss: "https://other.example/realms/td", sub: "wl-billing" }, copilot, aws(ROLE)), "SUBJECT_UNKNOWN"],
+    ["a subject token another client minted with the workload's sub", facts({ ...billing, azp: "reports" }, copilot, aws(ROLE)), "SUBJECT_CLIENT_MISMATCH"],
+    ["a subject token without azp", facts({ iss: ISSUER, sub: "wl-billing" }, copilot, aws(ROLE)), "SUBJECT_CLIENT_MISMATCH"],
     ["an actor no rule names", facts(billing, { iss: ISSUER, sub: "x", azp: "agent-unknown" }, aws(ROLE)), "AGENT_UNKNOWN"],
     ["an actor whose client id only contains a rule's", facts(billing, { iss: ISSUER, sub: "x", azp: "agent-copilot-evil" }, aws(ROLE)), "AGENT_UNKNOWN"],
     ["an actor missing a required claim", facts(reports, { ...auditor, team: "ops" }, aws(ROLE_REPORTS)), "AGENT_UNKNOWN"],
