@@ -12,7 +12,7 @@
  * extension sets from the validated pod assertion, so only a pod of that namespace gets a session.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-requesttag
  */
-import { AWS_AUDIENCE } from "../../realm-config/model/conventions.ts";
+import { agentSessionName, AWS_AUDIENCE } from "../../realm-config/model/conventions.ts";
 import { serviceAccountNamespace } from "../../realm-config/model/pod-identity.ts";
 import type { TrustDomain, Workload } from "../../realm-config/model/schema.ts";
 import type { AwsOidcProvider, AwsRole, PolicyStatement } from "./artifacts.ts";
@@ -51,7 +51,8 @@ interface RoleUse {
   subjects: Set<string>;
   /** `<tag key>\n<namespace>` → subjects trusted only with that request tag. */
   locked: Map<string, Set<string>>;
-  sourceIdentity: boolean;
+  /** Workload subject → the source identities (`agent@workload`) of the agents that may use this role for it, and the workload's namespace lock. */
+  delegations: Map<string, { chains: Set<string>; lock: [string, string] | undefined }>;
 }
 
 /** The namespace tag a locked workload's sessions must carry, or undefined when it is not locked (validation guarantees the rest). */
@@ -67,7 +68,7 @@ function roleUses(config: TrustDomain): Map<string, RoleUse> {
   for (const w of config.workloads) {
     const lock = namespaceLock(config, w);
     for (const role of w.aws?.roles ?? []) {
-      const use: RoleUse = uses.get(role.arn) ?? { arn: role.arn, maxSessionDuration: role.maxSessionDuration, subjects: new Set(), locked: new Map(), sourceIdentity: false };
+      const use: RoleUse = uses.get(role.arn) ?? { arn: role.arn, maxSessionDuration: role.maxSessionDuration, subjects: new Set(), locked: new Map(), delegations: new Map() };
       uses.set(role.arn, use);
       if (!lock) {
         use.subjects.add(w.subject);
@@ -77,12 +78,20 @@ function roleUses(config: TrustDomain): Map<string, RoleUse> {
       use.locked.set(key, (use.locked.get(key) ?? new Set<string>()).add(w.subject));
     }
   }
-  // Agents' sessions carry a source identity naming the agent, so the role must allow setting it.
+  // An agent's session carries `agent@workload` as its source identity: exactly those values, for
+  // exactly the workloads the agent acts for that hold the role.
   for (const agent of config.agents) {
+    const actFor = (name: string) => agent.actFor.includes("*") || agent.actFor.includes(name);
     for (const target of agent.targets) {
-      if ("aws" in target) {
-        const use = uses.get(target.aws.role);
-        if (use) use.sourceIdentity = true;
+      if (!("aws" in target)) continue;
+      const use = uses.get(target.aws.role);
+      if (!use) continue;
+      for (const w of config.workloads) {
+        if (!actFor(w.name) || !w.aws?.roles.some((r) => r.arn === target.aws.role)) continue;
+        const lock = namespaceLock(config, w);
+        const entry = use.delegations.get(w.subject) ?? { chains: new Set<string>(), lock: lock ? [lock.tagKey, lock.namespace] : undefined };
+        entry.chains.add(agentSessionName(agent.name, w.name));
+        use.delegations.set(w.subject, entry);
       }
     }
   }
@@ -94,20 +103,33 @@ const oneOrMany = (values: Set<string>): string | string[] => {
   return list.length === 1 ? (list[0] ?? "") : list;
 };
 
+/**
+ * The role's trust policy. A plain workload session must not carry a source identity
+ * (`Null: sts:SourceIdentity`), so a workload's token can never pose as an agent's; a delegated
+ * session must carry one of the declared `agent@workload` values for that workload's `sub`, and
+ * only then may it set it (`sts:SetSourceIdentity`).
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceidentity
+ */
 function roleDocument(use: RoleUse, issuer: string): AwsRole {
   const arn = parseRoleArn(use.arn);
   const hostPath = providerHostPath(issuer);
-  const actions = ["sts:AssumeRoleWithWebIdentity", "sts:TagSession", ...(use.sourceIdentity ? ["sts:SetSourceIdentity"] : [])].sort(byString);
-  const statement = (subjects: Set<string>, requestTag?: [string, string]): PolicyStatement => ({
+  const principal = { Federated: providerArn(arn.partition, arn.account, issuer) };
+  const requestTag = (tag?: [string, string]) => (tag ? { [`aws:RequestTag/${tag[0]}`]: tag[1] } : {});
+  const plain = (subjects: Set<string>, tag?: [string, string]): PolicyStatement => ({
     Effect: "Allow",
-    Principal: { Federated: providerArn(arn.partition, arn.account, issuer) },
-    Action: actions,
+    Principal: principal,
+    Action: ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"],
     Condition: {
-      StringEquals: {
-        [`${hostPath}:aud`]: AWS_AUDIENCE,
-        [`${hostPath}:sub`]: oneOrMany(subjects),
-        ...(requestTag ? { [`aws:RequestTag/${requestTag[0]}`]: requestTag[1] } : {}),
-      },
+      StringEquals: { [`${hostPath}:aud`]: AWS_AUDIENCE, [`${hostPath}:sub`]: oneOrMany(subjects), ...requestTag(tag) },
+      Null: { "sts:SourceIdentity": "true" },
+    },
+  });
+  const delegated = ([subject, { chains, lock }]: [string, { chains: Set<string>; lock: [string, string] | undefined }]): PolicyStatement => ({
+    Effect: "Allow",
+    Principal: principal,
+    Action: ["sts:AssumeRoleWithWebIdentity", "sts:SetSourceIdentity", "sts:TagSession"],
+    Condition: {
+      StringEquals: { [`${hostPath}:aud`]: AWS_AUDIENCE, [`${hostPath}:sub`]: subject, "sts:SourceIdentity": oneOrMany(chains), ...requestTag(lock) },
     },
   });
   const locked = [...use.locked.entries()].sort(([a], [b]) => byString(a, b));
@@ -119,8 +141,9 @@ function roleDocument(use: RoleUse, issuer: string): AwsRole {
     AssumeRolePolicyDocument: {
       Version: "2012-10-17",
       Statement: [
-        ...(use.subjects.size ? [statement(use.subjects)] : []),
-        ...locked.map(([key, subjects]) => statement(subjects, key.split("\n") as [string, string])),
+        ...(use.subjects.size ? [plain(use.subjects)] : []),
+        ...locked.map(([key, subjects]) => plain(subjects, key.split("\n") as [string, string])),
+        ...[...use.delegations.entries()].sort(([a], [b]) => byString(a, b)).map(delegated),
       ],
     },
   };

@@ -4,6 +4,7 @@ import { createStsApp, type FaultState, type StsCall } from "../../../deploy/loc
 import { createSessionStore, type SessionStore } from "../../../deploy/local/cloud/sts/sessions.ts";
 import { loadTrustStore } from "../../../deploy/local/cloud/sts/trust-store.ts";
 import type { Clock } from "../../../deploy/local/cloud/common/types.ts";
+import type { TrustExport } from "../../../admin-scripts/trust/artifacts.ts";
 import { fakeIssuer, makeKey, trustExport, type FakeIssuer, type SigningKey } from "../fixtures/cloud.ts";
 
 export interface StsHarness {
@@ -25,7 +26,7 @@ export interface StsReply {
 }
 
 /** The STS app wired to an in-memory issuer and a movable clock; requests go through `app.request`, no socket. */
-export async function stsHarness(opts: { realClock?: boolean } = {}): Promise<StsHarness> {
+export async function stsHarness(opts: { realClock?: boolean; trust?: TrustExport } = {}): Promise<StsHarness> {
   const key = await makeKey("k1");
   const issuer = fakeIssuer([key.publicJwk]);
   const clock = { now: Date.UTC(2030, 0, 1, 12, 0, 0) };
@@ -34,7 +35,7 @@ export async function stsHarness(opts: { realClock?: boolean } = {}): Promise<St
   const calls: StsCall[] = [];
   const fault: FaultState = { kind: undefined, remaining: undefined };
   const app = createStsApp({
-    trust: loadTrustStore(trustExport()),
+    trust: loadTrustStore(opts.trust ?? trustExport()),
     keys: createIssuerKeys({ fetch: issuer.fetch, clock: clockFn, refreshCooldownMs: 0 }),
     sessions,
     clock: clockFn,

@@ -56,17 +56,28 @@ describe("export-trust on the example trust domain", () => {
     expect(trust.aws.oidcProviders).toEqual([{ Arn: `arn:aws:iam::111122223333:oidc-provider/${host}`, Url: config.issuer, ClientIDList: [AWS_AUDIENCE], ThumbprintList: [] }]);
     for (const role of trust.aws.roles) {
       const subjects = config.workloads.filter((w) => w.aws?.roles.some((r) => r.arn === role.Arn)).map((w) => w.subject).sort();
-      // One statement per namespace-locked workload (aws.lockToNamespace), one for the others: together exactly the configured subjects.
+      // One statement for the workloads trusted from anywhere, one per namespace-locked workload
+      // (aws.lockToNamespace), then one per delegated workload: together exactly the configured subjects.
+      // A plain workload session sets no source identity; only an agent's delegated statement may.
       const trusted: string[] = [];
+      const chains: unknown[] = [];
       for (const statement of role.AssumeRolePolicyDocument.Statement) {
         expect(statement.Principal?.Federated).toBe(trust.aws.oidcProviders[0]?.Arn);
         expect(statement.Condition?.StringEquals?.[`${host}:aud`]).toBe(AWS_AUDIENCE);
+        const sourceIdentity = statement.Condition?.StringEquals?.["sts:SourceIdentity"];
+        if (sourceIdentity !== undefined) {
+          expect(statement.Action).toEqual(["sts:AssumeRoleWithWebIdentity", "sts:SetSourceIdentity", "sts:TagSession"]);
+          chains.push(sourceIdentity);
+          continue;
+        }
+        expect(statement.Action).toEqual(["sts:AssumeRoleWithWebIdentity", "sts:TagSession"]);
+        expect(statement.Condition?.Null).toEqual({ "sts:SourceIdentity": "true" });
         const sub = statement.Condition?.StringEquals?.[`${host}:sub`];
         trusted.push(...(Array.isArray(sub) ? sub : [sub ?? ""]));
-        const agentTargeted = config.agents.some((a) => a.targets.some((t) => "aws" in t && t.aws.role === role.Arn));
-        expect(statement.Action).toEqual(agentTargeted ? ["sts:AssumeRoleWithWebIdentity", "sts:SetSourceIdentity", "sts:TagSession"] : ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"]);
       }
       expect(trusted.sort()).toEqual(subjects);
+      const agentTargeted = config.agents.some((a) => a.targets.some((t) => "aws" in t && t.aws.role === role.Arn));
+      expect(chains).toEqual(agentTargeted ? ["report-assistant@reporting-batch"] : []);
     }
     // payments-api is locked to its namespace; reporting-batch is not.
     const shared = trust.aws.roles.find((r) => r.RoleName === "shared-audit-read");

@@ -35,12 +35,12 @@ describe("export-trust with lockToNamespace", () => {
   it("gives the locked workload its own statement conditioned on aws:RequestTag/kubernetes-namespace, and keeps sts:TagSession", () => {
     const role = buildTrustExport(lockedDomain()).aws.roles.find((r) => r.RoleName === "payments")!;
     expect(role.AssumeRolePolicyDocument.Statement).toEqual([
-      { Effect: "Allow", Principal: { Federated: PROVIDER }, Action: ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"], Condition: { StringEquals: { [`${HOST}:aud`]: "sts.amazonaws.com", [`${HOST}:sub`]: "workload:audit" } } },
+      { Effect: "Allow", Principal: { Federated: PROVIDER }, Action: ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"], Condition: { StringEquals: { [`${HOST}:aud`]: "sts.amazonaws.com", [`${HOST}:sub`]: "workload:audit" }, Null: { "sts:SourceIdentity": "true" } } },
       {
         Effect: "Allow",
         Principal: { Federated: PROVIDER },
         Action: ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"],
-        Condition: { StringEquals: { [`${HOST}:aud`]: "sts.amazonaws.com", [`${HOST}:sub`]: "workload:payments-api", "aws:RequestTag/kubernetes-namespace": "payments" } },
+        Condition: { StringEquals: { [`${HOST}:aud`]: "sts.amazonaws.com", [`${HOST}:sub`]: "workload:payments-api", "aws:RequestTag/kubernetes-namespace": "payments" }, Null: { "sts:SourceIdentity": "true" } },
       },
     ]);
     expect(buildTrustExport(lockedDomain()).aws.oidcProviders[0]?.Url).toBe(ISSUER);
