@@ -164,22 +164,9 @@ async function workloadClient(ctx: Context, workload: Workload, index: number): 
     if (declared) podMapper = [podIdentityMapper(declared)];
   } else if ("privateKeyJwt" in auth) {
     clientAuthenticatorType = "client-jwt";
-    const method = auth.privateKeyJwt;
-    if ("jwksUrl" in method) {
-      attributes = clientAttributes({ "use.jwks.url": "true", "jwks.url": method.jwksUrl });
-    } else {
-      const path = [...at, "authentication", "privateKeyJwt", "publicKey"];
-      const pem = secretAt(ctx, method.publicKey, path);
-      if (pem === undefined) return undefined;
-      try {
-        const pk = await publicKeyAttributes(pem);
-        // kid = RFC 7638 thumbprint: the workload may send it or no kid at all.
-        attributes = clientAttributes({ "use.jwks.url": "false", "jwt.credential.public.key": pk.spki, "jwt.credential.kid": pk.kid });
-      } catch {
-        ctx.problems.push({ path, message: "is not a PEM public key (SubjectPublicKeyInfo, `-----BEGIN PUBLIC KEY-----`)" });
-        return undefined;
-      }
-    }
+    const keyAttributes = await privateKeyJwtAttributes(ctx, auth.privateKeyJwt, [...at, "authentication", "privateKeyJwt"]);
+    if (!keyAttributes) return undefined;
+    attributes = keyAttributes;
   } else {
     clientAuthenticatorType = "client-secret";
     attributes = clientAttributes({});
@@ -202,34 +189,54 @@ async function workloadClient(ctx: Context, workload: Workload, index: number): 
   };
 }
 
+/** The client-auth attributes of a `private_key_jwt` key given as a JWKS URL or a PEM public key; `undefined` after reporting a problem. */
+async function privateKeyJwtAttributes(ctx: Context, method: { jwksUrl: string } | { publicKey: SecretRef }, path: ConfigPath): Promise<Record<string, string> | undefined> {
+  if ("jwksUrl" in method) return clientAttributes({ "use.jwks.url": "true", "jwks.url": method.jwksUrl });
+  const pem = secretAt(ctx, method.publicKey, [...path, "publicKey"]);
+  if (pem === undefined) return undefined;
+  try {
+    const pk = await publicKeyAttributes(pem);
+    // kid = RFC 7638 thumbprint: the signer may send it or no kid at all.
+    return clientAttributes({ "use.jwks.url": "false", "jwt.credential.public.key": pk.spki, "jwt.credential.kid": pk.kid });
+  } catch {
+    ctx.problems.push({ path: [...path, "publicKey"], message: "is not a PEM public key (SubjectPublicKeyInfo, `-----BEGIN PUBLIC KEY-----`)" });
+    return undefined;
+  }
+}
+
+/** The cloud scopes an agent's targets need at a workload: `kcb-aws` only for a role of that workload, `kcb-azure` only for one of its identities. */
+function delegatedScopes(agent: TrustDomain["agents"][number], workload: Workload): string[] {
+  const aws = agent.targets.some((t) => "aws" in t && workload.aws?.roles.some((r) => r.arn === t.aws.role));
+  const azure = agent.targets.some((t) => "azure" in t && workload.azure?.identities.some((id) => id.name === t.azure.identity));
+  return [...(aws ? [AWS_SCOPE] : []), ...(azure ? [AZURE_SCOPE] : [])];
+}
+
 /**
- * One client per (agent, workload it may act for, with a cloud target): its tokens carry the
- * workload's `sub` and session tags plus the chain `agent@workload` as the AWS source identity. The
- * broker's token-exchange endpoint authenticates as it with `agentBroker`'s key (broker/agents/README.md).
+ * One client per (agent, workload it may act for, with a target there): its tokens carry the
+ * workload's `sub` and session tags plus the chain `agent@workload` as the AWS source identity. Only
+ * the key of the sidecar serving that workload (`workloads[].agentDelegation`) authenticates it, and
+ * it gets only the cloud scopes the agent's targets at that workload need (broker/agents/README.md).
  */
 async function delegationClients(ctx: Context): Promise<DesiredClient[]> {
-  const broker = ctx.config.agentBroker;
-  if (!broker) return [];
-  let attributes: Record<string, string>;
-  if ("jwksUrl" in broker.privateKeyJwt) {
-    attributes = clientAttributes({ "use.jwks.url": "true", "jwks.url": broker.privateKeyJwt.jwksUrl });
-  } else {
-    const path = ["agentBroker", "privateKeyJwt", "publicKey"];
-    const pem = secretAt(ctx, broker.privateKeyJwt.publicKey, path);
-    if (pem === undefined) return [];
-    try {
-      const pk = await publicKeyAttributes(pem);
-      attributes = clientAttributes({ "use.jwks.url": "false", "jwt.credential.public.key": pk.spki, "jwt.credential.kid": pk.kid });
-    } catch {
-      ctx.problems.push({ path, message: "is not a PEM public key (SubjectPublicKeyInfo, `-----BEGIN PUBLIC KEY-----`)" });
-      return [];
-    }
-  }
   const out = new Map<string, DesiredClient>();
-  for (const agent of ctx.config.agents) {
-    const workloads = agent.actFor.includes("*") ? ctx.config.workloads : ctx.config.workloads.filter((w) => agent.actFor.includes(w.name));
-    for (const workload of workloads) {
-      const scopes = cloudScopesOf(workload);
+  const keyOwners = new Map<string, string>();
+  for (const [index, workload] of ctx.config.workloads.entries()) {
+    const delegation = workload.agentDelegation;
+    if (!delegation) continue;
+    const path: ConfigPath = ["workloads", index, "agentDelegation", "privateKeyJwt"];
+    const attributes = await privateKeyJwtAttributes(ctx, delegation.privateKeyJwt, path);
+    if (!attributes) continue;
+    // One key per sidecar: a key shared by two workloads' sidecars would let either delegate for both.
+    const keyId = attributes["jwt.credential.public.key"] || attributes["jwks.url"] || "";
+    const owner = keyOwners.get(keyId);
+    if (owner !== undefined) {
+      ctx.problems.push({ path, message: `is the same delegation key as workload "${owner}"'s; each workload's sidecar needs its own key` });
+      continue;
+    }
+    keyOwners.set(keyId, workload.name);
+    for (const agent of ctx.config.agents) {
+      if (!agent.actFor.includes("*") && !agent.actFor.includes(workload.name)) continue;
+      const scopes = delegatedScopes(agent, workload);
       if (!scopes.length) continue;
       const clientId = delegationClientId(agent.name, workload.name);
       const chain = agentSessionName(agent.name, workload.name);

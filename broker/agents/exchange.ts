@@ -31,6 +31,11 @@ export interface TokenExchangeDeps {
   rateLimiter: RateLimiter;
   replay: ReplayCache;
   limits?: Partial<Limits>;
+  /**
+   * The Keycloak client of the workload this sidecar serves. Its delegation key authenticates only
+   * that workload's delegation clients, so a subject token of any other client is refused here.
+   */
+  servedClientId?: string;
   /** Default `crypto.randomUUID`. */
   requestId?: () => string;
 }
@@ -154,6 +159,9 @@ export function createExchange(deps: TokenExchangeDeps): Exchange {
       Object.assign(event.actor, { iss: actor.iss, sub: actor.sub, ...(clientId !== undefined ? { clientId } : {}) });
       const pair = checkPair(subject, actor, deps.verifier.audience);
       if (!pair.ok) throw new AgentsError(pair.code, pair.detail);
+      if (deps.servedClientId !== undefined && subject.azp !== deps.servedClientId) {
+        throw new AgentsError("SUBJECT_CLIENT_MISMATCH", `subject token of another workload's client; this sidecar delegates for ${deps.servedClientId} only`);
+      }
 
       const admission = deps.rateLimiter.take(`${actor.iss} ${actor.sub}`);
       if (!admission.allowed) throw new AgentsError("RATE_LIMITED", "agent over its rate", { retryAfterSeconds: admission.retryAfterSeconds });

@@ -73,6 +73,7 @@ export async function createAgentsEndpoint(config: Config, env: Readonly<Record<
     audit: jsonLinesAuditSink(),
     rateLimiter: tokenBucketLimiter(agents.rateLimit, systemClock),
     replay: memoryReplayCache({}, systemClock),
+    servedClientId: config.clientId,
   });
   return { app, close: () => policy.close() };
 }

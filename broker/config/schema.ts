@@ -172,7 +172,7 @@ const signingAlg = z.enum(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
 export const AgentsConfig = z.strictObject({
   /** realm-sync's trust-domain file: the policy comes from its `agents` section; reloaded when the file changes. */
   realmConfigFile: filePath,
-  /** The broker's own key for the delegation clients: its public part is `agentBroker.privateKeyJwt` in that file. */
+  /** This sidecar's own delegation key: its public part is this workload's `agentDelegation.privateKeyJwt` in that file (no other sidecar has it). */
   delegationKey: z.strictObject({
     keyFile: filePath,
     alg: signingAlg.default("RS256"),

@@ -219,6 +219,15 @@ export const WorkloadAuth = z.union([
   }),
 ]);
 
+/**
+ * The delegation key of the sidecar serving a workload: its token-exchange endpoint authenticates
+ * with it (`private_key_jwt`) to the workload's delegation clients, and only those accept it. The
+ * private key stays in that one sidecar; each workload's sidecar has its own.
+ */
+export const AgentDelegation = z.strictObject({
+  privateKeyJwt: z.union([z.strictObject({ jwksUrl: httpsUrl }), z.strictObject({ publicKey: SecretRef })]),
+});
+
 export const Workload = z.strictObject({
   name,
   /** The stable `sub` of this workload's tokens, identical on every cluster; what AWS and Entra trust. */
@@ -226,6 +235,8 @@ export const Workload = z.strictObject({
   authentication: WorkloadAuth,
   aws: AwsTarget.optional(),
   azure: z.strictObject({ identities: z.array(AzureIdentity).min(1) }).optional(),
+  /** Its sidecar's delegation public key; without it, no agent can act for this workload. */
+  agentDelegation: AgentDelegation.optional(),
 });
 
 export const AgentTarget = z.union([
@@ -262,15 +273,6 @@ export const Agent = z.strictObject({
   targets: z.array(AgentTarget).min(1),
 });
 
-/**
- * How the broker's token-exchange endpoint authenticates to Keycloak when it fetches an agent's
- * delegated token (`private_key_jwt`). realm-sync gives every (agent, workload) delegation client
- * this key. Without it, no delegation clients are created.
- */
-export const AgentBroker = z.strictObject({
-  privateKeyJwt: z.union([z.strictObject({ jwksUrl: httpsUrl }), z.strictObject({ publicKey: SecretRef })]),
-});
-
 export const TrustDomain = z.strictObject({
   /** Schema version of this file. */
   version: z.literal(1),
@@ -289,7 +291,6 @@ export const TrustDomain = z.strictObject({
   kubernetesIssuers: z.array(KubernetesIssuer).default([]),
   workloads: z.array(Workload).default([]),
   agents: z.array(Agent).default([]),
-  agentBroker: AgentBroker.optional(),
 });
 export type TrustDomain = z.infer<typeof TrustDomain>;
 export type Workload = z.infer<typeof Workload>;

@@ -125,7 +125,10 @@ beforeAll(async () => {
     ],
     agents: [{ name: "copilot", match: { clientId: "copilot" }, actFor: ["chat-a"], targets: [{ aws: { role: ROLE_MODELS, maxDuration: 900, sessionPolicy: ONLY_MICRO } }, { azure: { identity: "chat-a-openai" } }] }],
   });
-  fx.writeConfig((doc) => (doc.agentBroker = { privateKeyJwt: { publicKey: { file: "delegation.pub.pem" } } }));
+  fx.writeConfig((doc) => {
+    // chat-a's sidecar holds the delegation key: its agent acts for chat-a only.
+    for (const w of doc.workloads as Array<Record<string, unknown>>) if (w.name === "chat-a") w.agentDelegation = { privateKeyJwt: { publicKey: { file: "delegation.pub.pem" } } };
+  });
   await fx.apply();
   const exported = await fx.run("export-trust");
   if (exported.exitCode !== 0) throw new Error(`export-trust exited ${exported.exitCode}: ${exported.stderr}`);

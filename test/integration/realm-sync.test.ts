@@ -118,10 +118,11 @@ beforeAll(async () => {
 });
 
 beforeAll(() => {
-  // An agent that may act for payments-api through the broker, which authenticates with its own key.
+  // An agent that may act for payments-api through that workload's sidecar, which authenticates with its own key.
   fx.writeConfig((doc) => {
     doc.agents = [{ name: "copilot", match: { clientId: "copilot" }, actFor: ["payments-api"], targets: [{ aws: { role: "arn:aws:iam::111122223333:role/payments-api" } }] }];
-    doc.agentBroker = { privateKeyJwt: { publicKey: fx.writeFile("broker.pub.pem", brokerKeys.publicKey.export({ type: "spki", format: "pem" }).toString()) } };
+    const key = { privateKeyJwt: { publicKey: fx.writeFile("broker.pub.pem", brokerKeys.publicKey.export({ type: "spki", format: "pem" }).toString()) } };
+    for (const w of doc.workloads as Array<Record<string, unknown>>) if (w.name === "payments-api") w.agentDelegation = key;
   });
 });
 

@@ -20,7 +20,9 @@ export function localTrustDomain(opts: { issuer: string; clusters: Array<{ name:
   doc.clusters = opts.clusters.map((c) => ({ name: c.name, adminUrl: c.url, auth: { username: "admin", password: { env: opts.adminPasswordEnv } } }));
   // The example's key entry as committed; only the certificate's location is this machine's.
   for (const key of doc.signingKeys as Array<{ certificate: { file: string } }>) key.certificate = { file: opts.secrets.signingCertificate };
-  doc.agentBroker = { privateKeyJwt: { publicKey: { file: opts.secrets.delegationPublicKey } } };
+  // The sidecar of the workload the example's agent acts for holds the delegation key.
+  const served = new Set(doc.agents.flatMap((a) => a.actFor as string[]));
+  for (const w of doc.workloads) if (served.has(w.name as string)) w.agentDelegation = { privateKeyJwt: { publicKey: { file: opts.secrets.delegationPublicKey } } };
   for (const k of (doc.kubernetesIssuers ?? []) as Array<Record<string, unknown>>) k.issuer = opts.kubeIssuer;
   for (const w of doc.workloads) {
     const auth = w.authentication as Record<string, Record<string, unknown>>;

@@ -151,7 +151,7 @@ export async function startWorld(log: (line: string) => void, options: WorldOpti
     });
     stops.push(() => fx.remove());
     fx.writeConfig((doc) => {
-      doc.agentBroker = { privateKeyJwt: { publicKey: { file: "broker-delegation.pub.pem" } } };
+      for (const w of doc.workloads as Array<Record<string, unknown>>) if (w.name === WORKLOAD) w.agentDelegation = { privateKeyJwt: { publicKey: { file: "broker-delegation.pub.pem" } } };
     });
     await fx.apply();
     const exported = await fx.run("export-trust");

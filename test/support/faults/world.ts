@@ -105,7 +105,12 @@ export async function startBrokerWorld(opts: BrokerWorldOptions): Promise<Broker
   }
 
   const fx = await createRealmFixture({ domain: opts.domain, prefix: opts.prefix, accessTokenLifespan: opts.accessTokenLifespan ?? 3600, files, workloads, agents });
-  if (opts.agents) fx.writeConfig((doc) => (doc.agentBroker = { privateKeyJwt: { publicKey: { file: "delegation.pub.pem" } } }));
+  if (opts.agents) {
+    fx.writeConfig((doc) => {
+      const served = new Set((doc.agents as Array<{ actFor: string[] }>).flatMap((a) => a.actFor));
+      for (const w of doc.workloads as Array<Record<string, unknown>>) if (served.has(w.name as string)) w.agentDelegation = { privateKeyJwt: { publicKey: { file: "delegation.pub.pem" } } };
+    });
+  }
   const extra: Clouds[] = [];
   try {
     await fx.apply();

@@ -1,4 +1,4 @@
-import { X509Certificate } from "node:crypto";
+import { createPublicKey, X509Certificate } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -106,31 +106,51 @@ describe("buildDesired", () => {
     expect((error as DesiredStateError).problems.map((p) => p.path.join("."))).toEqual(["signingKeys.0.certificate.file", "workloads.3.name", "workloads.4.authentication.kubernetes.audience"]);
   });
 
-  it("gives every (agent, workload with a cloud target) pair a delegation client when agentBroker is set", async () => {
-    const td = trustDomain({
-      agents: [
-        { name: "copilot", match: { clientId: "copilot" }, actFor: ["*"], targets: [{ aws: { role: "arn:aws:iam::111122223333:role/payments" } }] },
-        { name: "helper", match: { clientId: "helper" }, actFor: ["reporting-batch"], targets: [{ azure: { identity: "reports" } }] },
-      ],
-      agentBroker: { privateKeyJwt: { publicKey: { env: "BATCH_PUB" } } },
-    });
+  const withSidecarKeys = (td: ReturnType<typeof trustDomain>): ReturnType<typeof trustDomain> => ({
+    ...td,
+    workloads: td.workloads.map((w, i) => ({ ...w, agentDelegation: { privateKeyJwt: { publicKey: { env: ["PAYMENTS_SIDECAR_PUB", "BATCH_SIDECAR_PUB", "LEGACY_SIDECAR_PUB"][i]! } } } })),
+  });
+
+  it("gives a delegation client per (agent, workload) only for the cloud its targets there need, accepting only that workload's sidecar key", async () => {
+    const td = withSidecarKeys(
+      trustDomain({
+        agents: [
+          { name: "copilot", match: { clientId: "copilot" }, actFor: ["*"], targets: [{ aws: { role: "arn:aws:iam::111122223333:role/payments" } }] },
+          { name: "helper", match: { clientId: "helper" }, actFor: ["reporting-batch"], targets: [{ azure: { identity: "reports" } }] },
+        ],
+      }),
+    );
     const d = await desiredOf(td);
     const delegation = d.clients.filter((c) => c.clientId.startsWith("kcb-delegation."));
+    // copilot's only target is payments-api's role: nothing for reporting-batch (Azure only) or legacy-etl (another role).
     expect(delegation.map((c) => [c.clientId, c.optionalClientScopes])).toEqual([
       ["kcb-delegation.copilot.payments-api", ["kcb-aws"]],
-      ["kcb-delegation.copilot.reporting-batch", ["kcb-azure"]],
-      ["kcb-delegation.copilot.legacy-etl", ["kcb-aws"]],
       ["kcb-delegation.helper.reporting-batch", ["kcb-azure"]],
     ]);
-    const payments = delegation[0]!;
-    expect(payments.clientAuthenticatorType).toBe("client-jwt");
-    expect(payments.attributes["jwt.credential.public.key"]).toMatch(/^MII/);
-    expect(payments.mappers.map((m) => [m.name, m.config["claim.name"], m.config["claim.value"]])).toEqual([
+    const [payments, helper] = delegation;
+    expect(payments!.clientAuthenticatorType).toBe("client-jwt");
+    const spki = (pem: string) => createPublicKey(pem).export({ type: "spki", format: "der" }).toString("base64");
+    expect(payments!.attributes["jwt.credential.public.key"]).toBe(spki(SECRETS.PAYMENTS_SIDECAR_PUB!));
+    expect(helper!.attributes["jwt.credential.public.key"]).toBe(spki(SECRETS.BATCH_SIDECAR_PUB!));
+    expect(payments!.mappers.map((m) => [m.name, m.config["claim.name"], m.config["claim.value"]])).toEqual([
       ["kcb-sub", "sub", "workload:payments-api"],
       ["kcb-aws-session-tags", "https://aws\\.amazon\\.com/tags", '{"principal_tags":{"cost-center":["4711"],"team":["payments"]},"transitive_tag_keys":["team"]}'],
       ["kcb-aws-source-identity", "https://aws\\.amazon\\.com/source_identity", "copilot@payments-api"],
     ]);
-    expect((await desiredOf({ ...td, agentBroker: undefined })).clients.some((c) => c.clientId.startsWith("kcb-delegation."))).toBe(false);
+    // Without its sidecar's key, no agent can act for a workload.
+    const noKeys = { ...td, workloads: td.workloads.map(({ agentDelegation: _unused, ...w }) => w) };
+    expect((await desiredOf(noKeys)).clients.some((c) => c.clientId.startsWith("kcb-delegation."))).toBe(false);
+  });
+
+  it("refuses one delegation key for two workloads' sidecars, naming the path", async () => {
+    const td = withSidecarKeys(trustDomain({ agents: [{ name: "copilot", match: { clientId: "copilot" }, actFor: ["*"], targets: [{ aws: { role: "arn:aws:iam::111122223333:role/payments" } }] }] }));
+    const shared = { ...td, workloads: td.workloads.map((w) => ({ ...w, agentDelegation: { privateKeyJwt: { publicKey: { env: "PAYMENTS_SIDECAR_PUB" } } } })) };
+    const error = await buildDesired(shared, resolveTestSecret).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DesiredStateError);
+    expect((error as DesiredStateError).problems.map((p) => [p.path.join("."), p.message])).toEqual([
+      ["workloads.1.agentDelegation.privateKeyJwt", 'is the same delegation key as workload "payments-api"\'s; each workload\'s sidecar needs its own key'],
+      ["workloads.2.agentDelegation.privateKeyJwt", 'is the same delegation key as workload "payments-api"\'s; each workload\'s sidecar needs its own key'],
+    ]);
   });
 
   it("writes the session-tags claim with sorted keys (stable diffs)", () => {

@@ -177,6 +177,17 @@ describe("POST /v1/token — refused, one audit event each, never the detail to 
     expect(recorded.assumeRole).toEqual([]);
   });
 
+  it("delegates only for the workload its sidecar serves: another workload's subject token is refused before policy or Keycloak", async () => {
+    const { deps, recorded } = fakeDeps(keys, { servedClientId: "reports" });
+    const { response } = await post(deps, exchangeForm(keys), FORM);
+    expect(response.status).toBe(400);
+    expect(recorded.audit[0]).toMatchObject({ outcome: "denied", reason: "SUBJECT_CLIENT_MISMATCH" });
+    expect(recorded.audit[0]?.detail).toContain("delegates for reports only");
+    expect(recorded.delegation).toEqual([]);
+    const served = fakeDeps(keys, { servedClientId: "billing" });
+    expect((await post(served.deps, exchangeForm(keys), FORM)).response.status).toBe(200);
+  });
+
   it("answers 405 to anything but POST", async () => {
     const { deps } = fakeDeps(keys);
     const response = await createTokenExchangeApp(deps).request("/v1/token", { method: "GET" });

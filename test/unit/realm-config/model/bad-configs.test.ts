@@ -76,7 +76,7 @@ const cases: Case[] = [
   { name: "agent matching everything", text: edit(BASE, "      issuer: https://agents.example.com\n      subject: agent-1\n", "      {}\n"), path: "agents[0].match", message: "must name at least one of issuer, subject, clientId or claims", at: "match:" },
   { name: "Kubernetes issuer over http", text: edit(BASE, "issuer: https://k8s.example.com", "issuer: http://k8s.example.com"), path: "workloads[0].authentication.kubernetes.issuer", message: "must be an https:// URL", at: "http://k8s.example.com" },
   { name: "workload jwksUrl over http", text: edit(BASE, "jwksUrl: https://app-b.example.com/jwks.json", "jwksUrl: http://app-b.example.com/jwks.json"), path: "workloads[1].authentication.privateKeyJwt.jwksUrl", message: "must be an https:// URL", at: "http://app-b.example.com" },
-  { name: "agent-broker jwksUrl over http", text: `${BASE}agentBroker:\n  privateKeyJwt: { jwksUrl: http://broker.example.com/jwks.json }\n`, path: "agentBroker.privateKeyJwt.jwksUrl", message: "must be an https:// URL", at: "http://broker.example.com" },
+  { name: "sidecar delegation jwksUrl over http", text: edit(BASE, "    subject: workload:app-c\n", "    subject: workload:app-c\n    agentDelegation:\n      privateKeyJwt: { jwksUrl: http://sidecar-c.example.com/jwks.json }\n"), path: "workloads[2].agentDelegation.privateKeyJwt.jwksUrl", message: "must be an https:// URL", at: "http://sidecar-c.example.com" },
   { name: "YAML duplicate key", text: edit(BASE, "realm: t\n", "realm: t\nrealm: u\n"), path: "", message: "YAML", at: "realm: u" },
 ];
 
