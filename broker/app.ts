@@ -10,7 +10,7 @@
  * | `GET /healthz`, `/readyz`, `/metrics` | operations | none, no secrets in answers |
  * | agents' routes (e.g. `POST /v1/token`) | RFC 8693 token exchange | the agents' app (`broker/agents/app.ts`) |
  */
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import type { CredentialSource } from "./credentials.ts";
 import { awsContainerHandler } from "./serve/aws-container.ts";
 import { AZURE_APP_SERVICE_PATH, azureAppServiceHandler } from "./serve/azure-app-service.ts";
@@ -21,6 +21,8 @@ import type { ServeOptions } from "./serve/options.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { quietLogger, type ServeCounter, type ServeLogger, type ServeMetrics } from "./serve/ports.ts";
 import type { ServeEnv } from "./serve/protocol.ts";
+import { clientError } from "./serve/on-error.ts";
+import { credentialRequestRefusal, extraAllowedHost } from "./serve/request-guard.ts";
 import { secretMatcher } from "./serve/secret.ts";
 
 /** The secrets written at start (see broker/serve/start.ts); required for the protocols that use them. */
@@ -79,6 +81,18 @@ function opsRoutes(app: Hono<ServeEnv>, deps: AppDeps): void {
   if (metrics) app.get("/metrics", metricsHandler({ render: () => metrics.render() }));
 }
 
+/** Refuses proxied requests and a non-loopback `Host` before any credential route runs (broker/serve/request-guard.ts). */
+function credentialGuard(options: ServeOptions, allowImdsHost = false): MiddlewareHandler<ServeEnv> {
+  const alsoHost = extraAllowedHost(options);
+  return async function guardCredentialRequest(c, next) {
+    // @hono/node-server builds the URL from the Host header (and refuses a request without one); app.request() in tests may send none.
+    const host = c.req.header("host") ?? new URL(c.req.url).host;
+    const refusal = credentialRequestRefusal(c.req.raw.headers.keys(), host, { allowImdsHost, ...(alsoHost !== undefined && { alsoHost }) });
+    if (refusal !== undefined) throw clientError("BAD_REQUEST", refusal);
+    await next();
+  };
+}
+
 /**
  * The credential listener's app: every enabled delivery protocol plus the operational endpoints.
  *
@@ -91,16 +105,17 @@ export function createApp(deps: AppDeps): Hono<ServeEnv> {
   const app = baseApp(deps);
   if (options.aws.container) {
     if (!secrets.awsContainerToken) throw new TypeError("aws.container is on but no awsContainerToken secret was given");
-    app.get("/v1/aws/credentials/:target", awsContainerHandler({ source, matchesSecret: secretMatcher(secrets.awsContainerToken) }));
+    app.get("/v1/aws/credentials/:target", credentialGuard(options), awsContainerHandler({ source, matchesSecret: secretMatcher(secrets.awsContainerToken) }));
   }
   if (options.azure.appService) {
     if (!secrets.appServiceHeader) throw new TypeError("azure.appService is on but no appServiceHeader secret was given");
-    app.get(AZURE_APP_SERVICE_PATH, azureAppServiceHandler({ source, defaultTarget: options.azure.defaultTarget, matchesSecret: secretMatcher(secrets.appServiceHeader) }));
+    app.get(AZURE_APP_SERVICE_PATH, credentialGuard(options), azureAppServiceHandler({ source, defaultTarget: options.azure.defaultTarget, matchesSecret: secretMatcher(secrets.appServiceHeader) }));
   }
   if (options.azure.imds) {
     const imds = azureImdsHandler({ source, defaultTarget: options.azure.defaultTarget, clock: deps.clock ?? systemClock });
-    app.get(AZURE_IMDS_PATH, imds);
-    app.get(`${AZURE_IMDS_PATH}/`, imds);
+    const guard = credentialGuard(options, true);
+    // `@azure/identity` adds a trailing slash; MSAL4J (Java) asks for `//metadata/…` (double slash).
+    for (const path of [AZURE_IMDS_PATH, `${AZURE_IMDS_PATH}/`, `/${AZURE_IMDS_PATH}`]) app.get(path, guard, imds);
   }
   opsRoutes(app, deps);
   if (deps.agents) app.route("/", deps.agents);

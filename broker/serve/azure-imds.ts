@@ -6,10 +6,9 @@
  * `{access_token, client_id, expires_in, expires_on, ext_expires_in, not_before, resource, token_type}`.
  *
  * IMDS has no secret. This endpoint is therefore only as private as the listener: loopback only
- * (enforced by the options check). Like the real IMDS it also refuses requests carrying
- * `X-Forwarded-For` (a proxy relaying someone else's request), and it refuses a `Host` that is not
- * a loopback or IMDS address (DNS rebinding from a browser: the `Metadata` header alone does not
- * stop a same-origin page).
+ * (enforced by the options check), off unless configured. Like every credential route, it refuses
+ * proxy headers and a `Host` that is not a loopback or IMDS address (request-guard.ts, applied by
+ * app.ts), so neither a relaying proxy nor a DNS-rebinding browser page gets a token.
  *
  * Wire facts: `@azure/identity` sends `/metadata/identity/oauth2/token/` (trailing slash) after
  * the URL goes through MSAL; azure-identity for Python sends it without. MSAL Node reads
@@ -21,12 +20,10 @@ import type { Context } from "hono";
 import type { AzureAccessToken, CredentialSource } from "../credentials.ts";
 import { azureResolver, requiredResource, UNSUPPORTED_IDENTITY_PARAMS } from "./azure-resource.ts";
 import { clientError } from "./on-error.ts";
-import { isLoopbackHost } from "./loopback.ts";
 import type { Clock } from "../clock.ts";
 import type { ServeEnv } from "./protocol.ts";
 
 export const AZURE_IMDS_PATH = "/metadata/identity/oauth2/token";
-const IMDS_ADDRESS = "169.254.169.254";
 const API_VERSION = /^\d{4}-\d{2}-\d{2}$/;
 
 // Spellings of a resource cached per token ("…/", "…" …); a bound, since any number of slashes resolve.
@@ -49,20 +46,11 @@ export function formatImdsToken(token: AzureAccessToken, resource: string, nowSe
   });
 }
 
-/** The host name of a `Host` header value (`127.0.0.1:8999` → `127.0.0.1`, `[::1]:80` → `[::1]`). */
-function hostName(host: string): string {
-  const end = host.startsWith("[") ? host.indexOf("]") + 1 : host.indexOf(":");
-  return end > 0 ? host.slice(0, end) : host;
-}
-
 export function azureImdsHandler(deps: { source: Pick<CredentialSource, "azure" | "azureTargets">; defaultTarget?: string; clock: Clock }) {
   const resolve = azureResolver(deps.source.azureTargets, deps.defaultTarget);
   const bodies = new WeakMap<AzureAccessToken, Map<string, { second: number; body: string }>>();
   return async function serveAzureImds(c: Context<ServeEnv>): Promise<Response> {
     c.set("protocol", "azure-imds");
-    if (c.req.header("x-forwarded-for") !== undefined) throw clientError("BAD_REQUEST", "requests through a proxy are refused");
-    const host = c.req.header("host");
-    if (host === undefined || !(isLoopbackHost(hostName(host)) || hostName(host) === IMDS_ADDRESS)) throw clientError("BAD_REQUEST", "bad Host header");
     if (c.req.header("metadata")?.toLowerCase() !== "true") throw clientError("BAD_REQUEST", "Required metadata header not specified");
     if (!API_VERSION.test(c.req.query("api-version") ?? "")) throw clientError("BAD_REQUEST", "the api-version query parameter is required");
     if (UNSUPPORTED_IDENTITY_PARAMS.some((p) => c.req.query(p) !== undefined)) throw clientError("BAD_REQUEST", "name the identity by client_id");

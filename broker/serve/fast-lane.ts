@@ -14,6 +14,7 @@ import { appServiceBodies, appServiceRequest, AZURE_APP_SERVICE_PATH } from "./a
 import { azureResolver } from "./azure-resource.ts";
 import { errorAnswer } from "./on-error.ts";
 import type { ServeCounter, ServeLogger } from "./ports.ts";
+import { credentialRequestRefusal } from "./request-guard.ts";
 
 /** Answers the request and returns true, or returns false and leaves it untouched for the app. */
 export type FastLane = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -41,6 +42,8 @@ export function awsContainerFastLane(deps: {
   log: ServeLogger;
   retryAfterSeconds: number;
   requests?: ServeCounter;
+  /** The listener's own host when a non-loopback bind is allowed (request-guard.ts). */
+  alsoHost?: string;
 }): FastLane {
   const targets = new Set(deps.source.awsTargets.map((t) => t.name));
   const bodies = new WeakMap<AwsCredentials, Buffer>();
@@ -66,6 +69,8 @@ export function awsContainerFastLane(deps: {
       return false;
     }
     if (!targets.has(target) || !deps.matchesSecret(req.headers.authorization)) return false;
+    // A proxied request or a foreign Host goes to the app, which refuses it with the same guard.
+    if (credentialRequestRefusal(Object.keys(req.headers), req.headers.host, deps.alsoHost !== undefined ? { alsoHost: deps.alsoHost } : {}) !== undefined) return false;
 
     const cached = deps.source.awsIfCached?.(target);
     if (cached) {
@@ -111,6 +116,8 @@ export function azureAppServiceFastLane(deps: {
   defaultTarget?: string;
   matchesSecret: (presented: string | undefined) => boolean;
   requests?: ServeCounter;
+  /** The listener's own host when a non-loopback bind is allowed (request-guard.ts). */
+  alsoHost?: string;
 }): FastLane {
   const resolve = azureResolver(deps.source.azureTargets, deps.defaultTarget);
   const bodyFor = appServiceBodies();
@@ -120,6 +127,8 @@ export function azureAppServiceFastLane(deps: {
     if (req.method !== "GET" || url === undefined || !url.startsWith(prefix) || !deps.source.azureIfCached) return false;
     const header = req.headers["x-identity-header"];
     if (typeof header !== "string" || !deps.matchesSecret(header)) return false;
+    // A proxied request or a foreign Host goes to the app, which refuses it with the same guard.
+    if (credentialRequestRefusal(Object.keys(req.headers), req.headers.host, deps.alsoHost !== undefined ? { alsoHost: deps.alsoHost } : {}) !== undefined) return false;
     const query = firstQueryValues(url.slice(prefix.length));
     if (!query) return false;
     let asked;

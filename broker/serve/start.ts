@@ -100,12 +100,13 @@ export async function startServing(deps: {
 
   const appDeps = { source, options, secrets, checks: writers, metrics: deps.metrics, log, clock, agents: deps.agents };
   const requests = deps.metrics && { requests: requestCounter(deps.metrics) };
+  const alsoHost = options.allowNonLoopback === true ? { alsoHost: options.host } : {};
   const fastLane = fastLanes([
     ...(options.aws.container && secrets.awsContainerToken
-      ? [awsContainerFastLane({ source, matchesSecret: secretMatcher(secrets.awsContainerToken), log, retryAfterSeconds: options.retryAfterSeconds, ...requests })]
+      ? [awsContainerFastLane({ source, matchesSecret: secretMatcher(secrets.awsContainerToken), log, retryAfterSeconds: options.retryAfterSeconds, ...requests, ...alsoHost })]
       : []),
     ...(options.azure.appService && secrets.appServiceHeader
-      ? [azureAppServiceFastLane({ source, defaultTarget: options.azure.defaultTarget, matchesSecret: secretMatcher(secrets.appServiceHeader), ...requests })]
+      ? [azureAppServiceFastLane({ source, defaultTarget: options.azure.defaultTarget, matchesSecret: secretMatcher(secrets.appServiceHeader), ...requests, ...alsoHost })]
       : []),
   ]);
   return {

@@ -239,3 +239,43 @@ describe("the agents' mount point", () => {
     expect((await app.request("/v1/aws/credentials/s3-reader", { headers: { authorization: awsSecret } })).status).toBe(200);
   });
 });
+
+describe("every credential route: loopback Host only, no proxy headers (the fast lane: broker-fast-lane integration test)", () => {
+  const routes: Array<[string, string, Record<string, string>]> = [
+    ["AWS container", "/v1/aws/credentials/s3-reader", { authorization: awsSecret }],
+    ["App Service", "/v1/azure/msi/token?api-version=2019-08-01&resource=https://storage.azure.com", { "x-identity-header": azureSecret }],
+    ["IMDS", "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://storage.azure.com", { metadata: "true" }],
+  ];
+  const refused: Array<[string, Record<string, string>]> = [
+    ["Forwarded", { forwarded: "for=10.0.0.7" }],
+    ["Via", { via: "1.1 proxy.internal" }],
+    ["X-Forwarded-For", { "x-forwarded-for": "10.0.0.7" }],
+    ["X-Forwarded-Host", { "x-forwarded-host": "127.0.0.1" }],
+    ["X-Forwarded-Proto", { "x-forwarded-proto": "http" }],
+    ["X-Real-IP", { "x-real-ip": "10.0.0.7" }],
+    ["a foreign Host (DNS rebinding)", { host: "attacker.example:8999" }],
+    ["a pod-address Host", { host: "10.1.2.3:8999" }],
+  ];
+  const cases = routes.flatMap(([route, path, auth]) => refused.map(([what, extra]) => [route, what, path, { host: "127.0.0.1:8999", ...auth, ...extra }] as const));
+
+  it.each(cases)("%s refuses %s with 400 before fetching anything", async (_route, _what, path, headers) => {
+    const { app, source } = setup();
+    const res = await app.request(path, { headers });
+    expect(res.status).toBe(400);
+    expect([source.awsCalls, source.azureCalls]).toEqual([[], []]);
+  });
+
+  it.each(routes)("%s serves a loopback Host (127.0.0.1, localhost, [::1])", async (_route, path, auth) => {
+    for (const host of ["127.0.0.1:8999", "localhost:8999", "[::1]:8999"]) {
+      const { app } = setup();
+      expect((await app.request(path, { headers: { host, ...auth } })).status).toBe(200);
+    }
+  });
+
+  it("serves MSAL4J's double-slash IMDS path (Java asks for //metadata/identity/oauth2/token)", async () => {
+    const { app } = setup();
+    const res = await app.request("http://127.0.0.1:8999//metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://storage.azure.com", { headers: { metadata: "true", host: "127.0.0.1:8999" } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { token_type: string }).token_type).toBe("Bearer");
+  });
+});
