@@ -19,7 +19,7 @@ const config = TrustDomain.parse({
   realm: "kcb",
   issuer: ISSUER,
   clusters: [{ name: "eu", adminUrl: "https://kc.example", auth: { username: "admin", password: { env: "P" } } }],
-  signingKeys: [{ name: "k", privateKey: { env: "K" }, status: "active" }],
+  signingKeys: [{ name: "main", certificate: { file: "unused.crt" }, keystore: { file: "main.p12", passwordVault: "main-keystore" }, status: "active" }],
   workloads: [
     { name: "billing", subject: "workload:billing", authentication: { clientSecret: { env: "S" } }, aws: { roles: [{ arn: READER }, { arn: SHARED }, { arn: PLAIN_ONLY }] } },
     { name: "reports", subject: "workload:reports", authentication: { clientSecret: { env: "S" } }, aws: { roles: [{ arn: SHARED }] } },
