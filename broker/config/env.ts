@@ -43,6 +43,18 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: "CLOUD_BROKER_PORT", doc: "serve.port (default 8999)", path: ["serve", "port"], kind: "integer" },
   { name: "CLOUD_BROKER_ALLOW_NON_LOOPBACK", doc: "serve.allowNonLoopback (true|false)", path: ["serve", "allowNonLoopback"], kind: "boolean" },
   { name: "CLOUD_BROKER_STATE_DIR", doc: "serve.stateDir (where served files are written)", path: ["serve", "stateDir"] },
+  // One per delivery mode: a deployment's base config keeps every mode off and each mode the app uses turns its own on.
+  { name: "CLOUD_BROKER_SERVE_AWS_CONTAINER", doc: "serve.aws.container.enabled (true|false)", path: ["serve", "aws", "container", "enabled"], kind: "boolean" },
+  { name: "CLOUD_BROKER_SERVE_AWS_CREDENTIAL_PROCESS", doc: "serve.aws.credentialProcess.enabled (true|false)", path: ["serve", "aws", "credentialProcess", "enabled"], kind: "boolean" },
+  { name: "CLOUD_BROKER_SERVE_AWS_WEB_IDENTITY", doc: "serve.aws.webIdentity.enabled (true|false)", path: ["serve", "aws", "webIdentity", "enabled"], kind: "boolean" },
+  { name: "CLOUD_BROKER_SERVE_AZURE_APP_SERVICE", doc: "serve.azure.appService.enabled (true|false)", path: ["serve", "azure", "appService", "enabled"], kind: "boolean" },
+  { name: "CLOUD_BROKER_SERVE_AZURE_IMDS", doc: "serve.azure.imds.enabled (true|false; loopback only)", path: ["serve", "azure", "imds", "enabled"], kind: "boolean" },
+  {
+    name: "CLOUD_BROKER_SERVE_AZURE_FEDERATED_TOKEN_FILE",
+    doc: "serve.azure.federatedTokenFile.enabled (true|false)",
+    path: ["serve", "azure", "federatedTokenFile", "enabled"],
+    kind: "boolean",
+  },
   { name: "CLOUD_BROKER_LOG_LEVEL", doc: "log.level (debug|info|warn|error)", path: ["log", "level"] },
 ];
 

@@ -99,8 +99,13 @@ export const AuthenticationConfig = z.strictObject({
 });
 
 /** A delivery mode: `true`/`false`, or its settings (which turn it on). */
+/**
+ * A delivery mode: `true`/`false`, or its settings, where `enabled: false` keeps the settings but
+ * turns the mode off (what a deployment's base config does; each mode its app uses is then turned
+ * on by a `CLOUD_BROKER_SERVE_*` variable).
+ */
 function mode<T extends z.ZodRawShape>(shape: T) {
-  return z.union([z.boolean(), z.strictObject(shape)]).optional();
+  return z.union([z.boolean(), z.strictObject({ enabled: z.boolean().optional(), ...shape })]).optional();
 }
 
 const seconds = z.number().int().positive();
@@ -138,8 +143,8 @@ export const ServeConfig = z.strictObject({
       defaultTarget: targetName.optional(),
       /** App Service managed-identity endpoint (IDENTITY_ENDPOINT + IDENTITY_HEADER). On by default when Azure identities are configured. */
       appService: mode({ secretFile: filePath.optional() }),
-      /** IMDS-compatible endpoint (AZURE_POD_IDENTITY_AUTHORITY_HOST); no secret, so loopback only. */
-      imds: z.boolean().optional(),
+      /** IMDS-compatible endpoint (AZURE_POD_IDENTITY_AUTHORITY_HOST); no secret, so loopback only. Off by default: only for SDKs that need it. */
+      imds: mode({}),
       /** AZURE_FEDERATED_TOKEN_FILE with the workload's Azure-audience token. */
       federatedTokenFile: mode({ tokenFile: filePath.optional(), rewriteBeforeExpirySeconds: seconds.optional() }),
     })

@@ -19,10 +19,11 @@ export const STATE_FILES = {
 /** How a workload runs the credential_process subcommand when the config gives no command. */
 export const DEFAULT_CREDENTIAL_PROCESS_COMMAND = ["cloud-broker", "credential-process"] as const;
 
-function settings<T extends object>(value: boolean | T | undefined, onByDefault: boolean): T | undefined {
+function settings<T extends { enabled?: boolean }>(value: boolean | T | undefined, onByDefault: boolean): T | undefined {
   if (value === undefined) return onByDefault ? ({} as T) : undefined;
   if (value === false) return undefined;
-  return value === true ? ({} as T) : value;
+  if (value === true) return {} as T;
+  return value.enabled === false ? undefined : value;
 }
 
 export function toServeOptions(config: Config): ServeOptions {
@@ -36,6 +37,7 @@ export function toServeOptions(config: Config): ServeOptions {
   const webIdentity = settings(serve.aws.webIdentity, false);
   const appService = settings(serve.azure.appService, hasAzure);
   const federated = settings(serve.azure.federatedTokenFile, false);
+  const imds = settings(serve.azure.imds, false);
   const authTokenFile = file(container?.authTokenFile, STATE_FILES.awsContainerToken);
   const baseUrl = localBaseUrl({ host: serve.host, port: serve.port });
 
@@ -68,7 +70,7 @@ export function toServeOptions(config: Config): ServeOptions {
     azure: {
       ...(serve.azure.defaultTarget && { defaultTarget: serve.azure.defaultTarget }),
       ...(appService && { appService: { secretFile: file(appService.secretFile, STATE_FILES.azureIdentityHeader) } }),
-      ...(serve.azure.imds && { imds: { enabled: true as const } }),
+      ...(imds && { imds: { enabled: true as const } }),
       ...(federated && {
         federatedTokenFile: {
           tokenFile: file(federated.tokenFile, STATE_FILES.azureFederatedToken),

@@ -8,6 +8,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
+import { parseBrokerConfig } from "../../../broker/config.ts";
+import { toServeOptions } from "../../../broker/config/serve-options.ts";
 import { ensureKustomize, kustomizeBuild } from "../../../deploy/validate/kustomize.ts";
 import { validateObject } from "../../../deploy/validate/k8s-schema.ts";
 import { cacheDir, repoRoot } from "../../../deploy/local/paths.ts";
@@ -60,12 +62,12 @@ beforeAll(() => {
   }
 }, 600_000);
 
-function workload(dir: string): { pod: NonNullable<NonNullable<K8sObject["spec"]>["template"]>["spec"]; config: Record<string, unknown> } {
+function workload(dir: string): { pod: NonNullable<NonNullable<K8sObject["spec"]>["template"]>["spec"]; config: Record<string, unknown>; configText: string } {
   const docs = rendered.get(dir) ?? [];
   const deployment = docs.find((d) => d.kind === "Deployment" && d.metadata.name === "payments-api");
   const configMap = docs.find((d) => d.kind === "ConfigMap" && d.metadata.name.startsWith("cloud-broker"));
   if (!deployment?.spec?.template || !configMap?.data?.["config.yaml"]) throw new Error(`${dir}: no payments-api Deployment or broker ConfigMap`);
-  return { pod: deployment.spec.template.spec, config: parse(configMap.data["config.yaml"]) as Record<string, unknown> };
+  return { pod: deployment.spec.template.spec, config: parse(configMap.data["config.yaml"]) as Record<string, unknown>, configText: configMap.data["config.yaml"] };
 }
 
 describe("deploy/k8s", () => {
@@ -130,6 +132,34 @@ describe("deploy/k8s", () => {
     for (const file of files) expect(file.startsWith(`${(config.serve as { stateDir: string }).stateDir}/`), file).toBe(true);
     // One AWS and one Azure mode per overlay.
     expect(urls.length + files.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it.each(OVERLAYS)("%s: the sidecar serves exactly the delivery modes the app's environment uses (no IMDS unless asked for)", (dir) => {
+    const { pod, configText } = workload(dir);
+    const envOf = (c?: Container) => Object.fromEntries((c?.env ?? []).map((e) => [e.name, e.value ?? ""]));
+    const sidecarEnv = envOf(pod.initContainers?.find((c) => c.name === "cloud-broker"));
+    const parsed = parseBrokerConfig(configText, sidecarEnv);
+    if (!parsed.ok) throw new Error(`${dir}: the rendered broker config is invalid: ${JSON.stringify(parsed.errors)}`);
+    const options = toServeOptions(parsed.config);
+    const served = [
+      options.aws.container && "aws-container",
+      options.aws.credentialProcess && "aws-credential-process",
+      options.aws.webIdentity && "aws-web-identity",
+      options.azure.appService && "azure-app-service",
+      options.azure.imds && "azure-imds",
+      options.azure.federatedTokenFile && "azure-workload-identity",
+    ].filter(Boolean);
+    const app = envOf(pod.containers.find((c) => c.name === "app"));
+    const used = [
+      "AWS_CONTAINER_CREDENTIALS_FULL_URI" in app && "aws-container",
+      "AWS_CONFIG_FILE" in app && "aws-credential-process",
+      "AWS_WEB_IDENTITY_TOKEN_FILE" in app && "aws-web-identity",
+      "IDENTITY_ENDPOINT" in app && "azure-app-service",
+      "AZURE_POD_IDENTITY_AUTHORITY_HOST" in app && "azure-imds",
+      "AZURE_FEDERATED_TOKEN_FILE" in app && "azure-workload-identity",
+    ].filter(Boolean);
+    expect(used.length).toBeGreaterThanOrEqual(2);
+    expect(served).toEqual(used);
   });
 
   it("keycloak: the trust domain's features are built into the image it runs, with one public hostname", () => {

@@ -181,4 +181,23 @@ describe("toServeOptions", () => {
     expect(options.aws.container).toBeUndefined();
     expect(options.azure.appService).toBeUndefined();
   });
+
+  it("keeps IMDS off unless asked for, and lets CLOUD_BROKER_SERVE_* turn on a mode the file keeps off (with its settings)", () => {
+    const base = `${CONFIG.replace(/serve:[\s\S]*$/, "")}serve:\n  aws: { container: false, webIdentity: { enabled: false, roleSessionName: app } }\n  azure: { appService: false }\n`;
+    const off = parseBrokerConfig(base);
+    if (!off.ok) throw new Error(JSON.stringify(off.errors));
+    const none = toServeOptions(off.config);
+    expect([none.aws.container, none.aws.webIdentity, none.azure.appService, none.azure.imds, none.azure.federatedTokenFile]).toEqual([undefined, undefined, undefined, undefined, undefined]);
+
+    const on = parseBrokerConfig(base, { CLOUD_BROKER_SERVE_AWS_WEB_IDENTITY: "true", CLOUD_BROKER_SERVE_AZURE_IMDS: "true" });
+    if (!on.ok) throw new Error(JSON.stringify(on.errors));
+    const options = toServeOptions(on.config);
+    expect(options.aws.webIdentity?.roleSessionName).toBe("app");
+    expect(options.azure.imds).toEqual({ enabled: true });
+    expect([options.aws.container, options.azure.appService]).toEqual([undefined, undefined]);
+
+    const bad = parseBrokerConfig(base, { CLOUD_BROKER_SERVE_AZURE_IMDS: "yes" });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.errors[0]).toMatchObject({ env: "CLOUD_BROKER_SERVE_AZURE_IMDS" });
+  });
 });
