@@ -64,16 +64,18 @@ function writeTrust(dir: string, issuer: string): TrustExport {
   const generated = writeTrustExport(config, dir);
   const base = generated.aws.roles.find((r) => r.Arn === ROLE)!;
   const statement = base.AssumeRolePolicyDocument.Statement[0]!;
-  const extraRole = (arn: string, actions: string[], federated = statement.Principal!.Federated): AwsRole => ({
+  const extraRole = (arn: string, actions: string[], federated = statement.Principal!.Federated, condition = statement.Condition): AwsRole => ({
     ...base,
     Arn: arn,
     RoleName: arn.split("/").pop()!,
     Path: "/",
-    AssumeRolePolicyDocument: { Version: "2012-10-17", Statement: [{ ...statement, Principal: { Federated: federated }, Action: actions }] },
+    AssumeRolePolicyDocument: { Version: "2012-10-17", Statement: [{ ...statement, Principal: { Federated: federated }, Action: actions, Condition: condition }] },
   });
+  // The generated statement requires that no source identity is set; this role's, like a delegated one, requires a given one.
+  const withSourceIdentity = { StringEquals: { ...statement.Condition?.StringEquals, "sts:SourceIdentity": "agent-7" } };
   const roles = [
     extraRole(NO_TAGS_ROLE, ["sts:AssumeRoleWithWebIdentity"]),
-    extraRole(SOURCE_ROLE, ["sts:AssumeRoleWithWebIdentity", "sts:SetSourceIdentity"]),
+    extraRole(SOURCE_ROLE, ["sts:AssumeRoleWithWebIdentity", "sts:SetSourceIdentity"], statement.Principal!.Federated, withSourceIdentity),
     extraRole(OTHER_ACCOUNT_ROLE, ["sts:AssumeRoleWithWebIdentity"], statement.Principal!.Federated.replace(ACCOUNT, OTHER_ACCOUNT)),
   ];
   for (const role of roles) {
