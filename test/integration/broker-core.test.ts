@@ -280,8 +280,9 @@ describe("the agents' token-exchange endpoint, wired by the broker", () => {
           resource: roleArn(WORKLOAD.clientSecret.name),
         }),
       });
+      // Actor and subject are the same workload: refused before the policy is even asked.
       expect(res.status).toBe(400);
-      expect(await res.json()).toMatchObject({ error: "unauthorized_client" });
+      expect(await res.json()).toMatchObject({ error: "invalid_request" });
       // A forged token never gets that far.
       const forged = await fetch(`http://127.0.0.1:${port}/v1/token`, {
         method: "POST",

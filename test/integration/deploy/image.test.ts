@@ -101,9 +101,9 @@ describe("the image, built by the Dockerfile's own steps", () => {
   }, 600_000);
 
   /** The image's entrypoint on this machine: the runtime's node is ours, /app is the image directory. */
-  function start(args: string[]) {
+  function start(args: string[], env: Record<string, string> = {}) {
     const [, ...nodeArgs] = image.entrypoint;
-    return node([...nodeArgs.map((a) => (a.startsWith("/app/") ? join(image.rootfs, a) : a)), ...args], image.env);
+    return node([...nodeArgs.map((a) => (a.startsWith("/app/") ? join(image.rootfs, a) : a)), ...args], { ...image.env, ...env });
   }
 
   it("holds exactly the bundle, its map and licences, and the health check, read-only", () => {
@@ -133,24 +133,27 @@ describe("the image, built by the Dockerfile's own steps", () => {
     expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
   });
 
-  /** The app environment a component (deploy/k8s/components/<mode>) adds, as a name → value map. */
-  function componentEnv(mode: string): Record<string, string> {
+  type Env = Array<{ name: string; value: string }>;
+  /** The environment a component (deploy/k8s/components/<mode>) adds to the app and to the sidecar, as name → value maps. */
+  function componentEnv(mode: string): { app: Record<string, string>; sidecar: Record<string, string> } {
     const kustomization = parse(readFileSync(join(repoRoot, "deploy", "k8s", "components", mode, "kustomization.yaml"), "utf8")) as { patches: Array<{ patch: string }> };
-    const patch = parse(kustomization.patches[0]?.patch ?? "") as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value: string }> }> } } } };
-    return Object.fromEntries(patch.spec.template.spec.containers[0]?.env.map((e) => [e.name, e.value]) ?? []);
+    const patch = parse(kustomization.patches[0]?.patch ?? "") as { spec: { template: { spec: { containers: Array<{ env: Env }>; initContainers?: Array<{ env: Env }> } } } };
+    const map = (env?: Env) => Object.fromEntries(env?.map((e) => [e.name, e.value]) ?? []);
+    return { app: map(patch.spec.template.spec.containers[0]?.env), sidecar: map(patch.spec.template.spec.initContainers?.[0]?.env) };
   }
 
   it.each(["aws-container", "aws-web-identity", "azure-app-service", "azure-imds", "azure-workload-identity"])(
     "the %s component gives the app exactly what `cloud-broker env` prints for the example config",
     (mode) => {
       // The shell format: it names file-held secrets instead of reading them.
-      const run = start(["env", "--mode", mode, "--format", "env", "--config", join(repoRoot, "deploy", "k8s", "base", "cloud-broker.yaml")]);
+      // The base config keeps every mode off; the component turns its own on in the sidecar.
+      const run = start(["env", "--mode", mode, "--format", "env", "--config", join(repoRoot, "deploy", "k8s", "base", "cloud-broker.yaml")], componentEnv(mode).sidecar);
       expect(run.status, run.stderr).toBe(0);
       const printed = [...run.stdout.matchAll(/^export ([A-Z_]+)=(.*)$/gm)].map(([, name, value]) => [name ?? "", (value ?? "").replace(/^'(.*)'$/, "$1")] as const);
       // IDENTITY_HEADER is read by the app's command from the broker's file; the region is in the base.
       const expected = Object.fromEntries(printed.filter(([name, value]) => !value.startsWith('"$(cat') && !name.endsWith("REGION")));
       if (mode === "azure-app-service") expect(run.stdout).toContain("/var/run/cloud-broker/azure-identity-header");
-      expect(componentEnv(mode)).toEqual(expected);
+      expect(componentEnv(mode).app).toEqual(expected);
     },
   );
 });
