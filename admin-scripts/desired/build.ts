@@ -32,6 +32,7 @@ import {
   SOURCE_IDENTITY_MAPPER,
   SUB_MAPPER,
 } from "./names.ts";
+import { GRANTS_OFF } from "./grants.ts";
 import { podIdentityMapper, podIdentityProvider, REQUIRED_EXTENSION } from "./pod-identity.ts";
 import { certificateMaterial, SigningKeyError } from "./signing-key.ts";
 import type { DesiredClient, DesiredClientScope, DesiredIdentityProvider, DesiredKey, DesiredState } from "./types.ts";
@@ -74,8 +75,9 @@ export const DEFAULT_CLIENT_SCOPES = ["service_account"];
 
 const OIDC_CLIENT_SCOPE_ATTRIBUTES = { "include.in.token.scope": "true", "display.on.consent.screen": "false" };
 
+/** A managed client's attributes: the marker, every grant switched off, the authentication method's settings. */
 function clientAttributes(set: Partial<Record<(typeof CLIENT_AUTH_ATTRIBUTES)[number], string>>): Record<string, string> {
-  const out: Record<string, string> = { ...MANAGED };
+  const out: Record<string, string> = { ...MANAGED, ...GRANTS_OFF };
   for (const key of CLIENT_AUTH_ATTRIBUTES) out[key] = set[key] ?? "";
   return out;
 }

@@ -91,8 +91,9 @@ export interface DesiredState {
 
 /**
  * The fields every workload client has, whatever the config says: a confidential service-account
- * client with every browser flow off. The desired shape (diff) and the representation sent to
- * Keycloak (write) both use this one list, so they cannot drift apart.
+ * client with every browser flow off (the grants Keycloak switches on by attribute: `grants.ts`).
+ * The desired shape (diff) and the representation sent to Keycloak (write) both use this one list,
+ * so they cannot drift apart.
  */
 export const FIXED_CLIENT_FIELDS = {
   enabled: true,
@@ -104,5 +105,7 @@ export const FIXED_CLIENT_FIELDS = {
   standardFlowEnabled: false,
   implicitFlowEnabled: false,
   directAccessGrantsEnabled: false,
+  /** Authorization services: the UMA ticket grant and a resource server. */
+  authorizationServicesEnabled: false,
   fullScopeAllowed: false,
 } as const;

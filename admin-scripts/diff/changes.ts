@@ -4,7 +4,7 @@
  * {@link SENSITIVE}.
  */
 
-export type ResourceKind = "realm" | "key" | "clientScope" | "identityProvider" | "client";
+export type ResourceKind = "realm" | "key" | "clientScope" | "identityProvider" | "client" | "user";
 
 export type FieldValue = string | number | boolean | string[];
 
@@ -30,7 +30,13 @@ export type Change =
   | { op: "update"; kind: ResourceKind; name: string; id: string; fields: FieldChange[]; mappers: MapperChange[] }
   | { op: "delete"; kind: ResourceKind; name: string; id: string; reason: string }
   /** Something realm-sync would have to change but does not own: apply refuses the cluster. */
-  | { op: "conflict"; kind: ResourceKind; name: string; id: string; reason: string };
+  | { op: "conflict"; kind: ResourceKind; name: string; id: string; reason: string }
+  /**
+   * Something realm-sync does not own that reaches what it does (another client emitting a managed
+   * workload's `sub`, a server feature granting exchanges): apply never changes it, carries out the
+   * rest of the plan and fails until it is removed by hand.
+   */
+  | { op: "foreign"; kind: ResourceKind; name: string; id: string; reason: string };
 
 export interface ClusterPlan {
   cluster: string;
@@ -43,10 +49,11 @@ export interface PlanSummary {
   update: number;
   delete: number;
   conflict: number;
+  foreign: number;
 }
 
 export function summarize(changes: readonly Change[]): PlanSummary {
-  const s: PlanSummary = { create: 0, update: 0, delete: 0, conflict: 0 };
+  const s: PlanSummary = { create: 0, update: 0, delete: 0, conflict: 0, foreign: 0 };
   for (const c of changes) s[c.op]++;
   return s;
 }

@@ -4,11 +4,13 @@
  * Ownership rules: realm-sync changes or deletes only what carries its marker; an unmarked resource
  * with a name the config needs is a conflict (never adopted, never changed); a marked resource the
  * config no longer names is deleted; keys Keycloak generated itself are removed, because every
- * cluster must publish the same JWKS. Anything else in the realm is invisible to the diff.
+ * cluster must publish the same JWKS. Anything else in the realm is invisible to the diff, except
+ * what would put a managed workload's `sub` in a token (`foreign.ts`): flagged, never changed.
  */
 import { GENERATED_ASYMMETRIC_KEY_PROVIDERS, LOCK_CLIENT_ID } from "../desired/names.ts";
 import type { DesiredState } from "../desired/types.ts";
 import { SENSITIVE, type Change, type ClusterPlan, type FieldChange, type FieldValue, type MapperChange, type ResourceKind } from "./changes.ts";
+import { foreignChanges } from "./foreign.ts";
 import type { LiveState } from "./live.ts";
 import {
   desiredClient,
@@ -131,7 +133,7 @@ export function diffCluster(cluster: string, desired: DesiredState, live: LiveSt
     for (const list of [want.keys, want.clientScopes, want.identityProviders, want.clients]) {
       for (const r of list) changes.push({ op: "create", kind: r.kind, name: r.name, fields: fieldChanges(r.shape, undefined), mappers: mapperChanges(r.shape, undefined) });
     }
-    return { cluster, realm: realmName, changes };
+    return { cluster, realm: realmName, changes: [...changes, ...foreignChanges(desired, live)] };
   }
 
   const have = liveRealm(live.realm);
@@ -148,8 +150,9 @@ export function diffCluster(cluster: string, desired: DesiredState, live: LiveSt
     ...compareCollection(
       "client",
       want.clients,
-      live.clients.filter((c) => c.clientId !== LOCK_CLIENT_ID).map(liveClient),
+      live.clients.filter((c) => c.clientId !== LOCK_CLIENT_ID).map((c) => liveClient(c, live.realm?.defaultRole)),
     ),
+    ...foreignChanges(desired, live),
   );
   return { cluster, realm: realmName, changes };
 }

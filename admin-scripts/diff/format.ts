@@ -1,10 +1,11 @@
 /**
  * A plan as an operator reads it in a terminal or a CI log: one block per cluster, one line per
- * resource (`+` create, `~` update, `-` delete, `!` conflict), then one line per field.
+ * resource (`+` create, `~` update, `-` delete, `!` conflict, `x` foreign: left alone, must be
+ * removed by hand), then one line per field.
  */
 import { summarize, type Change, type ClusterPlan, type FieldChange, type FieldValue, type MapperChange } from "./changes.ts";
 
-const SYMBOL: Record<Change["op"], string> = { create: "+", update: "~", delete: "-", conflict: "!" };
+const SYMBOL: Record<Change["op"], string> = { create: "+", update: "~", delete: "-", conflict: "!", foreign: "x" };
 const MAX_VALUE = 120;
 
 function show(value: FieldValue | undefined): string {
@@ -31,6 +32,7 @@ function changeLines(c: Change, fields: boolean): string[] {
   switch (c.op) {
     case "delete":
     case "conflict":
+    case "foreign":
       return [`${head}  (${c.reason})`];
     case "create":
     case "update":
@@ -43,6 +45,6 @@ export function formatClusterPlan(plan: ClusterPlan, opts: { url?: string; field
   const where = opts.url ? `${plan.cluster} (${opts.url}, realm ${plan.realm})` : `${plan.cluster} (realm ${plan.realm})`;
   if (plan.changes.length === 0) return `${where}: in sync`;
   const s = summarize(plan.changes);
-  const counts = [`${s.create} to create`, `${s.update} to update`, `${s.delete} to delete`, ...(s.conflict ? [`${s.conflict} conflicting`] : [])].join(", ");
+  const counts = [`${s.create} to create`, `${s.update} to update`, `${s.delete} to delete`, ...(s.conflict ? [`${s.conflict} conflicting`] : []), ...(s.foreign ? [`${s.foreign} to remove by hand`] : [])].join(", ");
   return [`${where}: ${counts}`, ...plan.changes.flatMap((c) => changeLines(c, opts.fields ?? true))].join("\n");
 }

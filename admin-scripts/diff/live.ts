@@ -17,6 +17,8 @@ export interface LiveRealm {
   enabled: boolean;
   accessTokenLifespan: number | undefined;
   attributes: Record<string, string>;
+  /** Name of the realm's default role (`default-roles-<realm>`): Keycloak maps it to every new user, service accounts included. */
+  defaultRole?: string;
 }
 
 /** A key-provider component. Secret config values come back masked (vault references do not). */
@@ -61,6 +63,7 @@ export interface LiveClient {
   standardFlowEnabled: boolean;
   implicitFlowEnabled: boolean;
   directAccessGrantsEnabled: boolean;
+  authorizationServicesEnabled: boolean;
   fullScopeAllowed: boolean;
   clientAuthenticatorType: string;
   secret: string | undefined;
@@ -68,6 +71,29 @@ export interface LiveClient {
   defaultClientScopes: string[];
   optionalClientScopes: string[];
   mappers: LiveMapper[];
+  /** The service-account user and its direct role mappings; read for managed clients only. */
+  serviceAccount?: { userId: string; roles: LiveRoleMapping[] };
+}
+
+/** One role mapped to a user: a realm role, or a role of the client `clientId` (`containerId` = that client's id). */
+export interface LiveRoleMapping {
+  id: string;
+  name: string;
+  clientId?: string;
+  containerId: string;
+}
+
+/** A user whose id is a managed workload's subject: Keycloak's `sub` mapper puts that id in its tokens. */
+export interface LiveUser {
+  id: string;
+  /** `service-account-<clientId>` for a client's service account. */
+  username: string;
+}
+
+/** What the cluster runs, from the admin server info. */
+export interface LiveServer {
+  /** Names of the enabled features (`TOKEN_EXCHANGE`, …). */
+  enabledFeatures: string[];
 }
 
 /** One realm on one cluster; `realm` is null when the realm does not exist (and the lists are empty). */
@@ -77,6 +103,10 @@ export interface LiveState {
   clientScopes: LiveClientScope[];
   identityProviders: LiveIdentityProvider[];
   clients: LiveClient[];
+  /** Users whose id is one of the managed subjects (normally none). */
+  subjectUsers: LiveUser[];
+  /** Absent when not read. */
+  server?: LiveServer;
 }
 
-export const EMPTY_LIVE_STATE: LiveState = { realm: null, keys: [], clientScopes: [], identityProviders: [], clients: [] };
+export const EMPTY_LIVE_STATE: LiveState = { realm: null, keys: [], clientScopes: [], identityProviders: [], clients: [], subjectUsers: [] };

@@ -4,11 +4,12 @@
  * looks each of them up on the live side, so anything else Keycloak stores is left alone.
  */
 import { MANAGED_ATTRIBUTE, MANAGED_VALUE } from "../../realm-config/model/conventions.ts";
+import { GRANT_ATTRIBUTES, readsAsOn } from "../desired/grants.ts";
 import { KEYSTORE_PROVIDER } from "../desired/names.ts";
 import { keyConfig } from "../desired/key-provider.ts";
 import { FIXED_CLIENT_FIELDS, type DesiredClient, type DesiredClientScope, type DesiredIdentityProvider, type DesiredKey, type DesiredMapper, type DesiredRealm } from "../desired/types.ts";
 import type { FieldValue, ResourceKind } from "./changes.ts";
-import type { LiveClient, LiveClientScope, LiveComponent, LiveIdentityProvider, LiveMapper, LiveRealm } from "./live.ts";
+import type { LiveClient, LiveClientScope, LiveComponent, LiveIdentityProvider, LiveMapper, LiveRealm, LiveRoleMapping } from "./live.ts";
 
 export interface Shape {
   fields: Record<string, FieldValue>;
@@ -54,6 +55,9 @@ function mappersByName(list: ReadonlyArray<DesiredMapper | LiveMapper>): Record<
 
 const sorted = (list: readonly string[]): string[] => [...list].sort();
 const isManaged = (attributes: Record<string, string> | undefined): boolean => attributes?.[MANAGED_ATTRIBUTE] === MANAGED_VALUE;
+
+/** The field holding a service account's role mappings: `role` for a realm role, `client/role` for a client's. */
+export const SERVICE_ACCOUNT_ROLES = "serviceAccountRoles";
 
 // ---- desired ---------------------------------------------------------------------------------
 
@@ -105,6 +109,8 @@ export function desiredClient(c: DesiredClient): DesiredResource {
     ...prefixed(attr, c.attributes),
     defaultClientScopes: sorted(c.defaultClientScopes),
     optionalClientScopes: sorted(c.optionalClientScopes),
+    // Only the realm's default role, which Keycloak maps to every new user and which is not listed.
+    [SERVICE_ACCOUNT_ROLES]: [],
   };
   const sensitive: string[] = [];
   if (c.secret !== undefined) {
@@ -115,6 +121,14 @@ export function desiredClient(c: DesiredClient): DesiredResource {
 }
 
 // ---- live ------------------------------------------------------------------------------------
+
+
+const roleLabel = (r: LiveRoleMapping): string => (r.clientId === undefined ? r.name : `${r.clientId}/${r.name}`);
+
+/** The role mappings of a managed client's service account that realm-sync does not set (every one but the realm's default role). */
+export function extraServiceAccountRoles(c: LiveClient, defaultRole: string | undefined): LiveRoleMapping[] {
+  return (c.serviceAccount?.roles ?? []).filter((r) => !(r.clientId === undefined && r.name === defaultRole));
+}
 
 export function liveRealm(r: LiveRealm): LiveResource {
   const fields: Record<string, FieldValue> = { enabled: r.enabled, ...prefixed(attr, r.attributes) };
@@ -162,7 +176,12 @@ export function liveIdentityProvider(p: LiveIdentityProvider): LiveResource {
   };
 }
 
-export function liveClient(c: LiveClient): LiveResource {
+/** Grant attributes as Keycloak reads them: absent, "", "false" all mean off. */
+function grantAttributes(attributes: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.values(GRANT_ATTRIBUTES).map((key) => [key, String(readsAsOn(attributes[key]))]));
+}
+
+export function liveClient(c: LiveClient, defaultRole?: string): LiveResource {
   const fields: Record<string, FieldValue> = {
     enabled: c.enabled,
     protocol: c.protocol,
@@ -175,12 +194,14 @@ export function liveClient(c: LiveClient): LiveResource {
     standardFlowEnabled: c.standardFlowEnabled,
     implicitFlowEnabled: c.implicitFlowEnabled,
     directAccessGrantsEnabled: c.directAccessGrantsEnabled,
+    authorizationServicesEnabled: c.authorizationServicesEnabled,
     fullScopeAllowed: c.fullScopeAllowed,
     clientAuthenticatorType: c.clientAuthenticatorType,
-    ...prefixed(attr, c.attributes),
+    ...prefixed(attr, { ...c.attributes, ...grantAttributes(c.attributes) }),
     defaultClientScopes: sorted(c.defaultClientScopes),
     optionalClientScopes: sorted(c.optionalClientScopes),
   };
+  if (c.serviceAccount) fields[SERVICE_ACCOUNT_ROLES] = sorted(extraServiceAccountRoles(c, defaultRole).map(roleLabel));
   if (c.secret !== undefined) fields.secret = c.secret;
   return { kind: "client", name: c.clientId, id: c.id, managed: isManaged(c.attributes), shape: { fields, sensitive: ["secret"], mappers: mappersByName(c.mappers) } };
 }

@@ -1,17 +1,24 @@
 /**
  * Reads a realm's live state in bulk: the realm, its key providers, client scopes, identity
  * providers and clients (full representations with mappers and scope links), in five list calls
- * plus one per 1000 clients, never one call per client.
+ * plus one per 1000 clients. Then what no list returns, bounded in flight: the role mappings of each
+ * managed client's service account (two calls per managed client: its user, its mappings) and
+ * whether a user has a managed subject as its id (one call per subject).
  */
 import type ClientRepresentation from "@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js";
 import type IdentityProviderRepresentation from "@keycloak/keycloak-admin-client/lib/defs/identityProviderRepresentation.js";
 import type ProtocolMapperRepresentation from "@keycloak/keycloak-admin-client/lib/defs/protocolMapperRepresentation.js";
-import { EMPTY_LIVE_STATE, type LiveClient, type LiveMapper, type LiveState } from "../diff/live.ts";
+import { MANAGED_ATTRIBUTE, MANAGED_VALUE } from "../../realm-config/model/conventions.ts";
+import { EMPTY_LIVE_STATE, type LiveClient, type LiveMapper, type LiveRoleMapping, type LiveState, type LiveUser } from "../diff/live.ts";
+import { LOCK_CLIENT_ID } from "../desired/names.ts";
 import { clusterError, statusOf } from "./errors.ts";
+import { settleAll } from "./pool.ts";
 import type { ClusterSession } from "./session.ts";
 
 export const KEY_PROVIDER_TYPE = "org.keycloak.keys.KeyProvider";
 const PAGE = 1000;
+/** Per-client and per-subject reads in flight at once. */
+const READS_IN_FLIGHT = 8;
 
 function stringRecord(value: Record<string, unknown> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -38,6 +45,7 @@ export function toLiveClient(c: ClientRepresentation): LiveClient {
     standardFlowEnabled: c.standardFlowEnabled ?? false,
     implicitFlowEnabled: c.implicitFlowEnabled ?? false,
     directAccessGrantsEnabled: c.directAccessGrantsEnabled ?? false,
+    authorizationServicesEnabled: c.authorizationServicesEnabled ?? false,
     fullScopeAllowed: c.fullScopeAllowed ?? false,
     clientAuthenticatorType: c.clientAuthenticatorType ?? "",
     secret: c.secret,
@@ -66,8 +74,43 @@ async function allIdentityProviders(session: ClusterSession, realm: string): Pro
   }
 }
 
-/** The live state of `realm` on one cluster; an empty state with `realm: null` when the realm does not exist. */
-export async function readLive(session: ClusterSession, realm: string): Promise<LiveState> {
+/** Every settled result's value; the first failure is thrown. */
+function valuesOf<R>(results: Array<PromiseSettledResult<R>>): R[] {
+  return results.map((r) => {
+    if (r.status === "rejected") throw r.reason;
+    return r.value;
+  });
+}
+
+type ClientMappings = Record<string, { id?: string; client?: string; mappings?: Array<{ id?: string; name?: string }> } | undefined>;
+
+/** The service-account user of each managed client and its direct role mappings. */
+async function serviceAccounts(session: ClusterSession, realm: string, clients: LiveClient[]): Promise<void> {
+  const managed = clients.filter((c) => c.serviceAccountsEnabled && c.clientId !== LOCK_CLIENT_ID && c.attributes[MANAGED_ATTRIBUTE] === MANAGED_VALUE);
+  const results = await settleAll(managed, READS_IN_FLIGHT, async (c) => {
+    const user = await session.admin.clients.getServiceAccountUser({ realm, id: c.id });
+    const userId = user.id ?? "";
+    const mappings = await session.admin.users.listRoleMappings({ realm, id: userId });
+    const roles: LiveRoleMapping[] = (mappings.realmMappings ?? []).map((r) => ({ id: r.id ?? "", name: r.name ?? "", containerId: r.containerId ?? "" }));
+    for (const [clientId, m] of Object.entries((mappings.clientMappings ?? {}) as ClientMappings)) {
+      for (const r of m?.mappings ?? []) roles.push({ id: r.id ?? "", name: r.name ?? "", clientId: m?.client ?? clientId, containerId: m?.id ?? "" });
+    }
+    c.serviceAccount = { userId, roles };
+  });
+  valuesOf(results);
+}
+
+/** Users whose id is one of `subjects` (a 404 is the normal answer). */
+async function subjectUsers(session: ClusterSession, realm: string, subjects: readonly string[]): Promise<LiveUser[]> {
+  const found = valuesOf(await settleAll(subjects, READS_IN_FLIGHT, (id) => session.admin.users.findOne({ realm, id }, { catchNotFound: true })));
+  return found.flatMap((u) => (u?.id ? [{ id: u.id, username: u.username ?? "" }] : []));
+}
+
+/**
+ * The live state of `realm` on one cluster; an empty state with `realm: null` when the realm does
+ * not exist. `subjects`: the managed workloads' subjects, looked up as user ids.
+ */
+export async function readLive(session: ClusterSession, realm: string, subjects: readonly string[] = []): Promise<LiveState> {
   try {
     const rep = await session.admin.realms.findOne({ realm });
     if (!rep?.id) return EMPTY_LIVE_STATE;
@@ -79,8 +122,17 @@ export async function readLive(session: ClusterSession, realm: string): Promise<
       allIdentityProviders(session, realm),
       allClients(session, realm),
     ]);
+    const liveClients = clients.map(toLiveClient);
+    const [, users] = await Promise.all([serviceAccounts(session, realm, liveClients), subjectUsers(session, realm, subjects)]);
     return {
-      realm: { id: rep.id, realm, enabled: rep.enabled ?? false, accessTokenLifespan: rep.accessTokenLifespan, attributes: stringRecord(rep.attributes) },
+      realm: {
+        id: rep.id,
+        realm,
+        enabled: rep.enabled ?? false,
+        accessTokenLifespan: rep.accessTokenLifespan,
+        attributes: stringRecord(rep.attributes),
+        ...(rep.defaultRole?.name ? { defaultRole: rep.defaultRole.name } : {}),
+      },
       keys: components.map((k) => {
         const loaded = (loadedKeys.keys ?? []).find((key) => key.providerId === k.id && key.type === "RSA" && key.certificate);
         return {
@@ -107,7 +159,8 @@ export async function readLive(session: ClusterSession, realm: string): Promise<
         displayName: p.displayName ?? "",
         config: stringRecord(p.config),
       })),
-      clients: clients.map(toLiveClient),
+      clients: liveClients,
+      subjectUsers: users,
     };
   } catch (error) {
     if (statusOf(error) === 404) return EMPTY_LIVE_STATE;

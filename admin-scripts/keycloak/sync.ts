@@ -15,7 +15,8 @@ import { diffCluster } from "../diff/diff.ts";
 import type { LiveState } from "../diff/live.ts";
 import type { DesiredState } from "../desired/types.ts";
 import { RealmSyncError } from "../errors.ts";
-import { assertExtension } from "./extension.ts";
+import { managedSubjects } from "../diff/foreign.ts";
+import { assertExtension, readServerInfo } from "./extension.ts";
 import { acquireLock, type HeldLock } from "./lock.ts";
 import { readLive } from "./read.ts";
 import { ensureRealm } from "./realm.ts";
@@ -51,8 +52,9 @@ async function settle<T>(targets: readonly ClusterTarget[], fn: (t: ClusterTarge
 /** Reads and diffs one cluster (read-only); refuses a cluster without the Keycloak extension the state needs. */
 export async function planCluster(session: ClusterSession, desired: DesiredState): Promise<PlannedCluster> {
   const started = Date.now();
-  if (desired.extension) await assertExtension(session, desired.extension);
-  const live = await readLive(session, desired.realm.realm);
+  const server = await readServerInfo(session);
+  if (desired.extension) assertExtension(session, desired.extension, server);
+  const live: LiveState = { ...(await readLive(session, desired.realm.realm, [...managedSubjects(desired).keys()])), server: { enabledFeatures: server.enabledFeatures } };
   const readMs = Date.now() - started;
   return { cluster: session.name, url: session.url, plan: diffCluster(session.name, desired, live), live, readMs };
 }
@@ -102,7 +104,7 @@ export async function applyAll(targets: readonly ClusterTarget[], desired: Desir
   const bySession = new Map(sessions.ok.map((s) => [s.name, s]));
   const prepared = await settle(targets, async (t): Promise<Prepared> => {
     const session = bySession.get(t.name)!;
-    if (desired.extension) await assertExtension(session, desired.extension);
+    if (desired.extension) assertExtension(session, desired.extension, await readServerInfo(session));
     await ensureRealm(session, desired.realm);
     const lock = await acquireLock(session, desired.realm.realm, { leaseMs: opts.leaseMs });
     try {

@@ -7,6 +7,7 @@
  */
 import type { Change, ClusterPlan, MapperChange, ResourceKind } from "../diff/changes.ts";
 import type { LiveState } from "../diff/live.ts";
+import { extraServiceAccountRoles, SERVICE_ACCOUNT_ROLES } from "../diff/shape.ts";
 import type { DesiredState } from "../desired/types.ts";
 import { RealmSyncError } from "../errors.ts";
 import { clusterError } from "./errors.ts";
@@ -39,6 +40,8 @@ export interface WriteResult {
 type Apply = (change: Change) => Promise<void>;
 
 const SCOPE_LISTS = ["defaultClientScopes", "optionalClientScopes"] as const;
+/** Client fields written by their own calls, not by the client's PUT. */
+const NOT_IN_CLIENT_PUT: readonly string[] = [...SCOPE_LISTS, SERVICE_ACCOUNT_ROLES];
 
 function phaseOf(c: Change): number {
   if (c.kind === "realm") return 0;
@@ -51,7 +54,10 @@ function byName<T extends { name: string }>(list: readonly T[], name: string): T
   return list.find((x) => x.name === name);
 }
 
-/** Applies `plan` (conflicts must have been refused before). Every change is attempted; failures are collected, not thrown. */
+/**
+ * Applies `plan` (conflicts must have been refused before; foreign objects are never written).
+ * Every change is attempted; failures are collected, not thrown.
+ */
 export async function writePlan(session: ClusterSession, desired: DesiredState, live: LiveState, plan: ClusterPlan, opts: WriteOptions): Promise<WriteResult> {
   const admin = session.admin;
   const realm = desired.realm.realm;
@@ -152,7 +158,7 @@ export async function writePlan(session: ClusterSession, desired: DesiredState, 
     }
     if (c.op !== "update") return;
     const have = live.clients.find((x) => x.id === c.id);
-    if (c.fields.some((f) => !(SCOPE_LISTS as readonly string[]).includes(f.path))) {
+    if (c.fields.some((f) => !NOT_IN_CLIENT_PUT.includes(f.path))) {
       await admin.clients.update({ realm, id: c.id }, { id: c.id, ...clientRep(want, false) });
       sent(`PUT client ${c.name}`);
     }
@@ -177,10 +183,28 @@ export async function writePlan(session: ClusterSession, desired: DesiredState, 
       }
     }
     await mapperOps("client", c.id, c.name, c.mappers, want.mappers, have?.mappers ?? []);
+    if (have?.serviceAccount && c.fields.some((f) => f.path === SERVICE_ACCOUNT_ROLES)) await unmapRoles(c.name, have);
   };
 
-  const handlers: Record<ResourceKind, Apply> = { realm: applyRealm, key: applyKey, clientScope: applyScope, identityProvider: applyIdp, client: applyClient };
-  const todo = plan.changes.filter((c) => c.op !== "conflict");
+  /** Removes the role mappings of a managed client's service account that realm-sync does not set. */
+  const unmapRoles = async (name: string, have: LiveState["clients"][number]) => {
+    const userId = have.serviceAccount!.userId;
+    const extra = extraServiceAccountRoles(have, live.realm?.defaultRole);
+    const realmRoles = extra.filter((r) => r.clientId === undefined);
+    if (realmRoles.length) {
+      await admin.users.delRealmRoleMappings({ realm, id: userId, roles: realmRoles.map((r) => ({ id: r.id, name: r.name })) });
+      sent(`DELETE client ${name} service account realm roles ${realmRoles.map((r) => r.name).join(", ")}`);
+    }
+    for (const clientUniqueId of new Set(extra.filter((r) => r.clientId !== undefined).map((r) => r.containerId))) {
+      const roles = extra.filter((r) => r.clientId !== undefined && r.containerId === clientUniqueId);
+      await admin.users.delClientRoleMappings({ realm, id: userId, clientUniqueId, roles: roles.map((r) => ({ id: r.id, name: r.name })) });
+      sent(`DELETE client ${name} service account roles of ${roles[0]!.clientId}: ${roles.map((r) => r.name).join(", ")}`);
+    }
+  };
+
+  // realm-sync owns no user: a user is only ever a foreign change, which is not written.
+  const handlers: Record<ResourceKind, Apply> = { realm: applyRealm, key: applyKey, clientScope: applyScope, identityProvider: applyIdp, client: applyClient, user: () => Promise.resolve() };
+  const todo = plan.changes.filter((c) => c.op !== "conflict" && c.op !== "foreign");
   let done = 0;
   for (let phase = 0; phase <= 5; phase++) {
     const batch = todo.filter((c) => phaseOf(c) === phase);

@@ -44,7 +44,7 @@ export const ClusterIdentity = z.union([
 export const ClusterAuth = z.union([
   ClusterIdentity,
   z.strictObject({
-    /** Used by `apply` only: realm-management roles of the one realm (manage-realm, manage-clients, manage-identity-providers, and the view roles). */
+    /** Used by `apply` only: realm-management roles of the one realm (manage-realm, manage-clients, manage-identity-providers, manage-users, and the view roles). */
     apply: ClusterIdentity,
     /** Used by `plan` and `check`: view roles only (view-realm, view-clients, view-identity-providers, view-users); it cannot change Keycloak. */
     view: ClusterIdentity,

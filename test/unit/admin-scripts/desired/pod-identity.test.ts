@@ -59,7 +59,7 @@ describe("desired state with a declared Kubernetes issuer", () => {
 describe("plan and drift", () => {
   it("plans the provider and mapper on an empty realm, and nothing once applied", async () => {
     const d = await desiredOf(declared());
-    const empty = diffCluster("eu", d, { realm: null, keys: [], clientScopes: [], identityProviders: [], clients: [] });
+    const empty = diffCluster("eu", d, { realm: null, keys: [], clientScopes: [], identityProviders: [], clients: [], subjectUsers: [] });
     const idp = empty.changes.find((c) => c.kind === "identityProvider")!;
     expect(idp.op).toBe("create");
     expect(idp.op === "create" && idp.fields).toContainEqual({ path: "providerId", to: "kubernetes-pod" });

@@ -10,7 +10,7 @@ import { desiredOf, liveOf, SECRETS, trustDomain } from "../../../support/fixtur
 /** `~ client legacy-etl [secret] [~mapper kcb-sub]`: a plan in one line per change. */
 function compact(plan: ClusterPlan): string[] {
   return plan.changes.map((c: Change) => {
-    const sym = { create: "+", update: "~", delete: "-", conflict: "!" }[c.op];
+    const sym = { create: "+", update: "~", delete: "-", conflict: "!", foreign: "x" }[c.op];
     const head = `${sym} ${c.kind} ${c.name}`;
     if (c.op !== "update") return head;
     const parts = [...c.fields.map((f) => f.path), ...c.mappers.map((m) => `${{ create: "+", update: "~", delete: "-" }[m.op]}mapper ${m.name}`)];
@@ -36,6 +36,7 @@ function handMadeClient(clientId: string, attributes: Record<string, string> = {
     standardFlowEnabled: true,
     implicitFlowEnabled: false,
     directAccessGrantsEnabled: false,
+    authorizationServicesEnabled: false,
     fullScopeAllowed: true,
     clientAuthenticatorType: "client-secret",
     secret: undefined,
