@@ -108,6 +108,24 @@ describe("realm-sync wires the extension", () => {
     const plan = await fx.run("plan");
     expect(plan.exitCode, plan.stdout).toBe(0);
   });
+
+  it("repairs drift: a hand-edited tag key and a switched-off pod binding make check exit 3, apply restores them", async () => {
+    const admin = await fx.admin(CLUSTERS[0]!);
+    const [client] = await admin.clients.find({ clientId: "orders-api" });
+    const mapper = client!.protocolMappers!.find((m) => m.name === "kcb-pod-identity")!;
+    // The pod-name key: renaming the namespace key would leave the transitive key kubernetes-namespace naming no tag, a config the extension refuses.
+    await admin.clients.updateProtocolMapper({ id: client!.id!, mapperId: mapper.id! }, { ...mapper, config: { ...mapper.config, "tag.pod-name": "pod" } });
+    const [idp] = await admin.identityProviders.find();
+    await admin.identityProviders.update({ alias: idp!.alias! }, { ...idp, config: { ...idp!.config, requirePodBinding: "false" } });
+
+    const check = await fx.run("check");
+    expect(check.exitCode).toBe(3);
+    expect(check.stdout).toContain(`drift: ${CLUSTERS[0]} (`);
+    expect(check.stdout).toContain('config["tag.pod-name"]: "pod" → "kubernetes-pod-name"');
+    expect(check.stdout).toContain('config["requirePodBinding"]: "false" → "true"');
+    await fx.apply();
+    expect((await fx.run("check")).exitCode).toBe(0);
+  });
 });
 
 describe("two pods of one service account", () => {
