@@ -5,8 +5,9 @@
  *
  *   node --import tsx fleet-member.ts <config.yaml> <count>
  *   → "loaded"; on SIGUSR2 ("go") starts every source at once, then every 500 ms prints
- *     {"t":…,"ready":<sources serving everything>,"expired":<expired credentials seen so far>} and,
- *     once, {"first":[ms from go to each source's first readiness, null if never]}.
+ *     {"t":…,"ready":<sources serving everything>,"expired":<expired credentials seen so far>,
+ *      "cpuMs":<this process's CPU time since go>,"failures":{"<cloud> <code>":<failed fetches so far>}}
+ *     and, once, {"first":[ms from go to each source's first readiness, null if never]}.
  *
  * A source is ready when it serves every credential a pod's SDKs and token files ask it for: each
  * AWS target, each Azure target, and the workload token of each audience (what the token-file
@@ -16,7 +17,8 @@ import { readFileSync } from "node:fs";
 import { createSource } from "../../../broker/cli/serve.ts";
 import { parseBrokerConfig } from "../../../broker/config.ts";
 import type { BrokerCredentialSource } from "../../../broker/credential-source.ts";
-import { silentLogger } from "../../../broker/log.ts";
+import { BrokerError } from "../../../broker/errors.ts";
+import { silentLogger, type Logger } from "../../../broker/log.ts";
 import { MetricsRegistry } from "../../../broker/metrics.ts";
 
 const TICK_MS = 500;
@@ -28,8 +30,24 @@ const loaded = parseBrokerConfig(readFileSync(configFile ?? "", "utf8"));
 if (!loaded.ok) throw new Error(`fleet member: config: ${JSON.stringify(loaded.errors)}`);
 const config = loaded.config;
 const count = Number(countText);
+/** Failed upstream fetches (the cache's "credentials refresh failed", the exchanges' "retrying"), by cloud and error code. */
+const failures: Record<string, number> = {};
+const countingLogger: Logger = {
+  ...silentLogger,
+  info(msg, fields) {
+    if (msg === "retrying") countFailure(`${String(fields?.upstream)} retry`, fields?.err);
+  },
+  warn(msg, fields) {
+    if (msg === "credentials refresh failed") countFailure(String(fields?.cloud), fields?.err);
+  },
+  child: () => countingLogger,
+};
+function countFailure(what: string, error: unknown): void {
+  const key = `${what} ${error instanceof BrokerError ? error.code : ((error as Error | undefined)?.name ?? "unknown")}`;
+  failures[key] = (failures[key] ?? 0) + 1;
+}
 const sources: BrokerCredentialSource[] = [];
-for (let i = 0; i < count; i++) sources.push(await createSource(config, silentLogger, new MetricsRegistry()));
+for (let i = 0; i < count; i++) sources.push(await createSource(config, countingLogger, new MetricsRegistry()));
 const audiences = [...(config.aws ? (["aws"] as const) : []), ...(config.azure ? (["azure"] as const) : [])];
 let expired = 0;
 
@@ -57,6 +75,7 @@ async function readyNow(source: BrokerCredentialSource): Promise<boolean> {
 
 async function run(): Promise<void> {
   const go = Date.now();
+  const cpuAtGo = process.cpuUsage();
   const first: Array<number | null> = sources.map(() => null);
   let reportedFirst = false;
   for (const s of sources) s.start();
@@ -67,7 +86,8 @@ async function run(): Promise<void> {
     ready.forEach((r, i) => {
       if (r && first[i] === null) first[i] = t - go;
     });
-    process.stdout.write(`${JSON.stringify({ t, ready: ready.filter(Boolean).length, expired })}\n`);
+    const cpu = process.cpuUsage(cpuAtGo);
+    process.stdout.write(`${JSON.stringify({ t, ready: ready.filter(Boolean).length, expired, cpuMs: (cpu.user + cpu.system) / 1000, failures })}\n`);
     if (!reportedFirst && (first.every((f) => f !== null) || t - go > FIRST_READY_DEADLINE_MS)) {
       reportedFirst = true;
       process.stdout.write(`${JSON.stringify({ first })}\n`);
