@@ -8,7 +8,10 @@
  * | `GET /v1/azure/msi/token` | Azure App Service managed identity | `X-IDENTITY-HEADER` |
  * | `GET /metadata/identity/oauth2/token[/]` | Azure IMDS | `Metadata: true`; loopback only |
  * | `GET /healthz`, `/readyz`, `/metrics` | operations | none, no secrets in answers |
- * | agents' routes (e.g. `POST /v1/token`) | RFC 8693 token exchange | the agents' app (`broker/agents/app.ts`) |
+ *
+ * The agents' RFC 8693 endpoint (`POST /v1/token`, broker/agents/app.ts) is never mounted here: it
+ * has its own HTTPS listener (broker/cli/serve.ts), so the plain-http credential listener stays on
+ * loopback whatever agents are allowed.
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import type { CredentialSource } from "./credentials.ts";
@@ -40,12 +43,6 @@ export interface AppDeps {
   metrics?: ServeMetrics;
   log?: ServeLogger;
   clock?: Clock;
-  /**
-   * Mount point for the agents' RFC 8693 endpoint (the Hono app of broker/agents/): mounted at
-   * the root, so its own paths (e.g. `POST /v1/token`) apply. It may install its own `onError` for
-   * OAuth-shaped errors; otherwise the app's handler answers.
-   */
-  agents?: Hono;
 }
 
 const requestCounters = new WeakMap<ServeMetrics, ServeCounter>();
@@ -118,7 +115,6 @@ export function createApp(deps: AppDeps): Hono<ServeEnv> {
     for (const path of [AZURE_IMDS_PATH, `${AZURE_IMDS_PATH}/`, `/${AZURE_IMDS_PATH}`]) app.get(path, guard, imds);
   }
   opsRoutes(app, deps);
-  if (deps.agents) app.route("/", deps.agents);
   return app;
 }
 

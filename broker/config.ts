@@ -64,9 +64,14 @@ function resolvePaths(config: Config, baseDir: string | undefined): Config {
         ...config.agents,
         realmConfigFile: abs(config.agents.realmConfigFile),
         delegationKey: { ...config.agents.delegationKey, keyFile: abs(config.agents.delegationKey.keyFile) },
+        listen: { ...config.agents.listen, tls: resolveTlsPaths(config.agents.listen.tls, abs) },
       },
     }),
   };
+}
+
+function resolveTlsPaths(tls: NonNullable<Config["agents"]>["listen"]["tls"], abs: (p: string) => string): NonNullable<Config["agents"]>["listen"]["tls"] {
+  return { certFile: abs(tls.certFile), keyFile: abs(tls.keyFile), ...(tls.clientCaFile !== undefined && { clientCaFile: abs(tls.clientCaFile) }) };
 }
 
 function resolveServePaths(serve: Config["serve"], abs: (p: string) => string): Config["serve"] {

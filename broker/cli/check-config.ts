@@ -30,7 +30,11 @@ export async function checkConfigCommand(args: ParsedArgs, io: Io): Promise<Outc
     ...(config.azure?.identities ?? []).map((i) => `  azure target:   ${i.name} → tenant ${i.tenantId}, client ${i.clientId}: ${i.scopes.join(", ")}`),
     `  listen:         ${serve.host}:${serve.port}${serve.ops ? `, ops ${serve.ops.host}:${serve.ops.port}` : ""}`,
     `  delivery modes: ${modes.join(", ") || "none"}`,
-    ...(config.agents ? [`  agents:         POST /v1/token, policy from ${config.agents.realmConfigFile}`] : []),
+    ...(config.agents
+      ? [
+          `  agents:         POST /v1/token on https://${config.agents.listen.host}:${config.agents.listen.port}${config.agents.listen.tls.clientCaFile ? " (client certificates required)" : ""}, policy from ${config.agents.realmConfigFile}`,
+        ]
+      : []),
   ];
   io.stdout(`${lines.join("\n")}\n`);
   return "OK";

@@ -8,7 +8,7 @@ import { toServeOptions } from "../config/serve-options.ts";
 import { createCredentialSource, type BrokerCredentialSource } from "../credential-source.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { MetricsRegistry } from "../metrics.ts";
-import { listen, type Listener } from "../serve/listen.ts";
+import { listen, listenTls, type Listener } from "../serve/listen.ts";
 import { startServing, type Serving } from "../serve/start.ts";
 import { authMethodName, clientAuthFor } from "../token-source/client-auth.ts";
 import { createKeycloakTokenSource } from "../token-source/keycloak.ts";
@@ -27,6 +27,8 @@ export interface RunningBroker {
   serving: Serving;
   listener: Listener;
   opsListener?: Listener;
+  /** The agents' HTTPS listener (`POST /v1/token`), only with an `agents` section. */
+  agentsListener?: Listener;
   metrics: MetricsRegistry;
   /** Stop accepting, drain, stop background work. Resolves when done. */
   close(): Promise<void>;
@@ -73,40 +75,44 @@ export async function startBroker(config: Config, logger: Logger, env: Readonly<
   const options = toServeOptions(config);
   let agents: AgentsEndpoint | undefined;
   let serving: Serving | undefined;
-  let listener: Listener | undefined;
+  const listeners: Listener[] = [];
   try {
     if (config.agents) agents = await (await import("./agents.ts")).createAgentsEndpoint(config, env, logger);
     source.start();
-    serving = await startServing({ source, options, metrics, log: logger, ...(agents && { agents: agents.app }) });
-    listener = await listen(serving.app, options, serving.fastLane);
+    serving = await startServing({ source, options, metrics, log: logger });
+    const listener = await listen(serving.app, options, serving.fastLane);
+    listeners.push(listener);
     const opsListener = serving.opsApp && options.ops ? await listen(serving.opsApp, options.ops) : undefined;
+    if (opsListener) listeners.push(opsListener);
+    const agentsListener = agents && config.agents ? await listenTls(agents.app, config.agents.listen, config.agents.listen.tls, { log: logger }) : undefined;
+    if (agentsListener) listeners.push(agentsListener);
     logger.info("cloud-broker listening", {
       address: `${listener.host}:${listener.port}`,
       ...(opsListener && { ops: `${opsListener.host}:${opsListener.port}` }),
+      ...(agentsListener && { agents: `https://${agentsListener.host}:${agentsListener.port}`, agentClientCertificates: config.agents?.listen.tls.clientCaFile !== undefined }),
       issuer: config.issuer,
       clientId: config.clientId,
       authentication: authMethodName(config.authentication),
       targets: source.status().map((s) => `${s.cloud}:${s.target}`),
-      agents: agents !== undefined,
     });
     const agentsEndpoint = agents;
     const running = serving;
-    const main = listener;
     return {
       source,
       serving: running,
-      listener: main,
+      listener,
       ...(opsListener && { opsListener }),
+      ...(agentsListener && { agentsListener }),
       metrics,
       async close() {
-        await Promise.all([main.close(DRAIN_MS), opsListener?.close(DRAIN_MS)]);
+        await Promise.all(listeners.map((l) => l.close(DRAIN_MS)));
         await running.stop();
         source.stop();
         agentsEndpoint?.close();
       },
     };
   } catch (error) {
-    await listener?.close(0);
+    await Promise.all(listeners.map((l) => l.close(0)));
     await serving?.stop();
     source.stop();
     agents?.close();

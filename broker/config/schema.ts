@@ -184,6 +184,22 @@ export const AgentsConfig = z.strictObject({
     /** Defaults to the RFC 7638 thumbprint of the public key (what realm-sync registers). */
     kid: z.string().min(1).optional(),
   }),
+  /**
+   * The endpoint's own listener: HTTPS only, never the plain-http credential listener, so enabling
+   * it never puts a credential endpoint on a pod address. Loopback by default; agents in other pods
+   * need `host: 0.0.0.0` (and a NetworkPolicy naming them).
+   */
+  listen: z.strictObject({
+    host: z.string().min(1).default("127.0.0.1"),
+    port: z.number().int().min(0).max(65535).default(8443),
+    tls: z.strictObject({
+      /** PEM certificate chain and its private key; re-read when either file changes (cert-manager rotation). */
+      certFile: filePath,
+      keyFile: filePath,
+      /** PEM CA certificates: when set, every agent must present a client certificate issued by one of them. */
+      clientCaFile: filePath.optional(),
+    }),
+  }),
   /** Per-agent token bucket. */
   rateLimit: z.strictObject({ burst: z.number().int().min(1).default(10), perSecond: z.number().positive().default(1) }).default({ burst: 10, perSecond: 1 }),
   /** Where agents' AWS credentials are minted; defaults to the `aws` section. */
@@ -247,6 +263,11 @@ export function crossFieldIssues(input: unknown): CrossFieldIssue[] {
   if (!aws && !azure && !agents) issues.push({ path: [], message: "configure at least one of aws, azure, agents" });
   if (agents && !record(agents.aws) && !aws) {
     issues.push({ path: ["agents"], message: "agents need an AWS region: set agents.aws.region (or an aws section)" });
+  }
+  const agentsPort = record(agents?.listen)?.port ?? 8443;
+  const serveSection = record(raw.serve);
+  for (const [name, port] of [["serve.port", serveSection?.port ?? 8999], ["serve.ops.port", record(serveSection?.ops)?.port]] as const) {
+    if (agents && port !== 0 && port === agentsPort) issues.push({ path: ["agents", "listen", "port"], message: `is the same port as ${name}: the agents' HTTPS listener has a port of its own` });
   }
 
   const auth = record(raw.authentication);

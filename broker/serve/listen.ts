@@ -2,9 +2,14 @@
  * Binds an app to an address with @hono/node-server and closes it gracefully: stop accepting,
  * let in-flight requests finish, then drop idle keep-alive connections.
  */
-import { createServer, type Server } from "node:http";
+import { readFileSync, unwatchFile, watchFile } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import type { SecureContextOptions } from "node:tls";
 import { getRequestListener } from "@hono/node-server";
+import { BrokerError } from "../errors.ts";
 import type { FastLane } from "./fast-lane.ts";
+import type { ServeLogger } from "./ports.ts";
 
 export interface Listener {
   /** The bound port (useful with port 0). */
@@ -25,6 +30,74 @@ export function listen(app: Fetchable, address: { host: string; port: number }, 
   const server = createServer((req, res) => {
     if (!fastLane?.(req, res)) void toApp(req, res);
   });
+  return bind(server, address);
+}
+
+/** The PEM files of an HTTPS listener; `clientCaFile` makes client certificates required. */
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+  clientCaFile?: string;
+}
+
+function readPem(path: string, field: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new BrokerError("CONFIG_INVALID", `${field}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "unreadable"})`);
+  }
+}
+
+/** The secure-context options of `files`; BrokerError CONFIG_INVALID naming the file that cannot be read. */
+export function readTlsFiles(files: TlsFiles): SecureContextOptions {
+  return {
+    cert: readPem(files.certFile, "tls.certFile"),
+    key: readPem(files.keyFile, "tls.keyFile"),
+    ...(files.clientCaFile !== undefined && { ca: readPem(files.clientCaFile, "tls.clientCaFile") }),
+  };
+}
+
+/**
+ * Serves `app` over HTTPS (TLS 1.2 or later) on `address`. With `clientCaFile`, a client without a
+ * certificate of that CA is refused during the handshake. The files are polled every
+ * `reloadIntervalMs` and a changed certificate, key or CA is taken into use without a restart; a
+ * change that does not load is logged and the previous one kept.
+ */
+export async function listenTls(app: Fetchable, address: { host: string; port: number }, files: TlsFiles, opts: { log: ServeLogger; reloadIntervalMs?: number }): Promise<Listener> {
+  const context = readTlsFiles(files);
+  const toApp = getRequestListener((request: Request) => app.fetch(request));
+  let server: HttpsServer;
+  try {
+    server = createHttpsServer({ ...context, minVersion: "TLSv1.2", requestCert: files.clientCaFile !== undefined, rejectUnauthorized: files.clientCaFile !== undefined }, (req, res) => void toApp(req, res));
+  } catch (error) {
+    throw new BrokerError("CONFIG_INVALID", `tls: ${files.certFile} and ${files.keyFile} are not a usable certificate and key (${(error as Error).message})`);
+  }
+  const paths = [files.certFile, files.keyFile, ...(files.clientCaFile !== undefined ? [files.clientCaFile] : [])];
+  const reload = () => {
+    try {
+      server.setSecureContext(readTlsFiles(files));
+      opts.log.info("TLS certificate reloaded", { certFile: files.certFile });
+    } catch (error) {
+      opts.log.warn("TLS certificate change not loaded; keeping the previous one", { certFile: files.certFile, reason: error instanceof BrokerError ? error.message : (error as Error).message });
+    }
+  };
+  for (const path of paths) watchFile(path, { interval: opts.reloadIntervalMs ?? 30_000, persistent: false }, (now, before) => now.mtimeMs !== before.mtimeMs && reload());
+  try {
+    const listener = await bind(server, address);
+    return {
+      ...listener,
+      close: async (graceMs) => {
+        for (const path of paths) unwatchFile(path);
+        await listener.close(graceMs);
+      },
+    };
+  } catch (error) {
+    for (const path of paths) unwatchFile(path);
+    throw error;
+  }
+}
+
+function bind(server: Server<typeof IncomingMessage, typeof ServerResponse> | HttpsServer, address: { host: string; port: number }): Promise<Listener> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(address.port, address.host, () => {
@@ -39,7 +112,7 @@ export function listen(app: Fetchable, address: { host: string; port: number }, 
   });
 }
 
-function closeServer(server: Server, graceMs: number): Promise<void> {
+function closeServer(server: Server | HttpsServer, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => server.closeAllConnections(), graceMs);
     timer.unref();

@@ -47,7 +47,6 @@ export async function startServing(deps: {
   metrics?: ServeMetrics;
   log?: ServeLogger;
   clock?: Clock;
-  agents?: Hono;
 }): Promise<Serving> {
   const { source, options } = deps;
   const log = deps.log ?? quietLogger;
@@ -98,7 +97,7 @@ export async function startServing(deps: {
   // The first attempt failing is not fatal: the writer retries and /readyz stays 503 meanwhile.
   await Promise.all(writers.map((w) => w.start()));
 
-  const appDeps = { source, options, secrets, checks: writers, metrics: deps.metrics, log, clock, agents: deps.agents };
+  const appDeps = { source, options, secrets, checks: writers, metrics: deps.metrics, log, clock };
   const requests = deps.metrics && { requests: requestCounter(deps.metrics) };
   const alsoHost = options.allowNonLoopback === true ? { alsoHost: options.host } : {};
   const fastLane = fastLanes([

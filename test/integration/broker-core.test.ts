@@ -252,12 +252,22 @@ describe("the agents' token-exchange endpoint, wired by the broker", () => {
     const delegationKey = join(dir, "delegation.pem");
     writeFileSync(delegationKey, generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString(), { mode: 0o600 });
     const port = await freePort();
+    const agentsPort = await freePort();
+    const pki = await ensureLocalPki();
     const config = brokerConfig("clientSecret", {
       serve: { port, stateDir: join(dir, "agents-state") },
-      agents: { realmConfigFile: fx.configFile, delegationKey: { keyFile: delegationKey } },
+      agents: { realmConfigFile: fx.configFile, delegationKey: { keyFile: delegationKey }, listen: { port: agentsPort, tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile } } },
     });
     const broker = await startBroker(config, quiet, { ...process.env, ...fx.env });
+    const agentsUrl = `https://localhost:${agentsPort}`;
     try {
+      // Its own HTTPS listener: never on the plain-http credential listener, which it never widens.
+      expect(broker.agentsListener?.port).toBe(agentsPort);
+      expect(broker.listener.host).toBe("127.0.0.1");
+      expect((await fetch(`http://127.0.0.1:${port}/v1/token`, { method: "POST", body: new URLSearchParams({ grant_type: "x" }) })).status).toBe(404);
+      expect((await fetch(`${agentsUrl}/v1/aws/credentials/main`)).status).toBe(404);
+      expect((await fetch(`${agentsUrl}/healthz`)).status).toBe(404);
+      await expect(fetch(`http://127.0.0.1:${agentsPort}/v1/token`, { method: "POST", body: "grant_type=x" }).then((r) => r.status)).rejects.toThrow();
       // Two real tokens of the realm with aud kcb-agents; the actor is a workload, not an agent of the policy.
       const agentsToken = async (clientId: string, secret: string) => {
         const res = await fetch(`${fx.issuer}/protocol/openid-connect/token`, {
@@ -269,7 +279,7 @@ describe("the agents' token-exchange endpoint, wired by the broker", () => {
       const subject = await agentsToken(WORKLOAD.clientSecret.name, SECRET);
       expect(decodeJwt(subject).aud).toContain("kcb-agents");
       const jwt = "urn:ietf:params:oauth:token-type:jwt";
-      const res = await fetch(`http://127.0.0.1:${port}/v1/token`, {
+      const res = await fetch(`${agentsUrl}/v1/token`, {
         method: "POST",
         body: new URLSearchParams({
           grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
@@ -284,7 +294,7 @@ describe("the agents' token-exchange endpoint, wired by the broker", () => {
       expect(res.status).toBe(400);
       expect(await res.json()).toMatchObject({ error: "invalid_request" });
       // A forged token never gets that far.
-      const forged = await fetch(`http://127.0.0.1:${port}/v1/token`, {
+      const forged = await fetch(`${agentsUrl}/v1/token`, {
         method: "POST",
         body: new URLSearchParams({ grant_type: "urn:ietf:params:oauth:grant-type:token-exchange", subject_token: `${subject.slice(0, -4)}AAAA`, subject_token_type: jwt, actor_token: subject, actor_token_type: jwt, resource: roleArn("x") }),
       });

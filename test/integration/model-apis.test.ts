@@ -151,7 +151,7 @@ beforeAll(async () => {
         authorityHost: entra.url,
         dir: join(dir, "brokers", name),
         env: caTrustEnv(pki),
-        ...(name === "chat-a" && { agents: { realmConfigFile: fx.configFile, delegationKeyFile } }),
+        ...(name === "chat-a" && { agents: { realmConfigFile: fx.configFile, delegationKeyFile, tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile } } }),
       },
       () => undefined,
     );
@@ -231,7 +231,7 @@ describe("an agent acting for the workload, with the credentials /v1/token issue
       AGENT_CLIENT_ID: "copilot",
       AGENT_SECRET_FILE: agentSecret,
       SUBJECT_TOKEN_FILE: subjectFile,
-      BROKER_URL: brokers.get("chat-a")!.url,
+      BROKER_URL: brokers.get("chat-a")!.agentsUrl!,
       AWS_ROLE: ROLE_MODELS,
       AZURE_IDENTITY: "chat-a-openai",
       AWS_REGION: "us-east-1",

@@ -21,6 +21,7 @@ import { certificateMaterial } from "../../admin-scripts/desired/signing-key.ts"
 import { AWS_CREDENTIALS_TOKEN_TYPE } from "../../broker/agents/protocol.ts";
 import { recordSecret } from "../support/log-scan.ts";
 import { freePort } from "../../deploy/local/net.ts";
+import { ensureLocalPki } from "../../deploy/local/pki/local-pki.ts";
 import { fuzzBroker, JWT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT, type FuzzTarget } from "../support/faults/fuzz-requests.ts";
 import { carriesCredentials, send, type RawResponse } from "../support/faults/http.ts";
 import { attackerKey, JWT_ATTACKS, refreshClaims, signRaw, type AttackKeys } from "../support/faults/jwt-attacks.ts";
@@ -31,7 +32,10 @@ const domain = inject("trustDomain");
 
 let world: BrokerWorld;
 let broker: Child;
+/** The credential listener (plain http, loopback). */
 let base: string;
+/** The agents' own HTTPS listener (`POST /v1/token`). */
+let tokenBase: string;
 let secrets: { aws: string; header: string };
 let keys: AttackKeys;
 let recorder: { server: Server; url: string; hits: string[] };
@@ -49,11 +53,19 @@ beforeAll(async () => {
   recorder = { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, hits };
 
   const port = await freePort();
+  const agentsPort = await freePort();
   base = `http://127.0.0.1:${port}`;
+  tokenBase = `https://localhost:${agentsPort}`;
   const stateDir = join(world.dir, "state");
+  const pki = await ensureLocalPki();
   const config = world.configDoc({
     serve: { port, stateDir, azure: { imds: true } },
-    agents: { realmConfigFile: world.fx.configFile, delegationKey: { keyFile: world.delegationKey!.file }, rateLimit: { burst: 200, perSecond: 50 } },
+    agents: {
+      realmConfigFile: world.fx.configFile,
+      delegationKey: { keyFile: world.delegationKey!.file },
+      rateLimit: { burst: 200, perSecond: 50 },
+      listen: { port: agentsPort, tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile } },
+    },
     log: { level: "debug" },
   });
   broker = spawnBroker(["serve", "--config", world.writeConfig("broker.yaml", config)]);
@@ -74,7 +86,7 @@ afterAll(async () => {
 
 const form = (params: Array<[string, string]>) => params.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&");
 const exchange = (params: Array<[string, string]>, headers: Array<[string, string]> = []) =>
-  send(base, { method: "POST", path: "/v1/token", headers: [["content-type", "application/x-www-form-urlencoded"], ...headers], body: form(params) });
+  send(tokenBase, { method: "POST", path: "/v1/token", headers: [["content-type", "application/x-www-form-urlencoded"], ...headers], body: form(params) });
 
 const subjectToken = () => world.clientToken("orders", "kcb-agents");
 const actorToken = () => world.clientToken("copilot", "kcb-agents");
@@ -156,9 +168,9 @@ describe("oversized input and duplicated parameters", () => {
   it("refuses bodies over 32 KiB (read or declared) with 413, and stays up", async () => {
     const valid = request(resigned(await subjectToken()), resigned(await actorToken()));
     expectRefused(await exchange([...valid, ["padding", "x".repeat(40 * 1024)]]), 413);
-    const huge = await send(base, { method: "POST", path: "/v1/token", headers: [["content-type", "application/x-www-form-urlencoded"]], body: Buffer.alloc(5 * 1024 * 1024, 0x61) });
+    const huge = await send(tokenBase, { method: "POST", path: "/v1/token", headers: [["content-type", "application/x-www-form-urlencoded"]], body: Buffer.alloc(5 * 1024 * 1024, 0x61) });
     if (huge.status !== 0) expectRefused(huge, 413); // or the broker cut the upload short
-    expectRefused(await send(base, { method: "POST", path: "/v1/token", headers: [["content-type", "application/x-www-form-urlencoded"], ["content-length", "99999999999"]], body: "grant_type=x" }), 413);
+    expectRefused(await send(tokenBase, { method: "POST", path: "/v1/token", headers: [["content-type", "application/x-www-form-urlencoded"], ["content-length", "99999999999"]], body: "grant_type=x" }), 413);
     expectRefused(await exchange(request(`${resigned(await subjectToken())}${"A".repeat(9000)}`, resigned(await actorToken()))));
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect(broker.child.exitCode).toBeNull();
@@ -253,7 +265,7 @@ describe("every credential endpoint without, or with a wrong, secret", () => {
   });
 
   it("/v1/token takes nothing from an Authorization header", async () => {
-    expectRefused(await send(base, { method: "POST", path: "/v1/token", headers: [["authorization", `Bearer ${await subjectToken()}`], ["content-type", "application/x-www-form-urlencoded"]], body: "" }));
+    expectRefused(await send(tokenBase, { method: "POST", path: "/v1/token", headers: [["authorization", `Bearer ${await subjectToken()}`], ["content-type", "application/x-www-form-urlencoded"]], body: "" }));
   });
 
   it("the unauthenticated operations endpoints hold no secret", async () => {
@@ -282,7 +294,7 @@ describe("property-based fuzzing of every credential endpoint and POST /v1/token
       recorderUrl: recorder.url,
     };
     const sessions = world.sts.sessions().length;
-    const stats = await fuzzBroker({ baseUrl: base, target, numRuns: 1000 });
+    const stats = await fuzzBroker({ baseUrl: base, tokenUrl: tokenBase, target, numRuns: 1000 });
     console.warn(`fuzz: ${stats.runs} requests, statuses ${JSON.stringify(stats.statuses)}`);
     expect(stats.runs).toBeGreaterThanOrEqual(990);
     // Not vacuous: the cases reached the checks of every layer (auth, routing, form, tokens, size).

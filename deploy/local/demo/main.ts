@@ -93,7 +93,7 @@ try {
     AGENT_CLIENT_ID: "report-assistant",
     AGENT_SECRET_FILE: stack.secrets.agentSecret,
     SUBJECT_TOKEN_FILE: subjectFile,
-    BROKER_URL: stack.brokers.get("reporting-batch")!.url,
+    BROKER_URL: stack.brokers.get("reporting-batch")!.agentsUrl!,
     AWS_ROLE: "arn:aws:iam::111122223333:role/reporting-read",
     AZURE_IDENTITY: "reporting-storage",
     AWS_REGION: stack.bedrock.region,

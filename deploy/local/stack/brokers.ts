@@ -16,6 +16,8 @@ export interface BrokerProcess {
   workload: string;
   pid: number;
   url: string;
+  /** `https://localhost:<port>` of the agents' token-exchange listener, when it is on. */
+  agentsUrl?: string;
   configFile: string;
   logFile: string;
   /** `cloud-broker env --mode <mode> [--target <target>] --format json`: exactly what a workload needs for that mode (and target). */
@@ -31,8 +33,8 @@ export interface BrokerSetup {
   stsEndpoint: string;
   authorityHost: string;
   dir: string;
-  /** Enables the agents' token-exchange endpoint. */
-  agents?: { realmConfigFile: string; delegationKeyFile: string };
+  /** Enables the agents' token-exchange endpoint, on its own HTTPS listener with this certificate (the local CA's localhost one). */
+  agents?: { realmConfigFile: string; delegationKeyFile: string; tls: { certFile: string; keyFile: string } };
   /** Extra environment (CA trust). */
   env: Record<string, string>;
 }
@@ -43,7 +45,7 @@ export function roleTargetName(arn: string): string {
 }
 
 /** The broker config a platform team would write for this workload, bound to the local clouds. */
-export function brokerConfig(setup: BrokerSetup, port: number): Record<string, unknown> {
+export function brokerConfig(setup: BrokerSetup, port: number, agentsPort = 0): Record<string, unknown> {
   const w = setup.workload;
   const cli = [process.execPath, TSX, BROKER_MAIN];
   return {
@@ -65,7 +67,13 @@ export function brokerConfig(setup: BrokerSetup, port: number): Record<string, u
       ...(w.aws && { aws: { container: true, credentialProcess: { command: [...cli, "credential-process"] }, webIdentity: true } }),
       ...(w.azure && { azure: { appService: true, imds: true, federatedTokenFile: true } }),
     },
-    ...(setup.agents && { agents: { realmConfigFile: setup.agents.realmConfigFile, delegationKey: { keyFile: setup.agents.delegationKeyFile, alg: "RS256" } } }),
+    ...(setup.agents && {
+      agents: {
+        realmConfigFile: setup.agents.realmConfigFile,
+        delegationKey: { keyFile: setup.agents.delegationKeyFile, alg: "RS256" },
+        listen: { host: "127.0.0.1", port: agentsPort, tls: setup.agents.tls },
+      },
+    }),
     log: { level: "info" },
   };
 }
@@ -74,8 +82,9 @@ export function brokerConfig(setup: BrokerSetup, port: number): Record<string, u
 export async function startBroker(setup: BrokerSetup, log: (line: string) => void): Promise<BrokerProcess> {
   mkdirSync(setup.dir, { recursive: true, mode: 0o700 });
   const port = await freePort();
+  const agentsPort = setup.agents ? await freePort() : 0;
   const configFile = join(setup.dir, "cloud-broker.yaml");
-  writeFileSync(configFile, stringify(brokerConfig(setup, port)), { mode: 0o600 });
+  writeFileSync(configFile, stringify(brokerConfig(setup, port, agentsPort)), { mode: 0o600 });
   const logFile = join(setup.dir, "cloud-broker.log");
   const out = openSync(logFile, "a");
   const env = { ...process.env, ...setup.env };
@@ -105,6 +114,7 @@ export async function startBroker(setup: BrokerSetup, log: (line: string) => voi
     workload: setup.workload.name,
     pid,
     url,
+    ...(setup.agents && { agentsUrl: `https://localhost:${agentsPort}` }),
     configFile,
     logFile,
     env(mode, target) {

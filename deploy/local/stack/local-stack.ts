@@ -159,7 +159,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
           authorityHost: entra.url,
           dir,
           env: trustEnv,
-          ...(actedFor.has(workload.name) && { agents: { realmConfigFile: configFile, delegationKeyFile: secrets.delegationKey } }),
+          ...(actedFor.has(workload.name) && {
+            agents: { realmConfigFile: configFile, delegationKeyFile: secrets.delegationKey, tls: { certFile: domain.pki.serverCertFile, keyFile: domain.pki.serverKeyFile } },
+          }),
         },
         log,
       );

@@ -31,7 +31,7 @@ export interface AgentsBroker {
   stop(): Promise<unknown>;
 }
 
-/** Starts the broker with the agents' endpoint mounted (from source, optionally CPU-profiled). */
+/** Starts the broker with the agents' endpoint on its own listener (from source, optionally CPU-profiled). */
 export async function startAgentsBroker(world: World, name: string, cpuProfDir?: string): Promise<AgentsBroker> {
   const port = await freePort();
   const config = writeBrokerConfig(world, name, { port, stateDir: join(world.dir, `${name}-state`) });
@@ -40,8 +40,9 @@ export async function startAgentsBroker(world: World, name: string, cpuProfDir?:
     env: world.fx.env,
     stdout: "ignore",
   });
-  await listeningPort(child);
-  return { child, url: `http://127.0.0.1:${port}`, stop: () => child.stop() };
+  // The agents' app listens on a port of its own (as in production), printed by the server.
+  const agentsPort = await listeningPort(child);
+  return { child, url: `http://127.0.0.1:${agentsPort}`, stop: () => child.stop() };
 }
 
 /** A valid exchange request for the bench agent acting for the bench workload. */

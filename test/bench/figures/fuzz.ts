@@ -7,10 +7,13 @@
  * must get credentials first (proving the endpoint can issue them at all).
  */
 import { createPrivateKey } from "node:crypto";
-import { createServer, request } from "node:http";
+import { createServer, request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import type { AddressInfo } from "node:net";
 import fc from "fast-check";
 import { certificateMaterial } from "../../../admin-scripts/desired/signing-key.ts";
+import { freePort } from "../../../deploy/local/net.ts";
+import { ensureLocalPki } from "../../../deploy/local/pki/local-pki.ts";
 import { fuzzBroker, type FuzzTarget } from "../../support/faults/fuzz-requests.ts";
 import { attackerKey } from "../../support/faults/jwt-attacks.ts";
 import { fuzzCase, leaksCredential, type FuzzCase, type FuzzInputs } from "../fuzz/cases.ts";
@@ -31,7 +34,17 @@ interface Answer {
 /** Status -2: Node's own client refused to send it (an invalid header character): it never reached the broker. */
 const NOT_SENT = -2;
 
-function send(port: number, c: FuzzCase): Promise<Answer> {
+/** The broker's two listeners: credentials (plain http, loopback) and the agents' own HTTPS one. */
+interface Ports {
+  credentials: number;
+  agents: number;
+}
+
+/** Sends a case to the listener that serves its endpoint: token exchanges over TLS to the agents' port. */
+function send(ports: Ports, c: FuzzCase): Promise<Answer> {
+  const tls = c.endpoint === "token";
+  const request = tls ? httpsRequest : httpRequest;
+  const port = tls ? ports.agents : ports.credentials;
   return new Promise((resolve) => {
     const headers: Record<string, string> = {};
     for (const [k, v] of c.headers) headers[k] = v;
@@ -70,11 +83,11 @@ async function startRecorder(): Promise<{ url: string; hits: () => number; close
  * The fault suite's generators and oracle (test/support/faults/fuzz-requests.ts, the ones `npm test`
  * runs a few thousand of), with validly signed forgeries: the realm's own key and an attacker's.
  */
-async function sharedGenerators(world: World, target: Omit<FuzzTarget, "keys" | "recorderUrl">, baseUrl: string, numRuns: number, seed: number, recorderUrl: string) {
+async function sharedGenerators(world: World, target: Omit<FuzzTarget, "keys" | "recorderUrl">, urls: { baseUrl: string; tokenUrl: string }, numRuns: number, seed: number, recorderUrl: string) {
   const realmKey = world.fx.keys.find((k) => k.status === "active") ?? world.fx.keys[0];
   const keys = realmKey ? { realm: { privateKey: createPrivateKey(realmKey.pem), kid: certificateMaterial(realmKey.certificatePem).kid }, attacker: await attackerKey() } : undefined;
   try {
-    const stats = await fuzzBroker({ baseUrl, target: { ...target, ...(keys && { keys }), recorderUrl }, numRuns, seed });
+    const stats = await fuzzBroker({ ...urls, target: { ...target, ...(keys && { keys }), recorderUrl }, numRuns, seed });
     return { runs: stats.runs, statuses: stats.statuses, violation: undefined };
   } catch (error) {
     return { runs: Number.NaN, statuses: {}, violation: (error as Error).message.split("\n").slice(0, 6).join(" ") };
@@ -85,11 +98,21 @@ export async function fuzzFigure(ctx: FigureContext): Promise<Row[]> {
   const { world, quick, log } = ctx;
   const runs = ctx.fuzzCases ?? (quick ? 1_000 : 10_000);
   const seed = Number(process.env.KCB_BENCH_FUZZ_SEED ?? Date.now() % 2 ** 31);
+  const agentsPort = await freePort();
+  const pki = await ensureLocalPki();
   const broker = await startBrokerProcess(world, {
     name: "fuzz",
     env: world.fx.env,
-    extraConfig: { agents: { realmConfigFile: world.fx.configFile, delegationKey: { keyFile: world.files.delegationKey }, rateLimit: { burst: 1_000_000, perSecond: 1_000_000 } } },
+    extraConfig: {
+      agents: {
+        realmConfigFile: world.fx.configFile,
+        delegationKey: { keyFile: world.files.delegationKey },
+        rateLimit: { burst: 1_000_000, perSecond: 1_000_000 },
+        listen: { port: agentsPort, tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile } },
+      },
+    },
   });
+  const ports: Ports = { credentials: broker.port, agents: agentsPort };
   try {
     const fresh: string[] = [];
     const pool = quick ? 20 : 150;
@@ -112,7 +135,7 @@ export async function fuzzFigure(ctx: FigureContext): Promise<Row[]> {
       actor_token_type: "urn:ietf:params:oauth:token-type:jwt",
       resource: ROLE_ARN,
     }).toString();
-    const control = await send(broker.port, { endpoint: "token", method: "POST", path: "/v1/token", headers: [["content-type", "application/x-www-form-urlencoded"]], body: controlBody, mutations: [] });
+    const control = await send(ports, { endpoint: "token", method: "POST", path: "/v1/token", headers: [["content-type", "application/x-www-form-urlencoded"]], body: controlBody, mutations: [] });
     const controlOk = control.status === 200 && leaksCredential(control.status, control.body);
 
     const cases = fc.sample(fuzzCase(inputs), { numRuns: runs, seed });
@@ -134,7 +157,7 @@ export async function fuzzFigure(ctx: FigureContext): Promise<Row[]> {
           freshUsed += 1;
           c = { ...c, body: c.body.split(inputs.actorToken).join(token) };
         }
-        const a = await send(broker.port, c);
+        const a = await send(ports, c);
         if (a.status === NOT_SENT) {
           notSent += 1;
           continue;
@@ -155,7 +178,7 @@ export async function fuzzFigure(ctx: FigureContext): Promise<Row[]> {
     const shared = await sharedGenerators(
       world,
       { awsContainerToken: inputs.awsAuthToken, identityHeader: inputs.identityHeader, awsTargets: ["main"], azureResources: [ENTRA_RESOURCE], azureClientIds: [APP_CLIENT_ID], subjectToken: inputs.subjectToken, actorToken: inputs.actorToken, roleArn: ROLE_ARN },
-      broker.url,
+      { baseUrl: broker.url, tokenUrl: `https://localhost:${agentsPort}` },
       runs,
       seed,
       recorder.url,

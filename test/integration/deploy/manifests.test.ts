@@ -20,6 +20,7 @@ interface Container {
   restartPolicy?: string;
   command?: string[];
   env?: Array<{ name: string; value?: string }>;
+  ports?: Array<{ name?: string; containerPort: number }>;
   volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
   securityContext?: Record<string, unknown> & { capabilities?: { drop?: string[] } };
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
@@ -160,6 +161,22 @@ describe("deploy/k8s", () => {
     ].filter(Boolean);
     expect(used.length).toBeGreaterThanOrEqual(2);
     expect(served).toEqual(used);
+  });
+
+  it.each(OVERLAYS)("%s: the broker's ops port admits only Prometheus's namespace; every other admitted port is a declared port of the app", (dir) => {
+    const { pod } = workload(dir);
+    const policies = (rendered.get(dir) ?? []).filter((d) => d.kind === "NetworkPolicy" && (d.spec as { policyTypes?: string[] } | undefined)?.policyTypes?.includes("Ingress"));
+    const selecting = policies.filter((p) => JSON.stringify((p.spec as { podSelector?: unknown }).podSelector).includes("payments-api"));
+    expect(selecting.length).toBeGreaterThan(0);
+    const rules = selecting.flatMap((p) => p.spec?.ingress ?? []);
+    const opsPort = pod.initContainers?.find((c) => c.name === "cloud-broker")?.ports?.find((p) => p.name === "ops")?.containerPort;
+    const ops = rules.filter((r) => r.ports?.some((p) => p.port === opsPort));
+    expect(ops.flatMap((r) => r.from ?? [])).toEqual([{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }]);
+    const appPorts = pod.containers.flatMap((c) => c.ports?.map((p) => p.containerPort) ?? []);
+    for (const rule of rules) {
+      expect(rule.ports?.length, JSON.stringify(rule)).toBeGreaterThan(0);
+      for (const p of rule.ports ?? []) expect([opsPort, ...appPorts], JSON.stringify(rule)).toContain(p.port);
+    }
   });
 
   it("keycloak: the trust domain's features are built into the image it runs, with one public hostname", () => {

@@ -6,7 +6,7 @@
  * credential. `npm test` runs a few hundred cases; the benchmark runs ≥ 10,000 with the same code:
  *
  * @example
- * const stats = await fuzzBroker({ baseUrl, target, numRuns: 10_000 });
+ * const stats = await fuzzBroker({ baseUrl, tokenUrl, target, numRuns: 10_000 });
  */
 import fc from "fast-check";
 import { decodeJwt } from "jose";
@@ -234,12 +234,12 @@ export interface FuzzStats {
 
 /**
  * Runs `numRuns` generated requests (credential endpoints and token exchange, half each) against
- * `baseUrl`; throws fast-check's report (seed, shrunk counterexample) on the first violation.
+ * `baseUrl` (the credential listener) and `tokenUrl` (the agents' HTTPS listener); throws fast-check's report (seed, shrunk counterexample) on the first violation.
  */
-export async function fuzzBroker(opts: { baseUrl: string; target: FuzzTarget; numRuns: number; seed?: number; timeoutMs?: number }): Promise<FuzzStats> {
+export async function fuzzBroker(opts: { baseUrl: string; tokenUrl: string; target: FuzzTarget; numRuns: number; seed?: number; timeoutMs?: number }): Promise<FuzzStats> {
   const stats: FuzzStats = { runs: 0, statuses: {} };
-  const check = async (req: FuzzCase) => {
-    const res = await send(opts.baseUrl, req, opts.timeoutMs);
+  const check = async (req: FuzzCase, url = opts.baseUrl) => {
+    const res = await send(url, req, opts.timeoutMs);
     if (res.status === -1) return; // Node's client refused to send it: nothing reached the broker
     stats.runs += 1;
     stats.statuses[res.status] = (stats.statuses[res.status] ?? 0) + 1;
@@ -249,9 +249,9 @@ export async function fuzzBroker(opts: { baseUrl: string; target: FuzzTarget; nu
   };
   const half = Math.ceil(opts.numRuns / 2);
   const params = { numRuns: half, ...(opts.seed !== undefined && { seed: opts.seed }), endOnFailure: true };
-  await fc.assert(fc.asyncProperty(credentialRequests(opts.target), check), params);
+  await fc.assert(fc.asyncProperty(credentialRequests(opts.target), (req) => check(req)), params);
   await fc.assert(
-    fc.asyncProperty(tokenExchangeRequests(opts.target), async (make) => check(await make())),
+    fc.asyncProperty(tokenExchangeRequests(opts.target), async (make) => check(await make(), opts.tokenUrl)),
     params,
   );
   return stats;

@@ -3,8 +3,10 @@
  * a chosen `Host`, bodies of any bytes and any declared length — what `fetch` would normalise or
  * refuse to send. One connection per request (no keep-alive pool: a connection the server cut must
  * not fail the next request). Never throws on an HTTP status; a reset connection is status 0.
+ * An `https:` base URL goes over TLS (the agents' listener), trusting the CAs Node trusts.
  */
-import { request } from "node:http";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 
 export interface RawRequest {
   method: string;
@@ -25,6 +27,7 @@ export interface RawResponse {
 
 export function send(baseUrl: string, req: RawRequest, timeoutMs = 15_000): Promise<RawResponse> {
   const url = new URL(baseUrl);
+  const request = url.protocol === "https:" ? httpsRequest : httpRequest;
   // Raw (array) headers: Node then sends exactly these, so the Host header must be among them.
   const flat: string[] = (req.headers ?? []).some(([n]) => n.toLowerCase() === "host") ? [] : ["host", url.host];
   for (const [name, value] of req.headers ?? []) flat.push(name, value);

@@ -1,4 +1,3 @@
-import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../../broker/app.ts";
 import { BROKER_ERROR_CODES, BrokerError, ERRORS } from "../../../broker/errors.ts";
@@ -228,14 +227,11 @@ describe("protocol switches", () => {
   });
 });
 
-describe("the agents' mount point", () => {
-  it("mounts the token-exchange app at the root, beside the credential routes", async () => {
-    const agents = new Hono();
-    agents.post("/v1/token", (c) => c.json({ access_token: "exchanged", issued_token_type: "urn:ietf:params:oauth:token-type:access_token" }));
-    const app = createApp({ source: new FakeSource(), options: allOn(), secrets: { awsContainerToken: awsSecret, appServiceHeader: azureSecret }, agents });
-    const res = await app.request("/v1/token", { method: "POST" });
-    expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ access_token: "exchanged" });
+describe("the agents' endpoint", () => {
+  it("is never served by the credential app (it has its own HTTPS listener)", async () => {
+    const app = createApp({ source: new FakeSource(), options: allOn(), secrets: { awsContainerToken: awsSecret, appServiceHeader: azureSecret } });
+    const res = await app.request("/v1/token", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=urn:ietf:params:oauth:grant-type:token-exchange" });
+    expect(res.status).toBe(404);
     expect((await app.request("/v1/aws/credentials/s3-reader", { headers: { authorization: awsSecret } })).status).toBe(200);
   });
 });

@@ -117,19 +117,36 @@ describe("parseBrokerConfig", () => {
 });
 
 describe("the agents section", () => {
-  it("resolves its files against the config file and fills defaults", () => {
-    const result = parseBrokerConfig(`${VALID}agents: { realmConfigFile: realm.yaml, delegationKey: { keyFile: keys/d.pem } }\n`, {}, { file: "/etc/kcb/broker.yaml" });
+  const TLS = "listen: { tls: { certFile: tls/agents.pem, keyFile: tls/agents-key.pem } }";
+
+  it("resolves its files against the config file and fills defaults (loopback HTTPS listener of its own)", () => {
+    const result = parseBrokerConfig(`${VALID}agents: { realmConfigFile: realm.yaml, delegationKey: { keyFile: keys/d.pem }, ${TLS} }\n`, {}, { file: "/etc/kcb/broker.yaml" });
     expect(result.ok && result.config.agents).toEqual({
       realmConfigFile: "/etc/kcb/realm.yaml",
       delegationKey: { keyFile: "/etc/kcb/keys/d.pem", alg: "RS256" },
+      listen: { host: "127.0.0.1", port: 8443, tls: { certFile: "/etc/kcb/tls/agents.pem", keyFile: "/etc/kcb/tls/agents-key.pem" } },
       rateLimit: { burst: 10, perSecond: 1 },
     });
   });
 
+  it("needs a TLS certificate and key: there is no plain-http token-exchange endpoint", () => {
+    expect(errorsOf(`${VALID}agents: { realmConfigFile: r.yaml, delegationKey: { keyFile: d.pem } }\n`)).toEqual([expect.objectContaining({ path: "agents.listen" })]);
+    expect(errorsOf(`${VALID}agents: { realmConfigFile: r.yaml, delegationKey: { keyFile: d.pem }, listen: { tls: { certFile: c.pem } } }\n`)).toEqual([
+      expect.objectContaining({ path: "agents.listen.tls.keyFile" }),
+    ]);
+  });
+
+  it("refuses the credential listener's or the ops listener's port", () => {
+    const ops = VALID.includes("serve:") ? VALID : `${VALID}serve: { port: 8999 }\n`;
+    expect(errorsOf(`${ops}agents: { realmConfigFile: r.yaml, delegationKey: { keyFile: d.pem }, listen: { port: 8999, tls: { certFile: c.pem, keyFile: k.pem } } }\n`)).toEqual([
+      expect.objectContaining({ path: "agents.listen.port", message: expect.stringContaining("serve.port") as string }),
+    ]);
+  });
+
   it("may stand alone with its own AWS region, but needs one", () => {
     const base = "issuer: https://kc.example.com/realms/prod\nclientId: broker\nauthentication: { clientSecret: { file: s } }\n";
-    expect(parseBrokerConfig(`${base}agents: { realmConfigFile: r.yaml, delegationKey: { keyFile: d.pem }, aws: { region: eu-west-1 } }\n`).ok).toBe(true);
-    expect(errorsOf(`${base}agents: { realmConfigFile: r.yaml, delegationKey: { keyFile: d.pem } }\n`)).toEqual([
+    expect(parseBrokerConfig(`${base}agents: { realmConfigFile: r.yaml, delegationKey: { keyFile: d.pem }, aws: { region: eu-west-1 }, ${TLS} }\n`).ok).toBe(true);
+    expect(errorsOf(`${base}agents: { realmConfigFile: r.yaml, delegationKey: { keyFile: d.pem }, ${TLS} }\n`)).toEqual([
       expect.objectContaining({ path: "agents", message: expect.stringContaining("need an AWS region") as string }),
     ]);
   });
