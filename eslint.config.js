@@ -46,18 +46,16 @@ export default tseslint.config(
  */
 function boundaries(from, folders) {
   const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return [1, 2, 3, 4, 5, 6].map((depth) => ({
-    files: [`${from}/${"*/".repeat(depth - 1)}*`],
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        {
-          patterns: folders.map((folder) => ({
-            regex: `^${"\\.\\./".repeat(depth)}${escape(folder)}(?:/|$)`,
-            message: `${from}/ may not import from ${folder}/ (one direction of dependency: code both programs need lives in realm-config/model/).`,
-          })),
-        },
-      ],
-    },
-  }));
+  const message = (folder) => `${from}/ may not import from ${folder}/ (one direction of dependency: code both programs need lives in realm-config/model/).`;
+  return [1, 2, 3, 4, 5, 6].map((depth) => {
+    const regex = (folder) => `^${"\\.\\./".repeat(depth)}${escape(folder)}(?:/|$)`;
+    return {
+      files: [`${from}/${"*/".repeat(depth - 1)}*`],
+      rules: {
+        "no-restricted-imports": ["error", { patterns: folders.map((folder) => ({ regex: regex(folder), message: message(folder) })) }],
+        // The same for `await import("…")`, which no-restricted-imports does not see.
+        "no-restricted-syntax": ["error", ...folders.map((folder) => ({ selector: `ImportExpression > Literal[value=/${regex(folder).replaceAll("/", "\\/")}/]`, message: message(folder) }))],
+      },
+    };
+  });
 }
