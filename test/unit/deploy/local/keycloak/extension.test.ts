@@ -2,9 +2,9 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseCopy, parseDockerfile } from "../../../deploy/build/dockerfile.ts";
-import { EXTENSION_DIR, extensionSourceHash } from "../../../deploy/local/keycloak/extension.ts";
-import { repoRoot } from "../../../deploy/local/paths.ts";
+import { parseCopy, parseDockerfile } from "../../../../../deploy/build/dockerfile.ts";
+import { EXTENSION_DIR, extensionSourceHash } from "../../../../../deploy/local/keycloak/extension.ts";
+import { repoRoot } from "../../../../../deploy/local/paths.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -28,7 +28,7 @@ describe("Keycloak extension build", () => {
   });
 
   it("builds against the Keycloak version the harness runs", async () => {
-    const { KEYCLOAK_VERSION } = await import("../../../deploy/local/keycloak/distribution.ts");
+    const { KEYCLOAK_VERSION } = await import("../../../../../deploy/local/keycloak/distribution.ts");
     const pom = readFileSync(join(EXTENSION_DIR, "pom.xml"), "utf8");
     expect(/<keycloak\.version>([^<]+)<\/keycloak\.version>/.exec(pom)?.[1]).toBe(KEYCLOAK_VERSION);
   });
