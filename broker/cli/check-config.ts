@@ -2,6 +2,7 @@
 import type { Io, Outcome, ParsedArgs } from "../cli.ts";
 import { formatConfigError } from "../config.ts";
 import { toServeOptions } from "../config/serve-options.ts";
+import { enabledModes } from "../serve/env.ts";
 import { authMethodName } from "../token-source/client-auth.ts";
 import { readConfig } from "./load.ts";
 
@@ -14,14 +15,7 @@ export async function checkConfigCommand(args: ParsedArgs, io: Io): Promise<Outc
   }
   const { config } = result;
   const serve = toServeOptions(config);
-  const modes = [
-    serve.aws.container && "aws-container",
-    serve.aws.credentialProcess && "aws-credential-process",
-    serve.aws.webIdentity && "aws-web-identity",
-    serve.azure.appService && "azure-app-service",
-    serve.azure.imds && "azure-imds",
-    serve.azure.federatedTokenFile && "azure-workload-identity",
-  ].filter((m): m is string => typeof m === "string");
+  const modes = enabledModes(serve);
   const lines = [
     `configuration OK${result.file ? ` (${result.file})` : " (environment only)"}`,
     `  issuer:         ${config.issuer}`,

@@ -30,6 +30,29 @@ export const ENV_MODES = [
 ] as const;
 export type EnvMode = (typeof ENV_MODES)[number];
 
+/** Whether `options` serve `mode`. Pure. */
+export function modeEnabled(mode: EnvMode, options: ServeOptions): boolean {
+  switch (mode) {
+    case "aws-container":
+      return options.aws.container !== undefined;
+    case "aws-web-identity":
+      return options.aws.webIdentity !== undefined;
+    case "aws-credential-process":
+      return options.aws.credentialProcess !== undefined;
+    case "azure-app-service":
+      return options.azure.appService !== undefined;
+    case "azure-imds":
+      return options.azure.imds !== undefined;
+    case "azure-workload-identity":
+      return options.azure.federatedTokenFile !== undefined;
+  }
+}
+
+/** The delivery modes `options` serve, in {@link ENV_MODES} order. Pure. */
+export function enabledModes(options: ServeOptions): EnvMode[] {
+  return ENV_MODES.filter((mode) => modeEnabled(mode, options));
+}
+
 export const ENV_FORMATS = ["env", "dotenv", "json"] as const;
 export type EnvFormat = (typeof ENV_FORMATS)[number];
 

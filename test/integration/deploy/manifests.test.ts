@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { parseBrokerConfig } from "../../../broker/config.ts";
 import { toServeOptions } from "../../../broker/config/serve-options.ts";
+import { enabledModes } from "../../../broker/serve/env.ts";
 import { ensureKustomize, kustomizeBuild } from "../../../deploy/validate/kustomize.ts";
 import { validateObject } from "../../../deploy/validate/k8s-schema.ts";
 import { cacheDir, repoRoot } from "../../../deploy/local/paths.ts";
@@ -141,20 +142,12 @@ describe("deploy/k8s", () => {
     const sidecarEnv = envOf(pod.initContainers?.find((c) => c.name === "cloud-broker"));
     const parsed = parseBrokerConfig(configText, sidecarEnv);
     if (!parsed.ok) throw new Error(`${dir}: the rendered broker config is invalid: ${JSON.stringify(parsed.errors)}`);
-    const options = toServeOptions(parsed.config);
-    const served = [
-      options.aws.container && "aws-container",
-      options.aws.credentialProcess && "aws-credential-process",
-      options.aws.webIdentity && "aws-web-identity",
-      options.azure.appService && "azure-app-service",
-      options.azure.imds && "azure-imds",
-      options.azure.federatedTokenFile && "azure-workload-identity",
-    ].filter(Boolean);
+    const served = enabledModes(toServeOptions(parsed.config));
     const app = envOf(pod.containers.find((c) => c.name === "app"));
     const used = [
       "AWS_CONTAINER_CREDENTIALS_FULL_URI" in app && "aws-container",
-      "AWS_CONFIG_FILE" in app && "aws-credential-process",
       "AWS_WEB_IDENTITY_TOKEN_FILE" in app && "aws-web-identity",
+      "AWS_CONFIG_FILE" in app && "aws-credential-process",
       "IDENTITY_ENDPOINT" in app && "azure-app-service",
       "AZURE_POD_IDENTITY_AUTHORITY_HOST" in app && "azure-imds",
       "AZURE_FEDERATED_TOKEN_FILE" in app && "azure-workload-identity",

@@ -91,7 +91,7 @@ describe("runCli", () => {
     expect(await runCli(["check-config"], i)).toBe(0);
     expect(out.stdout).toContain(`configuration OK (${configFile})`);
     expect(out.stdout).toContain("payments-api via kubernetes (federated-jwt)");
-    expect(out.stdout).toContain("delivery modes: aws-container, aws-credential-process, aws-web-identity, azure-app-service, azure-imds, azure-workload-identity");
+    expect(out.stdout).toContain("delivery modes: aws-container, aws-web-identity, aws-credential-process, azure-app-service, azure-imds, azure-workload-identity");
   });
 
   it("check-config lists every error and exits 2", async () => {
