@@ -70,7 +70,7 @@ export async function createSource(config: Config, logger: Logger, metrics: Metr
 
 /** Starts the broker for `config` and returns once it listens. `env` is only for `${VAR}`s in the agents' realm file. */
 export async function startBroker(config: Config, logger: Logger, env: Readonly<Record<string, string | undefined>> = {}): Promise<RunningBroker> {
-  const metrics = new MetricsRegistry();
+  const metrics = new MetricsRegistry({ processMetrics: true });
   const source = await createSource(config, logger, metrics);
   const options = toServeOptions(config);
   let agents: AgentsEndpoint | undefined;

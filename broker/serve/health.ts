@@ -34,9 +34,9 @@ export function readyzHandler(deps: { source: Pick<CredentialSource, "status">; 
   };
 }
 
-export function metricsHandler(deps: { render: () => string }) {
-  return function serveMetrics(c: Context<ServeEnv>): Response {
+export function metricsHandler(deps: { render: () => Promise<string> }) {
+  return async function serveMetrics(c: Context<ServeEnv>): Promise<Response> {
     c.set("protocol", "ops");
-    return c.body(deps.render(), 200, { "Content-Type": PROMETHEUS_TEXT });
+    return c.body(await deps.render(), 200, { "Content-Type": PROMETHEUS_TEXT });
   };
 }

@@ -11,13 +11,13 @@ export interface ServeLogger {
 }
 
 export interface ServeCounter {
-  inc(labels?: Record<string, string>, by?: number): void;
+  inc(labels: Record<string, string>): void;
 }
 
 export interface ServeMetrics {
   counter(name: string, help: string, labelNames: readonly string[]): ServeCounter;
   /** The whole registry in the Prometheus text format. */
-  render(): string;
+  render(): Promise<string>;
 }
 
 export const quietLogger: ServeLogger = {

@@ -177,7 +177,7 @@ describe("the credential source against real Keycloak and the strict emulators",
     const all = await Promise.all(Array.from({ length: 1000 }, () => source.aws("main")));
     expect(new Set(all.map((c) => c.accessKeyId)).size).toBe(1);
     expect(assumeRoleCalls().length - before).toBe(1);
-    expect(metrics.render()).toContain('cloud_broker_upstream_calls_total{upstream="keycloak",outcome="ok"} 1\n');
+    expect(await metrics.render()).toContain('cloud_broker_upstream_calls_total{upstream="keycloak",outcome="ok"} 1\n');
   });
 
   it("retries IDPCommunicationError within the exchange and passes a refusal on as AWS_REJECTED", async () => {
@@ -230,7 +230,7 @@ describe("the credential source against real Keycloak and the strict emulators",
       await settle();
       const b = await source.aws("main");
       expect(b.accessKeyId).not.toBe(a.accessKeyId); // refreshed with the cached workload token: Keycloak was not needed
-      expect(metrics.render()).toMatch(/cloud_broker_upstream_calls_total\{upstream="keycloak",outcome="KEYCLOAK_UNAVAILABLE"\} [1-9]/);
+      expect(await metrics.render()).toMatch(/cloud_broker_upstream_calls_total\{upstream="keycloak",outcome="KEYCLOAK_UNAVAILABLE"\} [1-9]/);
 
       offset.ms = 57 * 60_000; // the workload token is past its stop window and B inside its own
       await expect(source.aws("main")).rejects.toMatchObject({ code: "CREDENTIALS_EXPIRING" });
@@ -366,6 +366,11 @@ describe("the cloud-broker process", () => {
     expect(metricsText).toMatch(/cloud_broker_cache_hits_total\{cloud="aws",target="main",scope=""\} [1-9]/);
     expect(metricsText).toMatch(/cloud_broker_credentials_expiry_seconds\{cloud="aws",target="main",scope=""\} \d+/);
     expect(metricsText).toContain('cloud_broker_upstream_calls_total{upstream="azure",outcome="ok"}');
+    // Node's process and event-loop metrics (prom-client's defaults), as operators' dashboards expect them.
+    expect(metricsText).toMatch(/^process_resident_memory_bytes [1-9]\d*$/m);
+    expect(metricsText).toMatch(/^process_cpu_seconds_total \d/m);
+    expect(metricsText).toMatch(/^nodejs_eventloop_lag_p99_seconds \d/m);
+    expect(metricsText).toMatch(/^nodejs_heap_size_used_bytes [1-9]/m);
 
     const started = Date.now();
     child.kill("SIGTERM");

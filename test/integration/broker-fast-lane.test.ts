@@ -62,7 +62,7 @@ describe("the AWS container-credentials fast lane", () => {
     const { fast: f } = await both("/v1/aws/credentials/sqs-writer", { authorization: secret });
     expect(f.status).toBe(200);
     expect(JSON.parse(f.body)).toMatchObject({ AccessKeyId: expect.stringMatching(/^ASIA/) as string, Token: "session-sqs-writer", Expiration: "2030-01-01T12:00:00Z" });
-    expect(metrics.render()).toMatch(/cloud_broker_http_requests_total\{protocol="aws-container",status="200"\} \d+/);
+    expect(await metrics.render()).toMatch(/cloud_broker_http_requests_total\{protocol="aws-container",status="200"\} \d+/);
   });
 
   it("answers from the cache's synchronous hit path without a promise when the source offers one", async () => {
@@ -136,7 +136,7 @@ describe("the Azure App Service fast lane", () => {
     expect(f.status).toBe(200);
     expect(JSON.parse(f.body)).toMatchObject({ access_token: expect.stringContaining("azure-token:storage") as string, resource: "https://storage.azure.com", token_type: "Bearer" });
     expect(source.azureCalls.length).toBe(calls + 1); // the app's
-    expect(metrics.render()).toMatch(/cloud_broker_http_requests_total\{protocol="azure-app-service",status="200"\} \d+/);
+    expect(await metrics.render()).toMatch(/cloud_broker_http_requests_total\{protocol="azure-app-service",status="200"\} \d+/);
   });
 
   it("leaves a source failure to the app's error mapping", async () => {

@@ -41,7 +41,7 @@ const args = JSON.parse(process.argv[2] ?? "{}") as { config: string; realmConfi
 const io = { stdout: (t: string) => process.stdout.write(t), stderr: (t: string) => process.stderr.write(t), env: process.env, cwd: process.cwd() };
 const config = await requireConfig(args.config, io);
 const logger = createLogger({ level: "warn", write: io.stderr });
-const metrics = new MetricsRegistry();
+const metrics = new MetricsRegistry({ processMetrics: true });
 const source = await createSource(config, logger, metrics);
 source.start();
 

@@ -98,9 +98,9 @@ describe("createCredentialSource", () => {
     expect(w.tokenSource.fetch).toHaveBeenCalledTimes(1);
     expect(w.aws.assumeRole).toHaveBeenCalledTimes(1);
     expect(new Set(all.map((c) => c.accessKeyId)).size).toBe(1);
-    expect(w.metrics.render()).toContain('cloud_broker_cache_misses_total{cloud="aws",target="s3-reader",scope=""} 1000');
-    expect(w.metrics.render()).toContain('cloud_broker_upstream_calls_total{upstream="keycloak",outcome="ok"} 1');
-    expect(w.metrics.render()).toContain('cloud_broker_upstream_calls_total{upstream="aws",outcome="ok"} 1');
+    expect(await w.metrics.render()).toContain('cloud_broker_cache_misses_total{cloud="aws",target="s3-reader",scope=""} 1000');
+    expect(await w.metrics.render()).toContain('cloud_broker_upstream_calls_total{upstream="keycloak",outcome="ok"} 1');
+    expect(await w.metrics.render()).toContain('cloud_broker_upstream_calls_total{upstream="aws",outcome="ok"} 1');
   });
 
   it("exchanges with the derived session name, or the configured one with duration and session policy", async () => {
@@ -208,7 +208,7 @@ describe("createCredentialSource", () => {
     ]);
     await w.source.azure("blob", "https://vault.azure.net");
     expect(w.source.ready()).toBe(true);
-    const text = w.metrics.render();
+    const text = await w.metrics.render();
     expect(text).toContain('cloud_broker_credentials_ready{cloud="azure",target="blob",scope="https://vault.azure.net/.default"} 1');
     expect(text).toContain('cloud_broker_credentials_expiry_seconds{cloud="aws",target="audit",scope=""} 900');
     expect(text).toMatch(/cloud_broker_upstream_duration_seconds_count\{upstream="azure"\} 2/);
