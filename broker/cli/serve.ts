@@ -82,7 +82,7 @@ export async function startBroker(config: Config, logger: Logger, env: Readonly<
     serving = await startServing({ source, options, metrics, log: logger });
     const listener = await listen(serving.app, options, serving.fastLane);
     listeners.push(listener);
-    const opsListener = serving.opsApp && options.ops ? await listen(serving.opsApp, options.ops) : undefined;
+    const opsListener = serving.opsApp && options.ops ? await listen(serving.opsApp, options.ops, serving.opsFastLane) : undefined;
     if (opsListener) listeners.push(opsListener);
     const agentsListener = agents && config.agents ? await listenTls(agents.app, config.agents.listen, config.agents.listen.tls, { log: logger }) : undefined;
     if (agentsListener) listeners.push(agentsListener);

@@ -1,8 +1,9 @@
 /**
- * One `application/x-www-form-urlencoded` POST over node:http(s), for the two cloud token
- * endpoints (STS Query API, Entra v2.0 token endpoint). Both are a single unsigned form POST, so a
- * plain request replaces the cloud SDKs (most of the sidecar's memory). No retries here: the
- * adapters' `withRetries` is the one loop.
+ * One `application/x-www-form-urlencoded` POST (or one GET) over node:http(s), for the token
+ * endpoints the sidecar calls: STS Query API, Entra v2.0, Keycloak's discovery and token endpoint.
+ * Each is a single plain request, so this replaces the cloud SDKs and Node's fetch (undici: about
+ * 8 MB resident and a WebAssembly HTTP parser compiled at the first call). No retries here: the
+ * callers' retry loops are the one loop.
  *
  * Failures of the transport keep Node's error `code` (`ECONNREFUSED`, `ECONNRESET` …); the
  * deadline (connect + answer) rejects with an error named `TimeoutError`.
@@ -25,16 +26,31 @@ export function timeoutError(ms: number): Error {
   return error;
 }
 
-export function postForm(url: string, form: URLSearchParams, options: { timeoutMs: number; agent?: HttpAgent | HttpsAgent; headers?: Record<string, string> }): Promise<FormAnswer> {
+export interface RequestOptions {
+  timeoutMs: number;
+  agent?: HttpAgent | HttpsAgent;
+  headers?: Record<string, string>;
+}
+
+export function postForm(url: string, form: URLSearchParams, options: RequestOptions): Promise<FormAnswer> {
   const body = form.toString();
+  return send("POST", url, body, { ...options, headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8", "content-length": String(Buffer.byteLength(body)), accept: "*/*", ...options.headers } });
+}
+
+/** One GET (e.g. an OpenID discovery document). */
+export function getText(url: string, options: RequestOptions): Promise<FormAnswer> {
+  return send("GET", url, undefined, { ...options, headers: { accept: "application/json", ...options.headers } });
+}
+
+function send(method: "GET" | "POST", url: string, body: string | undefined, options: RequestOptions): Promise<FormAnswer> {
   const target = new URL(url);
-  const send = target.protocol === "http:" ? httpRequest : httpsRequest;
+  const request = target.protocol === "http:" ? httpRequest : httpsRequest;
   return new Promise((resolve, reject) => {
-    const req = send(
+    const req = request(
       target,
       {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8", "content-length": Buffer.byteLength(body), accept: "*/*", ...options.headers },
+        method,
+        ...(options.headers && { headers: options.headers }),
         ...(options.agent && { agent: options.agent }),
       },
       (res) => {

@@ -55,9 +55,11 @@ export function appServiceRequest(query: (name: string) => string | undefined, r
   return { target, scope, resource };
 }
 
-/** One serialized body per (token version, resource as asked), bounded per token. */
-export function appServiceBodies(): (token: AzureAccessToken, resource: string) => string {
-  const bodies = new WeakMap<AzureAccessToken, Map<string, string>>();
+/** One serialized body per (token version, resource as asked), bounded per token; `wrap` prepares it for sending. */
+export function appServiceBodies(): (token: AzureAccessToken, resource: string) => string;
+export function appServiceBodies<T>(wrap: (body: string) => T): (token: AzureAccessToken, resource: string) => T;
+export function appServiceBodies<T>(wrap: (body: string) => T = (body) => body as T): (token: AzureAccessToken, resource: string) => T {
+  const bodies = new WeakMap<AzureAccessToken, Map<string, T>>();
   return function appServiceBody(token, resource) {
     let perResource = bodies.get(token);
     if (!perResource) {
@@ -66,7 +68,7 @@ export function appServiceBodies(): (token: AzureAccessToken, resource: string) 
     }
     let body = perResource.get(resource);
     if (body === undefined) {
-      body = formatAppServiceToken(token, resource);
+      body = wrap(formatAppServiceToken(token, resource));
       if (perResource.size < MAX_CACHED_SPELLINGS) perResource.set(resource, body);
     }
     return body;

@@ -1,12 +1,15 @@
 /**
  * Binds an app to an address with @hono/node-server and closes it gracefully: stop accepting,
  * let in-flight requests finish, then drop idle keep-alive connections.
+ *
+ * The adapter is loaded at the first request the fast lane leaves to the app: loading it loads
+ * Node's fetch machinery (undici: its `Request`/`Response`, about 8 MB resident), which a pod
+ * whose SDKs and probes the lane answers never needs.
  */
 import { readFileSync, unwatchFile, watchFile } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { SecureContextOptions } from "node:tls";
-import { getRequestListener } from "@hono/node-server";
 import { BrokerError } from "../errors.ts";
 import type { FastLane } from "./fast-lane.ts";
 import type { ServeLogger } from "./ports.ts";
@@ -24,11 +27,25 @@ export interface Fetchable {
   fetch(request: Request): Response | Promise<Response>;
 }
 
+/** A node:http handler running `app` through @hono/node-server, loaded at its first request. */
+function lazyAdapter(app: Fetchable): (req: IncomingMessage, res: ServerResponse) => void {
+  let toApp: Promise<(req: IncomingMessage, res: ServerResponse) => Promise<void>> | undefined;
+  return (req, res) => {
+    toApp ??= import("@hono/node-server").then(({ getRequestListener }) => getRequestListener((request: Request) => app.fetch(request)));
+    toApp
+      .then((handle) => handle(req, res))
+      .catch(() => {
+        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+        res.end();
+      });
+  };
+}
+
 /** Serves `app` on `address`; requests the `fastLane` takes never reach the app. */
 export function listen(app: Fetchable, address: { host: string; port: number }, fastLane?: FastLane): Promise<Listener> {
-  const toApp = getRequestListener((request: Request) => app.fetch(request));
+  const toApp = lazyAdapter(app);
   const server = createServer((req, res) => {
-    if (!fastLane?.(req, res)) void toApp(req, res);
+    if (!fastLane?.(req, res)) toApp(req, res);
   });
   return bind(server, address);
 }
@@ -65,10 +82,10 @@ export function readTlsFiles(files: TlsFiles): SecureContextOptions {
  */
 export async function listenTls(app: Fetchable, address: { host: string; port: number }, files: TlsFiles, opts: { log: ServeLogger; reloadIntervalMs?: number }): Promise<Listener> {
   const context = readTlsFiles(files);
-  const toApp = getRequestListener((request: Request) => app.fetch(request));
+  const toApp = lazyAdapter(app);
   let server: HttpsServer;
   try {
-    server = createHttpsServer({ ...context, minVersion: "TLSv1.2", requestCert: files.clientCaFile !== undefined, rejectUnauthorized: files.clientCaFile !== undefined }, (req, res) => void toApp(req, res));
+    server = createHttpsServer({ ...context, minVersion: "TLSv1.2", requestCert: files.clientCaFile !== undefined, rejectUnauthorized: files.clientCaFile !== undefined }, (req, res) => toApp(req, res));
   } catch (error) {
     throw new BrokerError("CONFIG_INVALID", `tls: ${files.certFile} and ${files.keyFile} are not a usable certificate and key (${(error as Error).message})`);
   }

@@ -2,7 +2,7 @@
  * The shared secrets of the protocols that have one (AWS container `Authorization`, App Service
  * `X-IDENTITY-HEADER`): generation and a constant-time comparison.
  */
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 
 /** 32 random bytes, base64url: 43 characters, no padding, nothing a header or a shell would mangle. */
 export function generateSecret(): string {
@@ -14,8 +14,9 @@ export const SECRET_SHAPE = /^[A-Za-z0-9_-]{43,128}$/;
 
 /**
  * A predicate that tells whether a presented header value equals `secret`, in time independent of
- * where they differ and of the presented length (both sides are hashed to 32 bytes first, so
- * `timingSafeEqual` always compares equal lengths).
+ * where they differ (`timingSafeEqual` over the bytes). Only the length may be told apart, and the
+ * length is public: every secret is {@link generateSecret}'s 43 characters or a file of that shape.
+ * No hashing per request: this runs on every credential request of the pod.
  *
  * @example
  * const matches = secretMatcher(secret);
@@ -23,9 +24,10 @@ export const SECRET_SHAPE = /^[A-Za-z0-9_-]{43,128}$/;
  */
 export function secretMatcher(secret: string): (presented: string | undefined) => boolean {
   if (!SECRET_SHAPE.test(secret)) throw new TypeError("secret must be 43–128 base64url characters");
-  const expected = createHash("sha256").update(secret).digest();
+  const expected = Buffer.from(secret, "utf8");
   return function matchesSecret(presented) {
-    if (presented === undefined) return false;
-    return timingSafeEqual(createHash("sha256").update(presented).digest(), expected);
+    if (presented === undefined || presented.length !== secret.length) return false;
+    const bytes = Buffer.from(presented, "utf8");
+    return bytes.length === expected.length && timingSafeEqual(bytes, expected);
   };
 }

@@ -7,7 +7,7 @@ import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Hono } from "hono";
 import { createApp, createOpsApp, requestCounter, type ServeSecrets } from "../app.ts";
-import { awsContainerFastLane, azureAppServiceFastLane, fastLanes, type FastLane } from "./fast-lane.ts";
+import { awsContainerFastLane, azureAppServiceFastLane, fastLanes, opsFastLane, type FastLane } from "./fast-lane.ts";
 import { secretMatcher } from "./secret.ts";
 import type { CredentialSource } from "../credentials.ts";
 import { BrokerError } from "../errors.ts";
@@ -26,6 +26,8 @@ export interface Serving {
   fastLane?: FastLane;
   /** Only when `options.ops` is set. */
   opsApp?: Hono<ServeEnv>;
+  /** The ops listener's lane (`/healthz`, `/readyz`, `/metrics`); only when `options.ops` is set. */
+  opsFastLane?: FastLane;
   writers: readonly TokenFileWriter[];
   /** Stop the token-file writers (the files stay for the workload's own shutdown). */
   stop(): Promise<void>;
@@ -100,6 +102,7 @@ export async function startServing(deps: {
   const appDeps = { source, options, secrets, checks: writers, metrics: deps.metrics, log, clock };
   const requests = deps.metrics && { requests: requestCounter(deps.metrics) };
   const alsoHost = options.allowNonLoopback === true ? { alsoHost: options.host } : {};
+  const ops = opsFastLane({ source, checks: writers, log, retryAfterSeconds: options.retryAfterSeconds, ...(deps.metrics && { metrics: deps.metrics }), ...requests });
   const fastLane = fastLanes([
     ...(options.aws.container && secrets.awsContainerToken
       ? [awsContainerFastLane({ source, matchesSecret: secretMatcher(secrets.awsContainerToken), log, retryAfterSeconds: options.retryAfterSeconds, ...requests, ...alsoHost })]
@@ -107,11 +110,12 @@ export async function startServing(deps: {
     ...(options.azure.appService && secrets.appServiceHeader
       ? [azureAppServiceFastLane({ source, defaultTarget: options.azure.defaultTarget, matchesSecret: secretMatcher(secrets.appServiceHeader), ...requests, ...alsoHost })]
       : []),
+    ops,
   ]);
   return {
     app: createApp(appDeps),
     ...(fastLane && { fastLane }),
-    ...(options.ops ? { opsApp: createOpsApp(appDeps) } : {}),
+    ...(options.ops ? { opsApp: createOpsApp(appDeps), opsFastLane: ops } : {}),
     writers,
     async stop() {
       await Promise.all(writers.map((w) => w.stop()));

@@ -4,23 +4,32 @@
  * 1. `kubernetes`: the projected service-account token as a federated client assertion
  *    (RFC 7523 §2.2; Keycloak's `federated-jwt` authenticator, which finds the client from the
  *    assertion's `iss` and `sub`). The file is read on every request: kubelet rotates it in place.
- * 2. `privateKeyJwt`: an assertion signed with the workload's own key (openid-client's PrivateKeyJwt).
+ * 2. `privateKeyJwt`: an assertion signed with the workload's own key (RFC 7523 §3, OIDC Core §9).
  * 3. `clientSecret`: `client_secret_post` or `client_secret_basic`, the secret read from a file on
  *    every request (so a rotated secret is picked up without a restart).
  */
-import { createPublicKey } from "node:crypto";
+import { createPublicKey, randomUUID } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
-import { calculateJwkThumbprint, decodeJwt, exportJWK, importPKCS8 } from "jose";
-import { ClientSecretBasic, ClientSecretPost, PrivateKeyJwt, type ClientAuth } from "openid-client";
+import { calculateJwkThumbprint, decodeJwt, exportJWK, importPKCS8, SignJWT } from "jose";
 import { systemClock, type Clock } from "../clock.ts";
 import type { AuthenticationConfig } from "../config.ts";
 import { BrokerError } from "../errors.ts";
 
-/**
- * openid-client's `ClientAuth` as oauth4webapi, which runs it, declares it: awaited, so it may
- * read files. (openid-client's own declaration says `void`.)
- */
-export type AsyncClientAuth = (...args: Parameters<ClientAuth>) => Promise<void>;
+/** A token request being built: the method adds its parameters to `body` or its header to `headers`. */
+export interface TokenRequest {
+  /** The realm's issuer (the `aud` of a signed assertion). */
+  issuer: string;
+  tokenEndpoint: string;
+  clientId: string;
+  body: URLSearchParams;
+  headers: Record<string, string>;
+}
+
+/** A client authentication method (RFC 6749 §2.3, RFC 7523 §2.2); may read files, so awaited. */
+export type ClientAuth = (request: TokenRequest) => Promise<void>;
+
+/** How long a signed client assertion is valid. */
+const ASSERTION_LIFETIME_SECONDS = 60;
 
 export const JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -56,11 +65,11 @@ export async function readServiceAccountToken(file: string, now: number): Promis
 }
 
 /** `client_assertion` = the service-account token, read fresh for each request. */
-export function federatedServiceAccountAuth(tokenFile: string, options: ClientAuthOptions = {}): AsyncClientAuth {
+export function federatedServiceAccountAuth(tokenFile: string, options: ClientAuthOptions = {}): ClientAuth {
   const clock = options.clock ?? systemClock;
-  return async (_as, client, body) => {
+  return async ({ clientId, body }) => {
     const assertion = await readServiceAccountToken(tokenFile, clock.now());
-    body.set("client_id", client.client_id);
+    body.set("client_id", clientId);
     body.set("client_assertion_type", JWT_BEARER_ASSERTION_TYPE);
     body.set("client_assertion", assertion);
   };
@@ -73,11 +82,13 @@ export async function publicKeyThumbprint(privateKeyPem: string): Promise<string
 
 /**
  * A PEM PKCS#8 private key, re-imported when the file changes (by mtime and size). Without a
- * configured `kid` the assertion carries the key's RFC 7638 thumbprint.
+ * configured `kid` the assertion carries the key's RFC 7638 thumbprint. The assertion: `iss` and
+ * `sub` the client id, `aud` the issuer, a fresh `jti`, valid {@link ASSERTION_LIFETIME_SECONDS}.
  */
-export function privateKeyJwtAuth(keyFile: string, alg: string, kid: string | undefined): AsyncClientAuth {
-  let loaded: { stamp: string; auth: AsyncClientAuth } | undefined;
-  return async (as, client, body, headers) => {
+export function privateKeyJwtAuth(keyFile: string, alg: string, kid: string | undefined, options: ClientAuthOptions = {}): ClientAuth {
+  const clock = options.clock ?? systemClock;
+  let loaded: { stamp: string; key: Awaited<ReturnType<typeof importPKCS8>>; kid: string } | undefined;
+  return async ({ issuer, clientId, body }) => {
     let stamp: string;
     let pem: string | undefined;
     try {
@@ -88,23 +99,38 @@ export function privateKeyJwtAuth(keyFile: string, alg: string, kid: string | un
       throw unreadable("the private key", keyFile, error);
     }
     if (pem !== undefined) {
-      let key: Awaited<ReturnType<typeof importPKCS8>>;
-      let keyId: string;
       try {
-        key = await importPKCS8(pem, alg);
-        keyId = kid ?? (await publicKeyThumbprint(pem));
+        loaded = { stamp, key: await importPKCS8(pem, alg), kid: kid ?? (await publicKeyThumbprint(pem)) };
       } catch (error) {
         throw new BrokerError("CLIENT_ASSERTION_UNREADABLE", `the private key ${keyFile} is not a PKCS#8 PEM key for ${alg}`, { cause: error });
       }
-      loaded = { stamp, auth: PrivateKeyJwt({ key, kid: keyId }) as AsyncClientAuth };
     }
-    await loaded!.auth(as, client, body, headers);
+    const { key, kid: keyId } = loaded!;
+    const now = Math.floor(clock.now() / 1000);
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg, kid: keyId })
+      .setIssuer(clientId)
+      .setSubject(clientId)
+      .setAudience(issuer)
+      .setJti(randomUUID())
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .setExpirationTime(now + ASSERTION_LIFETIME_SECONDS)
+      .sign(key);
+    body.set("client_id", clientId);
+    body.set("client_assertion_type", JWT_BEARER_ASSERTION_TYPE);
+    body.set("client_assertion", assertion);
   };
 }
 
+/** RFC 6749 §2.3.1: id and secret are form-urlencoded (Appendix B) before they are joined and base64-encoded. */
+function formUrlEncode(value: string): string {
+  return encodeURIComponent(value).replace(/%20|[!'()~]/g, (c) => (c === "%20" ? "+" : `%${c.charCodeAt(0).toString(16).toUpperCase()}`));
+}
+
 /** `client_secret_post` / `client_secret_basic` with the secret read from a file (trailing newline ignored). */
-export function clientSecretFileAuth(file: string, method: "client_secret_post" | "client_secret_basic"): AsyncClientAuth {
-  return async (as, client, body, headers) => {
+export function clientSecretFileAuth(file: string, method: "client_secret_post" | "client_secret_basic"): ClientAuth {
+  return async ({ clientId, body, headers }) => {
     let secret: string;
     try {
       secret = (await readFile(file, "utf8")).replace(/\r?\n$/, "");
@@ -112,15 +138,19 @@ export function clientSecretFileAuth(file: string, method: "client_secret_post" 
       throw unreadable("the client secret", file, error);
     }
     if (secret.length === 0) throw unreadable("the client secret", file);
-    const auth = method === "client_secret_basic" ? ClientSecretBasic(secret) : ClientSecretPost(secret);
-    auth(as, client, body, headers);
+    if (method === "client_secret_basic") {
+      headers.authorization = `Basic ${Buffer.from(`${formUrlEncode(clientId)}:${formUrlEncode(secret)}`).toString("base64")}`;
+    } else {
+      body.set("client_id", clientId);
+      body.set("client_secret", secret);
+    }
   };
 }
 
 /** The ClientAuth for the configured method. */
-export function clientAuthFor(config: AuthenticationConfig, options: ClientAuthOptions = {}): AsyncClientAuth {
+export function clientAuthFor(config: AuthenticationConfig, options: ClientAuthOptions = {}): ClientAuth {
   if (config.kubernetes) return federatedServiceAccountAuth(config.kubernetes.tokenFile, options);
-  if (config.privateKeyJwt) return privateKeyJwtAuth(config.privateKeyJwt.keyFile, config.privateKeyJwt.alg, config.privateKeyJwt.kid);
+  if (config.privateKeyJwt) return privateKeyJwtAuth(config.privateKeyJwt.keyFile, config.privateKeyJwt.alg, config.privateKeyJwt.kid, options);
   if (config.clientSecret) return clientSecretFileAuth(config.clientSecret.file, config.clientSecret.method);
   throw new TypeError("no authentication method configured");
 }

@@ -2,85 +2,125 @@
  * The workload's Keycloak token, per audience: discovery of the issuer (once, retried after a
  * failure), then a client-credentials request with `scope=kcb-aws` or `scope=kcb-azure`, then the
  * strict checks of {@link checkTokenResponse}. Uncached: the refreshing cache decorates it.
+ *
+ * Two plain requests over node:https (broker/exchange/post-form.ts), not an OAuth library on
+ * Node's fetch: the sidecar never loads undici for them (see the module's note).
+ * Discovery: OpenID Connect Discovery 1.0 §4 (the document's `issuer` must equal the issuer the
+ * request was made for, §4.3). Token request: RFC 6749 §4.4; errors: RFC 6749 §5.2.
  */
-import { clientCredentialsGrant, ClientError, customFetch, discovery, ResponseBodyError, type ClientAuth, type Configuration } from "openid-client";
 import { systemClock, type Clock } from "../clock.ts";
 import { BrokerError } from "../errors.ts";
+import { getText, postForm, type FormAnswer } from "../exchange/post-form.ts";
 import { checkTokenResponse } from "./check-token.ts";
-import type { AsyncClientAuth } from "./client-auth.ts";
+import type { ClientAuth } from "./client-auth.ts";
 import { AUDIENCES, type WorkloadTokenSource } from "./token-source.ts";
+
+/** The two requests the token source makes; node:http(s) by default, replaced in tests. */
+export interface KeycloakHttp {
+  get(url: string, options: { timeoutMs: number }): Promise<FormAnswer>;
+  postForm(url: string, form: URLSearchParams, options: { timeoutMs: number; headers: Record<string, string> }): Promise<FormAnswer>;
+}
+
+export const nodeKeycloakHttp: KeycloakHttp = { get: getText, postForm };
 
 export interface KeycloakTokenSourceOptions {
   /** The realm's issuer; its `/.well-known/openid-configuration` gives the token endpoint. */
   issuer: string;
   clientId: string;
-  auth: AsyncClientAuth;
+  auth: ClientAuth;
   timeoutMs: number;
   clock?: Clock;
-  /** Replaces the global fetch (tests). */
-  fetch?: (url: string, init: RequestInit) => Promise<Response>;
+  http?: KeycloakHttp;
 }
 
-function findBrokerError(error: unknown): BrokerError | undefined {
-  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (e instanceof BrokerError) return e;
+/** Keycloak could not answer (network, timeout, 5xx, 429): retry later. */
+function unavailable(message: string, cause?: unknown): BrokerError {
+  return new BrokerError("KEYCLOAK_UNAVAILABLE", message, cause === undefined ? undefined : { cause });
+}
+
+function rejected(message: string): BrokerError {
+  return new BrokerError("KEYCLOAK_REJECTED", message);
+}
+
+function json(answer: FormAnswer): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(answer.body);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
   }
-  return undefined;
 }
 
 /**
- * Keycloak's answer as a broker error: `KEYCLOAK_REJECTED` when Keycloak decided (an OAuth error
- * such as `invalid_client`, `unauthorized_client`, `invalid_scope`; a discovery document for
- * another issuer), `KEYCLOAK_UNAVAILABLE` when it could not answer (network, timeout, 5xx, 429).
+ * A non-200 answer as a broker error: `KEYCLOAK_UNAVAILABLE` when Keycloak could not decide (5xx,
+ * 429, `temporarily_unavailable`, `server_error`), `KEYCLOAK_REJECTED` when it did (an OAuth error
+ * such as `invalid_client`, `unauthorized_client`, `invalid_scope`; a 404 for an unknown realm).
  */
-export function toKeycloakError(error: unknown): BrokerError {
-  const own = findBrokerError(error);
-  if (own) return own;
-  if (error instanceof ResponseBodyError) {
-    const unavailable = error.status >= 500 || error.status === 429 || error.error === "temporarily_unavailable" || error.error === "server_error";
-    return new BrokerError(unavailable ? "KEYCLOAK_UNAVAILABLE" : "KEYCLOAK_REJECTED", `Keycloak refused the token request: ${error.error} (HTTP ${error.status})`, { cause: error });
-  }
-  if (error instanceof ClientError) {
-    const status = error.cause instanceof Response ? error.cause.status : undefined;
-    if (status !== undefined) {
-      const unavailable = status >= 500 || status === 429;
-      return new BrokerError(unavailable ? "KEYCLOAK_UNAVAILABLE" : "KEYCLOAK_REJECTED", `Keycloak answered HTTP ${status} (${error.code ?? error.message})`, { cause: error });
-    }
-    if (error.code === "OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED") {
-      return new BrokerError("KEYCLOAK_REJECTED", "the issuer's discovery document names another issuer (check the configured issuer and Keycloak's hostname)", { cause: error });
-    }
-    return new BrokerError("KEYCLOAK_UNAVAILABLE", `Keycloak could not be reached: ${error.code ?? error.message}`, { cause: error });
-  }
+export function answerError(answer: FormAnswer, what: string): BrokerError {
+  const error = json(answer)?.error;
+  const code = typeof error === "string" ? error.slice(0, 64) : undefined;
+  const busy = answer.status >= 500 || answer.status === 429 || code === "temporarily_unavailable" || code === "server_error";
+  const message = `Keycloak refused the ${what}: ${code !== undefined ? `${code} ` : ""}(HTTP ${answer.status})`;
+  return busy ? unavailable(message) : rejected(message);
+}
+
+/** Anything thrown on the way (a refused connection, a timeout) is Keycloak being unreachable. */
+function transportError(error: unknown): BrokerError {
+  if (error instanceof BrokerError) return error;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const name = (error as Error | undefined)?.name ?? "Error";
-  return new BrokerError("KEYCLOAK_UNAVAILABLE", `Keycloak could not be reached: ${name}`, { cause: error });
+  return unavailable(`Keycloak could not be reached: ${code ?? name}`, error);
+}
+
+/** The token endpoint from the issuer's discovery document, after checking the document is the issuer's. */
+export function tokenEndpointOf(answer: FormAnswer, issuer: string): string {
+  if (answer.status !== 200) throw answerError(answer, "discovery request");
+  const document = json(answer);
+  if (!document) throw unavailable("Keycloak's discovery document is not JSON");
+  if (document.issuer !== issuer) {
+    throw rejected("the issuer's discovery document names another issuer (check the configured issuer and Keycloak's hostname)");
+  }
+  const endpoint = document.token_endpoint;
+  if (typeof endpoint !== "string" || !URL.canParse(endpoint) || new URL(endpoint).protocol !== "https:") {
+    throw rejected("the issuer's discovery document has no https token_endpoint");
+  }
+  return endpoint;
 }
 
 export function createKeycloakTokenSource(options: KeycloakTokenSourceOptions): WorkloadTokenSource {
   const clock = options.clock ?? systemClock;
-  const timeout = Math.max(1, Math.ceil(options.timeoutMs / 1000));
-  let configuration: Promise<Configuration> | undefined;
+  const http = options.http ?? nodeKeycloakHttp;
+  const { issuer, clientId, timeoutMs } = options;
+  let tokenEndpoint: Promise<string> | undefined;
 
-  function configure(): Promise<Configuration> {
-    configuration ??= discovery(new URL(options.issuer), options.clientId, undefined, options.auth as ClientAuth, {
-      timeout,
-      ...(options.fetch && { [customFetch]: options.fetch }),
-    }).catch((error: unknown) => {
-      configuration = undefined;
-      throw error;
-    });
-    return configuration;
+  function discover(): Promise<string> {
+    tokenEndpoint ??= http
+      .get(`${issuer.replace(/\/$/, "")}/.well-known/openid-configuration`, { timeoutMs })
+      .then((answer) => tokenEndpointOf(answer, issuer), (error: unknown) => Promise.reject(transportError(error)))
+      .catch((error: unknown) => {
+        tokenEndpoint = undefined;
+        throw error;
+      });
+    return tokenEndpoint;
   }
 
   return {
     async fetch(audience) {
       const { scope, aud } = AUDIENCES[audience];
+      const endpoint = await discover();
+      const body = new URLSearchParams({ grant_type: "client_credentials", scope });
+      const headers: Record<string, string> = { accept: "application/json" };
+      await options.auth({ issuer, tokenEndpoint: endpoint, clientId, body, headers });
+      let answer: FormAnswer;
       try {
-        const config = await configure();
-        const response = await clientCredentialsGrant(config, { scope });
-        return checkTokenResponse(response, { issuer: options.issuer, audience: aud, now: clock.now() });
+        answer = await http.postForm(endpoint, body, { timeoutMs, headers });
       } catch (error) {
-        throw toKeycloakError(error);
+        throw transportError(error);
       }
+      if (answer.status !== 200) throw answerError(answer, "token request");
+      const response = json(answer);
+      if (!response) throw unavailable("Keycloak's token response is not JSON");
+      return checkTokenResponse(response, { issuer, audience: aud, now: clock.now() });
     },
   };
 }

@@ -23,7 +23,7 @@ import { createStsExchanger } from "../../broker/exchange/aws-sts.ts";
 import { createLogger } from "../../broker/log.ts";
 import { MetricsRegistry } from "../../broker/metrics.ts";
 import { clientAuthFor } from "../../broker/token-source/client-auth.ts";
-import { createKeycloakTokenSource } from "../../broker/token-source/keycloak.ts";
+import { createKeycloakTokenSource, nodeKeycloakHttp, type KeycloakHttp } from "../../broker/token-source/keycloak.ts";
 import type { EntraEmulator, StsEmulator } from "../../deploy/local/cloud/index.ts";
 import { startKubeIssuer, type KubeIssuer } from "../../deploy/local/issuer/kube-issuer.ts";
 import { freePort } from "../../deploy/local/net.ts";
@@ -208,7 +208,11 @@ describe("the credential source against real Keycloak and the strict emulators",
       clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout),
     };
     let keycloakDown = false;
-    const cuttableFetch = (url: string, init: RequestInit) => (keycloakDown ? Promise.reject(new TypeError("fetch failed")) : fetch(url, init));
+    const refused = () => Promise.reject(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }));
+    const cuttableHttp: KeycloakHttp = {
+      get: (url, options) => (keycloakDown ? refused() : nodeKeycloakHttp.get(url, options)),
+      postForm: (url, form, options) => (keycloakDown ? refused() : nodeKeycloakHttp.postForm(url, form, options)),
+    };
     const config: Config = { ...brokerConfig("clientSecret", { refresh: { retryMinSeconds: 0.2, retryMaxSeconds: 1 } }), azure: undefined };
     const metrics = new MetricsRegistry();
     const source: BrokerCredentialSource = createCredentialSource({
@@ -217,7 +221,7 @@ describe("the credential source against real Keycloak and the strict emulators",
       metrics,
       clock,
       random: () => 0,
-      tokenSource: createKeycloakTokenSource({ issuer: config.issuer, clientId: config.clientId, auth: clientAuthFor(config.authentication), timeoutMs: 10_000, clock, fetch: cuttableFetch }),
+      tokenSource: createKeycloakTokenSource({ issuer: config.issuer, clientId: config.clientId, auth: clientAuthFor(config.authentication), timeoutMs: 10_000, clock, http: cuttableHttp }),
       aws: createStsExchanger({ region: "us-east-1", endpoint: sts.url, timeoutMs: 10_000, maxAttempts: 3 }),
     });
     const settle = () => new Promise((r) => setTimeout(r, 1_500));

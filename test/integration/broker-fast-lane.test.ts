@@ -151,3 +151,30 @@ describe("the Azure App Service fast lane", () => {
     }
   });
 });
+
+describe("the operations fast lane", () => {
+  it.each(["/healthz", "/readyz"])("answers %s exactly as the app does, ready or not", async (path) => {
+    const ready = await both(path, {});
+    expect(ready.fast).toEqual(ready.plain);
+    expect(ready.fast.status).toBe(200);
+    source.ready = false;
+    try {
+      const notReady = await both(path, {});
+      expect(notReady.fast).toEqual(notReady.plain);
+      if (path === "/readyz") expect(notReady.fast.status).toBe(503);
+    } finally {
+      source.ready = true;
+    }
+  });
+
+  it("serves /metrics in the Prometheus text format, counting the probes under protocol ops", async () => {
+    const { fast: f, plain: p } = await both("/metrics", {});
+    expect([f.status, f.type]).toEqual([p.status, p.type]);
+    expect(f.type).toBe("text/plain; version=0.0.4; charset=utf-8");
+    expect(f.body).toMatch(/cloud_broker_http_requests_total\{protocol="ops",status="200"\} \d+/);
+  });
+
+  it("leaves other methods on the operations paths to the app", async () => {
+    for (const l of [fast, plain]) expect((await fetch(`http://127.0.0.1:${l.port}/readyz`, { method: "POST" })).status).toBe(404);
+  });
+});

@@ -113,6 +113,8 @@ describe("secretMatcher", () => {
     ["A".repeat(42) + "B", false],
     ["A".repeat(44), false],
     [`${secret}\n`, false],
+    ["A".repeat(42) + "\u00c1", false],
+    ["A".repeat(42) + "\u0141", false],
   ])("%j → %s", (presented, expected) => {
     expect(matches(presented)).toBe(expected);
   });

@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { calculateJwkThumbprint, decodeProtectedHeader, exportJWK, jwtVerify } from "jose";
-import type { ClientMetadata, ServerMetadata } from "openid-client";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   clientAuthFor,
@@ -12,7 +11,7 @@ import {
   JWT_BEARER_ASSERTION_TYPE,
   privateKeyJwtAuth,
   readServiceAccountToken,
-  type AsyncClientAuth,
+  type ClientAuth,
 } from "../../../../broker/token-source/client-auth.ts";
 import { signToken } from "../../../support/fixtures/tokens.ts";
 
@@ -24,13 +23,12 @@ const file = (name: string, content: string) => {
   return path;
 };
 
-const AS = { issuer: "https://kc.example.com/realms/prod", token_endpoint: "https://kc.example.com/realms/prod/protocol/openid-connect/token" } as ServerMetadata;
-const CLIENT = { client_id: "payments-api" } as ClientMetadata;
+const AS = { issuer: "https://kc.example.com/realms/prod", tokenEndpoint: "https://kc.example.com/realms/prod/protocol/openid-connect/token" };
 
-async function apply(auth: AsyncClientAuth): Promise<{ body: URLSearchParams; headers: Headers }> {
+async function apply(auth: ClientAuth): Promise<{ body: URLSearchParams; headers: Record<string, string> }> {
   const body = new URLSearchParams();
-  const headers = new Headers();
-  await auth(AS, CLIENT, body, headers);
+  const headers: Record<string, string> = {};
+  await auth({ ...AS, clientId: "payments-api", body, headers });
   return { body, headers };
 }
 
@@ -117,7 +115,7 @@ describe("client secret from a file", () => {
     const { body, headers } = await apply(clientSecretFileAuth(file("secret-basic", "s3cr3t"), "client_secret_basic"));
     expect(body.get("client_secret")).toBeNull();
     // RFC 6749 §2.3.1: id and secret form-urlencoded, then base64.
-    const [scheme, value = ""] = (headers.get("authorization") ?? "").split(" ");
+    const [scheme, value = ""] = (headers.authorization ?? "").split(" ");
     expect(scheme).toBe("Basic");
     expect(Buffer.from(value, "base64").toString().split(":").map(decodeURIComponent)).toEqual(["payments-api", "s3cr3t"]);
   });

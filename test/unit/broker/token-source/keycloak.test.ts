@@ -1,11 +1,11 @@
 /**
- * The Keycloak token source with an injected fetch (no network): discovery, the client-credentials
- * request openid-client sends, and how Keycloak's answers map to broker error codes.
+ * The Keycloak token source with injected HTTP (no network): discovery, the client-credentials
+ * request it sends, and how Keycloak's answers map to broker error codes.
  */
 import { describe, expect, it } from "vitest";
 import { BrokerError } from "../../../../broker/errors.ts";
-import { clientSecretFileAuth, type AsyncClientAuth } from "../../../../broker/token-source/client-auth.ts";
-import { createKeycloakTokenSource } from "../../../../broker/token-source/keycloak.ts";
+import { clientSecretFileAuth, type ClientAuth } from "../../../../broker/token-source/client-auth.ts";
+import { createKeycloakTokenSource, type KeycloakHttp } from "../../../../broker/token-source/keycloak.ts";
 import { signToken } from "../../../support/fixtures/tokens.ts";
 
 const ISSUER = "https://kc.example.com/realms/prod";
@@ -15,24 +15,28 @@ const discoveryDoc = { issuer: ISSUER, token_endpoint: TOKEN_ENDPOINT, jwks_uri:
 type Reply = { status: number; json?: unknown; text?: string } | Error;
 
 function fakeKeycloak(replies: { discovery?: Reply[]; token?: Reply[] }) {
-  const calls: Array<{ url: string; body: URLSearchParams }> = [];
+  const calls: Array<{ url: string; body: URLSearchParams; headers: Record<string, string> }> = [];
   const next = (list: Reply[] | undefined, fallback: Reply): Reply => (list && list.length > 1 ? list.shift()! : (list?.[0] ?? fallback));
-  const fetch = async (url: string, init: RequestInit): Promise<Response> => {
-    const body = new URLSearchParams(typeof init.body === "string" ? init.body : init.body instanceof URLSearchParams ? init.body.toString() : "");
-    calls.push({ url: String(url), body });
+  const answer = async (reply: Reply) => {
     await Promise.resolve();
-    const reply = String(url).endsWith("/.well-known/openid-configuration") ? next(replies.discovery, { status: 200, json: discoveryDoc }) : next(replies.token, { status: 500, text: "no reply scripted" });
     if (reply instanceof Error) throw reply;
-    return new Response(reply.json !== undefined ? JSON.stringify(reply.json) : (reply.text ?? ""), {
-      status: reply.status,
-      headers: { "content-type": reply.json !== undefined ? "application/json" : "text/html" },
-    });
+    return { status: reply.status, body: reply.json !== undefined ? JSON.stringify(reply.json) : (reply.text ?? "") };
   };
-  return { fetch, calls };
+  const http: KeycloakHttp = {
+    get(url) {
+      calls.push({ url, body: new URLSearchParams(), headers: {} });
+      return answer(next(replies.discovery, { status: 200, json: discoveryDoc }));
+    },
+    postForm(url, form, options) {
+      calls.push({ url, body: new URLSearchParams(form), headers: { ...options.headers } });
+      return answer(next(replies.token, { status: 500, text: "no reply scripted" }));
+    },
+  };
+  return { http, calls };
 }
 
-const staticSecret: AsyncClientAuth = (_as, client, body) => {
-  body.set("client_id", client.client_id);
+const staticSecret: ClientAuth = ({ clientId, body }) => {
+  body.set("client_id", clientId);
   body.set("client_secret", "s3cr3t");
   return Promise.resolve();
 };
@@ -58,7 +62,7 @@ describe("createKeycloakTokenSource", () => {
   ] as const)("gets the %s token with scope=%s from the discovered token endpoint", async (audience, scope, aud) => {
     const token = await accessToken(aud);
     const kc = fakeKeycloak({ token: [{ status: 200, json: { access_token: token, token_type: "Bearer", expires_in: 300 } }] });
-    const source = createKeycloakTokenSource({ issuer: ISSUER, clientId: "payments-api", auth: staticSecret, timeoutMs: 5_000, fetch: kc.fetch });
+    const source = createKeycloakTokenSource({ issuer: ISSUER, clientId: "payments-api", auth: staticSecret, timeoutMs: 5_000, http: kc.http });
     const got = await source.fetch(audience);
     expect(got.token).toBe(token);
     expect(kc.calls.map((c) => c.url)).toEqual([`${ISSUER}/.well-known/openid-configuration`, TOKEN_ENDPOINT]);
@@ -68,10 +72,10 @@ describe("createKeycloakTokenSource", () => {
   it("discovers once, and again after a failed discovery", async () => {
     const token = await accessToken("sts.amazonaws.com");
     const kc = fakeKeycloak({
-      discovery: [new TypeError("fetch failed"), { status: 200, json: discoveryDoc }],
+      discovery: [Object.assign(new Error("getaddrinfo ENOTFOUND"), { code: "ENOTFOUND" }), { status: 200, json: discoveryDoc }],
       token: [{ status: 200, json: { access_token: token, token_type: "Bearer" } }],
     });
-    const source = createKeycloakTokenSource({ issuer: ISSUER, clientId: "payments-api", auth: staticSecret, timeoutMs: 5_000, fetch: kc.fetch });
+    const source = createKeycloakTokenSource({ issuer: ISSUER, clientId: "payments-api", auth: staticSecret, timeoutMs: 5_000, http: kc.http });
     expect(await codeOf(source.fetch("aws"))).toBe("KEYCLOAK_UNAVAILABLE");
     await source.fetch("aws");
     await source.fetch("aws");
@@ -84,7 +88,10 @@ describe("createKeycloakTokenSource", () => {
     ["invalid_scope (client scope not assigned)", { token: [{ status: 400, json: { error: "invalid_scope" } }] }, "KEYCLOAK_REJECTED"],
     ["a 503 from the front", { token: [{ status: 503, text: "<html>down</html>" }] }, "KEYCLOAK_UNAVAILABLE"],
     ["an OAuth server_error", { token: [{ status: 500, json: { error: "server_error" } }] }, "KEYCLOAK_UNAVAILABLE"],
-    ["a refused connection", { token: [new TypeError("fetch failed")] }, "KEYCLOAK_UNAVAILABLE"],
+    ["a refused connection", { token: [Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" })] }, "KEYCLOAK_UNAVAILABLE"],
+    ["a 429 with temporarily_unavailable", { token: [{ status: 429, json: { error: "temporarily_unavailable" } }] }, "KEYCLOAK_UNAVAILABLE"],
+    ["a token response that is not JSON", { token: [{ status: 200, text: "<html>proxy</html>" }] }, "KEYCLOAK_UNAVAILABLE"],
+    ["a discovery document without an https token endpoint", { discovery: [{ status: 200, json: { ...discoveryDoc, token_endpoint: "http://kc.example.com/token" } }] }, "KEYCLOAK_REJECTED"],
     ["a discovery document for another issuer", { discovery: [{ status: 200, json: { ...discoveryDoc, issuer: "https://other.example/realms/prod" } }] }, "KEYCLOAK_REJECTED"],
     ["a 404 discovery (wrong realm)", { discovery: [{ status: 404, json: { error: "Realm does not exist" } }] }, "KEYCLOAK_REJECTED"],
     ["a token for the wrong audience", { token: [{ status: 200, json: { access_token: "PLACEHOLDER", token_type: "Bearer" } }] }, "KEYCLOAK_INVALID_TOKEN"],
@@ -95,13 +102,13 @@ describe("createKeycloakTokenSource", () => {
       }
     }
     const kc = fakeKeycloak(replies);
-    const source = createKeycloakTokenSource({ issuer: ISSUER, clientId: "payments-api", auth: staticSecret, timeoutMs: 5_000, fetch: kc.fetch });
+    const source = createKeycloakTokenSource({ issuer: ISSUER, clientId: "payments-api", auth: staticSecret, timeoutMs: 5_000, http: kc.http });
     expect(await codeOf(source.fetch("aws"))).toBe(expected);
   });
 
   it("passes on the client authentication's own error (an unreadable secret file)", async () => {
     const kc = fakeKeycloak({});
-    const source = createKeycloakTokenSource({ issuer: ISSUER, clientId: "payments-api", auth: clientSecretFileAuth("/nonexistent/secret", "client_secret_post"), timeoutMs: 5_000, fetch: kc.fetch });
+    const source = createKeycloakTokenSource({ issuer: ISSUER, clientId: "payments-api", auth: clientSecretFileAuth("/nonexistent/secret", "client_secret_post"), timeoutMs: 5_000, http: kc.http });
     expect(await codeOf(source.fetch("aws"))).toBe("CLIENT_ASSERTION_UNREADABLE");
   });
 });
