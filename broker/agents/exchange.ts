@@ -141,8 +141,11 @@ export function createExchange(deps: TokenExchangeDeps): Exchange {
     const event: AuditEvent = { type: "token_exchange", time: new Date(deps.clock.now()).toISOString(), requestId, outcome: "denied", status: 400, subject: {}, actor: {} };
     const headers: Record<string, string> = { "Cache-Control": "no-store", Pragma: "no-cache", "X-Request-Id": requestId };
     try {
+      // The bounded body is read before anything is refused: a refusal that leaves it unread makes
+      // the HTTP adapter drain it (at most 500 ms) and then cut the connection under the client.
+      const text = await readLimitedBody(input.request, limits.maxBodyBytes);
       assertForm(input.contentType);
-      const request = parseExchangeRequest(await readLimitedBody(input.request, limits.maxBodyBytes), limits);
+      const request = parseExchangeRequest(text, limits);
       event.target = describeTarget(request.target);
       if (request.scopes.length) event.scopes = request.scopes;
       event.subject.tokenSha256 = tokenFingerprint(request.subjectToken);

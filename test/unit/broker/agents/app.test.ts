@@ -205,6 +205,15 @@ describe("POST /v1/token — refused, one audit event each, never the detail to 
     expect((await parent.request("/", { method: "POST", headers: FORM, body: exchangeForm(keys) })).status).toBe(404);
   });
 
+  it("reads a bounded body that is not a form before refusing it (the connection stays usable: nothing left to drain)", async () => {
+    const { deps, recorded } = fakeDeps(keys);
+    const request = new Request("http://127.0.0.1/v1/token", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pad: "x".repeat(4000) }) });
+    const response = await createTokenExchangeApp(deps).fetch(request);
+    expect(response.status).toBe(415);
+    expect(recorded.audit[0]?.reason).toBe("REQUEST_NOT_FORM");
+    expect(request.bodyUsed).toBe(true);
+  });
+
   it("refuses a declared Content-Length over the limit without reading the body", async () => {
     const { deps, recorded } = fakeDeps(keys);
     const { response } = await post(deps, "grant_type=x", { ...FORM, "content-length": String(DEFAULT_LIMITS.maxBodyBytes + 1) });
