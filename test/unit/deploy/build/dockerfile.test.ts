@@ -152,7 +152,8 @@ describe("deploy/docker/Dockerfile (the broker)", () => {
   });
 
   it("runs the bundle (source maps beside it, not parsed at start) and labels the image", () => {
-    expect(execForm(args(last, "ENTRYPOINT").at(-1) ?? "")).toEqual(["/nodejs/bin/node", `/app/${BROKER_ARTIFACT.replace("dist/", "")}`]);
+    expect(execForm(args(last, "ENTRYPOINT").at(-1) ?? "")).toEqual(["/nodejs/bin/node", "--max-semi-space-size=1", `/app/${BROKER_ARTIFACT.replace("dist/", "")}`]);
+    expect(args(last, "ENTRYPOINT").join(" ")).not.toContain("--enable-source-maps");
     expect(args(last, "LABEL").join(" ")).toMatch(/org\.opencontainers\.image\.title="cloud-broker"/);
     expect(args(last, "EXPOSE")).toHaveLength(1);
   });
