@@ -64,16 +64,23 @@ export async function createAgentsEndpoint(config: Config, env: Readonly<Record<
   } catch (error) {
     throw new BrokerError("CONFIG_INVALID", error instanceof Error ? error.message : "agents policy not loaded", { cause: error });
   }
+  const audit = jsonLinesAuditSink();
   const app = createTokenExchangeApp({
     verifier: { issuer: config.issuer, audience: AGENTS_AUDIENCE, keys: remoteKeys(new URL(`${config.issuer}/protocol/openid-connect/certs`)) },
     policy,
     minter: cloudMinter(minterOptions(config)),
     delegation: keycloakDelegatedTokens({ issuer: config.issuer, clientAuth: privateKeyJwtAuth(key, kid ?? (await publicKeyThumbprint(pem))), clock: systemClock }),
     clock: systemClock,
-    audit: jsonLinesAuditSink(),
+    audit,
     rateLimiter: tokenBucketLimiter(agents.rateLimit, systemClock),
     replay: memoryReplayCache({}, systemClock),
     servedClientId: config.clientId,
   });
-  return { app, close: () => policy.close() };
+  return {
+    app,
+    close: () => {
+      audit.flush();
+      policy.close();
+    },
+  };
 }
