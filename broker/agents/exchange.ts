@@ -2,7 +2,7 @@
  * One token exchange, as a straight line: read the form, check it, verify the subject token, verify
  * the actor token, admit the agent (rate limit), burn the actor token's `jti`, ask the policy, get the
  * delegated Keycloak token, mint the cloud credentials, answer — and emit exactly one audit event
- * whatever happened. No HTTP framework here: `app.ts` adapts it to Hono.
+ * whatever happened. No HTTP framework here: `app.ts` adapts it to Hono and to node:http.
  */
 import { randomUUID } from "node:crypto";
 import { decodeJwt } from "jose";
@@ -10,7 +10,7 @@ import { AWS_SOURCE_IDENTITY_CLAIM, agentSessionName } from "../../realm-config/
 import { redact } from "../log.ts";
 import { tokenFingerprint, type AuditEvent } from "./audit.ts";
 import { encodeAwsCredentialsToken } from "./aws-credentials-token.ts";
-import { assertForm, readLimitedBody } from "./body.ts";
+import { assertForm } from "./body.ts";
 import { AgentsError, BrokerError, ERRORS, type AgentsErrorCode } from "../errors.ts";
 import { actorClientId, evaluate, type AwsGrant, type AzureGrant } from "./policy/evaluate.ts";
 import type { Clock } from "../clock.ts";
@@ -42,7 +42,8 @@ export interface TokenExchangeDeps {
 
 export interface ExchangeInput {
   contentType: string | undefined;
-  request: Request;
+  /** The request body as UTF-8 text, read up to `maxBytes` (see body.ts): the HTTP adapter's reader. */
+  readBody(maxBytes: number): Promise<string>;
 }
 
 export interface ExchangeResult {
@@ -143,7 +144,7 @@ export function createExchange(deps: TokenExchangeDeps): Exchange {
     try {
       // The bounded body is read before anything is refused: a refusal that leaves it unread makes
       // the HTTP adapter drain it (at most 500 ms) and then cut the connection under the client.
-      const text = await readLimitedBody(input.request, limits.maxBodyBytes);
+      const text = await input.readBody(limits.maxBodyBytes);
       assertForm(input.contentType);
       const request = parseExchangeRequest(text, limits);
       event.target = describeTarget(request.target);

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import type { Hono } from "hono";
 import { importPKCS8 } from "jose";
 import { AGENTS_AUDIENCE } from "../../realm-config/model/conventions.ts";
-import { createTokenExchangeApp } from "../agents/app.ts";
+import { createTokenExchange, type TokenExchangeLane } from "../agents/app.ts";
 import { jsonLinesAuditSink } from "../agents/audit.ts";
 import { keycloakDelegatedTokens, privateKeyJwtAuth } from "../agents/keycloak-delegation.ts";
 import { openFilePolicyStore, type FilePolicyStore } from "../agents/policy/file-store.ts";
@@ -24,6 +24,8 @@ import { publicKeyThumbprint } from "../token-source/client-auth.ts";
 
 export interface AgentsEndpoint {
   app: Hono;
+  /** `POST /v1/token` over node:http, tried before the app (broker/agents/app.ts). */
+  lane: TokenExchangeLane;
   close(): void;
 }
 
@@ -65,7 +67,7 @@ export async function createAgentsEndpoint(config: Config, env: Readonly<Record<
     throw new BrokerError("CONFIG_INVALID", error instanceof Error ? error.message : "agents policy not loaded", { cause: error });
   }
   const audit = jsonLinesAuditSink();
-  const app = createTokenExchangeApp({
+  const { app, lane } = createTokenExchange({
     verifier: { issuer: config.issuer, audience: AGENTS_AUDIENCE, keys: remoteKeys(new URL(`${config.issuer}/protocol/openid-connect/certs`)) },
     policy,
     minter: cloudMinter(minterOptions(config)),
@@ -78,6 +80,7 @@ export async function createAgentsEndpoint(config: Config, env: Readonly<Record<
   });
   return {
     app,
+    lane,
     close: () => {
       audit.flush();
       policy.close();

@@ -84,7 +84,7 @@ export async function startBroker(config: Config, logger: Logger, env: Readonly<
     listeners.push(listener);
     const opsListener = serving.opsApp && options.ops ? await listen(serving.opsApp, options.ops, serving.opsFastLane) : undefined;
     if (opsListener) listeners.push(opsListener);
-    const agentsListener = agents && config.agents ? await listenTls(agents.app, config.agents.listen, config.agents.listen.tls, { log: logger }) : undefined;
+    const agentsListener = agents && config.agents ? await listenTls(agents.app, config.agents.listen, config.agents.listen.tls, { log: logger, fastLane: agents.lane }) : undefined;
     if (agentsListener) listeners.push(agentsListener);
     logger.info("cloud-broker listening", {
       address: `${listener.host}:${listener.port}`,

@@ -80,12 +80,14 @@ export function readTlsFiles(files: TlsFiles): SecureContextOptions {
  * `reloadIntervalMs` and a changed certificate, key or CA is taken into use without a restart; a
  * change that does not load is logged and the previous one kept.
  */
-export async function listenTls(app: Fetchable, address: { host: string; port: number }, files: TlsFiles, opts: { log: ServeLogger; reloadIntervalMs?: number }): Promise<Listener> {
+export async function listenTls(app: Fetchable, address: { host: string; port: number }, files: TlsFiles, opts: { log: ServeLogger; reloadIntervalMs?: number; fastLane?: FastLane }): Promise<Listener> {
   const context = readTlsFiles(files);
   const toApp = lazyAdapter(app);
   let server: HttpsServer;
   try {
-    server = createHttpsServer({ ...context, minVersion: "TLSv1.2", requestCert: files.clientCaFile !== undefined, rejectUnauthorized: files.clientCaFile !== undefined }, (req, res) => toApp(req, res));
+    server = createHttpsServer({ ...context, minVersion: "TLSv1.2", requestCert: files.clientCaFile !== undefined, rejectUnauthorized: files.clientCaFile !== undefined }, (req, res) => {
+        if (!opts.fastLane?.(req, res)) toApp(req, res);
+      });
   } catch (error) {
     throw new BrokerError("CONFIG_INVALID", `tls: ${files.certFile} and ${files.keyFile} are not a usable certificate and key (${(error as Error).message})`);
   }

@@ -11,7 +11,10 @@ import { BrokerError } from "../../broker/errors.ts";
 import { MetricsRegistry } from "../../broker/metrics.ts";
 import { listen, type Listener } from "../../broker/serve/listen.ts";
 import { startServing, type Serving } from "../../broker/serve/start.ts";
+import { createTokenExchange } from "../../broker/agents/app.ts";
+import { DEFAULT_LIMITS } from "../../broker/agents/protocol.ts";
 import { FakeSource, VAULT_CLIENT } from "../support/fakes/credential-source.ts";
+import { exchangeForm, fakeDeps, makeKeys, type Keys } from "../support/fixtures/agents.ts";
 import { allOn } from "../support/fixtures/serve-options.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kcb-fast-lane-"));
@@ -176,5 +179,41 @@ describe("the operations fast lane", () => {
 
   it("leaves other methods on the operations paths to the app", async () => {
     for (const l of [fast, plain]) expect((await fetch(`http://127.0.0.1:${l.port}/readyz`, { method: "POST" })).status).toBe(404);
+  });
+});
+
+describe("the token-exchange lane (POST /v1/token over node:http)", () => {
+  let withLane: Listener;
+  let appOnly: Listener;
+  let keys: Keys;
+
+  beforeAll(async () => {
+    keys = await makeKeys();
+    const exchange = createTokenExchange(fakeDeps(keys).deps);
+    withLane = await listen(exchange.app, { host: "127.0.0.1", port: 0 }, exchange.lane);
+    appOnly = await listen(exchange.app, { host: "127.0.0.1", port: 0 });
+  });
+  afterAll(async () => {
+    await withLane?.close();
+    await appOnly?.close();
+  });
+
+  const FORM = { "content-type": "application/x-www-form-urlencoded" };
+  it.each<[string, () => { method?: string; headers?: Record<string, string>; body?: string | Uint8Array }, number]>([
+    ["an allowed exchange", () => ({ headers: FORM, body: exchangeForm(keys) }), 200],
+    ["a JSON body", () => ({ headers: { "content-type": "application/json" }, body: JSON.stringify({ pad: "x".repeat(4000) }) }), 415],
+    ["a body over the limit", () => ({ headers: FORM, body: `${exchangeForm(keys)}&pad=${"x".repeat(DEFAULT_LIMITS.maxBodyBytes)}` }), 413],
+    ["a body that is not UTF-8", () => ({ headers: FORM, body: new Uint8Array([0x67, 0x3d, 0xff, 0xfe]) }), 400],
+    ["a GET (left to the app)", () => ({ method: "GET" }), 405],
+  ])("answers %s exactly as the app does", async (_name, make, status) => {
+    const get = async (l: Listener) => {
+      const { method = "POST", headers, body } = make();
+      const res = await fetch(`http://127.0.0.1:${l.port}/v1/token`, { method, ...(headers && { headers }), ...(body !== undefined && { body }) });
+      return { status: res.status, body: await res.text(), type: res.headers.get("content-type"), cache: res.headers.get("cache-control"), allow: res.headers.get("allow") };
+    };
+    const lane = await get(withLane);
+    const app = await get(appOnly);
+    expect(lane).toEqual(app);
+    expect(lane.status).toBe(status);
   });
 });

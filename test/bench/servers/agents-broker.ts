@@ -17,7 +17,7 @@
 import { readFileSync } from "node:fs";
 import { importPKCS8 } from "jose";
 import { AGENTS_AUDIENCE } from "../../../realm-config/model/conventions.ts";
-import { createTokenExchangeApp } from "../../../broker/agents/app.ts";
+import { createTokenExchange } from "../../../broker/agents/app.ts";
 import { jsonLinesAuditSink } from "../../../broker/agents/audit.ts";
 import { keycloakDelegatedTokens, privateKeyJwtAuth } from "../../../broker/agents/keycloak-delegation.ts";
 import { openFilePolicyStore } from "../../../broker/agents/policy/file-store.ts";
@@ -67,7 +67,7 @@ function perRequestIds(inner: ReplayCache): ReplayCache {
 }
 
 const pem = readFileSync(args.delegationKey, "utf8");
-const agents = createTokenExchangeApp({
+const agents = createTokenExchange({
   verifier: { issuer: config.issuer, audience: AGENTS_AUDIENCE, keys: remoteKeys(new URL(`${config.issuer}/protocol/openid-connect/certs`)) },
   policy: openFilePolicyStore({ file: args.realmConfig, issuer: config.issuer, env: process.env, log: silentLogger, watch: false }),
   minter: memoized(cloudMinter(minterOptions(config))),
@@ -81,10 +81,10 @@ const agents = createTokenExchangeApp({
 
 const options = toServeOptions(config);
 const serving = await startServing({ source, options, metrics, log: logger });
-const listener = await listen(serving.app, options);
+const listener = await listen(serving.app, options, serving.fastLane);
 // Production serves the agents' app on its own HTTPS listener (listenTls); here it is plain http, as
 // is the bare jose handler it is compared with: the figure measures the exchange, not TLS.
-const agentsListener = await listen(agents, { host: "127.0.0.1", port: 0 });
+const agentsListener = await listen(agents.app, { host: "127.0.0.1", port: 0 }, agents.lane);
 for (let i = 0; i < 600 && !source.ready(); i++) await new Promise((r) => setTimeout(r, 100));
 process.stderr.write(`listening ${agentsListener.port}\n`);
 
