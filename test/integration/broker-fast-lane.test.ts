@@ -204,7 +204,8 @@ describe("the token-exchange lane (POST /v1/token over node:http)", () => {
     ["a JSON body", () => ({ headers: { "content-type": "application/json" }, body: JSON.stringify({ pad: "x".repeat(4000) }) }), 415],
     ["a body over the limit", () => ({ headers: FORM, body: `${exchangeForm(keys)}&pad=${"x".repeat(DEFAULT_LIMITS.maxBodyBytes)}` }), 413],
     ["a body that is not UTF-8", () => ({ headers: FORM, body: new Uint8Array([0x67, 0x3d, 0xff, 0xfe]) }), 400],
-    ["a GET (left to the app)", () => ({ method: "GET" }), 405],
+    ["a GET", () => ({ method: "GET" }), 405],
+    ["a PUT with a body", () => ({ method: "PUT", headers: FORM, body: exchangeForm(keys) }), 405],
   ])("answers %s exactly as the app does", async (_name, make, status) => {
     const get = async (l: Listener) => {
       const { method = "POST", headers, body } = make();

@@ -214,6 +214,14 @@ describe("POST /v1/token — refused, one audit event each, never the detail to 
     expect(request.bodyUsed).toBe(true);
   });
 
+  it("reads the body of another method before its 405 (nothing left to drain)", async () => {
+    const { deps } = fakeDeps(keys);
+    const request = new Request("http://127.0.0.1/v1/token", { method: "PUT", headers: FORM, body: exchangeForm(keys) });
+    const response = await createTokenExchangeApp(deps).fetch(request);
+    expect(response.status).toBe(405);
+    expect(request.bodyUsed).toBe(true);
+  });
+
   it("refuses a declared Content-Length over the limit without reading the body", async () => {
     const { deps, recorded } = fakeDeps(keys);
     const { response } = await post(deps, "grant_type=x", { ...FORM, "content-length": String(DEFAULT_LIMITS.maxBodyBytes + 1) });
