@@ -4,11 +4,12 @@
  * real Keycloak tokens (the workload's subject token and the agent's actor token, `aud`
  * kcb-agents), target the workload's AWS role.
  *
- * What the broker does per request here: HTTP + Hono routing and metrics middleware, form parsing
- * with limits, the pre-checks and jose verification of both tokens, rate limit, replay store,
- * policy evaluation, the delegated Keycloak token (cached by the product), the STS credentials
- * (memoized by the bench: see servers/agents-broker.ts), the aws-credentials token encoding, one
- * audit JSON line. The baseline: form parsing and the two jose verifications.
+ * What the broker does per request here: node:http and the serve lanes (POST /v1/token is a lane,
+ * no web Request), form parsing with limits, the pre-checks and jose verification of both tokens,
+ * rate limit, replay store, policy evaluation, the delegated Keycloak token (cached by the product),
+ * the STS credentials (memoized by the bench: see servers/agents-broker.ts), the aws-credentials
+ * token encoding, one audit JSON line (queued; written after the event-loop turn). The baseline:
+ * form parsing and the two jose verifications.
  */
 import { join } from "node:path";
 import { listeningPort, spawnNode, type Child } from "../env/child.ts";
@@ -88,7 +89,7 @@ export async function agentsFigure(ctx: FigureContext): Promise<Row[]> {
       target: atLeast(0.75),
       details: [
         `broker POST /v1/token ${fmtRate(ab.rateA)} (p99 ${fmtMs(ab.p99A)}) vs bare handler verifying the same 2 tokens with jose ${fmtRate(ab.rateB)} (p99 ${fmtMs(ab.p99B)}); ${CONNECTIONS} connections, ${pairs} interleaved pair(s) of ${seconds} s`,
-        "measured per request: form + limits, pre-checks and jose verification of subject and actor token, rate limit, replay store, policy, delegated Keycloak token (product cache), aws-credentials encoding, audit line",
+        "measured per request: the /v1/token lane (node:http, body read within the limit), form parsing, pre-checks and jose verification of subject and actor token, rate limit, replay store, policy, delegated Keycloak token (product cache), aws-credentials encoding, the audit line (queued, written once per event-loop turn)",
         "not measured: the STS call (memoized by the bench: the product calls STS per exchange, which is STS latency, not broker work); replay ids are stored per request because the load re-sends one actor token",
         ...(broken ? [`INVALID RUN: ${broken}`] : []),
       ],
@@ -112,7 +113,7 @@ export async function agentsFigure(ctx: FigureContext): Promise<Row[]> {
           },
         },
       );
-      row.explanation.unshift(`the bare handler did the same two jose verifications at ${fmtRate(ab.rateB)}: the difference is the exchange's other per-request work below (Hono's Request/stream body, limits, pre-checks, policy, audit write, encoding) — node:internal crypto frames are the two RSA verifications both sides do.`);
+      row.explanation.unshift(`the bare handler did the same two jose verifications at ${fmtRate(ab.rateB)}: the difference is the exchange's other per-request work below (pre-checks that decode each token's header and payload before jose decodes them again, the delegated token's claims decoded per exchange, policy, replay store, encoding, audit JSON) — node:internal crypto frames are the two RSA verifications both sides do.`);
     }
     return [row];
   } finally {
