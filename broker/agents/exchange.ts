@@ -82,15 +82,23 @@ export function createExchange(deps: TokenExchangeDeps): Exchange {
     throw new AgentsError(code, `${which} token: ${result.reason}: ${result.detail}`);
   }
 
+  // The delegated token is cached by its source and reused by many exchanges: decoded once per token.
+  const decodedDelegated = new Map<string, { token: string; claims: Record<string, unknown> }>();
+
   /** The delegated Keycloak token must be for the workload and, for AWS, carry the chain as SourceIdentity. */
   async function delegatedToken(agent: string, workload: string, subject: string, cloud: "aws" | "azure", sourceIdentity: string): Promise<string> {
     const token = await deps.delegation.token({ agent, workload, cloud });
-    let claims: Record<string, unknown>;
-    try {
-      claims = decodeJwt(token);
-    } catch (cause) {
-      throw new AgentsError("DELEGATION_MISCONFIGURED", "delegated token is not a JWT", { cause });
+    const key = `${agent} ${workload} ${cloud}`;
+    let decoded = decodedDelegated.get(key);
+    if (decoded?.token !== token) {
+      try {
+        decoded = { token, claims: decodeJwt(token) };
+      } catch (cause) {
+        throw new AgentsError("DELEGATION_MISCONFIGURED", "delegated token is not a JWT", { cause });
+      }
+      decodedDelegated.set(key, decoded);
     }
+    const claims = decoded.claims;
     if (claims.sub !== subject) throw new AgentsError("DELEGATION_MISCONFIGURED", `delegated token for ${agent}@${workload} has another sub`);
     if (cloud === "aws" && claims[AWS_SOURCE_IDENTITY_CLAIM] !== sourceIdentity) {
       throw new AgentsError("DELEGATION_MISCONFIGURED", `delegated token for ${agent}@${workload} lacks ${AWS_SOURCE_IDENTITY_CLAIM}=${sourceIdentity}`);
