@@ -22,6 +22,9 @@ export interface Listener {
   close(graceMs?: number): Promise<void>;
 }
 
+/** How long an idle keep-alive connection is kept (above every common client's idle timeout). */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 /** Anything with a fetch-style handler: a Hono app, or a wrapper around one. */
 export interface Fetchable {
   fetch(request: Request): Response | Promise<Response>;
@@ -117,6 +120,11 @@ export async function listenTls(app: Fetchable, address: { host: string; port: n
 }
 
 function bind(server: Server<typeof IncomingMessage, typeof ServerResponse> | HttpsServer, address: { host: string; port: number }): Promise<Listener> {
+  // Idle keep-alive connections outlive the clients' own idle timeouts (Node's agents: 5 s, the
+  // same as Node's server default), so a client never reuses a connection the server is closing at
+  // that instant ("socket hang up"): the client closes first.
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(address.port, address.host, () => {
