@@ -60,7 +60,7 @@ export function commandHelp(name: CommandName): string {
   return `usage: ${TOOL} ${name} [options]${spec.configArg ? " <config.yaml>" : ""}
 
 ${spec.summary}
-
+${spec.details ? `\n${spec.details}\n` : ""}
 Options:
 ${optionLines({ ...spec.options, ...GLOBAL_OPTIONS })}
 
@@ -114,6 +114,7 @@ const COMMAND_MODULES: Record<CommandName, () => Promise<unknown>> = {
   check: () => import("./commands/check.ts"),
   "export-trust": () => import("./commands/export-trust.ts"),
   schema: () => import("./commands/schema.ts"),
+  "bootstrap-identities": () => import("./commands/bootstrap-identities.ts"),
 };
 
 const importCommand: CommandLoader = (name) => COMMAND_MODULES[name]();

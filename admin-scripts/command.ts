@@ -60,6 +60,10 @@ export interface CheckOptions extends CommonOptions {
   cluster: string[];
 }
 
+export interface BootstrapIdentitiesOptions extends CommonOptions {
+  cluster: string[];
+}
+
 export interface CommandOptionsMap {
   validate: ValidateOptions;
   plan: PlanOptions;
@@ -67,6 +71,7 @@ export interface CommandOptionsMap {
   check: CheckOptions;
   "export-trust": ExportTrustOptions;
   schema: SchemaOptions;
+  "bootstrap-identities": BootstrapIdentitiesOptions;
 }
 
 export interface SchemaOptions extends CommandIO {
@@ -90,6 +95,8 @@ export interface OptionSpec {
 
 export interface CommandSpec {
   summary: string;
+  /** More text for `<command> --help`, after the summary. */
+  details?: string;
   /** Positional argument: the config file, or none. */
   configArg: boolean;
   /** Exit codes this command can return, for `--help`. */
@@ -137,6 +144,24 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
       out: { type: "string", short: "o", value: "<dir>", default: "trust-export", help: "output directory (default: trust-export)" },
       check: { type: "boolean", default: false, help: "write nothing; exit 3 if the files in --out differ" },
     },
+  },
+  "bootstrap-identities": {
+    summary: "with the bootstrap admin: create per cluster the realm (if missing) and realm-sync's own apply and view identities, holding only their roles",
+    details: `Per selected cluster, signed in with its bootstrap admin, idempotent:
+  - creates the realm, empty and marked as realm-sync's, unless it exists (apply fills it);
+  - makes clusters[].auth.apply and clusters[].auth.view confidential service-account clients of the
+    master realm holding exactly these roles of the <realm>-realm client, and nothing else:
+      apply: manage-realm, manage-clients, manage-identity-providers
+      view:  view-realm, view-clients, view-identity-providers
+Secrets: each identity's secret is the value its clientSecret names. A file that does not exist yet
+is created with a new random secret (mode 0600); an env variable must be set. To rotate, put a new
+value there and rerun. No secret is printed.
+The bootstrap admin comes from the environment, under Keycloak's own names:
+  KC_BOOTSTRAP_ADMIN_USERNAME + KC_BOOTSTRAP_ADMIN_PASSWORD, or
+  KC_BOOTSTRAP_ADMIN_CLIENT_ID + KC_BOOTSTRAP_ADMIN_CLIENT_SECRET`,
+    configArg: true,
+    exits: { 0: "every identity in place (created, repaired or unchanged)", 2: "invalid config, usage, or a secret unavailable (nothing was changed)", 1: "a cluster failed (named; the others were still done)" },
+    options: { cluster },
   },
   schema: {
     summary: "write the JSON Schema of the config (for editors) generated from the zod schema",

@@ -35,7 +35,7 @@ import {
 import { GRANTS_OFF } from "./grants.ts";
 import { podIdentityMapper, podIdentityProvider, REQUIRED_EXTENSION } from "./pod-identity.ts";
 import { certificateMaterial, SigningKeyError } from "./signing-key.ts";
-import type { DesiredClient, DesiredClientScope, DesiredIdentityProvider, DesiredKey, DesiredState } from "./types.ts";
+import type { DesiredClient, DesiredClientScope, DesiredIdentityProvider, DesiredKey, DesiredRealm, DesiredState } from "./types.ts";
 
 /** Resolves a secret reference to its value; throws (with a message naming the reference, never the value) when it cannot. */
 export type SecretResolver = (ref: SecretRef) => string;
@@ -263,6 +263,11 @@ export function frontendUrlOf(issuer: string, realm: string): string {
   return issuer.endsWith(suffix) ? issuer.slice(0, -suffix.length) : issuer;
 }
 
+/** The realm itself, as realm-sync creates and keeps it (needs no secret). */
+export function desiredRealm(config: TrustDomain): DesiredRealm {
+  return { realm: config.realm, accessTokenLifespan: config.tokens.accessTokenLifespan, attributes: { ...MANAGED, frontendUrl: frontendUrlOf(config.issuer, config.realm) } };
+}
+
 /**
  * Builds the desired Keycloak state of a validated trust domain. Reads what it needs (signing-key
  * certificates, client secrets, workload public keys) and reports all problems together. It never
@@ -321,11 +326,7 @@ export async function buildDesired(config: TrustDomain, resolve: SecretResolver)
 
   if (ctx.problems.length) throw new DesiredStateError(ctx.problems);
   return {
-    realm: {
-      realm: config.realm,
-      accessTokenLifespan: config.tokens.accessTokenLifespan,
-      attributes: { ...MANAGED, frontendUrl: frontendUrlOf(config.issuer, config.realm) },
-    },
+    realm: desiredRealm(config),
     issuer: config.issuer,
     keys: keys.sort((a, b) => a.name.localeCompare(b.name)),
     clientScopes: cloudScopes(),

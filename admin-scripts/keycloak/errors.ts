@@ -31,7 +31,7 @@ export function clusterError(cluster: string, doing: string, error: unknown, cod
   if (error instanceof NetworkError) {
     const status = error.response.status;
     // 403: signed in, but this identity may not do this (e.g. the view-only identity asked to write).
-    if (status === 403) return new RealmSyncError("CLUSTER_FORBIDDEN", `cluster ${cluster}: ${doing}: HTTP 403: the identity realm-sync signed in with lacks the role for this (apply needs the write identity, clusters[].auth.apply)`, { cluster, cause: error });
+    if (status === 403) return new RealmSyncError("CLUSTER_FORBIDDEN", `cluster ${cluster}: ${doing}: HTTP 403: the identity realm-sync signed in with lacks the role for this (apply needs the write identity, clusters[].auth.apply; \`realm-sync bootstrap-identities\` gives each identity its roles)`, { cluster, cause: error });
     const authCode: RealmSyncErrorCode = status === 401 ? "CLUSTER_AUTH_FAILED" : code;
     return new RealmSyncError(authCode, `cluster ${cluster}: ${doing}: HTTP ${status} ${keycloakMessage(error)}`, { cluster, cause: error });
   }

@@ -31,6 +31,10 @@ export async function ensureRealm(session: ClusterSession, realm: DesiredRealm):
   } catch (error) {
     // Another apply created it between our read and our create: fine, the diff decides what it needs.
     if (statusOf(error) === 409) return false;
+    // realm-sync's apply identity holds roles of this realm only: only the bootstrap admin creates it.
+    if (statusOf(error) === 403) {
+      throw new RealmSyncError("CLUSTER_FORBIDDEN", `cluster ${session.name}: realm ${realm.realm} does not exist and this identity may not create realms: create it and realm-sync's identities with \`realm-sync bootstrap-identities\` (bootstrap admin)`, { cluster: session.name, cause: error });
+    }
     throw clusterError(session.name, `creating realm ${realm.realm}`, error, "APPLY_FAILED");
   }
 }

@@ -44,9 +44,9 @@ export const ClusterIdentity = z.union([
 export const ClusterAuth = z.union([
   ClusterIdentity,
   z.strictObject({
-    /** Used by `apply` only: realm-management roles of the one realm (manage-realm, manage-clients, manage-identity-providers, manage-users, and the view roles). */
+    /** Used by `apply` only: manage-realm, manage-clients and manage-identity-providers of the one realm's management client (`realm-sync bootstrap-identities` creates it). */
     apply: ClusterIdentity,
-    /** Used by `plan` and `check`: view roles only (view-realm, view-clients, view-identity-providers, view-users); it cannot change Keycloak. */
+    /** Used by `plan` and `check`: view-realm, view-clients and view-identity-providers only; it cannot change Keycloak (`realm-sync bootstrap-identities` creates it). */
     view: ClusterIdentity,
   }),
 ]);

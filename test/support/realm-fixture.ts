@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import KcAdminClient from "@keycloak/keycloak-admin-client";
@@ -10,8 +10,10 @@ import type { TrustDomainInfo } from "../../deploy/local/keycloak/trust-domain.t
 import { installSigningKey, type InstalledKey } from "../../deploy/local/keycloak/keystore.ts";
 import { recordSecret } from "./log-scan.ts";
 
-/** The env var the fixture's config reads the local admin password from. */
-export const FIXTURE_ADMIN_PASSWORD_ENV = "KCB_FIXTURE_ADMIN_PASSWORD";
+/** realm-sync's own identities of a fixture realm on each cluster (created by `bootstrap-identities`): master-realm client ids. */
+export function fixtureIdentityClientIds(realm: string): { apply: string; view: string } {
+  return { apply: `realm-sync-apply-${realm}`, view: `realm-sync-view-${realm}` };
+}
 
 /** A workload or agent as written in the YAML (defaults may be omitted); secrets as `{ file: "<name>" }` relative to the fixture dir. */
 export type WorkloadInput = Record<string, unknown> & { name: string; subject: string; authentication: Record<string, unknown> };
@@ -59,8 +61,10 @@ export interface RealmFixture {
   /** The config as last written (YAML input form). */
   document: Record<string, unknown>;
   keys: FixtureKey[];
-  /** Env the config needs (the admin password); merge into `process.env` for CLI runs. */
+  /** Env the config needs (none: realm-sync's identities' secrets are files in the fixture dir); merge into `process.env` for CLI runs. */
   env: Record<string, string>;
+  /** The bootstrap admin, under Keycloak's names: only `bootstrap-identities` gets it. */
+  bootstrapEnv: Record<string, string>;
   /** Rewrites the config file; `change` receives a copy of the document to modify. */
   writeConfig(change: (doc: Record<string, unknown>) => void): void;
   /** Makes a new RSA signing key, installs its keystore on every cluster and writes its certificate into the fixture dir. */
@@ -68,7 +72,7 @@ export interface RealmFixture {
   /** Writes a file into the fixture dir (mode 0600) and returns its `{ file }` reference. */
   writeFile(name: string, content: string): { file: string };
   /** Runs a realm-sync command in-process (`run(opts)` of admin-scripts/commands/<name>.ts) on the config. */
-  run(command: "plan" | "apply" | "check" | "validate" | "export-trust", extra?: Record<string, unknown>): Promise<CommandResult>;
+  run(command: "plan" | "apply" | "check" | "validate" | "export-trust" | "bootstrap-identities", extra?: Record<string, unknown>): Promise<CommandResult>;
   /** `apply`, throwing unless it exits 0. */
   apply(): Promise<CommandResult>;
   /** An admin client on one cluster (master realm sign-in), set to the fixture's realm. */
@@ -90,19 +94,25 @@ class Capture {
 /**
  * A fresh, uniquely named realm on the running trust domain, described by a real realm-sync config
  * file (with a generated signing key, written at run time under a temp dir, never committed).
- * Call `apply()` to create it on every cluster, `remove()` in `afterAll`.
+ * As an operator does, the fixture runs `realm-sync bootstrap-identities` once with the bootstrap
+ * admin: it creates the (empty) realm and realm-sync's apply and view identities on every cluster,
+ * their secrets generated into files of the fixture dir; every other command signs in with those
+ * (`apply` with the apply identity, `plan` and `check` with the view identity), never the admin.
+ * Call `apply()` to fill the realm on every cluster, `remove()` in `afterAll`.
  *
  * @example
  *   const fx = await createRealmFixture({ domain: inject("trustDomain"), workloads: [{ name: "svc", subject: "workload:svc", authentication: { clientSecret: fx.writeFile(...) } }] });
  *   await fx.apply();
  */
-export function createRealmFixture(opts: RealmFixtureOptions): Promise<RealmFixture> {
+export async function createRealmFixture(opts: RealmFixtureOptions): Promise<RealmFixture> {
   const realm = `${opts.prefix ?? "fx"}-${randomUUID().slice(0, 8)}`;
   const issuer = `${opts.domain.publicUrl}/realms/${realm}`;
   const dir = mkdtempSync(join(tmpdir(), `kcb-${realm}-`));
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const configFile = join(dir, "trust-domain.yaml");
-  const env = { [FIXTURE_ADMIN_PASSWORD_ENV]: opts.domain.admin.password };
+  const env: Record<string, string> = {};
+  const bootstrapEnv = { KC_BOOTSTRAP_ADMIN_USERNAME: opts.domain.admin.username, KC_BOOTSTRAP_ADMIN_PASSWORD: opts.domain.admin.password };
+  const identities = fixtureIdentityClientIds(realm);
   const keys: FixtureKey[] = [];
 
   const writeFile = (name: string, content: string) => {
@@ -125,7 +135,14 @@ export function createRealmFixture(opts: RealmFixtureOptions): Promise<RealmFixt
     version: 1,
     realm,
     issuer,
-    clusters: clusters.map((c) => ({ name: c.name, adminUrl: c.url, auth: { username: opts.domain.admin.username, password: { env: FIXTURE_ADMIN_PASSWORD_ENV } } })),
+    clusters: clusters.map((c) => ({
+      name: c.name,
+      adminUrl: c.url,
+      auth: {
+        apply: { clientId: identities.apply, clientSecret: { file: `realm-sync-${c.name}-apply.secret` } },
+        view: { clientId: identities.view, clientSecret: { file: `realm-sync-${c.name}-view.secret` } },
+      },
+    })),
     signingKeys: [{ ...first.entry, status: "active" }],
     tokens: { accessTokenLifespan: opts.accessTokenLifespan ?? 300 },
     workloads: opts.workloads ?? [],
@@ -150,8 +167,12 @@ export function createRealmFixture(opts: RealmFixtureOptions): Promise<RealmFixt
     return { exitCode, stdout: stdout.text, stderr: stderr.text };
   };
 
+  const bootstrapped = await run("bootstrap-identities", { env: { ...process.env, ...bootstrapEnv } });
+  if (bootstrapped.exitCode !== 0) throw new Error(`realm-sync bootstrap-identities exited ${bootstrapped.exitCode}:\n${bootstrapped.stderr}\n${bootstrapped.stdout}`);
+  for (const c of clusters) for (const kind of ["apply", "view"]) recordSecret("client-secret", readFileSync(join(dir, `realm-sync-${c.name}-${kind}.secret`), "utf8").trim());
+
   const admins = new Map<string, KcAdminClient>();
-  return Promise.resolve({
+  return {
     realm,
     issuer,
     dir,
@@ -161,6 +182,7 @@ export function createRealmFixture(opts: RealmFixtureOptions): Promise<RealmFixt
     },
     keys,
     env,
+    bootstrapEnv,
     writeConfig(change) {
       const next = structuredClone(document);
       change(next);
@@ -198,6 +220,10 @@ export function createRealmFixture(opts: RealmFixtureOptions): Promise<RealmFixt
         const admin = new KcAdminClient({ baseUrl: c.url, realmName: "master" });
         await admin.auth({ grantType: "password", clientId: "admin-cli", ...opts.domain.admin }).catch(() => undefined);
         await admin.realms.del({ realm }).catch(() => undefined);
+        for (const clientId of Object.values(identities)) {
+          const [client] = await admin.clients.find({ realm: "master", clientId }).catch(() => []);
+          if (client?.id) await admin.clients.del({ realm: "master", id: client.id }).catch(() => undefined);
+        }
       }
       rmSync(dir, { recursive: true, force: true });
       for (const c of clusters) {
@@ -205,7 +231,7 @@ export function createRealmFixture(opts: RealmFixtureOptions): Promise<RealmFixt
         for (const key of keys) rmSync(join(c.vaultDir, `${realm}_${key.entry.keystore.passwordVault}`), { force: true });
       }
     },
-  });
+  };
 }
 
 /** A random client secret for a `clientSecret` workload. */

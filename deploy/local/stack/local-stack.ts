@@ -43,7 +43,6 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-const ADMIN_PASSWORD_ENV = "KCB_LOCAL_ADMIN_PASSWORD";
 const REALM = "trust";
 /** The Entra emulator's protected test API stands in for Azure Storage. */
 const AZURE_RESOURCE = "https://storage.azure.com";
@@ -100,9 +99,13 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const issuer = `${domain.info.publicUrl}/realms/${REALM}`;
 
     const configFile = join(opts.stateDir, "trust-domain.yaml");
-    const doc = localTrustDomain({ issuer, clusters: domain.info.clusters, kubeIssuer: kube.issuer, secrets, adminPasswordEnv: ADMIN_PASSWORD_ENV });
+    const doc = localTrustDomain({ issuer, clusters: domain.info.clusters, kubeIssuer: kube.issuer, secrets });
     writeTrustDomain(doc, configFile);
-    const syncEnv = { ...process.env, ...trustEnv, [ADMIN_PASSWORD_ENV]: domain.info.admin.password };
+    // The bootstrap admin only creates realm-sync's own identities; apply signs in with the apply identity.
+    const bootstrapEnv = { ...process.env, ...trustEnv, KC_BOOTSTRAP_ADMIN_USERNAME: domain.info.admin.username, KC_BOOTSTRAP_ADMIN_PASSWORD: domain.info.admin.password };
+    log(`realm-sync bootstrap-identities ${configFile}`);
+    await realmSync(["bootstrap-identities", configFile], bootstrapEnv, log);
+    const syncEnv = { ...process.env, ...trustEnv };
     log(`realm-sync apply ${configFile}`);
     await realmSync(["apply", configFile], syncEnv, log);
     const trustDir = join(opts.stateDir, "cloud-trust");

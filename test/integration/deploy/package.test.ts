@@ -68,7 +68,7 @@ describe("the installed package", () => {
   it("runs the workflow's realm-sync commands: every one is `npx realm-sync <command>`, and its validate step passes", () => {
     const lines = workflowRealmSyncLines();
     expect(lines.length).toBeGreaterThanOrEqual(6);
-    for (const line of lines) expect(line, line).toMatch(/^npx realm-sync (validate|plan|apply|check|export-trust|schema) /);
+    for (const line of lines) expect(line, line).toMatch(/^npx realm-sync (validate|plan|apply|check|export-trust|schema|bootstrap-identities) /);
     const validate = lines.find((l) => /^npx realm-sync validate "\$REALM_CONFIG"$/.test(l));
     expect(validate).toBeDefined();
     const result = run("bash", ["-eo", "pipefail", "-c", validate!], installed, { REALM_CONFIG: "realm-config/trust-domain.yaml" });
