@@ -4,16 +4,21 @@
  * (`<realm>-realm`). `bootstrap-identities` creates them with the bootstrap admin; `apply` signs in
  * with the apply identity, `plan` and `check` with the view identity.
  *
- * The role sets were found on Keycloak 26.7.3 by removing one role at a time until a command failed
- * (test/integration/realm-sync-identities.test.ts keeps them honest).
+ * The role sets were found on Keycloak 26.7.3 by taking away one role at a time until a command
+ * failed; test/integration/realm-sync-identities.test.ts shows they suffice and reach nothing else.
  */
 import type { ConfigPath } from "../../realm-config/model/path.ts";
 import type { SecretRef, TrustDomain } from "../../realm-config/model/schema.ts";
 
 export type IdentityKind = "apply" | "view";
 
-/** `plan` and `check` read the realm, its clients, their example tokens and identity providers, and the server info. */
-export const VIEW_ROLES: readonly string[] = ["view-realm", "view-clients", "view-identity-providers"];
+/**
+ * `plan` and `check` read the realm, its clients and identity providers, and the server info;
+ * `check` has Keycloak generate each workload's example token for the workload's service-account
+ * user, which Keycloak allows only to who may view that user (`view-users`; the trust domain's realm
+ * holds no other users).
+ */
+export const VIEW_ROLES: readonly string[] = ["view-realm", "view-clients", "view-identity-providers", "view-users"];
 
 /**
  * `apply` reads what `plan` reads and writes the realm's settings and key providers, its clients and

@@ -46,7 +46,7 @@ export const ClusterAuth = z.union([
   z.strictObject({
     /** Used by `apply` only: manage-realm, manage-clients and manage-identity-providers of the one realm's management client (`realm-sync bootstrap-identities` creates it). */
     apply: ClusterIdentity,
-    /** Used by `plan` and `check`: view-realm, view-clients and view-identity-providers only; it cannot change Keycloak (`realm-sync bootstrap-identities` creates it). */
+    /** Used by `plan` and `check`: view-realm, view-clients, view-identity-providers and view-users only; it cannot change Keycloak (`realm-sync bootstrap-identities` creates it). */
     view: ClusterIdentity,
   }),
 ]);

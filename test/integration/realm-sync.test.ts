@@ -359,7 +359,8 @@ describe("realm-sync against both real clusters", () => {
   it("refuses to touch any cluster when one cluster is unreachable (exit 1, named), leaving the others unchanged", async () => {
     fx.writeConfig((doc) => {
       (doc.tokens as Record<string, number>).accessTokenLifespan = 900;
-      (doc.clusters as unknown[]).push({ name: "ap", adminUrl: "https://127.0.0.1:9", auth: { username: "admin", password: { env: "KCB_FIXTURE_ADMIN_PASSWORD" } } });
+      const clusters = doc.clusters as Array<{ auth: unknown }>;
+      clusters.push({ name: "ap", adminUrl: "https://127.0.0.1:9", auth: structuredClone(clusters[0]!.auth) } as { auth: unknown });
     });
     const before = await snapshot();
     const result = await fx.run("apply");

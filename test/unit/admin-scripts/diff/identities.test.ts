@@ -19,9 +19,10 @@ function live(overrides: Partial<LiveIdentity> = {}): LiveIdentity {
 
 describe("realm-sync's identities: role sets", () => {
   it("the view identity holds only view roles; the apply identity only manage roles of the one realm (no create-realm, no users, no roles of other realms)", () => {
+    expect(VIEW_ROLES).toEqual(["view-realm", "view-clients", "view-identity-providers", "view-users"]);
     expect(VIEW_ROLES.every((r) => r.startsWith("view-"))).toBe(true);
     expect(APPLY_ROLES).toEqual(["manage-realm", "manage-clients", "manage-identity-providers"]);
-    for (const roles of [VIEW_ROLES, APPLY_ROLES]) for (const r of ["admin", "create-realm", "manage-users", "view-users", "impersonation", "manage-authorization"]) expect(roles).not.toContain(r);
+    for (const roles of [VIEW_ROLES, APPLY_ROLES]) for (const r of ["admin", "create-realm", "manage-users", "impersonation", "manage-authorization", "query-realms"]) expect(roles).not.toContain(r);
   });
 });
 
@@ -75,7 +76,7 @@ describe("identitySteps", () => {
     expect(steps).toEqual([
       { op: "update-client", fields: ["publicClient", "directAccessGrantsEnabled"] },
       { op: "set-secret" },
-      { op: "grant", client: "unit-realm", roles: ["view-clients", "view-identity-providers"] },
+      { op: "grant", client: "unit-realm", roles: ["view-clients", "view-identity-providers", "view-users"] },
       { op: "revoke", client: "master-realm", roles: ["view-users"] },
       { op: "revoke", client: "other-realm", roles: ["manage-clients"] },
       { op: "revoke", client: "unit-realm", roles: ["manage-users"] },
