@@ -151,8 +151,8 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
   - creates the realm, empty and marked as realm-sync's, unless it exists (apply fills it);
   - makes clusters[].auth.apply and clusters[].auth.view confidential service-account clients of the
     master realm holding exactly these roles of the <realm>-realm client, and nothing else:
-      apply: manage-realm, manage-clients, manage-identity-providers
       view:  view-realm, view-clients, view-identity-providers, view-users
+      apply: the view roles, manage-realm, manage-clients, manage-identity-providers, manage-users
 Secrets: each identity's secret is the value its clientSecret names. A file that does not exist yet
 is created with a new random secret (mode 0600); an env variable must be set. To rotate, put a new
 value there and rerun. No secret is printed.

@@ -22,10 +22,13 @@ export const VIEW_ROLES: readonly string[] = ["view-realm", "view-clients", "vie
 
 /**
  * `apply` reads what `plan` reads and writes the realm's settings and key providers, its clients and
- * client scopes, and its identity providers. Keycloak lets each manage role also view (so the view
- * roles would add nothing); none of them reaches users, role mappings or another realm.
+ * client scopes, and its identity providers; `manage-users` removes roles mapped by hand to a
+ * workload's service account. Keycloak lets a caller remove an admin role of the realm
+ * (`<realm>-realm`'s roles) from a user only when it holds that role itself, so the apply identity
+ * holds the view roles too: a view role planted on a workload's service account is removed.
+ * None of them reaches the master realm or another realm.
  */
-export const APPLY_ROLES: readonly string[] = ["manage-realm", "manage-clients", "manage-identity-providers"];
+export const APPLY_ROLES: readonly string[] = [...VIEW_ROLES, "manage-realm", "manage-clients", "manage-identity-providers", "manage-users"];
 
 export const IDENTITY_ROLES: Readonly<Record<IdentityKind, readonly string[]>> = { view: VIEW_ROLES, apply: APPLY_ROLES };
 

@@ -44,7 +44,7 @@ export const ClusterIdentity = z.union([
 export const ClusterAuth = z.union([
   ClusterIdentity,
   z.strictObject({
-    /** Used by `apply` only: manage-realm, manage-clients and manage-identity-providers of the one realm's management client (`realm-sync bootstrap-identities` creates it). */
+    /** Used by `apply` only: the view roles plus manage-realm, manage-clients, manage-identity-providers and manage-users of the one realm's management client (`realm-sync bootstrap-identities` creates it). */
     apply: ClusterIdentity,
     /** Used by `plan` and `check`: view-realm, view-clients, view-identity-providers and view-users only; it cannot change Keycloak (`realm-sync bootstrap-identities` creates it). */
     view: ClusterIdentity,

@@ -18,11 +18,12 @@ function live(overrides: Partial<LiveIdentity> = {}): LiveIdentity {
 }
 
 describe("realm-sync's identities: role sets", () => {
-  it("the view identity holds only view roles; the apply identity only manage roles of the one realm (no create-realm, no users, no roles of other realms)", () => {
+  it("the view identity holds only view roles; the apply identity the view and four manage roles of the one realm (no realm-admin, create-realm, impersonation or events)", () => {
     expect(VIEW_ROLES).toEqual(["view-realm", "view-clients", "view-identity-providers", "view-users"]);
     expect(VIEW_ROLES.every((r) => r.startsWith("view-"))).toBe(true);
-    expect(APPLY_ROLES).toEqual(["manage-realm", "manage-clients", "manage-identity-providers"]);
-    for (const roles of [VIEW_ROLES, APPLY_ROLES]) for (const r of ["admin", "create-realm", "manage-users", "impersonation", "manage-authorization", "query-realms"]) expect(roles).not.toContain(r);
+    expect(APPLY_ROLES).toEqual([...VIEW_ROLES, "manage-realm", "manage-clients", "manage-identity-providers", "manage-users"]);
+    for (const roles of [VIEW_ROLES, APPLY_ROLES]) for (const r of ["admin", "realm-admin", "create-realm", "impersonation", "manage-authorization", "manage-events", "query-realms"]) expect(roles).not.toContain(r);
+    expect(VIEW_ROLES.filter((r) => r.startsWith("manage-"))).toEqual([]);
   });
 });
 
