@@ -167,8 +167,11 @@ export async function createRealmFixture(opts: RealmFixtureOptions): Promise<Rea
     return { exitCode, stdout: stdout.text, stderr: stderr.text };
   };
 
+  // The identities need only the realm and its clusters: bootstrap before the test adds what its workloads need (e.g. kubernetesIssuers).
+  writeFileSync(configFile, stringify({ ...document, workloads: [], agents: [] }), { mode: 0o600 });
   const bootstrapped = await run("bootstrap-identities", { env: { ...process.env, ...bootstrapEnv } });
   if (bootstrapped.exitCode !== 0) throw new Error(`realm-sync bootstrap-identities exited ${bootstrapped.exitCode}:\n${bootstrapped.stderr}\n${bootstrapped.stdout}`);
+  save();
   for (const c of clusters) for (const kind of ["apply", "view"]) recordSecret("client-secret", readFileSync(join(dir, `realm-sync-${c.name}-${kind}.secret`), "utf8").trim());
 
   const admins = new Map<string, KcAdminClient>();
