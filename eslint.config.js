@@ -9,7 +9,18 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ["*.js", "deploy/local/*.mjs", "test/support/faults/*.mjs", "deploy/docker/*.mjs", "test/bench/servers/*.mjs"] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: {
+          allowDefaultProject: [
+            "*.js",
+            "deploy/local/*.mjs",
+            "test/support/faults/*.mjs",
+            "deploy/docker/*.mjs",
+            "test/bench/servers/*.mjs",
+          ],
+        },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       "@typescript-eslint/no-floating-promises": "error",
@@ -34,7 +45,17 @@ export default tseslint.config(
   },
   {
     // CLIs, scripts and test harnesses talk to a person on the terminal.
-    files: ["test/support/**", "deploy/local/**", "test/integration/global-setup.ts", "admin-scripts/cli.ts", "admin-scripts/commands/**", "broker/main.ts", "broker/cli/**", "test/bench/**", "deploy/build/**"],
+    files: [
+      "test/support/**",
+      "deploy/local/**",
+      "test/integration/global-setup.ts",
+      "admin-scripts/cli.ts",
+      "admin-scripts/commands/**",
+      "broker/main.ts",
+      "broker/cli/**",
+      "test/bench/**",
+      "deploy/build/**",
+    ],
     rules: { "no-console": "off" },
   },
 );
@@ -46,7 +67,8 @@ export default tseslint.config(
  */
 function boundaries(from, folders) {
   const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const message = (folder) => `${from}/ may not import from ${folder}/ (one direction of dependency: code both programs need lives in realm-config/model/).`;
+  const message = (folder) =>
+    `${from}/ may not import from ${folder}/ (one direction of dependency: code both programs need lives in realm-config/model/).`;
   return [1, 2, 3, 4, 5, 6].map((depth) => {
     const regex = (folder) => `^${"\\.\\./".repeat(depth)}${escape(folder)}(?:/|$)`;
     return {
@@ -54,7 +76,13 @@ function boundaries(from, folders) {
       rules: {
         "no-restricted-imports": ["error", { patterns: folders.map((folder) => ({ regex: regex(folder), message: message(folder) })) }],
         // The same for `await import("…")`, which no-restricted-imports does not see.
-        "no-restricted-syntax": ["error", ...folders.map((folder) => ({ selector: `ImportExpression > Literal[value=/${regex(folder).replaceAll("/", "\\/")}/]`, message: message(folder) }))],
+        "no-restricted-syntax": [
+          "error",
+          ...folders.map((folder) => ({
+            selector: `ImportExpression > Literal[value=/${regex(folder).replaceAll("/", "\\/")}/]`,
+            message: message(folder),
+          })),
+        ],
       },
     };
   });

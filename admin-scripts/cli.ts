@@ -25,7 +25,9 @@ const EXIT_HELP = `Exit codes:
   1  runtime failure (e.g. a cluster unreachable, named in the message)`;
 
 function optionLines(options: Record<string, OptionSpec>): string {
-  const rows = Object.entries(options).map(([name, o]) => [`${o.short ? `-${o.short}, ` : "    "}--${name}${o.value ? ` ${o.value}` : ""}`, o.help] as const);
+  const rows = Object.entries(options).map(
+    ([name, o]) => [`${o.short ? `-${o.short}, ` : "    "}--${name}${o.value ? ` ${o.value}` : ""}`, o.help] as const,
+  );
   const width = Math.max(...rows.map(([l]) => l.length));
   return rows.map(([l, h]) => `  ${l.padEnd(width)}  ${h}`).join("\n");
 }
@@ -78,10 +80,20 @@ function isCommand(name: string): name is CommandName {
 }
 
 /** argv (after the command name) → the command's options object. Throws USAGE. */
-function parseCommandArgs(name: CommandName, spec: CommandSpec, args: string[], io: CommandIO): Record<string, unknown> & { help: boolean } {
+function parseCommandArgs(
+  name: CommandName,
+  spec: CommandSpec,
+  args: string[],
+  io: CommandIO,
+): Record<string, unknown> & { help: boolean } {
   const options: ParseArgsConfig["options"] = {};
   for (const [key, o] of Object.entries({ ...spec.options, ...GLOBAL_OPTIONS })) {
-    options[key] = { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}), ...(o.default !== undefined ? { default: o.default } : {}) };
+    options[key] = {
+      type: o.type,
+      ...(o.multiple ? { multiple: true } : {}),
+      ...(o.short ? { short: o.short } : {}),
+      ...(o.default !== undefined ? { default: o.default } : {}),
+    };
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -94,9 +106,13 @@ function parseCommandArgs(name: CommandName, spec: CommandSpec, args: string[], 
   const help = values.help === true;
   if (!help) {
     if (spec.configArg && parsed.positionals.length !== 1) {
-      throw new RealmSyncError("USAGE", `${name}: expected one config file, got ${parsed.positionals.length ? parsed.positionals.join(" ") : "none"}`);
+      throw new RealmSyncError(
+        "USAGE",
+        `${name}: expected one config file, got ${parsed.positionals.length ? parsed.positionals.join(" ") : "none"}`,
+      );
     }
-    if (!spec.configArg && parsed.positionals.length) throw new RealmSyncError("USAGE", `${name}: unexpected argument ${parsed.positionals[0]}`);
+    if (!spec.configArg && parsed.positionals.length)
+      throw new RealmSyncError("USAGE", `${name}: unexpected argument ${parsed.positionals[0]}`);
   }
   return { ...values, ...(spec.configArg ? { config: parsed.positionals[0] } : {}), ...io, help };
 }
@@ -126,11 +142,20 @@ async function loadCommand(name: CommandName, load: CommandLoader): Promise<RunF
   } catch (cause) {
     const err = cause as NodeJS.ErrnoException;
     const missing = err.code === "ERR_MODULE_NOT_FOUND" && err.message.includes(`commands/${name}.ts`);
-    if (missing) throw new RealmSyncError("COMMAND_UNAVAILABLE", `command "${name}" is not available in this build (admin-scripts/commands/${name}.ts is missing)`, { cause });
+    if (missing)
+      throw new RealmSyncError(
+        "COMMAND_UNAVAILABLE",
+        `command "${name}" is not available in this build (admin-scripts/commands/${name}.ts is missing)`,
+        { cause },
+      );
     throw cause;
   }
   const run = (mod as { run?: unknown }).run;
-  if (typeof run !== "function") throw new RealmSyncError("COMMAND_UNAVAILABLE", `command "${name}" is not available: admin-scripts/commands/${name}.ts exports no run()`);
+  if (typeof run !== "function")
+    throw new RealmSyncError(
+      "COMMAND_UNAVAILABLE",
+      `command "${name}" is not available: admin-scripts/commands/${name}.ts exports no run()`,
+    );
   return run as RunFn;
 }
 

@@ -105,7 +105,13 @@ export interface CommandSpec {
 }
 
 const json: OptionSpec = { type: "boolean", default: false, help: "machine-readable JSON on stdout" };
-const cluster: OptionSpec = { type: "string", multiple: true, value: "<name>", default: [], help: "only this cluster (repeatable; default: all)" };
+const cluster: OptionSpec = {
+  type: "string",
+  multiple: true,
+  value: "<name>",
+  default: [],
+  help: "only this cluster (repeatable; default: all)",
+};
 
 /** Every command, its options and its exit codes: the one table `--help` and argv parsing use. */
 export const COMMANDS: Record<CommandName, CommandSpec> = {
@@ -121,32 +127,52 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
   plan: {
     summary: "show, per cluster, what apply would create, update or delete, down to the field",
     configArg: true,
-    exits: { 0: "every cluster in sync", 3: "changes pending", 2: "invalid config or usage", 1: "a cluster unreachable or failing (named)" },
+    exits: {
+      0: "every cluster in sync",
+      3: "changes pending",
+      2: "invalid config or usage",
+      1: "a cluster unreachable or failing (named)",
+    },
     options: { json, cluster },
   },
   apply: {
     summary: "make every cluster match the config (idempotent; touches only what realm-sync manages)",
     configArg: true,
-    exits: { 0: "done, every cluster in sync", 2: "invalid config or usage", 1: "a cluster failed (named; others are reported separately)" },
+    exits: {
+      0: "done, every cluster in sync",
+      2: "invalid config or usage",
+      1: "a cluster failed (named; others are reported separately)",
+    },
     options: { json, cluster },
   },
   check: {
     summary: "detect drift and check trust-domain coherence (same iss, JWKS and token claims on every cluster)",
     configArg: true,
-    exits: { 0: "in sync and coherent", 3: "drift or incoherence found", 2: "invalid config or usage", 1: "a cluster unreachable or failing (named)" },
+    exits: {
+      0: "in sync and coherent",
+      3: "drift or incoherence found",
+      2: "invalid config or usage",
+      1: "a cluster unreachable or failing (named)",
+    },
     options: { json, cluster },
   },
   "export-trust": {
     summary: "write the cloud side of the trust: IAM OIDC provider, role trust policies, Entra federated credentials, Terraform JSON",
     configArg: true,
-    exits: { 0: "written (or up to date with --check)", 3: "--check: files differ from the config", 2: "invalid config or usage", 1: "could not write" },
+    exits: {
+      0: "written (or up to date with --check)",
+      3: "--check: files differ from the config",
+      2: "invalid config or usage",
+      1: "could not write",
+    },
     options: {
       out: { type: "string", short: "o", value: "<dir>", default: "trust-export", help: "output directory (default: trust-export)" },
       check: { type: "boolean", default: false, help: "write nothing; exit 3 if the files in --out differ" },
     },
   },
   "bootstrap-identities": {
-    summary: "with the bootstrap admin: create per cluster the realm (if missing) and realm-sync's own apply and view identities, holding only their roles",
+    summary:
+      "with the bootstrap admin: create per cluster the realm (if missing) and realm-sync's own apply and view identities, holding only their roles",
     details: `Per selected cluster, signed in with its bootstrap admin, idempotent:
   - creates the realm, empty and marked as realm-sync's, unless it exists (apply fills it);
   - makes clusters[].auth.apply and clusters[].auth.view confidential service-account clients of the
@@ -160,7 +186,11 @@ The bootstrap admin comes from the environment, under Keycloak's own names:
   KC_BOOTSTRAP_ADMIN_USERNAME + KC_BOOTSTRAP_ADMIN_PASSWORD, or
   KC_BOOTSTRAP_ADMIN_CLIENT_ID + KC_BOOTSTRAP_ADMIN_CLIENT_SECRET`,
     configArg: true,
-    exits: { 0: "every identity in place (created, repaired or unchanged)", 2: "invalid config, usage, or a secret unavailable (nothing was changed)", 1: "a cluster failed (named; the others were still done)" },
+    exits: {
+      0: "every identity in place (created, repaired or unchanged)",
+      2: "invalid config, usage, or a secret unavailable (nothing was changed)",
+      1: "a cluster failed (named; the others were still done)",
+    },
     options: { cluster },
   },
   schema: {
@@ -168,7 +198,13 @@ The bootstrap admin comes from the environment, under Keycloak's own names:
     configArg: false,
     exits: { 0: "written (or up to date with --check)", 3: "--check: the file differs", 1: "could not write" },
     options: {
-      out: { type: "string", short: "o", value: "<file>", default: "realm-config/trust-domain.schema.json", help: "output file, - for stdout" },
+      out: {
+        type: "string",
+        short: "o",
+        value: "<file>",
+        default: "realm-config/trust-domain.schema.json",
+        help: "output file, - for stdout",
+      },
       check: { type: "boolean", default: false, help: "write nothing; exit 3 if the file differs" },
     },
   },
@@ -179,7 +215,9 @@ export async function readConfigText(opts: Pick<CommonOptions, "cwd" | "config">
   try {
     return await readFile(resolve(opts.cwd, opts.config), "utf8");
   } catch (cause) {
-    throw new RealmSyncError("CONFIG_INVALID", `cannot read ${opts.config} (${(cause as NodeJS.ErrnoException).code ?? "unreadable"})`, { cause });
+    throw new RealmSyncError("CONFIG_INVALID", `cannot read ${opts.config} (${(cause as NodeJS.ErrnoException).code ?? "unreadable"})`, {
+      cause,
+    });
   }
 }
 
@@ -192,7 +230,9 @@ export async function readConfigText(opts: Pick<CommonOptions, "cwd" | "config">
  */
 export async function readTrustDomainFile(opts: CommonOptions, load: { requireAdminUrls: boolean }): Promise<LoadedTrustDomain> {
   const text = await readConfigText(opts);
-  const loaded = loadingTrustDomain(() => parseTrustDomain(text, opts.config, { env: opts.env, cwd: opts.cwd, requireAdminUrls: load.requireAdminUrls }));
+  const loaded = loadingTrustDomain(() =>
+    parseTrustDomain(text, opts.config, { env: opts.env, cwd: opts.cwd, requireAdminUrls: load.requireAdminUrls }),
+  );
   for (const w of loaded.warnings) opts.stderr.write(`${formatIssue(w)}\n`);
   return loaded;
 }

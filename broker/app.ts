@@ -51,7 +51,10 @@ const requestCounters = new WeakMap<ServeMetrics, ServeCounter>();
 export function requestCounter(metrics: ServeMetrics): ServeCounter {
   let counter = requestCounters.get(metrics);
   if (counter === undefined) {
-    counter = metrics.counter("cloud_broker_http_requests_total", "HTTP requests answered, by endpoint protocol and status.", ["protocol", "status"]);
+    counter = metrics.counter("cloud_broker_http_requests_total", "HTTP requests answered, by endpoint protocol and status.", [
+      "protocol",
+      "status",
+    ]);
     requestCounters.set(metrics, counter);
   }
   return counter;
@@ -84,7 +87,10 @@ function credentialGuard(options: ServeOptions, allowImdsHost = false): Middlewa
   return async function guardCredentialRequest(c, next) {
     // @hono/node-server builds the URL from the Host header (and refuses a request without one); app.request() in tests may send none.
     const host = c.req.header("host") ?? new URL(c.req.url).host;
-    const refusal = credentialRequestRefusal(c.req.raw.headers.keys(), host, { allowImdsHost, ...(alsoHost !== undefined && { alsoHost }) });
+    const refusal = credentialRequestRefusal(c.req.raw.headers.keys(), host, {
+      allowImdsHost,
+      ...(alsoHost !== undefined && { alsoHost }),
+    });
     if (refusal !== undefined) throw clientError("BAD_REQUEST", refusal);
     await next();
   };
@@ -102,11 +108,23 @@ export function createApp(deps: AppDeps): Hono<ServeEnv> {
   const app = baseApp(deps);
   if (options.aws.container) {
     if (!secrets.awsContainerToken) throw new TypeError("aws.container is on but no awsContainerToken secret was given");
-    app.get("/v1/aws/credentials/:target", credentialGuard(options), awsContainerHandler({ source, matchesSecret: secretMatcher(secrets.awsContainerToken) }));
+    app.get(
+      "/v1/aws/credentials/:target",
+      credentialGuard(options),
+      awsContainerHandler({ source, matchesSecret: secretMatcher(secrets.awsContainerToken) }),
+    );
   }
   if (options.azure.appService) {
     if (!secrets.appServiceHeader) throw new TypeError("azure.appService is on but no appServiceHeader secret was given");
-    app.get(AZURE_APP_SERVICE_PATH, credentialGuard(options), azureAppServiceHandler({ source, defaultTarget: options.azure.defaultTarget, matchesSecret: secretMatcher(secrets.appServiceHeader) }));
+    app.get(
+      AZURE_APP_SERVICE_PATH,
+      credentialGuard(options),
+      azureAppServiceHandler({
+        source,
+        defaultTarget: options.azure.defaultTarget,
+        matchesSecret: secretMatcher(secrets.appServiceHeader),
+      }),
+    );
   }
   if (options.azure.imds) {
     const imds = azureImdsHandler({ source, defaultTarget: options.azure.defaultTarget, clock: deps.clock ?? systemClock });

@@ -154,7 +154,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
     help: ["config", "target", "url", "tokenFile", "mode", "format"],
   };
   for (const key of ["config", "target", "url", "tokenFile", "mode", "format"] as const) {
-    if (out[key] !== undefined && !allowed[command].includes(key)) throw new UsageError(`--${key === "tokenFile" ? "token-file" : key} does not apply to ${command}`);
+    if (out[key] !== undefined && !allowed[command].includes(key))
+      throw new UsageError(`--${key === "tokenFile" ? "token-file" : key} does not apply to ${command}`);
   }
   return out;
 }

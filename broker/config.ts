@@ -70,8 +70,15 @@ function resolvePaths(config: Config, baseDir: string | undefined): Config {
   };
 }
 
-function resolveTlsPaths(tls: NonNullable<Config["agents"]>["listen"]["tls"], abs: (p: string) => string): NonNullable<Config["agents"]>["listen"]["tls"] {
-  return { certFile: abs(tls.certFile), keyFile: abs(tls.keyFile), ...(tls.clientCaFile !== undefined && { clientCaFile: abs(tls.clientCaFile) }) };
+function resolveTlsPaths(
+  tls: NonNullable<Config["agents"]>["listen"]["tls"],
+  abs: (p: string) => string,
+): NonNullable<Config["agents"]>["listen"]["tls"] {
+  return {
+    certFile: abs(tls.certFile),
+    keyFile: abs(tls.keyFile),
+    ...(tls.clientCaFile !== undefined && { clientCaFile: abs(tls.clientCaFile) }),
+  };
 }
 
 function resolveServePaths(serve: Config["serve"], abs: (p: string) => string): Config["serve"] {
@@ -100,11 +107,18 @@ function resolveServePaths(serve: Config["serve"], abs: (p: string) => string): 
  * Parses and validates a config. Pure: reads no file and no global environment (the caller passes
  * `env`). Returns every error found, in document order, never just the first.
  */
-export function parseBrokerConfig(text: string, env: Readonly<Record<string, string | undefined>> = {}, options: ParseBrokerConfigOptions = {}): ParseBrokerConfigResult {
+export function parseBrokerConfig(
+  text: string,
+  env: Readonly<Record<string, string | undefined>> = {},
+  options: ParseBrokerConfigOptions = {},
+): ParseBrokerConfigResult {
   const { file } = options;
   const yaml = parseYaml(text);
   if (yaml.syntaxErrors.length > 0) {
-    return { ok: false, errors: yaml.syntaxErrors.map((e) => ({ path: "", message: e.message, ...(file && { file }), line: e.line, column: e.column })) };
+    return {
+      ok: false,
+      errors: yaml.syntaxErrors.map((e) => ({ path: "", message: e.message, ...(file && { file }), line: e.line, column: e.column })),
+    };
   }
   if (yaml.data !== undefined && yaml.data !== null && (typeof yaml.data !== "object" || Array.isArray(yaml.data))) {
     return { ok: false, errors: [{ path: "", message: "the config must be a YAML mapping", ...(file && { file }), line: 1, column: 1 }] };
@@ -135,7 +149,8 @@ export function parseBrokerConfig(text: string, env: Readonly<Record<string, str
     ? []
     : parsed.error.issues.map((issue) => ({
         path: issue.path,
-        message: issue.code === "unrecognized_keys" ? `unknown key${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}` : issue.message,
+        message:
+          issue.code === "unrecognized_keys" ? `unknown key${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}` : issue.message,
       }));
   for (const { path, message } of [...schemaIssues, ...crossField]) {
     const envVar = fromEnv.find((v) => v.path && samePath(v.path, path) && path.length === v.path.length);

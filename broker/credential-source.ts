@@ -12,7 +12,15 @@ import { systemClock, type TimerClock } from "./clock.ts";
 import { registerCredentialMetrics, type CredentialMetrics, type TargetGauge, type Upstream } from "./cache/metrics.ts";
 import type { TimingPolicy } from "./cache/policy.ts";
 import { RefreshingCache, type CacheObserver, type Fetched } from "./cache/refreshing-cache.ts";
-import { resourceOf, type AwsCredentials, type AwsTargetRef, type AzureAccessToken, type AzureTargetRef, type CredentialSource, type TargetStatus } from "./credentials.ts";
+import {
+  resourceOf,
+  type AwsCredentials,
+  type AwsTargetRef,
+  type AzureAccessToken,
+  type AzureTargetRef,
+  type CredentialSource,
+  type TargetStatus,
+} from "./credentials.ts";
 import { BrokerError, ERRORS } from "./errors.ts";
 import type { AwsExchanger } from "./exchange/aws-sts.ts";
 import type { AzureExchanger } from "./exchange/azure-entra.ts";
@@ -75,7 +83,12 @@ function configuredScope(identity: { scopes: readonly string[] }, scope: string 
 export function configuredTargets(config: Config): { aws: AwsTargetRef[]; azure: AzureTargetRef[] } {
   return {
     aws: (config.aws?.roles ?? []).map((r) => ({ name: r.name, roleArn: r.arn })),
-    azure: (config.azure?.identities ?? []).map((i) => ({ name: i.name, tenantId: i.tenantId, clientId: i.clientId, scopes: [...i.scopes] })),
+    azure: (config.azure?.identities ?? []).map((i) => ({
+      name: i.name,
+      tenantId: i.tenantId,
+      clientId: i.clientId,
+      scopes: [...i.scopes],
+    })),
   };
 }
 
@@ -92,7 +105,11 @@ export function createCredentialSource(deps: CredentialSourceDeps): BrokerCreden
   const audiences: Audience[] = [...(roles.size > 0 ? (["aws"] as const) : []), ...(identities.size > 0 ? (["azure"] as const) : [])];
 
   // Read at scrape time only, when every cache below exists.
-  const metrics: CredentialMetrics = registerCredentialMetrics(deps.metrics, () => gauges(), () => clock.now());
+  const metrics: CredentialMetrics = registerCredentialMetrics(
+    deps.metrics,
+    () => gauges(),
+    () => clock.now(),
+  );
   const timed = async <T>(upstream: Upstream, call: () => Promise<T>): Promise<T> => {
     const started = clock.now();
     try {
@@ -131,7 +148,11 @@ export function createCredentialSource(deps: CredentialSourceDeps): BrokerCreden
     ...(deps.random && { random: deps.random }),
     isIrrecoverable,
     expiringError: (key: string, cause: unknown) =>
-      new BrokerError("CREDENTIALS_EXPIRING", `credentials for ${labels(key).target} expire soon and cannot be refreshed right now; retry shortly`, { cause }),
+      new BrokerError(
+        "CREDENTIALS_EXPIRING",
+        `credentials for ${labels(key).target} expire soon and cannot be refreshed right now; retry shortly`,
+        { cause },
+      ),
   };
 
   const tokens = new RefreshingCache<WorkloadToken>({
@@ -171,7 +192,12 @@ export function createCredentialSource(deps: CredentialSourceDeps): BrokerCreden
             webIdentityToken: token.token,
           }),
         );
-        logger.debug("assumed role", { target: name, accessKeyId: creds.accessKeyId, assumedRoleArn: creds.assumedRoleArn, token_sha256: tokenFingerprint(token.token) });
+        logger.debug("assumed role", {
+          target: name,
+          accessKeyId: creds.accessKeyId,
+          assumedRoleArn: creds.assumedRoleArn,
+          token_sha256: tokenFingerprint(token.token),
+        });
         return { value: creds, expiresAt: creds.expiration.getTime() };
       } catch (error) {
         // STS refused this token (expired, key rotated, claims changed): the next attempt gets a fresh one.
@@ -195,7 +221,13 @@ export function createCredentialSource(deps: CredentialSourceDeps): BrokerCreden
           exchanger.getToken({ tenantId: identity.tenantId, clientId: identity.clientId, scope, assertion: token.token }),
         );
         return {
-          value: { accessToken: result.accessToken, expiresOn: result.expiresOn, resource: resourceOf(scope), clientId: identity.clientId, tenantId: identity.tenantId },
+          value: {
+            accessToken: result.accessToken,
+            expiresOn: result.expiresOn,
+            resource: resourceOf(scope),
+            clientId: identity.clientId,
+            tenantId: identity.tenantId,
+          },
           expiresAt: result.expiresOn.getTime(),
         };
       } catch (error) {
@@ -211,7 +243,13 @@ export function createCredentialSource(deps: CredentialSourceDeps): BrokerCreden
   const gauges = (): TargetGauge[] => [
     ...awsTargets.map((t) => {
       const s = awsCache.status(t.name);
-      return { cloud: "aws" as const, target: t.name, scope: "", ready: s.ready, ...(s.expiresAt !== undefined && { expiresAt: s.expiresAt }) };
+      return {
+        cloud: "aws" as const,
+        target: t.name,
+        scope: "",
+        ready: s.ready,
+        ...(s.expiresAt !== undefined && { expiresAt: s.expiresAt }),
+      };
     }),
     ...azureKeys().map((key) => {
       const s = azureCache.status(key);
@@ -219,7 +257,8 @@ export function createCredentialSource(deps: CredentialSourceDeps): BrokerCreden
     }),
   ];
 
-  const lastErrorText = (error: unknown): string | undefined => (error === undefined ? undefined : error instanceof BrokerError ? `${error.code}: ${error.message}` : "INTERNAL");
+  const lastErrorText = (error: unknown): string | undefined =>
+    error === undefined ? undefined : error instanceof BrokerError ? `${error.code}: ${error.message}` : "INTERNAL";
 
   const source: BrokerCredentialSource = {
     awsTargets,
@@ -249,7 +288,8 @@ export function createCredentialSource(deps: CredentialSourceDeps): BrokerCreden
     },
 
     async workloadToken(audience) {
-      if (!audiences.includes(audience)) throw new BrokerError("UNKNOWN_TARGET", `no ${audience} target is configured, so no ${audience} workload token is kept`);
+      if (!audiences.includes(audience))
+        throw new BrokerError("UNKNOWN_TARGET", `no ${audience} target is configured, so no ${audience} workload token is kept`);
       const { value } = await tokens.get(audience);
       return { token: value.token, expiresAt: value.expiresAt };
     },
@@ -258,7 +298,13 @@ export function createCredentialSource(deps: CredentialSourceDeps): BrokerCreden
       const aws = awsTargets.map((t): TargetStatus => {
         const s = awsCache.status(t.name);
         const lastError = lastErrorText(s.lastError);
-        return { target: t.name, cloud: "aws", ready: s.ready, ...(s.expiresAt !== undefined && { expiresAt: new Date(s.expiresAt) }), ...(lastError && { lastError }) };
+        return {
+          target: t.name,
+          cloud: "aws",
+          ready: s.ready,
+          ...(s.expiresAt !== undefined && { expiresAt: new Date(s.expiresAt) }),
+          ...(lastError && { lastError }),
+        };
       });
       const azure = azureTargets.map((t): TargetStatus => {
         const all = t.scopes.map((scope) => azureCache.status(`${t.name}${AZURE_KEY_SEPARATOR}${scope}`));

@@ -100,59 +100,105 @@ const retryLater = "credentials are temporarily unavailable, retry later";
 const badToken = "the subject_token or actor_token is not acceptable";
 
 /** The one table: code → HTTP status, retryability, client message (and the OAuth error). */
-export const ERRORS: { readonly [C in BrokerErrorCode]: CredentialErrorRow } & { readonly [C in AgentsErrorCode]: TokenExchangeErrorRow } = {
-  // configuration
-  CONFIG_INVALID: { status: 500, retryable: false, message: "the broker is misconfigured" },
-  // the workload's own Keycloak token
-  KEYCLOAK_UNAVAILABLE: { status: 503, retryable: true, message: retryLater },
-  KEYCLOAK_REJECTED: { status: 502, retryable: false, message: "the identity provider refused the workload" },
-  // Keycloak answered with a token the clouds would refuse (not a JWT, wrong iss/aud, no exp …): a realm misconfiguration.
-  KEYCLOAK_INVALID_TOKEN: { status: 502, retryable: false, message: "the identity provider issued an unusable token" },
-  CLIENT_ASSERTION_UNREADABLE: { status: 503, retryable: true, message: retryLater },
-  // exchanges
-  AWS_RETRYABLE: { status: 503, retryable: true, message: retryLater },
-  AWS_REJECTED: { status: 502, retryable: false, message: "AWS refused the credential exchange" },
-  AZURE_RETRYABLE: { status: 503, retryable: true, message: retryLater },
-  AZURE_REJECTED: { status: 502, retryable: false, message: "Entra ID refused the credential exchange" },
-  // cache
-  CREDENTIALS_EXPIRING: { status: 503, retryable: true, message: retryLater },
-  // serving
-  UNAUTHORIZED: { status: 401, retryable: false, message: "unauthorized" },
-  BAD_REQUEST: { status: 400, retryable: false, message: "bad request" },
-  UNKNOWN_TARGET: { status: 404, azureStatus: 400, retryable: false, message: "unknown target" },
+export const ERRORS: { readonly [C in BrokerErrorCode]: CredentialErrorRow } & { readonly [C in AgentsErrorCode]: TokenExchangeErrorRow } =
+  {
+    // configuration
+    CONFIG_INVALID: { status: 500, retryable: false, message: "the broker is misconfigured" },
+    // the workload's own Keycloak token
+    KEYCLOAK_UNAVAILABLE: { status: 503, retryable: true, message: retryLater },
+    KEYCLOAK_REJECTED: { status: 502, retryable: false, message: "the identity provider refused the workload" },
+    // Keycloak answered with a token the clouds would refuse (not a JWT, wrong iss/aud, no exp …): a realm misconfiguration.
+    KEYCLOAK_INVALID_TOKEN: { status: 502, retryable: false, message: "the identity provider issued an unusable token" },
+    CLIENT_ASSERTION_UNREADABLE: { status: 503, retryable: true, message: retryLater },
+    // exchanges
+    AWS_RETRYABLE: { status: 503, retryable: true, message: retryLater },
+    AWS_REJECTED: { status: 502, retryable: false, message: "AWS refused the credential exchange" },
+    AZURE_RETRYABLE: { status: 503, retryable: true, message: retryLater },
+    AZURE_REJECTED: { status: 502, retryable: false, message: "Entra ID refused the credential exchange" },
+    // cache
+    CREDENTIALS_EXPIRING: { status: 503, retryable: true, message: retryLater },
+    // serving
+    UNAUTHORIZED: { status: 401, retryable: false, message: "unauthorized" },
+    BAD_REQUEST: { status: 400, retryable: false, message: "bad request" },
+    UNKNOWN_TARGET: { status: 404, azureStatus: 400, retryable: false, message: "unknown target" },
 
-  // the token-exchange request itself
-  REQUEST_NOT_FORM: { status: 415, retryable: false, oauth: "invalid_request", message: "the body must be application/x-www-form-urlencoded" },
-  REQUEST_TOO_LARGE: { status: 413, retryable: false, oauth: "invalid_request", message: "the request body is too large" },
-  REQUEST_MALFORMED: { status: 400, retryable: false, oauth: "invalid_request", message: "the request is missing a parameter, repeats one, or has an invalid value" },
-  GRANT_TYPE_UNSUPPORTED: { status: 400, retryable: false, oauth: "unsupported_grant_type", message: "only urn:ietf:params:oauth:grant-type:token-exchange is supported" },
-  TOKEN_TYPE_UNSUPPORTED: { status: 400, retryable: false, oauth: "invalid_request", message: "unsupported token type" },
-  TOKEN_TOO_LARGE: { status: 400, retryable: false, oauth: "invalid_request", message: "a token is too large" },
-  ACTOR_REQUIRED: { status: 400, retryable: false, oauth: "invalid_request", message: "this endpoint performs delegation: actor_token and actor_token_type are required" },
-  TARGET_INVALID: { status: 400, retryable: false, oauth: "invalid_target", message: "name exactly one target: an AWS role ARN or an Azure identity" },
-  // the presented tokens
-  SUBJECT_TOKEN_INVALID: { status: 400, retryable: false, oauth: "invalid_request", message: badToken },
-  ACTOR_TOKEN_INVALID: { status: 400, retryable: false, oauth: "invalid_request", message: badToken },
-  ACTOR_TOKEN_REPLAYED: { status: 400, retryable: false, oauth: "invalid_request", message: badToken },
-  // policy
-  SUBJECT_UNKNOWN: { status: 400, retryable: false, oauth: "invalid_request", message: badToken },
-  SUBJECT_CLIENT_MISMATCH: { status: 400, retryable: false, oauth: "invalid_request", message: badToken },
-  AGENT_UNKNOWN: { status: 400, retryable: false, oauth: "unauthorized_client", message: "the actor is not allowed to use token exchange" },
-  ACTOR_NOT_PERMITTED: { status: 400, retryable: false, oauth: "invalid_request", message: "the actor may not act for this subject" },
-  SUBJECT_FORBIDS_ACTOR: { status: 400, retryable: false, oauth: "invalid_request", message: "the actor may not act for this subject" },
-  TARGET_NOT_ALLOWED: { status: 400, retryable: false, oauth: "invalid_target", message: "the target is not allowed" },
-  SCOPE_NOT_ALLOWED: { status: 400, retryable: false, oauth: "invalid_scope", message: "the requested scope is not allowed" },
-  // operating conditions
-  RATE_LIMITED: { status: 429, retryable: true, oauth: "temporarily_unavailable", message: "too many requests, retry later" },
-  REPLAY_CACHE_FULL: { status: 503, retryable: true, oauth: "temporarily_unavailable", message: "busy, retry later" },
-  POLICY_UNAVAILABLE: { status: 503, retryable: true, oauth: "temporarily_unavailable", message: "no policy loaded yet, retry later" },
-  KEYS_UNAVAILABLE: { status: 503, retryable: true, oauth: "temporarily_unavailable", message: "cannot verify tokens right now, retry later" },
-  DELEGATION_UNAVAILABLE: { status: 503, retryable: true, oauth: "temporarily_unavailable", message: "the identity provider is unavailable, retry later" },
-  DELEGATION_MISCONFIGURED: { status: 500, retryable: false, oauth: "server_error", message: "the broker cannot issue this delegation" },
-  UPSTREAM_RETRYABLE: { status: 503, retryable: true, oauth: "temporarily_unavailable", message: "the cloud is unavailable, retry later" },
-  UPSTREAM_REJECTED: { status: 502, retryable: false, oauth: "server_error", message: "the cloud refused the exchange" },
-  INTERNAL: { status: 500, retryable: false, oauth: "server_error", message: "internal error" },
-};
+    // the token-exchange request itself
+    REQUEST_NOT_FORM: {
+      status: 415,
+      retryable: false,
+      oauth: "invalid_request",
+      message: "the body must be application/x-www-form-urlencoded",
+    },
+    REQUEST_TOO_LARGE: { status: 413, retryable: false, oauth: "invalid_request", message: "the request body is too large" },
+    REQUEST_MALFORMED: {
+      status: 400,
+      retryable: false,
+      oauth: "invalid_request",
+      message: "the request is missing a parameter, repeats one, or has an invalid value",
+    },
+    GRANT_TYPE_UNSUPPORTED: {
+      status: 400,
+      retryable: false,
+      oauth: "unsupported_grant_type",
+      message: "only urn:ietf:params:oauth:grant-type:token-exchange is supported",
+    },
+    TOKEN_TYPE_UNSUPPORTED: { status: 400, retryable: false, oauth: "invalid_request", message: "unsupported token type" },
+    TOKEN_TOO_LARGE: { status: 400, retryable: false, oauth: "invalid_request", message: "a token is too large" },
+    ACTOR_REQUIRED: {
+      status: 400,
+      retryable: false,
+      oauth: "invalid_request",
+      message: "this endpoint performs delegation: actor_token and actor_token_type are required",
+    },
+    TARGET_INVALID: {
+      status: 400,
+      retryable: false,
+      oauth: "invalid_target",
+      message: "name exactly one target: an AWS role ARN or an Azure identity",
+    },
+    // the presented tokens
+    SUBJECT_TOKEN_INVALID: { status: 400, retryable: false, oauth: "invalid_request", message: badToken },
+    ACTOR_TOKEN_INVALID: { status: 400, retryable: false, oauth: "invalid_request", message: badToken },
+    ACTOR_TOKEN_REPLAYED: { status: 400, retryable: false, oauth: "invalid_request", message: badToken },
+    // policy
+    SUBJECT_UNKNOWN: { status: 400, retryable: false, oauth: "invalid_request", message: badToken },
+    SUBJECT_CLIENT_MISMATCH: { status: 400, retryable: false, oauth: "invalid_request", message: badToken },
+    AGENT_UNKNOWN: {
+      status: 400,
+      retryable: false,
+      oauth: "unauthorized_client",
+      message: "the actor is not allowed to use token exchange",
+    },
+    ACTOR_NOT_PERMITTED: { status: 400, retryable: false, oauth: "invalid_request", message: "the actor may not act for this subject" },
+    SUBJECT_FORBIDS_ACTOR: { status: 400, retryable: false, oauth: "invalid_request", message: "the actor may not act for this subject" },
+    TARGET_NOT_ALLOWED: { status: 400, retryable: false, oauth: "invalid_target", message: "the target is not allowed" },
+    SCOPE_NOT_ALLOWED: { status: 400, retryable: false, oauth: "invalid_scope", message: "the requested scope is not allowed" },
+    // operating conditions
+    RATE_LIMITED: { status: 429, retryable: true, oauth: "temporarily_unavailable", message: "too many requests, retry later" },
+    REPLAY_CACHE_FULL: { status: 503, retryable: true, oauth: "temporarily_unavailable", message: "busy, retry later" },
+    POLICY_UNAVAILABLE: { status: 503, retryable: true, oauth: "temporarily_unavailable", message: "no policy loaded yet, retry later" },
+    KEYS_UNAVAILABLE: {
+      status: 503,
+      retryable: true,
+      oauth: "temporarily_unavailable",
+      message: "cannot verify tokens right now, retry later",
+    },
+    DELEGATION_UNAVAILABLE: {
+      status: 503,
+      retryable: true,
+      oauth: "temporarily_unavailable",
+      message: "the identity provider is unavailable, retry later",
+    },
+    DELEGATION_MISCONFIGURED: { status: 500, retryable: false, oauth: "server_error", message: "the broker cannot issue this delegation" },
+    UPSTREAM_RETRYABLE: {
+      status: 503,
+      retryable: true,
+      oauth: "temporarily_unavailable",
+      message: "the cloud is unavailable, retry later",
+    },
+    UPSTREAM_REJECTED: { status: 502, retryable: false, oauth: "server_error", message: "the cloud refused the exchange" },
+    INTERNAL: { status: 500, retryable: false, oauth: "server_error", message: "internal error" },
+  };
 
 export function isBrokerErrorCode(code: unknown): code is BrokerErrorCode {
   return typeof code === "string" && (BROKER_ERROR_CODES as readonly string[]).includes(code);

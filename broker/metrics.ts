@@ -71,7 +71,12 @@ export class MetricsRegistry {
     });
   }
 
-  histogram<L extends string = never>(name: string, help: string, labelNames: readonly L[] = [], buckets: readonly number[] = LATENCY_BUCKETS): Histogram<L> {
+  histogram<L extends string = never>(
+    name: string,
+    help: string,
+    labelNames: readonly L[] = [],
+    buckets: readonly number[] = LATENCY_BUCKETS,
+  ): Histogram<L> {
     return new Histogram<L>({ name, help, labelNames, buckets: [...buckets], registers: [this.registry] });
   }
 

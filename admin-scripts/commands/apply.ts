@@ -15,7 +15,10 @@ import { applyAll, describeApplied, type ClusterFailure } from "../keycloak/sync
 function combined(failed: ClusterFailure[], what: string): RealmSyncError {
   const first = failed[0]!.error;
   const code = failed.some((f) => f.error.code === "LOCKED") ? "LOCKED" : first.code;
-  return new RealmSyncError(code, `${what}: ${failed.map((f) => f.error.message).join("; ")}`, { cluster: failed.length === 1 ? first.cluster : undefined, cause: first });
+  return new RealmSyncError(code, `${what}: ${failed.map((f) => f.error.message).join("; ")}`, {
+    cluster: failed.length === 1 ? first.cluster : undefined,
+    cause: first,
+  });
 }
 
 export async function run(opts: ApplyOptions): Promise<Outcome> {
@@ -25,7 +28,9 @@ export async function run(opts: ApplyOptions): Promise<Outcome> {
 
   if (outcome.stage === "refused") {
     if (opts.json) {
-      opts.stdout.write(`${JSON.stringify({ realm: ctx.desired.realm.realm, applied: false, clusters: outcome.failed.map((f) => ({ cluster: f.cluster, url: f.url, error: { code: f.error.code, message: f.error.message } })) }, null, 2)}\n`);
+      opts.stdout.write(
+        `${JSON.stringify({ realm: ctx.desired.realm.realm, applied: false, clusters: outcome.failed.map((f) => ({ cluster: f.cluster, url: f.url, error: { code: f.error.code, message: f.error.message } })) }, null, 2)}\n`,
+      );
     }
     throw combined(outcome.failed, "apply refused, nothing was changed");
   }
@@ -43,7 +48,9 @@ export async function run(opts: ApplyOptions): Promise<Outcome> {
       failures: c.failures.map((f) => ({ kind: f.kind, name: f.name, op: f.op, code: f.error.code, message: f.error.message })),
       remaining: c.remaining.changes,
     }));
-    opts.stdout.write(`${JSON.stringify({ realm: ctx.desired.realm.realm, applied: true, clusters: [...out, ...outcome.failed.map((f) => ({ cluster: f.cluster, url: f.url, error: { code: f.error.code, message: f.error.message } }))] }, null, 2)}\n`);
+    opts.stdout.write(
+      `${JSON.stringify({ realm: ctx.desired.realm.realm, applied: true, clusters: [...out, ...outcome.failed.map((f) => ({ cluster: f.cluster, url: f.url, error: { code: f.error.code, message: f.error.message } }))] }, null, 2)}\n`,
+    );
   } else {
     for (const c of clusters) {
       if (c.plan.changes.length) opts.stdout.write(`${formatClusterPlan(c.plan, { url: c.url, fields: false })}\n`);
@@ -55,8 +62,19 @@ export async function run(opts: ApplyOptions): Promise<Outcome> {
   for (const c of clusters) {
     for (const f of c.failures) opts.stderr.write(`realm-sync: ${f.error.message}\n`);
     if (c.failures.length || c.remaining.changes.length) {
-      const pending = c.remaining.changes.map((ch) => `${ch.op} ${ch.kind} ${ch.name}`).slice(0, 10).join(", ");
-      broken.push({ cluster: c.cluster, url: c.url, error: new RealmSyncError("APPLY_FAILED", `cluster ${c.cluster}: ${c.failures.length} change(s) failed; still pending: ${pending || "nothing"}`, { cluster: c.cluster }) });
+      const pending = c.remaining.changes
+        .map((ch) => `${ch.op} ${ch.kind} ${ch.name}`)
+        .slice(0, 10)
+        .join(", ");
+      broken.push({
+        cluster: c.cluster,
+        url: c.url,
+        error: new RealmSyncError(
+          "APPLY_FAILED",
+          `cluster ${c.cluster}: ${c.failures.length} change(s) failed; still pending: ${pending || "nothing"}`,
+          { cluster: c.cluster },
+        ),
+      });
     }
   }
   if (broken.length) throw combined(broken, "apply incomplete");

@@ -37,10 +37,23 @@ export const BOOTSTRAP_ENV = {
 /** The bootstrap admin from the command's environment; USAGE naming the variables when unset. */
 export function bootstrapAdmin(env: Readonly<Record<string, string | undefined>>): AdminCredentials {
   const get = (name: string) => (env[name] === "" ? undefined : env[name]);
-  const [username, password, clientId, clientSecret] = [get(BOOTSTRAP_ENV.username), get(BOOTSTRAP_ENV.password), get(BOOTSTRAP_ENV.clientId), get(BOOTSTRAP_ENV.clientSecret)];
+  const [username, password, clientId, clientSecret] = [
+    get(BOOTSTRAP_ENV.username),
+    get(BOOTSTRAP_ENV.password),
+    get(BOOTSTRAP_ENV.clientId),
+    get(BOOTSTRAP_ENV.clientSecret),
+  ];
   if (username && password) return { username, password };
   if (clientId && clientSecret) return { clientId, clientSecret };
-  const half = username ? BOOTSTRAP_ENV.password : password ? BOOTSTRAP_ENV.username : clientId ? BOOTSTRAP_ENV.clientSecret : clientSecret ? BOOTSTRAP_ENV.clientId : undefined;
+  const half = username
+    ? BOOTSTRAP_ENV.password
+    : password
+      ? BOOTSTRAP_ENV.username
+      : clientId
+        ? BOOTSTRAP_ENV.clientSecret
+        : clientSecret
+          ? BOOTSTRAP_ENV.clientId
+          : undefined;
   throw new RealmSyncError(
     "USAGE",
     `bootstrap-identities signs in with the cluster's bootstrap admin: set ${BOOTSTRAP_ENV.username} and ${BOOTSTRAP_ENV.password} (or ${BOOTSTRAP_ENV.clientId} and ${BOOTSTRAP_ENV.clientSecret})${half ? `; ${half} is not set` : ""}`,
@@ -61,7 +74,11 @@ export async function run(opts: BootstrapIdentitiesOptions): Promise<Outcome> {
   const { config, source } = await readTrustDomainFile(opts, { requireAdminUrls: true });
   const admin = bootstrapAdmin(opts.env);
   const unknown = opts.cluster.filter((name) => !config.clusters.some((c) => c.name === name));
-  if (unknown.length) throw new RealmSyncError("USAGE", `no cluster named ${unknown.join(", ")} in ${source.file} (clusters: ${config.clusters.map((c) => c.name).join(", ")})`);
+  if (unknown.length)
+    throw new RealmSyncError(
+      "USAGE",
+      `no cluster named ${unknown.join(", ")} in ${source.file} (clusters: ${config.clusters.map((c) => c.name).join(", ")})`,
+    );
 
   // Everything offline first: the identities each cluster's auth names and every secret's value.
   const issues: ConfigIssue[] = [];
@@ -88,7 +105,11 @@ export async function run(opts: BootstrapIdentitiesOptions): Promise<Outcome> {
     work.push(entry);
   });
   if (issues.length) {
-    throw new RealmSyncError(onlySecrets ? "SECRET_UNAVAILABLE" : "CONFIG_INVALID", `${source.file}: ${issues.length} problem${issues.length === 1 ? "" : "s"} before contacting any cluster`, { issues });
+    throw new RealmSyncError(
+      onlySecrets ? "SECRET_UNAVAILABLE" : "CONFIG_INVALID",
+      `${source.file}: ${issues.length} problem${issues.length === 1 ? "" : "s"} before contacting any cluster`,
+      { issues },
+    );
   }
   for (const [path, value] of toWrite) {
     loadingTrustDomain(() => writeGeneratedSecret(path, value));
@@ -100,14 +121,20 @@ export async function run(opts: BootstrapIdentitiesOptions): Promise<Outcome> {
   for (const cluster of work) {
     try {
       const session = await openSession({ name: cluster.name, adminUrl: cluster.adminUrl, credentials: admin });
-      if (await ensureRealm(session, realm)) opts.stdout.write(`cluster ${cluster.name}: realm ${realm.realm} created (empty; apply fills it)\n`);
+      if (await ensureRealm(session, realm))
+        opts.stdout.write(`cluster ${cluster.name}: realm ${realm.realm} created (empty; apply fills it)\n`);
       for (const { identity, secret } of cluster.identities) {
         const live = await readIdentity(session, identity, secret);
         const refused = live && refusal(realm.realm, identity, live);
-        if (refused) throw new RealmSyncError("APPLY_FAILED", `cluster ${cluster.name}: ${formatPath(identity.path)}: ${refused}`, { cluster: cluster.name });
+        if (refused)
+          throw new RealmSyncError("APPLY_FAILED", `cluster ${cluster.name}: ${formatPath(identity.path)}: ${refused}`, {
+            cluster: cluster.name,
+          });
         const steps = identitySteps(realm.realm, identity, live);
         await writeIdentity(session, realm.realm, identity, secret, steps);
-        opts.stdout.write(`cluster ${cluster.name}: ${identity.kind} identity ${identity.clientId} (roles of ${managementClientId(realm.realm)}: ${identity.roles.join(", ")}): ${describeSteps(steps)}\n`);
+        opts.stdout.write(
+          `cluster ${cluster.name}: ${identity.kind} identity ${identity.clientId} (roles of ${managementClientId(realm.realm)}: ${identity.roles.join(", ")}): ${describeSteps(steps)}\n`,
+        );
       }
     } catch (error) {
       if (!(error instanceof RealmSyncError)) throw error;

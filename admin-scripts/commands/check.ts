@@ -21,9 +21,16 @@ export async function run(opts: CheckOptions): Promise<Outcome> {
   const incoherent = outcome.findings.filter((f) => f.type === "incoherent");
 
   if (opts.json) {
-    const clusters = outcome.planned.map((p) => ({ cluster: p.cluster, url: p.url, inSync: p.plan.changes.length === 0, changes: p.plan.changes }));
+    const clusters = outcome.planned.map((p) => ({
+      cluster: p.cluster,
+      url: p.url,
+      inSync: p.plan.changes.length === 0,
+      changes: p.plan.changes,
+    }));
     const errors = outcome.failed.map((f) => ({ cluster: f.cluster, url: f.url, error: { code: f.error.code, message: f.error.message } }));
-    opts.stdout.write(`${JSON.stringify({ realm: ctx.desired.realm.realm, inSync: drift.length === 0, coherent: incoherent.length === 0, clusters: [...clusters, ...errors], findings: outcome.findings }, null, 2)}\n`);
+    opts.stdout.write(
+      `${JSON.stringify({ realm: ctx.desired.realm.realm, inSync: drift.length === 0, coherent: incoherent.length === 0, clusters: [...clusters, ...errors], findings: outcome.findings }, null, 2)}\n`,
+    );
   } else {
     for (const p of outcome.planned) if (p.plan.changes.length) opts.stdout.write(`drift: ${formatClusterPlan(p.plan, { url: p.url })}\n`);
     for (const f of incoherent) opts.stdout.write(`incoherent: ${f.cluster ? `${f.cluster}: ` : ""}${f.message}\n`);

@@ -24,7 +24,9 @@ export async function run(opts: ExportTrustOptions): Promise<Outcome> {
       return "OK";
     }
     for (const d of diffs) opts.stdout.write(`  ${d.kind.padEnd(7)} ${d.path}\n`);
-    opts.stdout.write(`${opts.out}: ${diffs.length} file(s) differ from ${opts.config}; run: npm run realm-sync -- export-trust ${opts.config} --out ${opts.out}\n`);
+    opts.stdout.write(
+      `${opts.out}: ${diffs.length} file(s) differ from ${opts.config}; run: npm run realm-sync -- export-trust ${opts.config} --out ${opts.out}\n`,
+    );
     return "CHANGES_PENDING";
   }
 

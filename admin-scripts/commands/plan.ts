@@ -19,7 +19,15 @@ export async function run(opts: PlanOptions): Promise<Outcome> {
   if (opts.json) {
     const clusters = order.map((name) => {
       const p = planned.find((x) => x.cluster === name);
-      if (p) return { cluster: name, url: p.url, realm: p.plan.realm, inSync: p.plan.changes.length === 0, summary: summarize(p.plan.changes), changes: p.plan.changes };
+      if (p)
+        return {
+          cluster: name,
+          url: p.url,
+          realm: p.plan.realm,
+          inSync: p.plan.changes.length === 0,
+          summary: summarize(p.plan.changes),
+          changes: p.plan.changes,
+        };
       const f = failed.find((x) => x.cluster === name)!;
       return { cluster: name, url: f.url, error: { code: f.error.code, message: f.error.message } };
     });

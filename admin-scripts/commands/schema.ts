@@ -21,7 +21,9 @@ export async function run(opts: SchemaOptions): Promise<Outcome> {
       opts.stdout.write(`${opts.out} is up to date\n`);
       return "OK";
     }
-    opts.stdout.write(`${opts.out} ${current === undefined ? "is missing" : "differs from the schema"}; run: npm run realm-sync -- schema\n`);
+    opts.stdout.write(
+      `${opts.out} ${current === undefined ? "is missing" : "differs from the schema"}; run: npm run realm-sync -- schema\n`,
+    );
     return "CHANGES_PENDING";
   }
   try {

@@ -14,7 +14,9 @@ export async function run(opts: ValidateOptions): Promise<Outcome> {
   const text = await readConfigText(opts);
   let loaded;
   try {
-    loaded = loadingTrustDomain(() => parseTrustDomain(text, opts.config, { env: opts.env, cwd: opts.cwd, requireAdminUrls: opts.requireEnv }));
+    loaded = loadingTrustDomain(() =>
+      parseTrustDomain(text, opts.config, { env: opts.env, cwd: opts.cwd, requireAdminUrls: opts.requireEnv }),
+    );
   } catch (err) {
     if (!(err instanceof RealmSyncError) || err.code !== "CONFIG_INVALID" || !opts.json) throw err;
     const errors = err.issues.filter((i) => i.severity !== "warning");
@@ -28,7 +30,14 @@ export async function run(opts: ValidateOptions): Promise<Outcome> {
     return "OK";
   }
   for (const w of warnings) opts.stderr.write(`${formatIssue(w)}\n`);
-  const counts = [plural(config.clusters.length, "cluster"), plural(config.signingKeys.length, "signing key"), plural(config.workloads.length, "workload"), plural(config.agents.length, "agent")];
-  opts.stdout.write(`${opts.config}: valid (realm ${config.realm}, ${counts.join(", ")}${warnings.length ? `; ${plural(warnings.length, "warning")}` : ""})\n`);
+  const counts = [
+    plural(config.clusters.length, "cluster"),
+    plural(config.signingKeys.length, "signing key"),
+    plural(config.workloads.length, "workload"),
+    plural(config.agents.length, "agent"),
+  ];
+  opts.stdout.write(
+    `${opts.config}: valid (realm ${config.realm}, ${counts.join(", ")}${warnings.length ? `; ${plural(warnings.length, "warning")}` : ""})\n`,
+  );
   return "OK";
 }

@@ -145,7 +145,10 @@ async function publicKeyAttributes(pem: string): Promise<{ spki: string; kid: st
 async function workloadClient(ctx: Context, workload: Workload, index: number): Promise<DesiredClient | undefined> {
   const at: ConfigPath = ["workloads", index];
   if (workload.name.startsWith(RESERVED_PREFIX)) {
-    ctx.problems.push({ path: [...at, "name"], message: `names starting with "${RESERVED_PREFIX}" are reserved for realm-sync's own clients` });
+    ctx.problems.push({
+      path: [...at, "name"],
+      message: `names starting with "${RESERVED_PREFIX}" are reserved for realm-sync's own clients`,
+    });
     return undefined;
   }
   const auth = workload.authentication;
@@ -157,11 +160,17 @@ async function workloadClient(ctx: Context, workload: Workload, index: number): 
     const audience = auth.kubernetes.audience;
     if (audience !== undefined && audience !== ctx.config.issuer) {
       // The Kubernetes identity provider of Keycloak 26.x checks `aud` against the realm issuer only.
-      ctx.problems.push({ path: [...at, "authentication", "kubernetes", "audience"], message: `must be the realm issuer ${ctx.config.issuer} (Keycloak accepts federated client assertions only for its own issuer); omit it to use that` });
+      ctx.problems.push({
+        path: [...at, "authentication", "kubernetes", "audience"],
+        message: `must be the realm issuer ${ctx.config.issuer} (Keycloak accepts federated client assertions only for its own issuer); omit it to use that`,
+      });
       return undefined;
     }
     clientAuthenticatorType = "federated-jwt";
-    attributes = clientAttributes({ "jwt.credential.issuer": kubernetesIdpAlias(auth.kubernetes.issuer), "jwt.credential.sub": auth.kubernetes.serviceAccount });
+    attributes = clientAttributes({
+      "jwt.credential.issuer": kubernetesIdpAlias(auth.kubernetes.issuer),
+      "jwt.credential.sub": auth.kubernetes.serviceAccount,
+    });
     const declared = ctx.config.kubernetesIssuers.find((k) => k.issuer === auth.kubernetes.issuer);
     if (declared) podMapper = [podIdentityMapper(declared)];
   } else if ("privateKeyJwt" in auth) {
@@ -192,7 +201,11 @@ async function workloadClient(ctx: Context, workload: Workload, index: number): 
 }
 
 /** The client-auth attributes of a `private_key_jwt` key given as a JWKS URL or a PEM public key; `undefined` after reporting a problem. */
-async function privateKeyJwtAttributes(ctx: Context, method: { jwksUrl: string } | { publicKey: SecretRef }, path: ConfigPath): Promise<Record<string, string> | undefined> {
+async function privateKeyJwtAttributes(
+  ctx: Context,
+  method: { jwksUrl: string } | { publicKey: SecretRef },
+  path: ConfigPath,
+): Promise<Record<string, string> | undefined> {
   if ("jwksUrl" in method) return clientAttributes({ "use.jwks.url": "true", "jwks.url": method.jwksUrl });
   const pem = secretAt(ctx, method.publicKey, [...path, "publicKey"]);
   if (pem === undefined) return undefined;
@@ -201,7 +214,10 @@ async function privateKeyJwtAttributes(ctx: Context, method: { jwksUrl: string }
     // kid = RFC 7638 thumbprint: the signer may send it or no kid at all.
     return clientAttributes({ "use.jwks.url": "false", "jwt.credential.public.key": pk.spki, "jwt.credential.kid": pk.kid });
   } catch {
-    ctx.problems.push({ path: [...path, "publicKey"], message: "is not a PEM public key (SubjectPublicKeyInfo, `-----BEGIN PUBLIC KEY-----`)" });
+    ctx.problems.push({
+      path: [...path, "publicKey"],
+      message: "is not a PEM public key (SubjectPublicKeyInfo, `-----BEGIN PUBLIC KEY-----`)",
+    });
     return undefined;
   }
 }
@@ -232,7 +248,10 @@ async function delegationClients(ctx: Context): Promise<DesiredClient[]> {
     const keyId = attributes["jwt.credential.public.key"] || attributes["jwks.url"] || "";
     const owner = keyOwners.get(keyId);
     if (owner !== undefined) {
-      ctx.problems.push({ path, message: `is the same delegation key as workload "${owner}"'s; each workload's sidecar needs its own key` });
+      ctx.problems.push({
+        path,
+        message: `is the same delegation key as workload "${owner}"'s; each workload's sidecar needs its own key`,
+      });
       continue;
     }
     keyOwners.set(keyId, workload.name);
@@ -250,7 +269,10 @@ async function delegationClients(ctx: Context): Promise<DesiredClient[]> {
         attributes,
         defaultClientScopes: [...DEFAULT_CLIENT_SCOPES],
         optionalClientScopes: scopes,
-        mappers: [...tokenMappers(workload), hardcodedClaim(SOURCE_IDENTITY_MAPPER, escapeClaimName(AWS_SOURCE_IDENTITY_CLAIM), chain, "String")],
+        mappers: [
+          ...tokenMappers(workload),
+          hardcodedClaim(SOURCE_IDENTITY_MAPPER, escapeClaimName(AWS_SOURCE_IDENTITY_CLAIM), chain, "String"),
+        ],
       });
     }
   }
@@ -265,7 +287,11 @@ export function frontendUrlOf(issuer: string, realm: string): string {
 
 /** The realm itself, as realm-sync creates and keeps it (needs no secret). */
 export function desiredRealm(config: TrustDomain): DesiredRealm {
-  return { realm: config.realm, accessTokenLifespan: config.tokens.accessTokenLifespan, attributes: { ...MANAGED, frontendUrl: frontendUrlOf(config.issuer, config.realm) } };
+  return {
+    realm: config.realm,
+    accessTokenLifespan: config.tokens.accessTokenLifespan,
+    attributes: { ...MANAGED, frontendUrl: frontendUrlOf(config.issuer, config.realm) },
+  };
 }
 
 /**

@@ -20,7 +20,9 @@ export const GRANT_ATTRIBUTES = {
 } as const;
 
 /** Every grant attribute with the value realm-sync writes: off. */
-export const GRANTS_OFF: Readonly<Record<string, string>> = Object.fromEntries(Object.values(GRANT_ATTRIBUTES).map((key) => [key, "false"]));
+export const GRANTS_OFF: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.values(GRANT_ATTRIBUTES).map((key) => [key, "false"]),
+);
 
 /** Whether Keycloak reads an attribute value as on (`Boolean.parseBoolean`: "true" in any case). */
 export function readsAsOn(value: string | undefined): boolean {

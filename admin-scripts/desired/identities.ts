@@ -28,7 +28,13 @@ export const VIEW_ROLES: readonly string[] = ["view-realm", "view-clients", "vie
  * holds the view roles too: a view role planted on a workload's service account is removed.
  * None of them reaches the master realm or another realm.
  */
-export const APPLY_ROLES: readonly string[] = [...VIEW_ROLES, "manage-realm", "manage-clients", "manage-identity-providers", "manage-users"];
+export const APPLY_ROLES: readonly string[] = [
+  ...VIEW_ROLES,
+  "manage-realm",
+  "manage-clients",
+  "manage-identity-providers",
+  "manage-users",
+];
 
 export const IDENTITY_ROLES: Readonly<Record<IdentityKind, readonly string[]>> = { view: VIEW_ROLES, apply: APPLY_ROLES };
 
@@ -62,13 +68,22 @@ export interface IdentityProblem {
  * from creating them: `auth` must be `{ apply, view }` with a `clientId` identity each, two distinct
  * clientIds, neither the management client itself.
  */
-export function desiredIdentities(config: TrustDomain, clusterIndex: number): { identities: DesiredIdentity[]; problems: IdentityProblem[] } {
+export function desiredIdentities(
+  config: TrustDomain,
+  clusterIndex: number,
+): { identities: DesiredIdentity[]; problems: IdentityProblem[] } {
   const cluster = config.clusters[clusterIndex]!;
   const base: ConfigPath = ["clusters", clusterIndex, "auth"];
   if (!("apply" in cluster.auth)) {
     return {
       identities: [],
-      problems: [{ path: base, message: "bootstrap-identities creates the identities this names: write it as { apply: { clientId, clientSecret }, view: { clientId, clientSecret } }" }],
+      problems: [
+        {
+          path: base,
+          message:
+            "bootstrap-identities creates the identities this names: write it as { apply: { clientId, clientSecret }, view: { clientId, clientSecret } }",
+        },
+      ],
     };
   }
   const identities: DesiredIdentity[] = [];
@@ -77,17 +92,26 @@ export function desiredIdentities(config: TrustDomain, clusterIndex: number): { 
     const auth = cluster.auth[kind];
     const path = [...base, kind];
     if (!("clientId" in auth)) {
-      problems.push({ path, message: `a service-account client ({ clientId, clientSecret }) is what bootstrap-identities creates; a username identity is the bootstrap admin's` });
+      problems.push({
+        path,
+        message: `a service-account client ({ clientId, clientSecret }) is what bootstrap-identities creates; a username identity is the bootstrap admin's`,
+      });
       continue;
     }
     if (auth.clientId === managementClientId(config.realm) || auth.clientId === "master-realm") {
-      problems.push({ path: [...path, "clientId"], message: `${auth.clientId} is Keycloak's realm-management client; name realm-sync's own client` });
+      problems.push({
+        path: [...path, "clientId"],
+        message: `${auth.clientId} is Keycloak's realm-management client; name realm-sync's own client`,
+      });
       continue;
     }
     identities.push({ kind, clientId: auth.clientId, clientSecret: auth.clientSecret, path, roles: IDENTITY_ROLES[kind] });
   }
   if (identities.length === 2 && identities[0]!.clientId === identities[1]!.clientId) {
-    problems.push({ path: [...base, "apply", "clientId"], message: `the apply and view identities must be two clients (both are ${identities[0]!.clientId}): plan jobs must not hold the write identity` });
+    problems.push({
+      path: [...base, "apply", "clientId"],
+      message: `the apply and view identities must be two clients (both are ${identities[0]!.clientId}): plan jobs must not hold the write identity`,
+    });
   }
   return { identities: problems.length ? [] : identities, problems };
 }

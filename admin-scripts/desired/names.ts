@@ -14,7 +14,13 @@ export const KEYSTORE_PROVIDER = "java-keystore";
 export const LOCK_CLIENT_ID = "kcb-realm-sync-lock";
 
 /** Key providers Keycloak generates itself, with a different key on every cluster: removed from a managed realm. */
-export const GENERATED_ASYMMETRIC_KEY_PROVIDERS: readonly string[] = ["rsa-generated", "rsa-enc-generated", "ecdsa-generated", "ecdh-generated", "eddsa-generated"];
+export const GENERATED_ASYMMETRIC_KEY_PROVIDERS: readonly string[] = [
+  "rsa-generated",
+  "rsa-enc-generated",
+  "ecdsa-generated",
+  "ecdh-generated",
+  "eddsa-generated",
+];
 
 /** Priority of the active key (signs) and of passive keys (only published). */
 export const ACTIVE_KEY_PRIORITY = 1000;

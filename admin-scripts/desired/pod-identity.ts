@@ -4,7 +4,12 @@
  * it has its default, so a hand edit shows as drift.
  */
 import pkg from "../../package.json" with { type: "json" };
-import { MANAGED_ATTRIBUTE, MANAGED_VALUE, POD_IDENTITY_MAPPER_ID, POD_IDENTITY_PROVIDER_ID } from "../../realm-config/model/conventions.ts";
+import {
+  MANAGED_ATTRIBUTE,
+  MANAGED_VALUE,
+  POD_IDENTITY_MAPPER_ID,
+  POD_IDENTITY_PROVIDER_ID,
+} from "../../realm-config/model/conventions.ts";
 import type { KubernetesIssuer } from "../../realm-config/model/schema.ts";
 import { kubernetesIdpAlias, POD_IDENTITY_MAPPER } from "./names.ts";
 import type { DesiredIdentityProvider, DesiredMapper, RequiredExtension } from "./types.ts";
@@ -25,7 +30,12 @@ export function podIdentityProvider(k: KubernetesIssuer): DesiredIdentityProvide
     alias: kubernetesIdpAlias(k.issuer),
     providerId: POD_IDENTITY_PROVIDER_ID,
     displayName: `Kubernetes ${k.clusterName} (${k.issuer})`,
-    config: { [MANAGED_ATTRIBUTE]: MANAGED_VALUE, issuer: k.issuer, clusterName: k.clusterName, requirePodBinding: String(k.requirePodBinding) },
+    config: {
+      [MANAGED_ATTRIBUTE]: MANAGED_VALUE,
+      issuer: k.issuer,
+      clusterName: k.clusterName,
+      requirePodBinding: String(k.requirePodBinding),
+    },
   };
 }
 

@@ -41,7 +41,8 @@ export function certificateMaterial(pem: string, now = new Date()): CertificateM
     throw new SigningKeyError("not a PEM X.509 certificate (-----BEGIN CERTIFICATE-----)", { cause });
   }
   const key = cert.publicKey;
-  if (key.asymmetricKeyType !== "rsa") throw new SigningKeyError(`an RSA key is required, got ${key.asymmetricKeyType ?? "another key type"}`);
+  if (key.asymmetricKeyType !== "rsa")
+    throw new SigningKeyError(`an RSA key is required, got ${key.asymmetricKeyType ?? "another key type"}`);
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
   if (bits < MIN_BITS) throw new SigningKeyError(`an RSA key of at least ${MIN_BITS} bits is required, got ${bits}`);
   const validTo = new Date(cert.validTo);

@@ -6,7 +6,10 @@ import type { RequiredExtension } from "../desired/types.ts";
 import type { RealmSyncErrorCode } from "../errors.ts";
 
 /** `spi → provider id → operationalInfo`, as `GET …/serverinfo` returns `providers`. */
-export type ServerProviders = Record<string, { providers?: Record<string, { operationalInfo?: Record<string, string> } | undefined> } | undefined>;
+export type ServerProviders = Record<
+  string,
+  { providers?: Record<string, { operationalInfo?: Record<string, string> } | undefined> } | undefined
+>;
 
 export interface ExtensionProblem {
   code: Extract<RealmSyncErrorCode, "EXTENSION_MISSING" | "EXTENSION_VERSION_MISMATCH">;

@@ -38,7 +38,9 @@ function mapperReason(m: LiveMapper, subjects: Map<string, string[]>): string | 
   if (m.protocolMapper === HARDCODED_CLAIM) {
     const value = m.config["claim.value"] ?? "";
     const owners = subjects.get(value);
-    return owners ? `mapper "${m.name}" sets sub to ${JSON.stringify(value)}, the subject of ${owners.join(", ")}: its tokens pass for that workload` : undefined;
+    return owners
+      ? `mapper "${m.name}" sets sub to ${JSON.stringify(value)}, the subject of ${owners.join(", ")}: its tokens pass for that workload`
+      : undefined;
   }
   return `mapper "${m.name}" (${m.protocolMapper}) sets sub from user or session data: it can emit a managed workload's subject`;
 }
@@ -50,7 +52,12 @@ export function foreignChanges(desired: Pick<DesiredState, "clients">, live: Liv
   const flag = (kind: ResourceKind, name: string, id: string, reason: string) => out.push({ op: "foreign", kind, name, id, reason });
 
   if (live.server?.enabledFeatures.includes(LEGACY_TOKEN_EXCHANGE_FEATURE)) {
-    flag("realm", live.realm?.realm ?? "(server)", live.realm?.id ?? "", "the server runs the legacy token exchange (feature token-exchange, v1): it grants exchanges by per-client permissions realm-sync does not compare; disable the feature");
+    flag(
+      "realm",
+      live.realm?.realm ?? "(server)",
+      live.realm?.id ?? "",
+      "the server runs the legacy token exchange (feature token-exchange, v1): it grants exchanges by per-client permissions realm-sync does not compare; disable the feature",
+    );
   }
   for (const c of live.clients) {
     if (isManaged(c.attributes) || c.clientId === LOCK_CLIENT_ID) continue;
@@ -68,7 +75,12 @@ export function foreignChanges(desired: Pick<DesiredState, "clients">, live: Liv
   }
   for (const u of live.subjectUsers) {
     const owners = subjects.get(u.id)?.join(", ") ?? "a managed workload";
-    flag("user", u.username, u.id, `its id is ${JSON.stringify(u.id)}, the subject of ${owners}: Keycloak's sub mapper puts it in this user's tokens (a service account's: its client's)`);
+    flag(
+      "user",
+      u.username,
+      u.id,
+      `its id is ${JSON.stringify(u.id)}, the subject of ${owners}: Keycloak's sub mapper puts it in this user's tokens (a service account's: its client's)`,
+    );
   }
   return out;
 }

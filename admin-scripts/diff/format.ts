@@ -45,6 +45,12 @@ export function formatClusterPlan(plan: ClusterPlan, opts: { url?: string; field
   const where = opts.url ? `${plan.cluster} (${opts.url}, realm ${plan.realm})` : `${plan.cluster} (realm ${plan.realm})`;
   if (plan.changes.length === 0) return `${where}: in sync`;
   const s = summarize(plan.changes);
-  const counts = [`${s.create} to create`, `${s.update} to update`, `${s.delete} to delete`, ...(s.conflict ? [`${s.conflict} conflicting`] : []), ...(s.foreign ? [`${s.foreign} to remove by hand`] : [])].join(", ");
+  const counts = [
+    `${s.create} to create`,
+    `${s.update} to update`,
+    `${s.delete} to delete`,
+    ...(s.conflict ? [`${s.conflict} conflicting`] : []),
+    ...(s.foreign ? [`${s.foreign} to remove by hand`] : []),
+  ].join(", ");
   return [`${where}: ${counts}`, ...plan.changes.flatMap((c) => changeLines(c, opts.fields ?? true))].join("\n");
 }

@@ -50,7 +50,8 @@ export function identityMarker(realm: string, identity: Pick<DesiredIdentity, "k
 export function refusal(realm: string, identity: DesiredIdentity, live: LiveIdentity): string | undefined {
   const marker = live.client.attributes?.[IDENTITY_ATTRIBUTE];
   if (marker === identityMarker(realm, identity)) return undefined;
-  if (marker === undefined) return `client ${identity.clientId} exists in the master realm and was not created by bootstrap-identities; delete it or name another clientId`;
+  if (marker === undefined)
+    return `client ${identity.clientId} exists in the master realm and was not created by bootstrap-identities; delete it or name another clientId`;
   return `client ${identity.clientId} is realm-sync's ${marker.split("/")[1] ?? "?"} identity of realm ${marker.split("/")[0] ?? "?"}; name another clientId`;
 }
 

@@ -109,4 +109,11 @@ export interface LiveState {
   server?: LiveServer;
 }
 
-export const EMPTY_LIVE_STATE: LiveState = { realm: null, keys: [], clientScopes: [], identityProviders: [], clients: [], subjectUsers: [] };
+export const EMPTY_LIVE_STATE: LiveState = {
+  realm: null,
+  keys: [],
+  clientScopes: [],
+  identityProviders: [],
+  clients: [],
+  subjectUsers: [],
+};

@@ -7,7 +7,15 @@ import { MANAGED_ATTRIBUTE, MANAGED_VALUE } from "../../realm-config/model/conve
 import { GRANT_ATTRIBUTES, readsAsOn } from "../desired/grants.ts";
 import { KEYSTORE_PROVIDER } from "../desired/names.ts";
 import { keyConfig } from "../desired/key-provider.ts";
-import { FIXED_CLIENT_FIELDS, type DesiredClient, type DesiredClientScope, type DesiredIdentityProvider, type DesiredKey, type DesiredMapper, type DesiredRealm } from "../desired/types.ts";
+import {
+  FIXED_CLIENT_FIELDS,
+  type DesiredClient,
+  type DesiredClientScope,
+  type DesiredIdentityProvider,
+  type DesiredKey,
+  type DesiredMapper,
+  type DesiredRealm,
+} from "../desired/types.ts";
 import type { FieldValue, ResourceKind } from "./changes.ts";
 import type { LiveClient, LiveClientScope, LiveComponent, LiveIdentityProvider, LiveMapper, LiveRealm, LiveRoleMapping } from "./live.ts";
 
@@ -62,7 +70,11 @@ export const SERVICE_ACCOUNT_ROLES = "serviceAccountRoles";
 // ---- desired ---------------------------------------------------------------------------------
 
 export function desiredRealm(r: DesiredRealm): DesiredResource {
-  return { kind: "realm", name: r.realm, shape: { fields: { enabled: true, accessTokenLifespan: r.accessTokenLifespan, ...prefixed(attr, r.attributes) }, sensitive: [] } };
+  return {
+    kind: "realm",
+    name: r.realm,
+    shape: { fields: { enabled: true, accessTokenLifespan: r.accessTokenLifespan, ...prefixed(attr, r.attributes) }, sensitive: [] },
+  };
 }
 
 /** The fields realm-sync compares on a key provider: its config, and the key the server actually loaded. */
@@ -92,12 +104,20 @@ export function desiredClientScope(s: DesiredClientScope): DesiredResource {
   return {
     kind: "clientScope",
     name: s.name,
-    shape: { fields: { protocol: "openid-connect", description: s.description, ...prefixed(attr, s.attributes) }, sensitive: [], mappers: mappersByName(s.mappers) },
+    shape: {
+      fields: { protocol: "openid-connect", description: s.description, ...prefixed(attr, s.attributes) },
+      sensitive: [],
+      mappers: mappersByName(s.mappers),
+    },
   };
 }
 
 export function desiredIdentityProvider(p: DesiredIdentityProvider): DesiredResource {
-  return { kind: "identityProvider", name: p.alias, shape: { fields: { providerId: p.providerId, enabled: true, displayName: p.displayName, ...prefixed(conf, p.config) }, sensitive: [] } };
+  return {
+    kind: "identityProvider",
+    name: p.alias,
+    shape: { fields: { providerId: p.providerId, enabled: true, displayName: p.displayName, ...prefixed(conf, p.config) }, sensitive: [] },
+  };
 }
 
 export function desiredClient(c: DesiredClient): DesiredResource {
@@ -121,7 +141,6 @@ export function desiredClient(c: DesiredClient): DesiredResource {
 }
 
 // ---- live ------------------------------------------------------------------------------------
-
 
 const roleLabel = (r: LiveRoleMapping): string => (r.clientId === undefined ? r.name : `${r.clientId}/${r.name}`);
 
@@ -162,7 +181,11 @@ export function liveClientScope(s: LiveClientScope): LiveResource {
     name: s.name,
     id: s.id,
     managed: isManaged(s.attributes),
-    shape: { fields: { protocol: s.protocol, description: s.description, ...prefixed(attr, s.attributes) }, sensitive: [], mappers: mappersByName(s.mappers) },
+    shape: {
+      fields: { protocol: s.protocol, description: s.description, ...prefixed(attr, s.attributes) },
+      sensitive: [],
+      mappers: mappersByName(s.mappers),
+    },
   };
 }
 
@@ -172,7 +195,10 @@ export function liveIdentityProvider(p: LiveIdentityProvider): LiveResource {
     name: p.alias,
     id: p.internalId,
     managed: isManaged(p.config),
-    shape: { fields: { providerId: p.providerId, enabled: p.enabled, displayName: p.displayName, ...prefixed(conf, p.config) }, sensitive: [] },
+    shape: {
+      fields: { providerId: p.providerId, enabled: p.enabled, displayName: p.displayName, ...prefixed(conf, p.config) },
+      sensitive: [],
+    },
   };
 }
 
@@ -203,5 +229,11 @@ export function liveClient(c: LiveClient, defaultRole?: string): LiveResource {
   };
   if (c.serviceAccount) fields[SERVICE_ACCOUNT_ROLES] = sorted(extraServiceAccountRoles(c, defaultRole).map(roleLabel));
   if (c.secret !== undefined) fields.secret = c.secret;
-  return { kind: "client", name: c.clientId, id: c.id, managed: isManaged(c.attributes), shape: { fields, sensitive: ["secret"], mappers: mappersByName(c.mappers) } };
+  return {
+    kind: "client",
+    name: c.clientId,
+    id: c.id,
+    managed: isManaged(c.attributes),
+    shape: { fields, sensitive: ["secret"], mappers: mappersByName(c.mappers) },
+  };
 }

@@ -9,7 +9,15 @@
  * The comparisons themselves are pure (`diff/coherence.ts`).
  */
 import type { JSONWebKeySet } from "jose";
-import { canonicalJwks, claimFindings, expectedClaims, jwksFindings, observedClaims, sameEverywhere, type Finding } from "../diff/coherence.ts";
+import {
+  canonicalJwks,
+  claimFindings,
+  expectedClaims,
+  jwksFindings,
+  observedClaims,
+  sameEverywhere,
+  type Finding,
+} from "../diff/coherence.ts";
 import type { DesiredState } from "../desired/types.ts";
 import { clusterError } from "./errors.ts";
 import { settleAll } from "./pool.ts";
@@ -36,11 +44,23 @@ async function getJson(fetchImpl: typeof fetch, url: string): Promise<unknown> {
 }
 
 /** Everything one cluster publishes and mints; problems reaching a part become findings, not exceptions. */
-export async function observeCluster(session: ClusterSession, planned: PlannedCluster, desired: DesiredState, opts: { concurrency: number; fetch?: typeof fetch }): Promise<ClusterObservation> {
+export async function observeCluster(
+  session: ClusterSession,
+  planned: PlannedCluster,
+  desired: DesiredState,
+  opts: { concurrency: number; fetch?: typeof fetch },
+): Promise<ClusterObservation> {
   const fetchImpl = opts.fetch ?? fetch;
   const realm = desired.realm.realm;
   const base = `${session.url}/realms/${encodeURIComponent(realm)}`;
-  const obs: ClusterObservation = { cluster: session.name, issuer: undefined, jwks: undefined, activeKid: undefined, examples: new Map(), findings: [] };
+  const obs: ClusterObservation = {
+    cluster: session.name,
+    issuer: undefined,
+    jwks: undefined,
+    activeKid: undefined,
+    examples: new Map(),
+    findings: [],
+  };
   const problem = (message: string) => obs.findings.push({ type: "incoherent", cluster: session.name, message });
 
   if (!planned.live.realm) {
@@ -75,11 +95,18 @@ export async function observeCluster(session: ClusterSession, planned: PlannedCl
       userId = session.admin.clients.getServiceAccountUser({ realm, id: job.id }).then((u) => u.id ?? "");
       userIds.set(job.id, userId);
     }
-    const payload = await session.admin.clients.evaluateGenerateAccessToken({ realm, id: job.id, userId: await userId, scope: job.scope, audience: "" });
+    const payload = await session.admin.clients.evaluateGenerateAccessToken({
+      realm,
+      id: job.id,
+      userId: await userId,
+      scope: job.scope,
+      audience: "",
+    });
     obs.examples.set(`${job.clientId} ${job.scope}`, payload);
   });
   results.forEach((r, i) => {
-    if (r.status === "rejected") problem(`example token for ${jobs[i]!.clientId} (${jobs[i]!.scope}): ${clusterError(session.name, "evaluating", r.reason).message}`);
+    if (r.status === "rejected")
+      problem(`example token for ${jobs[i]!.clientId} (${jobs[i]!.scope}): ${clusterError(session.name, "evaluating", r.reason).message}`);
   });
   return obs;
 }
@@ -91,18 +118,41 @@ export function coherenceFindings(desired: DesiredState, observations: readonly 
   const wantKids = desired.keys.map((k) => k.kid).sort();
 
   for (const o of observations) {
-    if (o.issuer !== undefined && o.issuer !== desired.issuer) findings.push({ type: "incoherent", cluster: o.cluster, message: `discovery issuer is ${o.issuer}, expected ${desired.issuer}` });
+    if (o.issuer !== undefined && o.issuer !== desired.issuer)
+      findings.push({ type: "incoherent", cluster: o.cluster, message: `discovery issuer is ${o.issuer}, expected ${desired.issuer}` });
     if (o.jwks) {
       const kids = (o.jwks.keys ?? []).map((k) => String(k.kid)).sort();
-      if (kids.join(" ") !== wantKids.join(" ")) findings.push({ type: "incoherent", cluster: o.cluster, message: `JWKS publishes kids [${kids.join(", ")}], expected [${wantKids.join(", ")}]` });
+      if (kids.join(" ") !== wantKids.join(" "))
+        findings.push({
+          type: "incoherent",
+          cluster: o.cluster,
+          message: `JWKS publishes kids [${kids.join(", ")}], expected [${wantKids.join(", ")}]`,
+        });
     }
-    if (o.activeKid !== undefined && o.activeKid !== activeKid) findings.push({ type: "incoherent", cluster: o.cluster, message: `signs with kid ${o.activeKid}, expected ${activeKid}` });
+    if (o.activeKid !== undefined && o.activeKid !== activeKid)
+      findings.push({ type: "incoherent", cluster: o.cluster, message: `signs with kid ${o.activeKid}, expected ${activeKid}` });
     if (o.jwks) findings.push(...jwksFindings(o.cluster, desired, o.jwks));
   }
 
-  findings.push(...sameEverywhere("discovery issuer", observations.filter((o) => o.issuer !== undefined).map((o) => ({ cluster: o.cluster, value: o.issuer }))));
-  findings.push(...sameEverywhere("JWKS", observations.filter((o) => o.jwks).map((o) => ({ cluster: o.cluster, value: JSON.parse(canonicalJwks(o.jwks!)) as unknown })), () => "(different key sets)"));
-  findings.push(...sameEverywhere("active signing kid", observations.filter((o) => o.activeKid).map((o) => ({ cluster: o.cluster, value: o.activeKid }))));
+  findings.push(
+    ...sameEverywhere(
+      "discovery issuer",
+      observations.filter((o) => o.issuer !== undefined).map((o) => ({ cluster: o.cluster, value: o.issuer })),
+    ),
+  );
+  findings.push(
+    ...sameEverywhere(
+      "JWKS",
+      observations.filter((o) => o.jwks).map((o) => ({ cluster: o.cluster, value: JSON.parse(canonicalJwks(o.jwks!)) as unknown })),
+      () => "(different key sets)",
+    ),
+  );
+  findings.push(
+    ...sameEverywhere(
+      "active signing kid",
+      observations.filter((o) => o.activeKid).map((o) => ({ cluster: o.cluster, value: o.activeKid })),
+    ),
+  );
 
   for (const client of desired.clients) {
     for (const scope of client.optionalClientScopes) {
@@ -129,7 +179,11 @@ export interface CheckOutcome {
 }
 
 /** Drift and coherence across every target. A cluster that cannot be reached is a failure; the others are still checked. */
-export async function checkAll(targets: readonly ClusterTarget[], desired: DesiredState, opts: { concurrency: number; fetch?: typeof fetch }): Promise<CheckOutcome> {
+export async function checkAll(
+  targets: readonly ClusterTarget[],
+  desired: DesiredState,
+  opts: { concurrency: number; fetch?: typeof fetch },
+): Promise<CheckOutcome> {
   const results = await Promise.allSettled(
     targets.map(async (t) => {
       const session = await openSession(t, opts.fetch ? { fetch: opts.fetch } : {});
@@ -152,7 +206,11 @@ export async function checkAll(targets: readonly ClusterTarget[], desired: Desir
   });
   const findings: Finding[] = planned
     .filter((p) => p.plan.changes.length > 0)
-    .map((p) => ({ type: "drift", cluster: p.cluster, message: `live state differs from the config: ${p.plan.changes.length} change(s) pending (run plan for the fields)` }));
+    .map((p) => ({
+      type: "drift",
+      cluster: p.cluster,
+      message: `live state differs from the config: ${p.plan.changes.length} change(s) pending (run plan for the fields)`,
+    }));
   findings.push(...coherenceFindings(desired, observations));
   return { planned, failed, findings };
 }

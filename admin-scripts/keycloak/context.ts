@@ -22,7 +22,13 @@ export interface SyncContext {
 }
 
 function located(source: ConfigSource, problems: DesiredStateError["problems"]): ConfigIssue[] {
-  return problems.map((p) => ({ file: source.file, ...source.locate(p.path), path: formatPath(p.path), message: p.message, severity: "error" as const }));
+  return problems.map((p) => ({
+    file: source.file,
+    ...source.locate(p.path),
+    path: formatPath(p.path),
+    message: p.message,
+    severity: "error" as const,
+  }));
 }
 
 /** Which of a cluster's identities a command signs in with: `apply` writes, `plan` and `check` only read. */
@@ -34,7 +40,11 @@ export async function prepare(opts: CommonOptions & { cluster: readonly string[]
   const secret = (ref: Parameters<typeof resolveSecret>[0]) => resolveSecret(ref, { baseDir: source.dir, env: opts.env });
 
   const unknown = opts.cluster.filter((name) => !config.clusters.some((c) => c.name === name));
-  if (unknown.length) throw new RealmSyncError("USAGE", `no cluster named ${unknown.join(", ")} in ${source.file} (clusters: ${config.clusters.map((c) => c.name).join(", ")})`);
+  if (unknown.length)
+    throw new RealmSyncError(
+      "USAGE",
+      `no cluster named ${unknown.join(", ")} in ${source.file} (clusters: ${config.clusters.map((c) => c.name).join(", ")})`,
+    );
   const selected = config.clusters.filter((c) => opts.cluster.length === 0 || opts.cluster.includes(c.name));
 
   const problems: DesiredStateError["problems"] = [];
@@ -45,10 +55,17 @@ export async function prepare(opts: CommonOptions & { cluster: readonly string[]
     const split = "apply" in cluster.auth;
     const auth = "apply" in cluster.auth ? cluster.auth[role] : cluster.auth;
     try {
-      const credentials = "username" in auth ? { username: auth.username, password: secret(auth.password) } : { clientId: auth.clientId, clientSecret: secret(auth.clientSecret) };
+      const credentials =
+        "username" in auth
+          ? { username: auth.username, password: secret(auth.password) }
+          : { clientId: auth.clientId, clientSecret: secret(auth.clientSecret) };
       targets.push({ name: cluster.name, adminUrl: cluster.adminUrl, credentials });
     } catch (error) {
-      problems.push({ path: ["clusters", i, "auth", ...(split ? [role] : []), "username" in auth ? "password" : "clientSecret"], message: (error as Error).message, secret: true });
+      problems.push({
+        path: ["clusters", i, "auth", ...(split ? [role] : []), "username" in auth ? "password" : "clientSecret"],
+        message: (error as Error).message,
+        secret: true,
+      });
     }
   }
 
@@ -61,9 +78,13 @@ export async function prepare(opts: CommonOptions & { cluster: readonly string[]
   }
   if (problems.length || !desired) {
     const onlySecrets = problems.every((p) => p.secret);
-    throw new RealmSyncError(onlySecrets ? "SECRET_UNAVAILABLE" : "CONFIG_INVALID", `${source.file}: ${problems.length} problem${problems.length === 1 ? "" : "s"} before contacting any cluster`, {
-      issues: located(source, problems),
-    });
+    throw new RealmSyncError(
+      onlySecrets ? "SECRET_UNAVAILABLE" : "CONFIG_INVALID",
+      `${source.file}: ${problems.length} problem${problems.length === 1 ? "" : "s"} before contacting any cluster`,
+      {
+        issues: located(source, problems),
+      },
+    );
   }
   return { config, source, desired, targets };
 }
@@ -86,5 +107,8 @@ function positiveInt(env: Readonly<Record<string, string | undefined>>, name: st
 
 /** KCB_REALM_SYNC_CONCURRENCY (default 8) and KCB_REALM_SYNC_LOCK_LEASE_SECONDS (default 120). */
 export function tuning(env: Readonly<Record<string, string | undefined>>): SyncTuning {
-  return { concurrency: positiveInt(env, "KCB_REALM_SYNC_CONCURRENCY", 8), leaseMs: positiveInt(env, "KCB_REALM_SYNC_LOCK_LEASE_SECONDS", 120) * 1000 };
+  return {
+    concurrency: positiveInt(env, "KCB_REALM_SYNC_CONCURRENCY", 8),
+    leaseMs: positiveInt(env, "KCB_REALM_SYNC_LOCK_LEASE_SECONDS", 120) * 1000,
+  };
 }

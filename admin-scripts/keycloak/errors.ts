@@ -26,18 +26,37 @@ function networkCause(error: unknown): string | undefined {
 }
 
 /** Wraps any failure of a call to a cluster; `code` is used for HTTP refusals (default CLUSTER_REJECTED). */
-export function clusterError(cluster: string, doing: string, error: unknown, code: RealmSyncErrorCode = "CLUSTER_REJECTED"): RealmSyncError {
+export function clusterError(
+  cluster: string,
+  doing: string,
+  error: unknown,
+  code: RealmSyncErrorCode = "CLUSTER_REJECTED",
+): RealmSyncError {
   if (error instanceof RealmSyncError) return error;
   if (error instanceof NetworkError) {
     const status = error.response.status;
     // 403: signed in, but this identity may not do this (e.g. the view-only identity asked to write).
-    if (status === 403) return new RealmSyncError("CLUSTER_FORBIDDEN", `cluster ${cluster}: ${doing}: HTTP 403: the identity realm-sync signed in with lacks the role for this (apply needs the write identity, clusters[].auth.apply; \`realm-sync bootstrap-identities\` gives each identity its roles)`, { cluster, cause: error });
+    if (status === 403)
+      return new RealmSyncError(
+        "CLUSTER_FORBIDDEN",
+        `cluster ${cluster}: ${doing}: HTTP 403: the identity realm-sync signed in with lacks the role for this (apply needs the write identity, clusters[].auth.apply; \`realm-sync bootstrap-identities\` gives each identity its roles)`,
+        { cluster, cause: error },
+      );
     const authCode: RealmSyncErrorCode = status === 401 ? "CLUSTER_AUTH_FAILED" : code;
-    return new RealmSyncError(authCode, `cluster ${cluster}: ${doing}: HTTP ${status} ${keycloakMessage(error)}`, { cluster, cause: error });
+    return new RealmSyncError(authCode, `cluster ${cluster}: ${doing}: HTTP ${status} ${keycloakMessage(error)}`, {
+      cluster,
+      cause: error,
+    });
   }
   const net = networkCause(error);
   if (net || error instanceof TypeError) {
-    return new RealmSyncError("CLUSTER_UNREACHABLE", `cluster ${cluster}: ${doing}: unreachable (${net ?? (error as Error).message})`, { cluster, cause: error });
+    return new RealmSyncError("CLUSTER_UNREACHABLE", `cluster ${cluster}: ${doing}: unreachable (${net ?? (error as Error).message})`, {
+      cluster,
+      cause: error,
+    });
   }
-  return new RealmSyncError("INTERNAL", `cluster ${cluster}: ${doing}: ${(error as Error).message ?? String(error)}`, { cluster, cause: error });
+  return new RealmSyncError("INTERNAL", `cluster ${cluster}: ${doing}: ${(error as Error).message ?? String(error)}`, {
+    cluster,
+    cause: error,
+  });
 }

@@ -16,8 +16,14 @@ export interface ServerInfo extends LiveServer {
 
 export async function readServerInfo(session: ClusterSession): Promise<ServerInfo> {
   try {
-    const info = (await session.admin.serverInfo.find()) as { providers?: ServerProviders; features?: Array<{ name?: string; enabled?: boolean }> };
-    return { providers: info.providers ?? {}, enabledFeatures: (info.features ?? []).flatMap((f) => (f.enabled && f.name ? [f.name] : [])) };
+    const info = (await session.admin.serverInfo.find()) as {
+      providers?: ServerProviders;
+      features?: Array<{ name?: string; enabled?: boolean }>;
+    };
+    return {
+      providers: info.providers ?? {},
+      enabledFeatures: (info.features ?? []).flatMap((f) => (f.enabled && f.name ? [f.name] : [])),
+    };
   } catch (error) {
     throw clusterError(session.name, "reading the server info", error);
   }

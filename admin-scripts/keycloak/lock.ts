@@ -82,7 +82,10 @@ export async function acquireLock(session: ClusterSession, realm: string, opts: 
       });
     }
   }
-  if (!id) throw new RealmSyncError("LOCKED", `cluster ${session.name}: could not take the apply lock on realm ${realm}`, { cluster: session.name });
+  if (!id)
+    throw new RealmSyncError("LOCKED", `cluster ${session.name}: could not take the apply lock on realm ${realm}`, {
+      cluster: session.name,
+    });
   const lockId = id;
 
   let lost: RealmSyncError | undefined;
@@ -92,13 +95,20 @@ export async function acquireLock(session: ClusterSession, realm: string, opts: 
       if (current?.id !== lockId) throw new Error("the lock was removed or taken over");
       await clients.update({ realm, id: lockId }, { id: lockId, ...lockRep(owner, now() + opts.leaseMs) });
     } catch (error) {
-      lost ??= new RealmSyncError("LOCKED", `cluster ${session.name}: lost the apply lock on realm ${realm} (${(error as Error).message})`, { cluster: session.name, cause: error });
+      lost ??= new RealmSyncError(
+        "LOCKED",
+        `cluster ${session.name}: lost the apply lock on realm ${realm} (${(error as Error).message})`,
+        { cluster: session.name, cause: error },
+      );
     }
   };
   let renewing: Promise<void> = Promise.resolve();
-  const timer = setInterval(() => {
-    renewing = renewing.then(renew);
-  }, Math.max(1000, Math.floor(opts.leaseMs / 3)));
+  const timer = setInterval(
+    () => {
+      renewing = renewing.then(renew);
+    },
+    Math.max(1000, Math.floor(opts.leaseMs / 3)),
+  );
   timer.unref();
 
   return {

@@ -27,7 +27,12 @@ function stringRecord(value: Record<string, unknown> | undefined): Record<string
 }
 
 function mappers(list: ProtocolMapperRepresentation[] | undefined): LiveMapper[] {
-  return (list ?? []).map((m) => ({ id: m.id ?? "", name: m.name ?? "", protocolMapper: m.protocolMapper ?? "", config: stringRecord(m.config) }));
+  return (list ?? []).map((m) => ({
+    id: m.id ?? "",
+    name: m.name ?? "",
+    protocolMapper: m.protocolMapper ?? "",
+    config: stringRecord(m.config),
+  }));
 }
 
 export function toLiveClient(c: ClientRepresentation): LiveClient {
@@ -59,7 +64,9 @@ export function toLiveClient(c: ClientRepresentation): LiveClient {
 async function allClients(session: ClusterSession, realm: string): Promise<ClientRepresentation[]> {
   const out: ClientRepresentation[] = [];
   for (let first = 0; ; first += PAGE) {
-    const page = await session.admin.clients.find({ realm, first, max: PAGE, briefRepresentation: false } as Parameters<typeof session.admin.clients.find>[0]);
+    const page = await session.admin.clients.find({ realm, first, max: PAGE, briefRepresentation: false } as Parameters<
+      typeof session.admin.clients.find
+    >[0]);
     out.push(...page);
     if (page.length < PAGE) return out;
   }
@@ -68,7 +75,9 @@ async function allClients(session: ClusterSession, realm: string): Promise<Clien
 async function allIdentityProviders(session: ClusterSession, realm: string): Promise<IdentityProviderRepresentation[]> {
   const out: IdentityProviderRepresentation[] = [];
   for (let first = 0; ; first += PAGE) {
-    const page = await session.admin.identityProviders.find({ realm, first, max: PAGE, briefRepresentation: false } as Parameters<typeof session.admin.identityProviders.find>[0]);
+    const page = await session.admin.identityProviders.find({ realm, first, max: PAGE, briefRepresentation: false } as Parameters<
+      typeof session.admin.identityProviders.find
+    >[0]);
     out.push(...page);
     if (page.length < PAGE) return out;
   }
@@ -86,14 +95,21 @@ type ClientMappings = Record<string, { id?: string; client?: string; mappings?: 
 
 /** The service-account user of each managed client and its direct role mappings. */
 async function serviceAccounts(session: ClusterSession, realm: string, clients: LiveClient[]): Promise<void> {
-  const managed = clients.filter((c) => c.serviceAccountsEnabled && c.clientId !== LOCK_CLIENT_ID && c.attributes[MANAGED_ATTRIBUTE] === MANAGED_VALUE);
+  const managed = clients.filter(
+    (c) => c.serviceAccountsEnabled && c.clientId !== LOCK_CLIENT_ID && c.attributes[MANAGED_ATTRIBUTE] === MANAGED_VALUE,
+  );
   const results = await settleAll(managed, READS_IN_FLIGHT, async (c) => {
     const user = await session.admin.clients.getServiceAccountUser({ realm, id: c.id });
     const userId = user.id ?? "";
     const mappings = await session.admin.users.listRoleMappings({ realm, id: userId });
-    const roles: LiveRoleMapping[] = (mappings.realmMappings ?? []).map((r) => ({ id: r.id ?? "", name: r.name ?? "", containerId: r.containerId ?? "" }));
+    const roles: LiveRoleMapping[] = (mappings.realmMappings ?? []).map((r) => ({
+      id: r.id ?? "",
+      name: r.name ?? "",
+      containerId: r.containerId ?? "",
+    }));
     for (const [clientId, m] of Object.entries((mappings.clientMappings ?? {}) as ClientMappings)) {
-      for (const r of m?.mappings ?? []) roles.push({ id: r.id ?? "", name: r.name ?? "", clientId: m?.client ?? clientId, containerId: m?.id ?? "" });
+      for (const r of m?.mappings ?? [])
+        roles.push({ id: r.id ?? "", name: r.name ?? "", clientId: m?.client ?? clientId, containerId: m?.id ?? "" });
     }
     c.serviceAccount = { userId, roles };
   });
@@ -102,7 +118,9 @@ async function serviceAccounts(session: ClusterSession, realm: string, clients: 
 
 /** Users whose id is one of `subjects` (a 404 is the normal answer). */
 async function subjectUsers(session: ClusterSession, realm: string, subjects: readonly string[]): Promise<LiveUser[]> {
-  const found = valuesOf(await settleAll(subjects, READS_IN_FLIGHT, (id) => session.admin.users.findOne({ realm, id }, { catchNotFound: true })));
+  const found = valuesOf(
+    await settleAll(subjects, READS_IN_FLIGHT, (id) => session.admin.users.findOne({ realm, id }, { catchNotFound: true })),
+  );
   return found.flatMap((u) => (u?.id ? [{ id: u.id, username: u.username ?? "" }] : []));
 }
 

@@ -7,7 +7,11 @@ import { realmRep } from "./representations.ts";
 import type { ClusterSession } from "./session.ts";
 
 function refuseUnmanaged(session: ClusterSession, realm: string): RealmSyncError {
-  return new RealmSyncError("APPLY_FAILED", `cluster ${session.name}: realm ${realm} exists and was not created by realm-sync; realm-sync only manages realms it created`, { cluster: session.name });
+  return new RealmSyncError(
+    "APPLY_FAILED",
+    `cluster ${session.name}: realm ${realm} exists and was not created by realm-sync; realm-sync only manages realms it created`,
+    { cluster: session.name },
+  );
 }
 
 /**
@@ -33,7 +37,11 @@ export async function ensureRealm(session: ClusterSession, realm: DesiredRealm):
     if (statusOf(error) === 409) return false;
     // realm-sync's apply identity holds roles of this realm only: only the bootstrap admin creates it.
     if (statusOf(error) === 403) {
-      throw new RealmSyncError("CLUSTER_FORBIDDEN", `cluster ${session.name}: realm ${realm.realm} does not exist and this identity may not create realms: create it and realm-sync's identities with \`realm-sync bootstrap-identities\` (bootstrap admin)`, { cluster: session.name, cause: error });
+      throw new RealmSyncError(
+        "CLUSTER_FORBIDDEN",
+        `cluster ${session.name}: realm ${realm.realm} does not exist and this identity may not create realms: create it and realm-sync's identities with \`realm-sync bootstrap-identities\` (bootstrap admin)`,
+        { cluster: session.name, cause: error },
+      );
     }
     throw clusterError(session.name, `creating realm ${realm.realm}`, error, "APPLY_FAILED");
   }

@@ -5,7 +5,15 @@ import type ComponentRepresentation from "@keycloak/keycloak-admin-client/lib/de
 import type IdentityProviderRepresentation from "@keycloak/keycloak-admin-client/lib/defs/identityProviderRepresentation.js";
 import type ProtocolMapperRepresentation from "@keycloak/keycloak-admin-client/lib/defs/protocolMapperRepresentation.js";
 import type RealmRepresentation from "@keycloak/keycloak-admin-client/lib/defs/realmRepresentation.js";
-import { FIXED_CLIENT_FIELDS, type DesiredClient, type DesiredClientScope, type DesiredIdentityProvider, type DesiredKey, type DesiredMapper, type DesiredRealm } from "../desired/types.ts";
+import {
+  FIXED_CLIENT_FIELDS,
+  type DesiredClient,
+  type DesiredClientScope,
+  type DesiredIdentityProvider,
+  type DesiredKey,
+  type DesiredMapper,
+  type DesiredRealm,
+} from "../desired/types.ts";
 import { KEY_PROVIDER_TYPE } from "./read.ts";
 import { keyConfig } from "../desired/key-provider.ts";
 import { KEYSTORE_PROVIDER } from "../desired/names.ts";
@@ -40,7 +48,14 @@ export function clientScopeRep(s: DesiredClientScope, withMappers: boolean): Cli
 }
 
 export function identityProviderRep(p: DesiredIdentityProvider, liveConfig: Record<string, string> = {}): IdentityProviderRepresentation {
-  return { alias: p.alias, providerId: p.providerId, displayName: p.displayName, enabled: true, hideOnLogin: true, config: { ...liveConfig, ...p.config } };
+  return {
+    alias: p.alias,
+    providerId: p.providerId,
+    displayName: p.displayName,
+    enabled: true,
+    hideOnLogin: true,
+    config: { ...liveConfig, ...p.config },
+  };
 }
 
 /** The client's own fields; on create also its mappers and scope links (one POST makes the whole client). */
@@ -54,7 +69,11 @@ export function clientRep(c: DesiredClient, forCreate: boolean): ClientRepresent
     ...(c.secret === undefined ? {} : { secret: c.secret }),
     attributes: { ...c.attributes },
     ...(forCreate
-      ? { protocolMappers: c.mappers.map((m) => mapperRep(m)), defaultClientScopes: [...c.defaultClientScopes], optionalClientScopes: [...c.optionalClientScopes] }
+      ? {
+          protocolMappers: c.mappers.map((m) => mapperRep(m)),
+          defaultClientScopes: [...c.defaultClientScopes],
+          optionalClientScopes: [...c.optionalClientScopes],
+        }
       : {}),
   };
 }

@@ -29,8 +29,17 @@ const REQUEST_TIMEOUT_MS = 60_000;
 async function requestToken(target: ClusterTarget, fetchImpl: typeof fetch): Promise<{ token: string; expiresAt: number }> {
   const body =
     "username" in target.credentials
-      ? new URLSearchParams({ grant_type: "password", client_id: "admin-cli", username: target.credentials.username, password: target.credentials.password })
-      : new URLSearchParams({ grant_type: "client_credentials", client_id: target.credentials.clientId, client_secret: target.credentials.clientSecret });
+      ? new URLSearchParams({
+          grant_type: "password",
+          client_id: "admin-cli",
+          username: target.credentials.username,
+          password: target.credentials.password,
+        })
+      : new URLSearchParams({
+          grant_type: "client_credentials",
+          client_id: target.credentials.clientId,
+          client_secret: target.credentials.clientSecret,
+        });
   let res: Response;
   try {
     res = await fetchImpl(`${target.adminUrl.replace(/\/$/, "")}/realms/master/protocol/openid-connect/token`, {
@@ -41,10 +50,17 @@ async function requestToken(target: ClusterTarget, fetchImpl: typeof fetch): Pro
   } catch (error) {
     throw clusterError(target.name, "signing in", error);
   }
-  const json = (await res.json().catch(() => ({}))) as { access_token?: string; expires_in?: number; error?: string; error_description?: string };
+  const json = (await res.json().catch(() => ({}))) as {
+    access_token?: string;
+    expires_in?: number;
+    error?: string;
+    error_description?: string;
+  };
   if (!res.ok || !json.access_token) {
     const why = json.error_description ?? json.error ?? `HTTP ${res.status}`;
-    throw new RealmSyncError("CLUSTER_AUTH_FAILED", `cluster ${target.name}: signing in to the master realm failed: ${why}`, { cluster: target.name });
+    throw new RealmSyncError("CLUSTER_AUTH_FAILED", `cluster ${target.name}: signing in to the master realm failed: ${why}`, {
+      cluster: target.name,
+    });
   }
   return { token: json.access_token, expiresAt: Date.now() + (json.expires_in ?? 60) * 1000 };
 }

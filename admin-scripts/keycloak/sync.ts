@@ -37,14 +37,25 @@ export interface ClusterFailure {
   error: RealmSyncError;
 }
 
-async function settle<T>(targets: readonly ClusterTarget[], fn: (t: ClusterTarget) => Promise<T>): Promise<{ ok: T[]; failed: ClusterFailure[] }> {
+async function settle<T>(
+  targets: readonly ClusterTarget[],
+  fn: (t: ClusterTarget) => Promise<T>,
+): Promise<{ ok: T[]; failed: ClusterFailure[] }> {
   const results = await Promise.allSettled(targets.map(fn));
   const ok: T[] = [];
   const failed: ClusterFailure[] = [];
   results.forEach((r, i) => {
     const t = targets[i]!;
     if (r.status === "fulfilled") ok.push(r.value);
-    else failed.push({ cluster: t.name, url: t.adminUrl, error: r.reason instanceof RealmSyncError ? r.reason : new RealmSyncError("INTERNAL", `cluster ${t.name}: ${(r.reason as Error).message}`, { cluster: t.name, cause: r.reason }) });
+    else
+      failed.push({
+        cluster: t.name,
+        url: t.adminUrl,
+        error:
+          r.reason instanceof RealmSyncError
+            ? r.reason
+            : new RealmSyncError("INTERNAL", `cluster ${t.name}: ${(r.reason as Error).message}`, { cluster: t.name, cause: r.reason }),
+      });
   });
   return { ok, failed };
 }
@@ -54,13 +65,19 @@ export async function planCluster(session: ClusterSession, desired: DesiredState
   const started = Date.now();
   const server = await readServerInfo(session);
   if (desired.extension) assertExtension(session, desired.extension, server);
-  const live: LiveState = { ...(await readLive(session, desired.realm.realm, [...managedSubjects(desired).keys()])), server: { enabledFeatures: server.enabledFeatures } };
+  const live: LiveState = {
+    ...(await readLive(session, desired.realm.realm, [...managedSubjects(desired).keys()])),
+    server: { enabledFeatures: server.enabledFeatures },
+  };
   const readMs = Date.now() - started;
   return { cluster: session.name, url: session.url, plan: diffCluster(session.name, desired, live), live, readMs };
 }
 
 /** Plans every target in parallel; a cluster that cannot be read is a failure, the others are still planned. */
-export async function planAll(targets: readonly ClusterTarget[], desired: DesiredState): Promise<{ planned: PlannedCluster[]; failed: ClusterFailure[] }> {
+export async function planAll(
+  targets: readonly ClusterTarget[],
+  desired: DesiredState,
+): Promise<{ planned: PlannedCluster[]; failed: ClusterFailure[] }> {
   const { ok, failed } = await settle(targets, async (t) => planCluster(await openSession(t), desired));
   return { planned: ok, failed };
 }
@@ -111,7 +128,11 @@ export async function applyAll(targets: readonly ClusterTarget[], desired: Desir
       const planned = await planCluster(session, desired);
       const conflicts = planned.plan.changes.filter((c) => c.op === "conflict");
       if (conflicts.length) {
-        throw new RealmSyncError("APPLY_FAILED", `cluster ${t.name}: ${conflicts.length} conflict${conflicts.length === 1 ? "" : "s"} with resources realm-sync does not manage: ${conflicts.map((c) => `${c.kind} ${c.name}`).join(", ")}`, { cluster: t.name });
+        throw new RealmSyncError(
+          "APPLY_FAILED",
+          `cluster ${t.name}: ${conflicts.length} conflict${conflicts.length === 1 ? "" : "s"} with resources realm-sync does not manage: ${conflicts.map((c) => `${c.kind} ${c.name}`).join(", ")}`,
+          { cluster: t.name },
+        );
       }
       return { session, lock, planned };
     } catch (error) {
@@ -135,7 +156,15 @@ export async function applyAll(targets: readonly ClusterTarget[], desired: Desir
         onProgress: (done, total) => opts.onProgress?.(t.name, done, total),
       });
       const after = await planCluster(session, desired);
-      return { cluster: t.name, url: session.url, plan: planned.plan, writes: result.writes, failures: result.failures, remaining: after.plan, durationMs: Date.now() - started };
+      return {
+        cluster: t.name,
+        url: session.url,
+        plan: planned.plan,
+        writes: result.writes,
+        failures: result.failures,
+        remaining: after.plan,
+        durationMs: Date.now() - started,
+      };
     } finally {
       await lock.release().catch(() => undefined);
     }

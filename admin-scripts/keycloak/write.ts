@@ -58,23 +58,40 @@ function byName<T extends { name: string }>(list: readonly T[], name: string): T
  * Applies `plan` (conflicts must have been refused before; foreign objects are never written).
  * Every change is attempted; failures are collected, not thrown.
  */
-export async function writePlan(session: ClusterSession, desired: DesiredState, live: LiveState, plan: ClusterPlan, opts: WriteOptions): Promise<WriteResult> {
+export async function writePlan(
+  session: ClusterSession,
+  desired: DesiredState,
+  live: LiveState,
+  plan: ClusterPlan,
+  opts: WriteOptions,
+): Promise<WriteResult> {
   const admin = session.admin;
   const realm = desired.realm.realm;
   const realmId = live.realm?.id;
-  if (!realmId) throw new RealmSyncError("INTERNAL", `cluster ${session.name}: realm ${realm} must exist before its contents are written`, { cluster: session.name });
+  if (!realmId)
+    throw new RealmSyncError("INTERNAL", `cluster ${session.name}: realm ${realm} must exist before its contents are written`, {
+      cluster: session.name,
+    });
   const writes: string[] = [];
   const failures: WriteFailure[] = [];
   const scopeIds = new Map(live.clientScopes.map((s) => [s.name, s.id]));
   const sent = (what: string) => writes.push(what);
 
-  const mapperOps = async (kind: "client" | "clientScope", id: string, name: string, changes: MapperChange[], desiredMappers: DesiredState["clients"][number]["mappers"], liveMappers: LiveState["clients"][number]["mappers"]) => {
+  const mapperOps = async (
+    kind: "client" | "clientScope",
+    id: string,
+    name: string,
+    changes: MapperChange[],
+    desiredMappers: DesiredState["clients"][number]["mappers"],
+    liveMappers: LiveState["clients"][number]["mappers"],
+  ) => {
     const api = kind === "client" ? admin.clients : admin.clientScopes;
     for (const m of changes) {
       const want = byName(desiredMappers, m.name);
       const have = byName(liveMappers, m.name);
       if (m.op === "create" && want) await api.addProtocolMapper({ realm, id }, mapperRep(want));
-      else if (m.op === "update" && want && have) await api.updateProtocolMapper({ realm, id, mapperId: have.id }, mapperRep(want, have.id));
+      else if (m.op === "update" && want && have)
+        await api.updateProtocolMapper({ realm, id, mapperId: have.id }, mapperRep(want, have.id));
       else if (m.op === "delete" && have) await api.delProtocolMapper({ realm, id, mapperId: have.id });
       else continue;
       sent(`${m.op.toUpperCase()} ${kind} ${name} mapper ${m.name}`);
@@ -171,14 +188,18 @@ export async function writePlan(session: ClusterSession, desired: DesiredState, 
         if (current.has(name)) continue;
         const clientScopeId = scopeIds.get(name);
         if (!clientScopeId) throw new RealmSyncError("APPLY_FAILED", `client scope ${name} does not exist`, { cluster: session.name });
-        await (optional ? admin.clients.addOptionalClientScope({ realm, id: c.id, clientScopeId }) : admin.clients.addDefaultClientScope({ realm, id: c.id, clientScopeId }));
+        await (optional
+          ? admin.clients.addOptionalClientScope({ realm, id: c.id, clientScopeId })
+          : admin.clients.addDefaultClientScope({ realm, id: c.id, clientScopeId }));
         sent(`PUT client ${c.name} ${optional ? "optional" : "default"} scope ${name}`);
       }
       for (const name of current) {
         if (target.has(name)) continue;
         const clientScopeId = scopeIds.get(name);
         if (!clientScopeId) continue;
-        await (optional ? admin.clients.delOptionalClientScope({ realm, id: c.id, clientScopeId }) : admin.clients.delDefaultClientScope({ realm, id: c.id, clientScopeId }));
+        await (optional
+          ? admin.clients.delOptionalClientScope({ realm, id: c.id, clientScopeId })
+          : admin.clients.delDefaultClientScope({ realm, id: c.id, clientScopeId }));
         sent(`DELETE client ${c.name} ${optional ? "optional" : "default"} scope ${name}`);
       }
     }
@@ -203,12 +224,24 @@ export async function writePlan(session: ClusterSession, desired: DesiredState, 
   };
 
   // realm-sync owns no user: a user is only ever a foreign change, which is not written.
-  const handlers: Record<ResourceKind, Apply> = { realm: applyRealm, key: applyKey, clientScope: applyScope, identityProvider: applyIdp, client: applyClient, user: () => Promise.resolve() };
+  const handlers: Record<ResourceKind, Apply> = {
+    realm: applyRealm,
+    key: applyKey,
+    clientScope: applyScope,
+    identityProvider: applyIdp,
+    client: applyClient,
+    user: () => Promise.resolve(),
+  };
   const todo = plan.changes.filter((c) => c.op !== "conflict" && c.op !== "foreign");
   let done = 0;
   for (let phase = 0; phase <= 5; phase++) {
     const batch = todo.filter((c) => phaseOf(c) === phase);
-    if (phase === 1) batch.sort((a, b) => Number(desired.keys.find((k) => k.name === b.name)?.active ?? false) - Number(desired.keys.find((k) => k.name === a.name)?.active ?? false));
+    if (phase === 1)
+      batch.sort(
+        (a, b) =>
+          Number(desired.keys.find((k) => k.name === b.name)?.active ?? false) -
+          Number(desired.keys.find((k) => k.name === a.name)?.active ?? false),
+      );
     if (!batch.length) continue;
     opts.assertLocked?.();
     const limit = phase === 3 ? opts.concurrency : phase === 1 || phase === 5 ? 1 : 4;
@@ -222,7 +255,12 @@ export async function writePlan(session: ClusterSession, desired: DesiredState, 
     results.forEach((r, i) => {
       if (r.status === "fulfilled") return;
       const c = batch[i]!;
-      failures.push({ kind: c.kind, name: c.name, op: c.op, error: clusterError(session.name, `${c.op} ${c.kind} ${c.name}`, r.reason, "APPLY_FAILED") });
+      failures.push({
+        kind: c.kind,
+        name: c.name,
+        op: c.op,
+        error: clusterError(session.name, `${c.op} ${c.kind} ${c.name}`, r.reason, "APPLY_FAILED"),
+      });
     });
   }
   return { writes, failures };

@@ -68,7 +68,13 @@ function roleUses(config: TrustDomain): Map<string, RoleUse> {
   for (const w of config.workloads) {
     const lock = namespaceLock(config, w);
     for (const role of w.aws?.roles ?? []) {
-      const use: RoleUse = uses.get(role.arn) ?? { arn: role.arn, maxSessionDuration: role.maxSessionDuration, subjects: new Set(), locked: new Map(), delegations: new Map() };
+      const use: RoleUse = uses.get(role.arn) ?? {
+        arn: role.arn,
+        maxSessionDuration: role.maxSessionDuration,
+        subjects: new Set(),
+        locked: new Map(),
+        delegations: new Map(),
+      };
       uses.set(role.arn, use);
       if (!lock) {
         use.subjects.add(w.subject);
@@ -89,7 +95,10 @@ function roleUses(config: TrustDomain): Map<string, RoleUse> {
       for (const w of config.workloads) {
         if (!actFor(w.name) || !w.aws?.roles.some((r) => r.arn === target.aws.role)) continue;
         const lock = namespaceLock(config, w);
-        const entry = use.delegations.get(w.subject) ?? { chains: new Set<string>(), lock: lock ? [lock.tagKey, lock.namespace] : undefined };
+        const entry = use.delegations.get(w.subject) ?? {
+          chains: new Set<string>(),
+          lock: lock ? [lock.tagKey, lock.namespace] : undefined,
+        };
         entry.chains.add(agentSessionName(agent.name, w.name));
         use.delegations.set(w.subject, entry);
       }
@@ -124,12 +133,20 @@ function roleDocument(use: RoleUse, issuer: string): AwsRole {
       Null: { "sts:SourceIdentity": "true" },
     },
   });
-  const delegated = ([subject, { chains, lock }]: [string, { chains: Set<string>; lock: [string, string] | undefined }]): PolicyStatement => ({
+  const delegated = ([subject, { chains, lock }]: [
+    string,
+    { chains: Set<string>; lock: [string, string] | undefined },
+  ]): PolicyStatement => ({
     Effect: "Allow",
     Principal: principal,
     Action: ["sts:AssumeRoleWithWebIdentity", "sts:SetSourceIdentity", "sts:TagSession"],
     Condition: {
-      StringEquals: { [`${hostPath}:aud`]: AWS_AUDIENCE, [`${hostPath}:sub`]: subject, "sts:SourceIdentity": oneOrMany(chains), ...requestTag(lock) },
+      StringEquals: {
+        [`${hostPath}:aud`]: AWS_AUDIENCE,
+        [`${hostPath}:sub`]: subject,
+        "sts:SourceIdentity": oneOrMany(chains),
+        ...requestTag(lock),
+      },
     },
   });
   const locked = [...use.locked.entries()].sort(([a], [b]) => byString(a, b));

@@ -17,7 +17,9 @@ export interface TrustDifference {
 
 async function listJson(root: string, dir: string): Promise<string[]> {
   const entries = await readdir(join(root, dir), { withFileTypes: true, recursive: true }).catch(() => []);
-  return entries.filter((e) => e.isFile() && e.name.endsWith(".json")).map((e) => relative(root, join(e.parentPath, e.name)).split(sep).join("/"));
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith(".json"))
+    .map((e) => relative(root, join(e.parentPath, e.name)).split(sep).join("/"));
 }
 
 /** How `dir` differs from `files`, sorted by path. */

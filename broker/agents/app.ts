@@ -24,8 +24,10 @@ export const TOKEN_ENDPOINT_PATH = "/v1/token";
 /** Answers every request to `<path>` and returns true; other paths are left to the app (false). */
 export type TokenExchangeLane = (req: IncomingMessage, res: ServerResponse) => boolean;
 
-
-const USE_POST = { body: { error: "invalid_request", error_description: "use POST" }, headers: { Allow: "POST", "Cache-Control": "no-store" } } as const;
+const USE_POST = {
+  body: { error: "invalid_request", error_description: "use POST" },
+  headers: { Allow: "POST", "Cache-Control": "no-store" },
+} as const;
 
 function honoApp(exchange: Exchange, path: string, maxBodyBytes: number): Hono {
   const app = new Hono();
@@ -55,7 +57,10 @@ function nodeLane(exchange: Exchange, path: string, maxBodyBytes: number): Token
       // The app's 405, after the body is read (bounded) like the exchange reads it.
       readLimitedIncoming(req, maxBodyBytes)
         .catch(() => undefined)
-        .then(() => send(res, { status: 405, body: USE_POST.body, headers: USE_POST.headers }), () => undefined);
+        .then(
+          () => send(res, { status: 405, body: USE_POST.body, headers: USE_POST.headers }),
+          () => undefined,
+        );
       return true;
     }
     const contentType = req.headers["content-type"];

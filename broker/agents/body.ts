@@ -38,7 +38,8 @@ function utf8(bytes: Uint8Array): string {
 }
 
 function refuseDeclaredLength(declared: string | undefined | null, maxBytes: number): void {
-  if (declared !== undefined && declared !== null && Number(declared) > maxBytes) throw new AgentsError("REQUEST_TOO_LARGE", `content-length ${declared.slice(0, 20)}`);
+  if (declared !== undefined && declared !== null && Number(declared) > maxBytes)
+    throw new AgentsError("REQUEST_TOO_LARGE", `content-length ${declared.slice(0, 20)}`);
 }
 
 /**

@@ -78,7 +78,8 @@ export function createExchange(deps: TokenExchangeDeps): Exchange {
   async function verified(token: string, which: "subject" | "actor"): Promise<VerifiedToken> {
     const result = await verifier.verify(token, { requireJti: which === "actor" });
     if (result.ok) return result.token;
-    const code = result.reason === "KEYS_UNAVAILABLE" ? "KEYS_UNAVAILABLE" : which === "subject" ? "SUBJECT_TOKEN_INVALID" : "ACTOR_TOKEN_INVALID";
+    const code =
+      result.reason === "KEYS_UNAVAILABLE" ? "KEYS_UNAVAILABLE" : which === "subject" ? "SUBJECT_TOKEN_INVALID" : "ACTOR_TOKEN_INVALID";
     throw new AgentsError(code, `${which} token: ${result.reason}: ${result.detail}`);
   }
 
@@ -86,7 +87,13 @@ export function createExchange(deps: TokenExchangeDeps): Exchange {
   const decodedDelegated = new Map<string, { token: string; claims: Record<string, unknown> }>();
 
   /** The delegated Keycloak token must be for the workload and, for AWS, carry the chain as SourceIdentity. */
-  async function delegatedToken(agent: string, workload: string, subject: string, cloud: "aws" | "azure", sourceIdentity: string): Promise<string> {
+  async function delegatedToken(
+    agent: string,
+    workload: string,
+    subject: string,
+    cloud: "aws" | "azure",
+    sourceIdentity: string,
+  ): Promise<string> {
     const token = await deps.delegation.token({ agent, workload, cloud });
     const key = `${agent} ${workload} ${cloud}`;
     let decoded = decodedDelegated.get(key);
@@ -99,9 +106,13 @@ export function createExchange(deps: TokenExchangeDeps): Exchange {
       decodedDelegated.set(key, decoded);
     }
     const claims = decoded.claims;
-    if (claims.sub !== subject) throw new AgentsError("DELEGATION_MISCONFIGURED", `delegated token for ${agent}@${workload} has another sub`);
+    if (claims.sub !== subject)
+      throw new AgentsError("DELEGATION_MISCONFIGURED", `delegated token for ${agent}@${workload} has another sub`);
     if (cloud === "aws" && claims[AWS_SOURCE_IDENTITY_CLAIM] !== sourceIdentity) {
-      throw new AgentsError("DELEGATION_MISCONFIGURED", `delegated token for ${agent}@${workload} lacks ${AWS_SOURCE_IDENTITY_CLAIM}=${sourceIdentity}`);
+      throw new AgentsError(
+        "DELEGATION_MISCONFIGURED",
+        `delegated token for ${agent}@${workload} lacks ${AWS_SOURCE_IDENTITY_CLAIM}=${sourceIdentity}`,
+      );
     }
     return token;
   }
@@ -121,7 +132,12 @@ export function createExchange(deps: TokenExchangeDeps): Exchange {
     }
     const expiresIn = Math.max(0, Math.floor((credentials.expiration.getTime() - deps.clock.now()) / 1000));
     return {
-      body: { access_token: encodeAwsCredentialsToken(credentials), issued_token_type: AWS_CREDENTIALS_TOKEN_TYPE, token_type: NOT_APPLICABLE_TOKEN_TYPE, expires_in: expiresIn },
+      body: {
+        access_token: encodeAwsCredentialsToken(credentials),
+        issued_token_type: AWS_CREDENTIALS_TOKEN_TYPE,
+        token_type: NOT_APPLICABLE_TOKEN_TYPE,
+        expires_in: expiresIn,
+      },
       issued: {
         cloud: "aws",
         expiresAt: credentials.expiration.toISOString(),
@@ -140,14 +156,28 @@ export function createExchange(deps: TokenExchangeDeps): Exchange {
     const token = await deps.minter.azureToken({ tenantId: grant.tenantId, clientId: grant.clientId, scope: grant.scope, assertion });
     const expiresIn = Math.max(0, Math.floor((token.expiresOn.getTime() - deps.clock.now()) / 1000));
     return {
-      body: { access_token: token.accessToken, issued_token_type: ACCESS_TOKEN_TYPE, token_type: "Bearer", expires_in: expiresIn, scope: grant.scope },
+      body: {
+        access_token: token.accessToken,
+        issued_token_type: ACCESS_TOKEN_TYPE,
+        token_type: "Bearer",
+        expires_in: expiresIn,
+        scope: grant.scope,
+      },
       issued: { cloud: "azure", expiresAt: token.expiresOn.toISOString(), scope: grant.scope },
     };
   }
 
   return async function exchange(input) {
     const requestId = newRequestId();
-    const event: AuditEvent = { type: "token_exchange", time: new Date(deps.clock.now()).toISOString(), requestId, outcome: "denied", status: 400, subject: {}, actor: {} };
+    const event: AuditEvent = {
+      type: "token_exchange",
+      time: new Date(deps.clock.now()).toISOString(),
+      requestId,
+      outcome: "denied",
+      status: 400,
+      subject: {},
+      actor: {},
+    };
     const headers: Record<string, string> = { "Cache-Control": "no-store", Pragma: "no-cache", "X-Request-Id": requestId };
     try {
       // The bounded body is read before anything is refused: a refusal that leaves it unread makes
@@ -172,11 +202,15 @@ export function createExchange(deps: TokenExchangeDeps): Exchange {
       const pair = checkPair(subject, actor, deps.verifier.audience);
       if (!pair.ok) throw new AgentsError(pair.code, pair.detail);
       if (deps.servedClientId !== undefined && subject.azp !== deps.servedClientId) {
-        throw new AgentsError("SUBJECT_CLIENT_MISMATCH", `subject token of another workload's client; this sidecar delegates for ${deps.servedClientId} only`);
+        throw new AgentsError(
+          "SUBJECT_CLIENT_MISMATCH",
+          `subject token of another workload's client; this sidecar delegates for ${deps.servedClientId} only`,
+        );
       }
 
       const admission = deps.rateLimiter.take(`${actor.iss} ${actor.sub}`);
-      if (!admission.allowed) throw new AgentsError("RATE_LIMITED", "agent over its rate", { retryAfterSeconds: admission.retryAfterSeconds });
+      if (!admission.allowed)
+        throw new AgentsError("RATE_LIMITED", "agent over its rate", { retryAfterSeconds: admission.retryAfterSeconds });
       const replay = deps.replay.remember(`${actor.iss} ${String(actor.jti)}`, actor.exp * 1000 + toleranceMs);
       if (replay === "replayed") throw new AgentsError("ACTOR_TOKEN_REPLAYED", "actor token jti already used");
       if (replay === "full") throw new AgentsError("REPLAY_CACHE_FULL", "replay cache full");
@@ -199,7 +233,13 @@ export function createExchange(deps: TokenExchangeDeps): Exchange {
     } catch (error) {
       const code = upstreamCode(error);
       const row = ERRORS[code];
-      Object.assign(event, { outcome: row.status >= 500 ? "error" : "denied", status: row.status, reason: code, error: row.oauth, detail: describeError(error) });
+      Object.assign(event, {
+        outcome: row.status >= 500 ? "error" : "denied",
+        status: row.status,
+        reason: code,
+        error: row.oauth,
+        detail: describeError(error),
+      });
       const retryAfter = error instanceof AgentsError ? error.retryAfterSeconds : undefined;
       if (retryAfter !== undefined) headers["Retry-After"] = String(retryAfter);
       else if (row.retryable) headers["Retry-After"] = "5";

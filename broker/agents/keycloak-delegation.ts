@@ -50,7 +50,11 @@ function classify(error: unknown, clientId: string): AgentsError {
     // invalid_client / unauthorized_client / invalid_scope: the delegation client is missing or not set up as expected.
     return new AgentsError("DELEGATION_MISCONFIGURED", `Keycloak refused ${clientId} (HTTP ${status})`, { cause: error });
   }
-  return new AgentsError("DELEGATION_UNAVAILABLE", `Keycloak unavailable for ${clientId}: ${error instanceof Error ? error.name : "error"}`, { cause: error });
+  return new AgentsError(
+    "DELEGATION_UNAVAILABLE",
+    `Keycloak unavailable for ${clientId}: ${error instanceof Error ? error.name : "error"}`,
+    { cause: error },
+  );
 }
 
 export function keycloakDelegatedTokens(options: KeycloakDelegationOptions): DelegatedTokenSource {
@@ -61,7 +65,13 @@ export function keycloakDelegatedTokens(options: KeycloakDelegationOptions): Del
 
   const metadata = (): Promise<oidc.ServerMetadata> => {
     server ??= oidc
-      .discovery(new URL(options.issuer), "kcb-discovery", undefined, oidc.None(), options.fetch ? { [oidc.customFetch]: options.fetch } : undefined)
+      .discovery(
+        new URL(options.issuer),
+        "kcb-discovery",
+        undefined,
+        oidc.None(),
+        options.fetch ? { [oidc.customFetch]: options.fetch } : undefined,
+      )
       .then((config) => config.serverMetadata())
       .catch((error: unknown) => {
         server = undefined;
@@ -75,7 +85,10 @@ export function keycloakDelegatedTokens(options: KeycloakDelegationOptions): Del
     if (options.fetch) config[oidc.customFetch] = options.fetch;
     const response = await oidc.clientCredentialsGrant(config, { scope });
     const expiresIn = response.expiresIn() ?? 60;
-    cache.set(`${clientId} ${scope}`, { token: response.access_token, refreshAt: options.clock.now() + expiresIn * 1000 - refreshBeforeMs });
+    cache.set(`${clientId} ${scope}`, {
+      token: response.access_token,
+      refreshAt: options.clock.now() + expiresIn * 1000 - refreshBeforeMs,
+    });
     return response.access_token;
   }
 

@@ -44,7 +44,8 @@ export function readForm(body: string): Map<string, string> {
 
 function tokenParam(params: Map<string, string>, name: string, limits: Limits): string | undefined {
   const value = params.get(name);
-  if (value !== undefined && value.length > limits.maxTokenChars) throw new AgentsError("TOKEN_TOO_LARGE", `${name} longer than ${limits.maxTokenChars}`);
+  if (value !== undefined && value.length > limits.maxTokenChars)
+    throw new AgentsError("TOKEN_TOO_LARGE", `${name} longer than ${limits.maxTokenChars}`);
   return value;
 }
 
@@ -76,7 +77,8 @@ function scopes(params: Map<string, string>): string[] {
 function issuedTokenType(params: Map<string, string>, ref: TargetRef): string {
   const wanted = params.get("requested_token_type");
   const offered = ref.cloud === "aws" ? AWS_CREDENTIALS_TOKEN_TYPE : ACCESS_TOKEN_TYPE;
-  if (wanted !== undefined && wanted !== offered) throw new AgentsError("TOKEN_TYPE_UNSUPPORTED", `requested_token_type not issued for ${ref.cloud}`);
+  if (wanted !== undefined && wanted !== offered)
+    throw new AgentsError("TOKEN_TYPE_UNSUPPORTED", `requested_token_type not issued for ${ref.cloud}`);
   return offered;
 }
 

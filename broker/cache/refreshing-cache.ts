@@ -34,7 +34,12 @@ export type Fetch<T> = (key: string) => Promise<Fetched<T>>;
 export interface CacheObserver {
   hit?(key: string): void;
   miss?(key: string): void;
-  fetched?(key: string, outcome: { ok: true; durationMs: number; expiresAt: number; background: boolean } | { ok: false; durationMs: number; error: unknown; background: boolean }): void;
+  fetched?(
+    key: string,
+    outcome:
+      | { ok: true; durationMs: number; expiresAt: number; background: boolean }
+      | { ok: false; durationMs: number; error: unknown; background: boolean },
+  ): void;
   evicted?(key: string, error: unknown): void;
 }
 
@@ -153,7 +158,15 @@ export class RefreshingCache<T> {
   private entry(key: string): Entry<T> {
     let entry = this.entries.get(key);
     if (!entry) {
-      entry = { current: undefined, inflight: undefined, failures: 0, lastError: undefined, nextAttemptAt: 0, warm: false, timer: undefined };
+      entry = {
+        current: undefined,
+        inflight: undefined,
+        failures: 0,
+        lastError: undefined,
+        nextAttemptAt: 0,
+        warm: false,
+        timer: undefined,
+      };
       this.entries.set(key, entry);
     }
     return entry;
@@ -171,20 +184,19 @@ export class RefreshingCache<T> {
     const started = this.clock.now();
     const inflight = this.options
       .fetch(key)
-      .then(
-        (fetched) => {
-          const now = this.clock.now();
-          if (!(fetched.expiresAt > now)) throw new RangeError(`upstream returned a value for ${key} that expired at ${new Date(fetched.expiresAt).toISOString()}`);
-          const cached: Cached<T> = { ...fetched, fetchedAt: now, ...schedule(now, fetched.expiresAt, this.options.policy, this.random) };
-          entry.current = cached;
-          entry.failures = 0;
-          entry.lastError = undefined;
-          entry.nextAttemptAt = 0;
-          this.options.observer?.fetched?.(key, { ok: true, durationMs: now - started, expiresAt: fetched.expiresAt, background });
-          this.arm(key, entry, cached.refreshAt);
-          return cached;
-        },
-      )
+      .then((fetched) => {
+        const now = this.clock.now();
+        if (!(fetched.expiresAt > now))
+          throw new RangeError(`upstream returned a value for ${key} that expired at ${new Date(fetched.expiresAt).toISOString()}`);
+        const cached: Cached<T> = { ...fetched, fetchedAt: now, ...schedule(now, fetched.expiresAt, this.options.policy, this.random) };
+        entry.current = cached;
+        entry.failures = 0;
+        entry.lastError = undefined;
+        entry.nextAttemptAt = 0;
+        this.options.observer?.fetched?.(key, { ok: true, durationMs: now - started, expiresAt: fetched.expiresAt, background });
+        this.arm(key, entry, cached.refreshAt);
+        return cached;
+      })
       .catch((error: unknown) => {
         const now = this.clock.now();
         entry.failures += 1;
@@ -209,10 +221,13 @@ export class RefreshingCache<T> {
   private arm(key: string, entry: Entry<T>, at: number): void {
     if (!entry.warm || this.stopped) return;
     this.clearTimer(entry);
-    entry.timer = this.clock.setTimeout(() => {
-      entry.timer = undefined;
-      this.refreshInBackground(key, entry);
-    }, Math.max(0, at - this.clock.now()));
+    entry.timer = this.clock.setTimeout(
+      () => {
+        entry.timer = undefined;
+        this.refreshInBackground(key, entry);
+      },
+      Math.max(0, at - this.clock.now()),
+    );
   }
 
   private clearTimer(entry: Entry<T>): void {

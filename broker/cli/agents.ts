@@ -44,7 +44,11 @@ export function minterOptions(config: Config): CloudMinterOptions {
 }
 
 /** The endpoint for `config.agents`, or undefined when the section is absent. */
-export async function createAgentsEndpoint(config: Config, env: Readonly<Record<string, string | undefined>>, logger: Logger): Promise<AgentsEndpoint | undefined> {
+export async function createAgentsEndpoint(
+  config: Config,
+  env: Readonly<Record<string, string | undefined>>,
+  logger: Logger,
+): Promise<AgentsEndpoint | undefined> {
   const agents = config.agents;
   if (!agents) return undefined;
   const { keyFile, alg, kid } = agents.delegationKey;
@@ -68,10 +72,18 @@ export async function createAgentsEndpoint(config: Config, env: Readonly<Record<
   }
   const audit = jsonLinesAuditSink();
   const { app, lane } = createTokenExchange({
-    verifier: { issuer: config.issuer, audience: AGENTS_AUDIENCE, keys: remoteKeys(new URL(`${config.issuer}/protocol/openid-connect/certs`)) },
+    verifier: {
+      issuer: config.issuer,
+      audience: AGENTS_AUDIENCE,
+      keys: remoteKeys(new URL(`${config.issuer}/protocol/openid-connect/certs`)),
+    },
     policy,
     minter: cloudMinter(minterOptions(config)),
-    delegation: keycloakDelegatedTokens({ issuer: config.issuer, clientAuth: privateKeyJwtAuth(key, kid ?? (await publicKeyThumbprint(pem))), clock: systemClock }),
+    delegation: keycloakDelegatedTokens({
+      issuer: config.issuer,
+      clientAuth: privateKeyJwtAuth(key, kid ?? (await publicKeyThumbprint(pem))),
+      clock: systemClock,
+    }),
     clock: systemClock,
     audit,
     rateLimiter: tokenBucketLimiter(agents.rateLimit, systemClock),

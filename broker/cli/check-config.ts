@@ -20,8 +20,12 @@ export async function checkConfigCommand(args: ParsedArgs, io: Io): Promise<Outc
     `configuration OK${result.file ? ` (${result.file})` : " (environment only)"}`,
     `  issuer:         ${config.issuer}`,
     `  client:         ${config.clientId} via ${authMethodName(config.authentication)}`,
-    ...(config.aws?.roles ?? []).map((r) => `  aws target:     ${r.name} → ${r.arn} (${r.durationSeconds} s${r.sessionPolicy ? ", session policy" : ""})`),
-    ...(config.azure?.identities ?? []).map((i) => `  azure target:   ${i.name} → tenant ${i.tenantId}, client ${i.clientId}: ${i.scopes.join(", ")}`),
+    ...(config.aws?.roles ?? []).map(
+      (r) => `  aws target:     ${r.name} → ${r.arn} (${r.durationSeconds} s${r.sessionPolicy ? ", session policy" : ""})`,
+    ),
+    ...(config.azure?.identities ?? []).map(
+      (i) => `  azure target:   ${i.name} → tenant ${i.tenantId}, client ${i.clientId}: ${i.scopes.join(", ")}`,
+    ),
     `  listen:         ${serve.host}:${serve.port}${serve.ops ? `, ops ${serve.ops.host}:${serve.ops.port}` : ""}`,
     `  delivery modes: ${modes.join(", ") || "none"}`,
     ...(config.agents

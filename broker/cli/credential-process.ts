@@ -17,7 +17,8 @@ export async function credentialProcessCommand(args: ParsedArgs, io: Io): Promis
   let authTokenFile = args.tokenFile;
   if (baseUrl === undefined || authTokenFile === undefined) {
     const options = toServeOptions(await requireConfig(args.config, io));
-    if (!options.aws.container) throw new UsageError("the configuration does not enable serve.aws.container, which credential-process fetches from");
+    if (!options.aws.container)
+      throw new UsageError("the configuration does not enable serve.aws.container, which credential-process fetches from");
     baseUrl = localBaseUrl(options);
     authTokenFile = options.aws.container.authTokenFile;
   }

@@ -9,8 +9,10 @@ import { enabledModes, ENV_FORMATS, ENV_MODES, envFor, renderEnv, type EnvFormat
 import { requireConfig } from "./load.ts";
 
 export async function envCommand(args: ParsedArgs, io: Io): Promise<Outcome> {
-  if (args.mode !== undefined && !(ENV_MODES as readonly string[]).includes(args.mode)) throw new UsageError(`unknown mode ${args.mode} (one of ${ENV_MODES.join(", ")})`);
-  if (args.format !== undefined && !(ENV_FORMATS as readonly string[]).includes(args.format)) throw new UsageError(`unknown format ${args.format} (one of ${ENV_FORMATS.join(", ")})`);
+  if (args.mode !== undefined && !(ENV_MODES as readonly string[]).includes(args.mode))
+    throw new UsageError(`unknown mode ${args.mode} (one of ${ENV_MODES.join(", ")})`);
+  if (args.format !== undefined && !(ENV_FORMATS as readonly string[]).includes(args.format))
+    throw new UsageError(`unknown format ${args.format} (one of ${ENV_FORMATS.join(", ")})`);
   const config = await requireConfig(args.config, io);
   const options = toServeOptions(config);
   const mode = (args.mode as EnvMode | undefined) ?? enabledModes(options)[0];

@@ -9,7 +9,8 @@ import { formatConfigError, parseBrokerConfig, type Config, type ConfigError } f
 import { BrokerError } from "../errors.ts";
 import type { Io } from "../cli.ts";
 
-export type LoadResult = { ok: true; config: Config; file: string | undefined } | { ok: false; errors: ConfigError[]; file: string | undefined };
+export type LoadResult =
+  { ok: true; config: Config; file: string | undefined } | { ok: false; errors: ConfigError[]; file: string | undefined };
 
 export async function readConfig(flag: string | undefined, io: Io): Promise<LoadResult> {
   const given = flag ?? io.env.CLOUD_BROKER_CONFIG;

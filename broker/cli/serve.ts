@@ -40,14 +40,20 @@ export interface RunningBroker {
  */
 export async function createSource(config: Config, logger: Logger, metrics: MetricsRegistry): Promise<BrokerCredentialSource> {
   const timeoutMs = config.upstream.timeoutSeconds * 1000;
-  const retryLog = (upstream: string) => (attempt: number, delayMs: number, error: unknown) => logger.info("retrying", { upstream, attempt, delayMs, err: error });
+  const retryLog = (upstream: string) => (attempt: number, delayMs: number, error: unknown) =>
+    logger.info("retrying", { upstream, attempt, delayMs, err: error });
   const aws = config.aws;
   const azure = config.azure;
   return createCredentialSource({
     config,
     logger,
     metrics,
-    tokenSource: createKeycloakTokenSource({ issuer: config.issuer, clientId: config.clientId, auth: clientAuthFor(config.authentication), timeoutMs }),
+    tokenSource: createKeycloakTokenSource({
+      issuer: config.issuer,
+      clientId: config.clientId,
+      auth: clientAuthFor(config.authentication),
+      timeoutMs,
+    }),
     ...(aws && {
       aws: (await import("../exchange/aws-sts.ts")).createStsExchanger({
         region: aws.region,
@@ -69,7 +75,11 @@ export async function createSource(config: Config, logger: Logger, metrics: Metr
 }
 
 /** Starts the broker for `config` and returns once it listens. `env` is only for `${VAR}`s in the agents' realm file. */
-export async function startBroker(config: Config, logger: Logger, env: Readonly<Record<string, string | undefined>> = {}): Promise<RunningBroker> {
+export async function startBroker(
+  config: Config,
+  logger: Logger,
+  env: Readonly<Record<string, string | undefined>> = {},
+): Promise<RunningBroker> {
   const metrics = new MetricsRegistry({ processMetrics: true });
   const source = await createSource(config, logger, metrics);
   const options = toServeOptions(config);
@@ -84,12 +94,18 @@ export async function startBroker(config: Config, logger: Logger, env: Readonly<
     listeners.push(listener);
     const opsListener = serving.opsApp && options.ops ? await listen(serving.opsApp, options.ops, serving.opsFastLane) : undefined;
     if (opsListener) listeners.push(opsListener);
-    const agentsListener = agents && config.agents ? await listenTls(agents.app, config.agents.listen, config.agents.listen.tls, { log: logger, fastLane: agents.lane }) : undefined;
+    const agentsListener =
+      agents && config.agents
+        ? await listenTls(agents.app, config.agents.listen, config.agents.listen.tls, { log: logger, fastLane: agents.lane })
+        : undefined;
     if (agentsListener) listeners.push(agentsListener);
     logger.info("cloud-broker listening", {
       address: `${listener.host}:${listener.port}`,
       ...(opsListener && { ops: `${opsListener.host}:${opsListener.port}` }),
-      ...(agentsListener && { agents: `https://${agentsListener.host}:${agentsListener.port}`, agentClientCertificates: config.agents?.listen.tls.clientCaFile !== undefined }),
+      ...(agentsListener && {
+        agents: `https://${agentsListener.host}:${agentsListener.port}`,
+        agentClientCertificates: config.agents?.listen.tls.clientCaFile !== undefined,
+      }),
       issuer: config.issuer,
       clientId: config.clientId,
       authentication: authMethodName(config.authentication),

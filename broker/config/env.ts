@@ -38,17 +38,51 @@ export const ENV_VARS: readonly EnvVar[] = [
   },
   { name: "CLOUD_BROKER_AWS_REGION", doc: "aws.region", path: ["aws", "region"] },
   { name: "CLOUD_BROKER_STS_ENDPOINT", doc: "aws.stsEndpoint (default https://sts.<region>.amazonaws.com)", path: ["aws", "stsEndpoint"] },
-  { name: "CLOUD_BROKER_AZURE_AUTHORITY_HOST", doc: "azure.authorityHost (default https://login.microsoftonline.com)", path: ["azure", "authorityHost"] },
+  {
+    name: "CLOUD_BROKER_AZURE_AUTHORITY_HOST",
+    doc: "azure.authorityHost (default https://login.microsoftonline.com)",
+    path: ["azure", "authorityHost"],
+  },
   { name: "CLOUD_BROKER_HOST", doc: "serve.host (default 127.0.0.1)", path: ["serve", "host"] },
   { name: "CLOUD_BROKER_PORT", doc: "serve.port (default 8999)", path: ["serve", "port"], kind: "integer" },
-  { name: "CLOUD_BROKER_ALLOW_NON_LOOPBACK", doc: "serve.allowNonLoopback (true|false)", path: ["serve", "allowNonLoopback"], kind: "boolean" },
+  {
+    name: "CLOUD_BROKER_ALLOW_NON_LOOPBACK",
+    doc: "serve.allowNonLoopback (true|false)",
+    path: ["serve", "allowNonLoopback"],
+    kind: "boolean",
+  },
   { name: "CLOUD_BROKER_STATE_DIR", doc: "serve.stateDir (where served files are written)", path: ["serve", "stateDir"] },
   // One per delivery mode: a deployment's base config keeps every mode off and each mode the app uses turns its own on.
-  { name: "CLOUD_BROKER_SERVE_AWS_CONTAINER", doc: "serve.aws.container.enabled (true|false)", path: ["serve", "aws", "container", "enabled"], kind: "boolean" },
-  { name: "CLOUD_BROKER_SERVE_AWS_CREDENTIAL_PROCESS", doc: "serve.aws.credentialProcess.enabled (true|false)", path: ["serve", "aws", "credentialProcess", "enabled"], kind: "boolean" },
-  { name: "CLOUD_BROKER_SERVE_AWS_WEB_IDENTITY", doc: "serve.aws.webIdentity.enabled (true|false)", path: ["serve", "aws", "webIdentity", "enabled"], kind: "boolean" },
-  { name: "CLOUD_BROKER_SERVE_AZURE_APP_SERVICE", doc: "serve.azure.appService.enabled (true|false)", path: ["serve", "azure", "appService", "enabled"], kind: "boolean" },
-  { name: "CLOUD_BROKER_SERVE_AZURE_IMDS", doc: "serve.azure.imds.enabled (true|false; loopback only)", path: ["serve", "azure", "imds", "enabled"], kind: "boolean" },
+  {
+    name: "CLOUD_BROKER_SERVE_AWS_CONTAINER",
+    doc: "serve.aws.container.enabled (true|false)",
+    path: ["serve", "aws", "container", "enabled"],
+    kind: "boolean",
+  },
+  {
+    name: "CLOUD_BROKER_SERVE_AWS_CREDENTIAL_PROCESS",
+    doc: "serve.aws.credentialProcess.enabled (true|false)",
+    path: ["serve", "aws", "credentialProcess", "enabled"],
+    kind: "boolean",
+  },
+  {
+    name: "CLOUD_BROKER_SERVE_AWS_WEB_IDENTITY",
+    doc: "serve.aws.webIdentity.enabled (true|false)",
+    path: ["serve", "aws", "webIdentity", "enabled"],
+    kind: "boolean",
+  },
+  {
+    name: "CLOUD_BROKER_SERVE_AZURE_APP_SERVICE",
+    doc: "serve.azure.appService.enabled (true|false)",
+    path: ["serve", "azure", "appService", "enabled"],
+    kind: "boolean",
+  },
+  {
+    name: "CLOUD_BROKER_SERVE_AZURE_IMDS",
+    doc: "serve.azure.imds.enabled (true|false; loopback only)",
+    path: ["serve", "azure", "imds", "enabled"],
+    kind: "boolean",
+  },
   {
     name: "CLOUD_BROKER_SERVE_AZURE_FEDERATED_TOKEN_FILE",
     doc: "serve.azure.federatedTokenFile.enabled (true|false)",
@@ -99,8 +133,11 @@ function convert(v: EnvVar, value: string): { value: unknown } | { error: string
  * returned). An authentication variable replaces the file's method unless it is the same method,
  * whose other fields (alg, kid, method) are kept.
  */
-export function applyEnv(raw: unknown, env: Readonly<Record<string, string | undefined>>): { raw: Raw; issues: EnvIssue[]; applied: string[] } {
-  const out: Raw = isRecord(raw) ? (structuredClone<Raw>(raw)) : {};
+export function applyEnv(
+  raw: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+): { raw: Raw; issues: EnvIssue[]; applied: string[] } {
+  const out: Raw = isRecord(raw) ? structuredClone<Raw>(raw) : {};
   const issues: EnvIssue[] = [];
   const applied: string[] = [];
   const known = new Map(ENV_VARS.map((v) => [v.name, v]));

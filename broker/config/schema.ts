@@ -31,29 +31,27 @@ const awsRoleArn = z
 /** The plaintext session policy may not exceed 2,048 characters (STS PackedPolicyTooLarge otherwise). */
 const MAX_SESSION_POLICY_CHARS = 2048;
 
-const sessionPolicy = z
-  .union([z.record(z.string(), z.unknown()), z.string()])
-  .transform((value, ctx) => {
-    let parsed: unknown = value;
-    if (typeof value === "string") {
-      try {
-        parsed = JSON.parse(value);
-      } catch {
-        ctx.addIssue({ code: "custom", message: "not valid JSON" });
-        return z.NEVER;
-      }
-    }
-    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-      ctx.addIssue({ code: "custom", message: "an IAM policy document (a JSON object)" });
+const sessionPolicy = z.union([z.record(z.string(), z.unknown()), z.string()]).transform((value, ctx) => {
+  let parsed: unknown = value;
+  if (typeof value === "string") {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      ctx.addIssue({ code: "custom", message: "not valid JSON" });
       return z.NEVER;
     }
-    const json = JSON.stringify(parsed);
-    if (json.length > MAX_SESSION_POLICY_CHARS) {
-      ctx.addIssue({ code: "custom", message: `at most ${MAX_SESSION_POLICY_CHARS} characters as compact JSON (is ${json.length})` });
-      return z.NEVER;
-    }
-    return json;
-  });
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    ctx.addIssue({ code: "custom", message: "an IAM policy document (a JSON object)" });
+    return z.NEVER;
+  }
+  const json = JSON.stringify(parsed);
+  if (json.length > MAX_SESSION_POLICY_CHARS) {
+    ctx.addIssue({ code: "custom", message: `at most ${MAX_SESSION_POLICY_CHARS} characters as compact JSON (is ${json.length})` });
+    return z.NEVER;
+  }
+  return json;
+});
 
 export const AwsRoleConfig = z.strictObject({
   name: targetName,
@@ -72,9 +70,7 @@ export const AzureIdentityConfig = z.strictObject({
   /** Application (client) id of the app registration or user-assigned managed identity. */
   clientId: guid,
   /** Entra `.default` scopes, e.g. `https://storage.azure.com/.default`; the first is the default. */
-  scopes: z
-    .array(z.string().regex(/^\S+\/\.default$/, "an Entra resource scope ending in /.default"))
-    .min(1),
+  scopes: z.array(z.string().regex(/^\S+\/\.default$/, "an Entra resource scope ending in /.default")).min(1),
 });
 
 /** Exactly one method (checked in {@link crossFieldIssues}), in the order of preference. */
@@ -201,7 +197,9 @@ export const AgentsConfig = z.strictObject({
     }),
   }),
   /** Per-agent token bucket. */
-  rateLimit: z.strictObject({ burst: z.number().int().min(1).default(10), perSecond: z.number().positive().default(1) }).default({ burst: 10, perSecond: 1 }),
+  rateLimit: z
+    .strictObject({ burst: z.number().int().min(1).default(10), perSecond: z.number().positive().default(1) })
+    .default({ burst: 10, perSecond: 1 }),
   /** Where agents' AWS credentials are minted; defaults to the `aws` section. */
   aws: z.strictObject({ region: awsRegion, stsEndpoint: httpUrl.optional() }).optional(),
   /** Where agents' Entra tokens are minted; defaults to the `azure` section, else the public cloud. */
@@ -266,8 +264,15 @@ export function crossFieldIssues(input: unknown): CrossFieldIssue[] {
   }
   const agentsPort = record(agents?.listen)?.port ?? 8443;
   const serveSection = record(raw.serve);
-  for (const [name, port] of [["serve.port", serveSection?.port ?? 8999], ["serve.ops.port", record(serveSection?.ops)?.port]] as const) {
-    if (agents && port !== 0 && port === agentsPort) issues.push({ path: ["agents", "listen", "port"], message: `is the same port as ${name}: the agents' HTTPS listener has a port of its own` });
+  for (const [name, port] of [
+    ["serve.port", serveSection?.port ?? 8999],
+    ["serve.ops.port", record(serveSection?.ops)?.port],
+  ] as const) {
+    if (agents && port !== 0 && port === agentsPort)
+      issues.push({
+        path: ["agents", "listen", "port"],
+        message: `is the same port as ${name}: the agents' HTTPS listener has a port of its own`,
+      });
   }
 
   const auth = record(raw.authentication);
@@ -276,7 +281,10 @@ export function crossFieldIssues(input: unknown): CrossFieldIssue[] {
     if (given.length !== 1) {
       issues.push({
         path: ["authentication"],
-        message: given.length === 0 ? "exactly one of kubernetes, privateKeyJwt, clientSecret is required" : `exactly one method allowed, found ${given.join(", ")}`,
+        message:
+          given.length === 0
+            ? "exactly one of kubernetes, privateKeyJwt, clientSecret is required"
+            : `exactly one method allowed, found ${given.join(", ")}`,
       });
     }
   }
@@ -287,7 +295,14 @@ export function crossFieldIssues(input: unknown): CrossFieldIssue[] {
     if (typeof name !== "string") return;
     const first = seen.get(name);
     if (first) issues.push({ path: [...path, "name"], message: `target name "${name}" is already used by ${first}` });
-    else seen.set(name, path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").slice(1));
+    else
+      seen.set(
+        name,
+        path
+          .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+          .join("")
+          .slice(1),
+      );
   };
   list(aws?.roles).forEach((role, i) => checkName(role, ["aws", "roles", i]));
   list(azure?.identities).forEach((identity, i) => checkName(identity, ["azure", "identities", i]));

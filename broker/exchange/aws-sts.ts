@@ -63,7 +63,19 @@ const RETRYABLE_CODES = new Set([
 ]);
 
 /** Node / SDK errors of the transport: nothing reached STS or nothing came back. */
-const TRANSPORT_ERRORS = new Set(["TimeoutError", "AbortError", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ECONNABORTED"]);
+const TRANSPORT_ERRORS = new Set([
+  "TimeoutError",
+  "AbortError",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ECONNABORTED",
+]);
 
 interface SdkErrorShape {
   name?: string;
@@ -81,7 +93,13 @@ interface SdkErrorShape {
 export function stsErrorCode(error: unknown): string {
   const e = (error ?? {}) as SdkErrorShape;
   const name = e.Code ?? e.name ?? "Error";
-  const wireWithoutSuffix = ["InvalidIdentityTokenException", "IDPCommunicationErrorException", "IDPRejectedClaimException", "MalformedPolicyDocumentException", "PackedPolicyTooLargeException"];
+  const wireWithoutSuffix = [
+    "InvalidIdentityTokenException",
+    "IDPCommunicationErrorException",
+    "IDPRejectedClaimException",
+    "MalformedPolicyDocumentException",
+    "PackedPolicyTooLargeException",
+  ];
   if (wireWithoutSuffix.includes(name)) return name.replace(/Exception$/, "");
   if (typeof e.code === "string" && TRANSPORT_ERRORS.has(e.code)) return e.code;
   return name;
@@ -107,7 +125,9 @@ export function toBrokerError(error: unknown, roleArn: string): BrokerError {
   if (error instanceof BrokerError) return error;
   const code = stsErrorCode(error);
   const retryable = isRetryableStsError(error);
-  return new BrokerError(retryable ? "AWS_RETRYABLE" : "AWS_REJECTED", `AssumeRoleWithWebIdentity for ${roleArn} failed: ${code}`, { cause: error });
+  return new BrokerError(retryable ? "AWS_RETRYABLE" : "AWS_REJECTED", `AssumeRoleWithWebIdentity for ${roleArn} failed: ${code}`, {
+    cause: error,
+  });
 }
 
 /** The regional STS endpoint (never the global one: regional endpoints keep working when us-east-1 does not). */
@@ -153,7 +173,15 @@ export function parseAssumeRoleAnswer(xml: string, roleArn: string): AssumedRole
   if (!accessKeyId || !secretAccessKey || !sessionToken || Number.isNaN(expiration.getTime()) || !arn) {
     throw new BrokerError("AWS_RETRYABLE", `AssumeRoleWithWebIdentity for ${roleArn} returned an incomplete response`);
   }
-  return { accessKeyId, secretAccessKey, sessionToken, expiration, accountId: accountOf(arn), assumedRoleArn: arn, ...(sourceIdentity && { sourceIdentity }) };
+  return {
+    accessKeyId,
+    secretAccessKey,
+    sessionToken,
+    expiration,
+    accountId: accountOf(arn),
+    assumedRoleArn: arn,
+    ...(sourceIdentity && { sourceIdentity }),
+  };
 }
 
 export function createStsExchanger(options: StsExchangerOptions): AwsExchanger {

@@ -103,7 +103,11 @@ export function isRetryableEntraError(error: unknown): boolean {
 export function toBrokerError(error: unknown, request: Pick<EntraTokenRequest, "tenantId" | "clientId" | "scope">): BrokerError {
   if (error instanceof BrokerError) return error;
   const code = isRetryableEntraError(error) ? "AZURE_RETRYABLE" : "AZURE_REJECTED";
-  return new BrokerError(code, `Entra token for client ${request.clientId} in tenant ${request.tenantId} (${request.scope}) failed: ${entraErrorCode(error)}`, { cause: error });
+  return new BrokerError(
+    code,
+    `Entra token for client ${request.clientId} in tenant ${request.tenantId} (${request.scope}) failed: ${entraErrorCode(error)}`,
+    { cause: error },
+  );
 }
 
 const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -128,7 +132,10 @@ export function entraAnswerError(status: number, body: string): Error & EntraErr
 
 /** A failure of the transport (refused, reset, timed out) as MSAL names it: `network_error`, the Node error as cause. */
 function networkError(cause: unknown): Error & EntraErrorShape {
-  const error = new Error(`network_error: ${(cause as Error | undefined)?.name ?? "Error"} ${(cause as { code?: string } | undefined)?.code ?? ""}`.trim(), { cause }) as Error & EntraErrorShape;
+  const error = new Error(
+    `network_error: ${(cause as Error | undefined)?.name ?? "Error"} ${(cause as { code?: string } | undefined)?.code ?? ""}`.trim(),
+    { cause },
+  ) as Error & EntraErrorShape;
   error.name = "NetworkError";
   error.errorCode = "network_error";
   return error;
@@ -163,7 +170,10 @@ export function createEntraExchanger(options: EntraExchangerOptions): AzureExcha
     const sentAt = Date.now();
     let answer;
     try {
-      answer = await postForm(`${authorityHost}/${encodeURIComponent(request.tenantId)}/oauth2/v2.0/token`, form, { timeoutMs: options.timeoutMs, ...(options.agent && { agent: options.agent }) });
+      answer = await postForm(`${authorityHost}/${encodeURIComponent(request.tenantId)}/oauth2/v2.0/token`, form, {
+        timeoutMs: options.timeoutMs,
+        ...(options.agent && { agent: options.agent }),
+      });
     } catch (error) {
       throw networkError(error);
     }

@@ -34,7 +34,15 @@ export interface RequestOptions {
 
 export function postForm(url: string, form: URLSearchParams, options: RequestOptions): Promise<FormAnswer> {
   const body = form.toString();
-  return send("POST", url, body, { ...options, headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8", "content-length": String(Buffer.byteLength(body)), accept: "*/*", ...options.headers } });
+  return send("POST", url, body, {
+    ...options,
+    headers: {
+      "content-type": "application/x-www-form-urlencoded; charset=utf-8",
+      "content-length": String(Buffer.byteLength(body)),
+      accept: "*/*",
+      ...options.headers,
+    },
+  });
 }
 
 /** One GET (e.g. an OpenID discovery document). */

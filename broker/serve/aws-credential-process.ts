@@ -16,7 +16,9 @@ import { awsContainerUrl, rfc3339 } from "./aws-container.ts";
 import { shellQuote } from "./shell-quote.ts";
 
 /** The `credential_process` output for `creds` (one line of JSON, no trailing newline). */
-export function formatCredentialProcess(creds: Pick<AwsCredentials, "accessKeyId" | "secretAccessKey" | "sessionToken" | "expiration"> & { accountId?: string }): string {
+export function formatCredentialProcess(
+  creds: Pick<AwsCredentials, "accessKeyId" | "secretAccessKey" | "sessionToken" | "expiration"> & { accountId?: string },
+): string {
   return JSON.stringify({
     Version: 1,
     AccessKeyId: creds.accessKeyId,
@@ -77,7 +79,12 @@ export async function fetchCredentialProcess(options: {
     throw new BrokerError(code, `the cloud-broker sidecar answered ${response.status} (${code}) for target ${options.target}`);
   }
   const { AccessKeyId, SecretAccessKey, Token, Expiration, AccountId } = body;
-  if (typeof AccessKeyId !== "string" || typeof SecretAccessKey !== "string" || typeof Token !== "string" || typeof Expiration !== "string") {
+  if (
+    typeof AccessKeyId !== "string" ||
+    typeof SecretAccessKey !== "string" ||
+    typeof Token !== "string" ||
+    typeof Expiration !== "string"
+  ) {
     throw new BrokerError("AWS_RETRYABLE", "the cloud-broker sidecar sent a malformed credentials document");
   }
   return formatCredentialProcess({

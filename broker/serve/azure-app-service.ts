@@ -47,7 +47,10 @@ export interface AppServiceRequest {
  * @throws BrokerError (client-facing) for a wrong api-version, an identity named otherwise than by
  *   client_id, a missing resource, or an identity/resource that is not configured.
  */
-export function appServiceRequest(query: (name: string) => string | undefined, resolve: ReturnType<typeof azureResolver>): AppServiceRequest {
+export function appServiceRequest(
+  query: (name: string) => string | undefined,
+  resolve: ReturnType<typeof azureResolver>,
+): AppServiceRequest {
   if (query("api-version") !== APP_SERVICE_API_VERSION) throw clientError("BAD_REQUEST", `api-version must be ${APP_SERVICE_API_VERSION}`);
   if (UNSUPPORTED_IDENTITY_PARAMS.some((p) => query(p) !== undefined)) throw clientError("BAD_REQUEST", "name the identity by client_id");
   const resource = requiredResource(query("resource"));

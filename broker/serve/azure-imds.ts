@@ -52,8 +52,10 @@ export function azureImdsHandler(deps: { source: Pick<CredentialSource, "azure" 
   return async function serveAzureImds(c: Context<ServeEnv>): Promise<Response> {
     c.set("protocol", "azure-imds");
     if (c.req.header("metadata")?.toLowerCase() !== "true") throw clientError("BAD_REQUEST", "Required metadata header not specified");
-    if (!API_VERSION.test(c.req.query("api-version") ?? "")) throw clientError("BAD_REQUEST", "the api-version query parameter is required");
-    if (UNSUPPORTED_IDENTITY_PARAMS.some((p) => c.req.query(p) !== undefined)) throw clientError("BAD_REQUEST", "name the identity by client_id");
+    if (!API_VERSION.test(c.req.query("api-version") ?? ""))
+      throw clientError("BAD_REQUEST", "the api-version query parameter is required");
+    if (UNSUPPORTED_IDENTITY_PARAMS.some((p) => c.req.query(p) !== undefined))
+      throw clientError("BAD_REQUEST", "name the identity by client_id");
     const resource = requiredResource(c.req.query("resource"));
     const { target, scope } = resolve(resource, c.req.query("client_id"));
     const token = await deps.source.azure(target, scope);

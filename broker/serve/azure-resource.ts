@@ -31,7 +31,8 @@ export function azureResolver(targets: readonly AzureTargetRef[], defaultTarget?
     if (!byClientId.has(target.clientId.toLowerCase())) byClientId.set(target.clientId.toLowerCase(), entry);
     if (target.name === (defaultTarget ?? targets[0]?.name)) fallback = entry;
   }
-  if (defaultTarget !== undefined && !fallback) throw new TypeError(`azure default target ${defaultTarget} is not a configured Azure target`);
+  if (defaultTarget !== undefined && !fallback)
+    throw new TypeError(`azure default target ${defaultTarget} is not a configured Azure target`);
 
   return function resolveAzureRequest(resource: string, clientId: string | undefined): ResolvedAzureRequest {
     const entry = clientId ? byClientId.get(clientId.toLowerCase()) : fallback;

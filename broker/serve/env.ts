@@ -76,7 +76,11 @@ function notEnabled(mode: EnvMode): BrokerError {
 
 function pick<T extends { name: string }>(list: readonly T[], wanted: string | undefined, cloud: string): T {
   const found = wanted === undefined ? list[0] : list.find((t) => t.name === wanted);
-  if (!found) throw new BrokerError("UNKNOWN_TARGET", wanted === undefined ? `no ${cloud} target is configured` : `no ${cloud} target named ${wanted}`);
+  if (!found)
+    throw new BrokerError(
+      "UNKNOWN_TARGET",
+      wanted === undefined ? `no ${cloud} target is configured` : `no ${cloud} target named ${wanted}`,
+    );
   return found;
 }
 
@@ -91,7 +95,12 @@ function pick<T extends { name: string }>(list: readonly T[], wanted: string | u
 export function envFor(mode: EnvMode, options: ServeOptions, targets: EnvTargets, target?: string): EnvVar[] {
   const { aws, azure } = options;
   // The JS SDK reads AWS_REGION, botocore only AWS_DEFAULT_REGION.
-  const region = aws.region ? [{ name: "AWS_REGION", value: aws.region }, { name: "AWS_DEFAULT_REGION", value: aws.region }] : [];
+  const region = aws.region
+    ? [
+        { name: "AWS_REGION", value: aws.region },
+        { name: "AWS_DEFAULT_REGION", value: aws.region },
+      ]
+    : [];
   const azureTarget = () => pick(targets.azure, target ?? azure.defaultTarget, "Azure");
   switch (mode) {
     case "aws-container": {
@@ -159,7 +168,11 @@ export function renderEnv(vars: readonly EnvVar[], format: EnvFormat, readFile?:
   };
   switch (format) {
     case "env":
-      return vars.map((v) => ("file" in v ? `export ${v.name}="$(cat ${shellQuote(v.file)})"` : `export ${v.name}=${shellQuote(v.value)}`)).join("\n") + "\n";
+      return (
+        vars
+          .map((v) => ("file" in v ? `export ${v.name}="$(cat ${shellQuote(v.file)})"` : `export ${v.name}=${shellQuote(v.value)}`))
+          .join("\n") + "\n"
+      );
     case "dotenv":
       return (
         vars

@@ -42,7 +42,17 @@ interface Prepared {
 
 function prepare(body: string): Prepared {
   const bytes = Buffer.from(body);
-  return { body: bytes, headers: ["content-type", JSON_NO_STORE["content-type"], "cache-control", JSON_NO_STORE["cache-control"], "content-length", String(bytes.length)] };
+  return {
+    body: bytes,
+    headers: [
+      "content-type",
+      JSON_NO_STORE["content-type"],
+      "cache-control",
+      JSON_NO_STORE["cache-control"],
+      "content-length",
+      String(bytes.length),
+    ],
+  };
 }
 
 function send(res: ServerResponse, answer: Prepared): void {
@@ -84,7 +94,14 @@ export function awsContainerFastLane(deps: {
     }
     if (!targets.has(target) || !deps.matchesSecret(req.headers.authorization)) return false;
     // A proxied request or a foreign Host goes to the app, which refuses it with the same guard.
-    if (credentialRequestRefusal(Object.keys(req.headers), req.headers.host, deps.alsoHost !== undefined ? { alsoHost: deps.alsoHost } : {}) !== undefined) return false;
+    if (
+      credentialRequestRefusal(
+        Object.keys(req.headers),
+        req.headers.host,
+        deps.alsoHost !== undefined ? { alsoHost: deps.alsoHost } : {},
+      ) !== undefined
+    )
+      return false;
 
     const cached = deps.source.awsIfCached?.(target);
     if (cached) {
@@ -161,7 +178,14 @@ export function azureAppServiceFastLane(deps: {
     const header = req.headers["x-identity-header"];
     if (typeof header !== "string" || !deps.matchesSecret(header)) return false;
     // A proxied request or a foreign Host goes to the app, which refuses it with the same guard.
-    if (credentialRequestRefusal(Object.keys(req.headers), req.headers.host, deps.alsoHost !== undefined ? { alsoHost: deps.alsoHost } : {}) !== undefined) return false;
+    if (
+      credentialRequestRefusal(
+        Object.keys(req.headers),
+        req.headers.host,
+        deps.alsoHost !== undefined ? { alsoHost: deps.alsoHost } : {},
+      ) !== undefined
+    )
+      return false;
     const asked = meaningOf(url);
     if (!asked) return false;
     const token = deps.source.azureIfCached(asked.target, asked.scope);
@@ -215,7 +239,11 @@ export function opsFastLane(deps: {
           (error: unknown) => {
             const answer = errorAnswer(error, "ops", OPS_PATHS.metrics, deps);
             const body = JSON.stringify(answer.body);
-            res.writeHead(answer.status, { ...answer.headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+            res.writeHead(answer.status, {
+              ...answer.headers,
+              "content-type": "application/json",
+              "content-length": Buffer.byteLength(body),
+            });
             res.end(body);
             count(answer.status);
           },

@@ -83,16 +83,32 @@ export function readTlsFiles(files: TlsFiles): SecureContextOptions {
  * `reloadIntervalMs` and a changed certificate, key or CA is taken into use without a restart; a
  * change that does not load is logged and the previous one kept.
  */
-export async function listenTls(app: Fetchable, address: { host: string; port: number }, files: TlsFiles, opts: { log: ServeLogger; reloadIntervalMs?: number; fastLane?: FastLane }): Promise<Listener> {
+export async function listenTls(
+  app: Fetchable,
+  address: { host: string; port: number },
+  files: TlsFiles,
+  opts: { log: ServeLogger; reloadIntervalMs?: number; fastLane?: FastLane },
+): Promise<Listener> {
   const context = readTlsFiles(files);
   const toApp = lazyAdapter(app);
   let server: HttpsServer;
   try {
-    server = createHttpsServer({ ...context, minVersion: "TLSv1.2", requestCert: files.clientCaFile !== undefined, rejectUnauthorized: files.clientCaFile !== undefined }, (req, res) => {
+    server = createHttpsServer(
+      {
+        ...context,
+        minVersion: "TLSv1.2",
+        requestCert: files.clientCaFile !== undefined,
+        rejectUnauthorized: files.clientCaFile !== undefined,
+      },
+      (req, res) => {
         if (!opts.fastLane?.(req, res)) toApp(req, res);
-      });
+      },
+    );
   } catch (error) {
-    throw new BrokerError("CONFIG_INVALID", `tls: ${files.certFile} and ${files.keyFile} are not a usable certificate and key (${(error as Error).message})`);
+    throw new BrokerError(
+      "CONFIG_INVALID",
+      `tls: ${files.certFile} and ${files.keyFile} are not a usable certificate and key (${(error as Error).message})`,
+    );
   }
   const paths = [files.certFile, files.keyFile, ...(files.clientCaFile !== undefined ? [files.clientCaFile] : [])];
   const reload = () => {
@@ -100,10 +116,18 @@ export async function listenTls(app: Fetchable, address: { host: string; port: n
       server.setSecureContext(readTlsFiles(files));
       opts.log.info("TLS certificate reloaded", { certFile: files.certFile });
     } catch (error) {
-      opts.log.warn("TLS certificate change not loaded; keeping the previous one", { certFile: files.certFile, reason: error instanceof BrokerError ? error.message : (error as Error).message });
+      opts.log.warn("TLS certificate change not loaded; keeping the previous one", {
+        certFile: files.certFile,
+        reason: error instanceof BrokerError ? error.message : (error as Error).message,
+      });
     }
   };
-  for (const path of paths) watchFile(path, { interval: opts.reloadIntervalMs ?? 30_000, persistent: false }, (now, before) => now.mtimeMs !== before.mtimeMs && reload());
+  for (const path of paths)
+    watchFile(
+      path,
+      { interval: opts.reloadIntervalMs ?? 30_000, persistent: false },
+      (now, before) => now.mtimeMs !== before.mtimeMs && reload(),
+    );
   try {
     const listener = await bind(server, address);
     return {
@@ -119,7 +143,10 @@ export async function listenTls(app: Fetchable, address: { host: string; port: n
   }
 }
 
-function bind(server: Server<typeof IncomingMessage, typeof ServerResponse> | HttpsServer, address: { host: string; port: number }): Promise<Listener> {
+function bind(
+  server: Server<typeof IncomingMessage, typeof ServerResponse> | HttpsServer,
+  address: { host: string; port: number },
+): Promise<Listener> {
   // Idle keep-alive connections outlive the clients' own idle timeouts (Node's agents: 5 s, the
   // same as Node's server default), so a client never reuses a connection the server is closing at
   // that instant ("socket hang up"): the client closes first.

@@ -54,7 +54,12 @@ export interface ErrorAnswer {
   body: Record<string, unknown>;
 }
 
-export function errorAnswer(error: unknown, protocol: Protocol, path: string, options: { log: ServeLogger; retryAfterSeconds: number }): ErrorAnswer {
+export function errorAnswer(
+  error: unknown,
+  protocol: Protocol,
+  path: string,
+  options: { log: ServeLogger; retryAfterSeconds: number },
+): ErrorAnswer {
   if (error instanceof BrokerError) {
     const status = statusFor(error.code, protocol);
     const message = clientFacing.has(error) ? error.message : ERRORS[error.code].message;

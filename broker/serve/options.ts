@@ -106,20 +106,28 @@ export function serveOptionIssues(options: ServeOptions): string[] {
   const { aws, azure } = options;
   if (!isLoopbackHost(options.host)) {
     if (options.allowNonLoopback !== true) {
-      issues.push(`host: ${options.host} is not a loopback address; credentials must never be reachable from the network unless allowNonLoopback is set`);
+      issues.push(
+        `host: ${options.host} is not a loopback address; credentials must never be reachable from the network unless allowNonLoopback is set`,
+      );
     } else if (options.azure.imds) {
       issues.push(`azure.imds: the IMDS endpoint has no secret header, so it is served on a loopback host only (host is ${options.host})`);
     }
   }
-  for (const [path, port] of [["port", options.port], ["ops.port", options.ops?.port]] as const) {
+  for (const [path, port] of [
+    ["port", options.port],
+    ["ops.port", options.ops?.port],
+  ] as const) {
     if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) issues.push(`${path}: must be an integer 0–65535`);
   }
   if (options.fileMode !== 0o600 && options.fileMode !== 0o640) issues.push("fileMode: must be 0600 or 0640");
-  if (!(options.retryAfterSeconds >= 1 && Number.isInteger(options.retryAfterSeconds))) issues.push("retryAfterSeconds: must be a positive integer");
-  if (aws.credentialProcess && !aws.container) issues.push("aws.credentialProcess: needs aws.container (the subcommand fetches from the container endpoint)");
+  if (!(options.retryAfterSeconds >= 1 && Number.isInteger(options.retryAfterSeconds)))
+    issues.push("retryAfterSeconds: must be a positive integer");
+  if (aws.credentialProcess && !aws.container)
+    issues.push("aws.credentialProcess: needs aws.container (the subcommand fetches from the container endpoint)");
   if (aws.credentialProcess && aws.credentialProcess.command.length === 0) issues.push("aws.credentialProcess.command: must not be empty");
   const sessionName = aws.webIdentity?.roleSessionName;
-  if (sessionName !== undefined && !SESSION_NAME.test(sessionName)) issues.push("aws.webIdentity.roleSessionName: 2–64 characters of [A-Za-z0-9_+=,.@-]");
+  if (sessionName !== undefined && !SESSION_NAME.test(sessionName))
+    issues.push("aws.webIdentity.roleSessionName: 2–64 characters of [A-Za-z0-9_+=,.@-]");
   for (const [path, seconds] of [
     ["aws.webIdentity.rewriteBeforeExpirySeconds", aws.webIdentity?.rewriteBeforeExpirySeconds],
     ["azure.federatedTokenFile.rewriteBeforeExpirySeconds", azure.federatedTokenFile?.rewriteBeforeExpirySeconds],

@@ -25,7 +25,11 @@ export function hostName(host: string): string {
 }
 
 /** Why a credential request is refused, or `undefined` when it may proceed. `names` are the request's header names in lower case. */
-export function credentialRequestRefusal(names: Iterable<string>, host: string | undefined, opts: { allowImdsHost?: boolean; alsoHost?: string } = {}): string | undefined {
+export function credentialRequestRefusal(
+  names: Iterable<string>,
+  host: string | undefined,
+  opts: { allowImdsHost?: boolean; alsoHost?: string } = {},
+): string | undefined {
   for (const name of names) {
     if (PROXY_HEADERS.includes(name) || name.startsWith("x-forwarded-")) return "requests through a proxy are refused";
   }

@@ -89,11 +89,33 @@ export async function startServing(deps: {
   const writers: TokenFileWriter[] = [];
   if (options.aws.webIdentity) {
     const { tokenFile, rewriteBeforeExpirySeconds } = options.aws.webIdentity;
-    writers.push(new TokenFileWriter({ name: "aws-web-identity-token", path: tokenFile, mode, audience: "aws", rewriteBeforeMs: rewriteBeforeExpirySeconds * 1000, source, clock, log }));
+    writers.push(
+      new TokenFileWriter({
+        name: "aws-web-identity-token",
+        path: tokenFile,
+        mode,
+        audience: "aws",
+        rewriteBeforeMs: rewriteBeforeExpirySeconds * 1000,
+        source,
+        clock,
+        log,
+      }),
+    );
   }
   if (options.azure.federatedTokenFile) {
     const { tokenFile, rewriteBeforeExpirySeconds } = options.azure.federatedTokenFile;
-    writers.push(new TokenFileWriter({ name: "azure-federated-token", path: tokenFile, mode, audience: "azure", rewriteBeforeMs: rewriteBeforeExpirySeconds * 1000, source, clock, log }));
+    writers.push(
+      new TokenFileWriter({
+        name: "azure-federated-token",
+        path: tokenFile,
+        mode,
+        audience: "azure",
+        rewriteBeforeMs: rewriteBeforeExpirySeconds * 1000,
+        source,
+        clock,
+        log,
+      }),
+    );
   }
   for (const writer of writers) await ensureDir(writer.path, mode);
   // The first attempt failing is not fatal: the writer retries and /readyz stays 503 meanwhile.
@@ -102,13 +124,37 @@ export async function startServing(deps: {
   const appDeps = { source, options, secrets, checks: writers, metrics: deps.metrics, log, clock };
   const requests = deps.metrics && { requests: requestCounter(deps.metrics) };
   const alsoHost = options.allowNonLoopback === true ? { alsoHost: options.host } : {};
-  const ops = opsFastLane({ source, checks: writers, log, retryAfterSeconds: options.retryAfterSeconds, ...(deps.metrics && { metrics: deps.metrics }), ...requests });
+  const ops = opsFastLane({
+    source,
+    checks: writers,
+    log,
+    retryAfterSeconds: options.retryAfterSeconds,
+    ...(deps.metrics && { metrics: deps.metrics }),
+    ...requests,
+  });
   const fastLane = fastLanes([
     ...(options.aws.container && secrets.awsContainerToken
-      ? [awsContainerFastLane({ source, matchesSecret: secretMatcher(secrets.awsContainerToken), log, retryAfterSeconds: options.retryAfterSeconds, ...requests, ...alsoHost })]
+      ? [
+          awsContainerFastLane({
+            source,
+            matchesSecret: secretMatcher(secrets.awsContainerToken),
+            log,
+            retryAfterSeconds: options.retryAfterSeconds,
+            ...requests,
+            ...alsoHost,
+          }),
+        ]
       : []),
     ...(options.azure.appService && secrets.appServiceHeader
-      ? [azureAppServiceFastLane({ source, defaultTarget: options.azure.defaultTarget, matchesSecret: secretMatcher(secrets.appServiceHeader), ...requests, ...alsoHost })]
+      ? [
+          azureAppServiceFastLane({
+            source,
+            defaultTarget: options.azure.defaultTarget,
+            matchesSecret: secretMatcher(secrets.appServiceHeader),
+            ...requests,
+            ...alsoHost,
+          }),
+        ]
       : []),
     ops,
   ]);

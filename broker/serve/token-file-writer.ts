@@ -92,11 +92,14 @@ export class TokenFileWriter implements ReadinessCheck {
       const plan = nextRewrite({ expiresAtMs, nowMs: options.clock.now(), rewriteBeforeMs: options.rewriteBeforeMs });
       if (plan.insideWindow && !this.warnedShortLifetime) {
         this.warnedShortLifetime = true;
-        options.log.warn("the workload token lives too short for this file mode: SDKs may read it with less validity left than they cache it for", {
-          ...fields,
-          seconds_left: Math.floor((expiresAtMs - options.clock.now()) / 1000),
-          rewrite_before_seconds: Math.floor(options.rewriteBeforeMs / 1000),
-        });
+        options.log.warn(
+          "the workload token lives too short for this file mode: SDKs may read it with less validity left than they cache it for",
+          {
+            ...fields,
+            seconds_left: Math.floor((expiresAtMs - options.clock.now()) / 1000),
+            rewrite_before_seconds: Math.floor(options.rewriteBeforeMs / 1000),
+          },
+        );
       }
       this.schedule(plan.delayMs);
     } catch (error) {

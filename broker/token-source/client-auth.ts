@@ -38,7 +38,11 @@ export interface ClientAuthOptions {
 }
 
 function unreadable(what: string, file: string, cause?: unknown): BrokerError {
-  return new BrokerError("CLIENT_ASSERTION_UNREADABLE", `${what} ${file} ${cause ? "cannot be read" : "is not usable"}`, cause === undefined ? undefined : { cause });
+  return new BrokerError(
+    "CLIENT_ASSERTION_UNREADABLE",
+    `${what} ${file} ${cause ? "cannot be read" : "is not usable"}`,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /**
@@ -59,7 +63,10 @@ export async function readServiceAccountToken(file: string, now: number): Promis
     throw new BrokerError("CLIENT_ASSERTION_UNREADABLE", `the service-account token ${file} is not a JWT`);
   }
   if (typeof exp === "number" && exp * 1000 <= now) {
-    throw new BrokerError("CLIENT_ASSERTION_UNREADABLE", `the service-account token ${file} expired at ${new Date(exp * 1000).toISOString()} (is the projected volume still being refreshed?)`);
+    throw new BrokerError(
+      "CLIENT_ASSERTION_UNREADABLE",
+      `the service-account token ${file} expired at ${new Date(exp * 1000).toISOString()} (is the projected volume still being refreshed?)`,
+    );
   }
   return text;
 }
@@ -102,7 +109,9 @@ export function privateKeyJwtAuth(keyFile: string, alg: string, kid: string | un
       try {
         loaded = { stamp, key: await importPKCS8(pem, alg), kid: kid ?? (await publicKeyThumbprint(pem)) };
       } catch (error) {
-        throw new BrokerError("CLIENT_ASSERTION_UNREADABLE", `the private key ${keyFile} is not a PKCS#8 PEM key for ${alg}`, { cause: error });
+        throw new BrokerError("CLIENT_ASSERTION_UNREADABLE", `the private key ${keyFile} is not a PKCS#8 PEM key for ${alg}`, {
+          cause: error,
+        });
       }
     }
     const { key, kid: keyId } = loaded!;
@@ -150,7 +159,8 @@ export function clientSecretFileAuth(file: string, method: "client_secret_post" 
 /** The ClientAuth for the configured method. */
 export function clientAuthFor(config: AuthenticationConfig, options: ClientAuthOptions = {}): ClientAuth {
   if (config.kubernetes) return federatedServiceAccountAuth(config.kubernetes.tokenFile, options);
-  if (config.privateKeyJwt) return privateKeyJwtAuth(config.privateKeyJwt.keyFile, config.privateKeyJwt.alg, config.privateKeyJwt.kid, options);
+  if (config.privateKeyJwt)
+    return privateKeyJwtAuth(config.privateKeyJwt.keyFile, config.privateKeyJwt.alg, config.privateKeyJwt.kid, options);
   if (config.clientSecret) return clientSecretFileAuth(config.clientSecret.file, config.clientSecret.method);
   throw new TypeError("no authentication method configured");
 }

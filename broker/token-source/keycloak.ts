@@ -96,7 +96,10 @@ export function createKeycloakTokenSource(options: KeycloakTokenSourceOptions): 
   function discover(): Promise<string> {
     tokenEndpoint ??= http
       .get(`${issuer.replace(/\/$/, "")}/.well-known/openid-configuration`, { timeoutMs })
-      .then((answer) => tokenEndpointOf(answer, issuer), (error: unknown) => Promise.reject(transportError(error)))
+      .then(
+        (answer) => tokenEndpointOf(answer, issuer),
+        (error: unknown) => Promise.reject(transportError(error)),
+      )
       .catch((error: unknown) => {
         tokenEndpoint = undefined;
         throw error;

@@ -29,7 +29,9 @@ const targets = values.entry !== undefined && values.outfile !== undefined ? [{ 
 
 for (const { entry, artifact } of targets) {
   if (!existsSync(resolve(entry))) {
-    console.error(`build: the entry module ${entry} does not exist; nothing to bundle (the programs' entry points are ${PROGRAMS.map((p) => p.entry).join(", ")})`);
+    console.error(
+      `build: the entry module ${entry} does not exist; nothing to bundle (the programs' entry points are ${PROGRAMS.map((p) => p.entry).join(", ")})`,
+    );
     process.exit(2);
   }
   const outfile = resolve(artifact);
@@ -40,6 +42,7 @@ for (const { entry, artifact } of targets) {
   writeFileSync(`${outfile}.LEGAL.txt`, licencesText(result.metafile, process.cwd()));
   console.log(`build: ${artifact} ${(statSync(outfile).size / 1024).toFixed(0)} KiB in ${Date.now() - started} ms`);
   if (!values.quiet) {
-    for (const { input, bytes } of largestInputs(result.metafile, 8)) console.log(`  ${(bytes / 1024).toFixed(0).padStart(6)} KiB  ${input}`);
+    for (const { input, bytes } of largestInputs(result.metafile, 8))
+      console.log(`  ${(bytes / 1024).toFixed(0).padStart(6)} KiB  ${input}`);
   }
 }

@@ -98,7 +98,8 @@ function unquote(value: string): string {
 export function execForm(args: string): string[] | undefined {
   if (!args.startsWith("[")) return undefined;
   const parsed: unknown = JSON.parse(args);
-  if (!Array.isArray(parsed) || !parsed.every((a): a is string => typeof a === "string")) throw new TypeError(`not an exec-form array: ${args}`);
+  if (!Array.isArray(parsed) || !parsed.every((a): a is string => typeof a === "string"))
+    throw new TypeError(`not an exec-form array: ${args}`);
   return parsed;
 }
 
@@ -119,7 +120,10 @@ export function parseCopy(args: string): CopySpec {
 
 /** Replaces `${NAME}` and `$NAME` with values from `vars` (unknown names become empty, as in Docker). */
 export function substitute(text: string, vars: ReadonlyMap<string, string | undefined>): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_m, a: string | undefined, b: string | undefined) => vars.get(a ?? b ?? "") ?? "");
+  return text.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (_m, a: string | undefined, b: string | undefined) => vars.get(a ?? b ?? "") ?? "",
+  );
 }
 
 /** The HEALTHCHECK's options and command (exec form), or `NONE`. */

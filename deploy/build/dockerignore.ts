@@ -47,7 +47,10 @@ export function parseDockerIgnore(text: string): DockerIgnore {
 }
 
 function clean(path: string): string {
-  return path.replace(/^\.?\/+/, "").replace(/\/+$/, "").replace(/\/+/g, "/");
+  return path
+    .replace(/^\.?\/+/, "")
+    .replace(/\/+$/, "")
+    .replace(/\/+/g, "/");
 }
 
 function toRegex(pattern: string): RegExp {

@@ -17,5 +17,10 @@ if (!values.out) {
   console.error("usage: tsx deploy/build/image-steps-main.ts --out <dir> [--context .] [--dockerfile deploy/docker/Dockerfile]");
   process.exit(2);
 }
-const image = runImageSteps({ context: resolve(values.context), dockerfile: values.dockerfile, out: resolve(values.out), log: (l) => console.error(`image-steps: ${l}`) });
+const image = runImageSteps({
+  context: resolve(values.context),
+  dockerfile: values.dockerfile,
+  out: resolve(values.out),
+  log: (l) => console.error(`image-steps: ${l}`),
+});
 console.log(JSON.stringify(image, null, 2));

@@ -94,7 +94,11 @@ function runStage(
       case "RUN": {
         log(`RUN ${args}`);
         const started = Date.now();
-        const res = spawnSync("/bin/sh", ["-c", args], { cwd: join(root, config.workdir), env: { ...process.env, ...config.env }, stdio: ["ignore", "inherit", "inherit"] });
+        const res = spawnSync("/bin/sh", ["-c", args], {
+          cwd: join(root, config.workdir),
+          env: { ...process.env, ...config.env },
+          stdio: ["ignore", "inherit", "inherit"],
+        });
         if (res.status !== 0) throw new Error(`line ${ins.line}: RUN ${args} failed (exit ${res.status ?? res.signal})`);
         log(`RUN done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         break;
@@ -131,7 +135,8 @@ function copy(args: string, root: string, workdir: string, contextDir: string, s
   const intoDir = spec.dest.endsWith("/") || spec.sources.length > 1;
   for (const source of spec.sources) {
     const src = join(fromRoot, source);
-    if (!existsSync(src)) throw new Error(`COPY ${source}: not in the ${spec.from === undefined ? "build context (see .dockerignore)" : `stage ${spec.from}`}`);
+    if (!existsSync(src))
+      throw new Error(`COPY ${source}: not in the ${spec.from === undefined ? "build context (see .dockerignore)" : `stage ${spec.from}`}`);
     // Docker copies a directory's contents, and a file into a directory when dest ends in "/".
     const target = statSync(src).isDirectory() ? dest : intoDir ? join(dest, basename(src)) : dest;
     mkdirSync(statSync(src).isDirectory() ? target : join(target, ".."), { recursive: true });

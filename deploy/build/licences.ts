@@ -22,9 +22,17 @@ export function packageDirOf(input: string): string | undefined {
 export function licencesText(metafile: Metafile, root: string): string {
   const dirs = [...new Set(Object.keys(metafile.inputs).flatMap((i) => packageDirOf(i) ?? []))].sort();
   const sections = dirs.map((dir) => {
-    const manifest = JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8")) as { name?: string; version?: string; license?: string };
-    const licenceFile = existsSync(join(root, dir)) ? readdirSync(join(root, dir)).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f)) : undefined;
-    const text = licenceFile ? readFileSync(join(root, dir, licenceFile), "utf8").trim() : `(no licence file; package.json says ${manifest.license ?? "nothing"})`;
+    const manifest = JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8")) as {
+      name?: string;
+      version?: string;
+      license?: string;
+    };
+    const licenceFile = existsSync(join(root, dir))
+      ? readdirSync(join(root, dir)).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f))
+      : undefined;
+    const text = licenceFile
+      ? readFileSync(join(root, dir, licenceFile), "utf8").trim()
+      : `(no licence file; package.json says ${manifest.license ?? "nothing"})`;
     return `${manifest.name ?? dir}@${manifest.version ?? "?"} — ${manifest.license ?? "UNKNOWN"}\n\n${text}\n`;
   });
   return `Packages bundled into this file, with their licences (${dirs.length}).\n\n${sections.join("\n" + "-".repeat(80) + "\n\n")}`;

@@ -50,6 +50,10 @@ if (existsSync(join(root, requirements))) {
     if (!existsSync(join(root, ".venv", "bin", "python"))) {
       run("python3", ["-m", "venv", ".venv"], "creating the Python venv (.venv)");
     }
-    run(join(root, ".venv", "bin", "pip"), ["install", "--quiet", "--disable-pip-version-check", "-r", requirements], "installing Python packages (pip)");
+    run(
+      join(root, ".venv", "bin", "pip"),
+      ["install", "--quiet", "--disable-pip-version-check", "-r", requirements],
+      "installing Python packages (pip)",
+    );
   });
 }

@@ -18,7 +18,9 @@ export function imageNodeMajor() {
   const build = /^ARG NODE_BUILD_IMAGE=\S*node:(\d+)[-@:]/m.exec(dockerfile)?.[1];
   const runtime = /^ARG NODE_RUNTIME_IMAGE=\S*nodejs(\d+)-/m.exec(dockerfile)?.[1];
   if (build === undefined || build !== runtime) {
-    throw new Error(`deploy/docker/Dockerfile: the build (${build ?? "?"}) and runtime (${runtime ?? "?"}) images must name one Node major`);
+    throw new Error(
+      `deploy/docker/Dockerfile: the build (${build ?? "?"}) and runtime (${runtime ?? "?"}) images must name one Node major`,
+    );
   }
   return Number(build);
 }
@@ -54,7 +56,11 @@ export function ensureImageNode(log = (line) => console.error(line)) {
   mkdirSync(dir, { recursive: true });
   const tmp = mkdtempSync(join(dir, ".fetch-"));
   try {
-    const packed = spawnSync("npm", ["pack", pkg, "--json", "--pack-destination", tmp], { cwd: tmp, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+    const packed = spawnSync("npm", ["pack", pkg, "--json", "--pack-destination", tmp], {
+      cwd: tmp,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     if (packed.status !== 0) throw new Error(`npm pack ${pkg} failed (exit ${packed.status ?? packed.signal})`);
     const [{ filename, version }] = JSON.parse(packed.stdout);
     const untar = spawnSync("tar", ["-xzf", join(tmp, filename), "-C", tmp], { stdio: "inherit" });

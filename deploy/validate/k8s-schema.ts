@@ -78,7 +78,9 @@ export async function validateObject(object: unknown): Promise<SchemaIssue[]> {
   const validate = await loadValidator(apiVersion, kind);
   const watched: Watched[] = [];
   const valid = validate(watch(object, "", watched));
-  const issues: SchemaIssue[] = valid ? [] : (validate.errors ?? []).map((e) => ({ path: e.instancePath, message: e.message ?? e.keyword }));
+  const issues: SchemaIssue[] = valid
+    ? []
+    : (validate.errors ?? []).map((e) => ({ path: e.instancePath, message: e.message ?? e.keyword }));
   for (const w of watched) {
     if (w.enumerated) continue;
     for (const key of Object.keys(w.target)) {

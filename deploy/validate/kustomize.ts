@@ -24,7 +24,8 @@ export function ensureKustomize(cacheRoot: string, log: (line: string) => void =
     stdio: ["ignore", "pipe", "pipe"],
   });
   if (res.error) throw new Error(`kustomize: cannot run go (${res.error.message}); Go is needed to build kustomize`);
-  if (res.status !== 0 || !existsSync(bin)) throw new Error(`kustomize: go install failed (exit ${res.status ?? res.signal}):\n${res.stderr.split("\n").slice(-20).join("\n")}`);
+  if (res.status !== 0 || !existsSync(bin))
+    throw new Error(`kustomize: go install failed (exit ${res.status ?? res.signal}):\n${res.stderr.split("\n").slice(-20).join("\n")}`);
   log(`kustomize built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return bin;
 }

@@ -15,7 +15,8 @@ export function trustDomainJsonSchema(): string {
     $schema: schema.$schema,
     $id: JSON_SCHEMA_ID,
     title: "keycloak-cloud-broker trust domain",
-    description: "One Keycloak trust domain: realm, issuer, clusters, signing keys, workloads and agents. Generated from realm-config/model/schema.ts; do not edit.",
+    description:
+      "One Keycloak trust domain: realm, issuer, clusters, signing keys, workloads and agents. Generated from realm-config/model/schema.ts; do not edit.",
     ...schema,
   };
   return `${JSON.stringify(doc, null, 2)}\n`;

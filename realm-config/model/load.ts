@@ -49,7 +49,13 @@ function salvage(data: unknown): TrustDomainView {
   const obj = isRecord(data) ? data : {};
   const list = (key: string): unknown[] => (Array.isArray(obj[key]) ? obj[key] : []);
   return {
-    raw: { clusters: list("clusters"), signingKeys: list("signingKeys"), kubernetesIssuers: list("kubernetesIssuers"), workloads: list("workloads"), agents: list("agents") },
+    raw: {
+      clusters: list("clusters"),
+      signingKeys: list("signingKeys"),
+      kubernetesIssuers: list("kubernetesIssuers"),
+      workloads: list("workloads"),
+      agents: list("agents"),
+    },
     realm: TrustDomain.shape.realm.safeParse(obj.realm).data,
     issuer: TrustDomain.shape.issuer.safeParse(obj.issuer).data,
     clusters: elements(obj.clusters, Cluster),
@@ -66,17 +72,35 @@ function salvage(data: unknown): TrustDomainView {
  */
 export function parseTrustDomain(text: string, file: string, opts: LoadOptions): LoadedTrustDomain {
   const yaml = parseYaml(text);
-  const source: ConfigSource = { file, dir: dirname(resolve(opts.cwd ?? process.cwd(), file)), text, sha256: yaml.sha256, locate: (path) => yaml.locate(path) };
+  const source: ConfigSource = {
+    file,
+    dir: dirname(resolve(opts.cwd ?? process.cwd(), file)),
+    text,
+    sha256: yaml.sha256,
+    locate: (path) => yaml.locate(path),
+  };
   const located = (issues: PathIssue[]): ConfigIssue[] =>
     issues.map((i) => ({ file, ...yaml.locate(i.path), path: formatPath(i.path), message: i.message, severity: i.severity }));
 
   if (yaml.syntaxErrors.length) {
-    const issues = yaml.syntaxErrors.map((e) => ({ file, line: e.line, column: e.column, path: "", message: `YAML: ${e.message}`, severity: "error" as const }));
+    const issues = yaml.syntaxErrors.map((e) => ({
+      file,
+      line: e.line,
+      column: e.column,
+      path: "",
+      message: `YAML: ${e.message}`,
+      severity: "error" as const,
+    }));
     throw new TrustDomainError("CONFIG_INVALID", `${file}: not valid YAML`, { issues });
   }
   if (!isRecord(yaml.data)) {
     throw new TrustDomainError("CONFIG_INVALID", `${file}: expected a trust domain (a YAML mapping)`, {
-      issues: located([error([], `expected a mapping with version, realm, issuer, clusters, signingKeys …, got ${yaml.data === undefined || yaml.data === null ? "an empty document" : typeof yaml.data}`)]),
+      issues: located([
+        error(
+          [],
+          `expected a mapping with version, realm, issuer, clusters, signingKeys …, got ${yaml.data === undefined || yaml.data === null ? "an empty document" : typeof yaml.data}`,
+        ),
+      ]),
     });
   }
 
@@ -89,7 +113,9 @@ export function parseTrustDomain(text: string, file: string, opts: LoadOptions):
   const errors = issues.filter((i) => i.severity === "error");
   const warnings = issues.filter((i) => i.severity === "warning");
   if (errors.length || !parsed.success) {
-    throw new TrustDomainError("CONFIG_INVALID", `${file}: ${errors.length} error${errors.length === 1 ? "" : "s"} in the trust domain`, { issues });
+    throw new TrustDomainError("CONFIG_INVALID", `${file}: ${errors.length} error${errors.length === 1 ? "" : "s"} in the trust domain`, {
+      issues,
+    });
   }
   return { config: parsed.data, source, warnings };
 }
@@ -105,7 +131,9 @@ export function loadTrustDomain(file: string, opts: LoadOptions): LoadedTrustDom
   try {
     text = readFileSync(resolve(opts.cwd ?? process.cwd(), file), "utf8");
   } catch (cause) {
-    throw new TrustDomainError("CONFIG_INVALID", `cannot read ${file} (${(cause as NodeJS.ErrnoException).code ?? "unreadable"})`, { cause });
+    throw new TrustDomainError("CONFIG_INVALID", `cannot read ${file} (${(cause as NodeJS.ErrnoException).code ?? "unreadable"})`, {
+      cause,
+    });
   }
   return parseTrustDomain(text, file, opts);
 }

@@ -6,7 +6,9 @@
 import type { KubernetesIssuer, PodSessionTags } from "./schema.ts";
 
 /** The pod values in the order the tags are listed. */
-export const POD_VALUES = ["namespace", "serviceAccount", "podName", "podUid", "clusterName"] as const satisfies ReadonlyArray<keyof PodSessionTags>;
+export const POD_VALUES = ["namespace", "serviceAccount", "podName", "podUid", "clusterName"] as const satisfies ReadonlyArray<
+  keyof PodSessionTags
+>;
 
 /** The session tag keys an issuer's pods get, in {@link POD_VALUES} order. */
 export function podTagKeys(issuer: KubernetesIssuer): string[] {

@@ -42,7 +42,8 @@ export const errorMap: z.core.$ZodErrorMap = (iss) => {
       const forms = unionForms(iss.inst);
       if (!forms) return undefined;
       const input = iss.input;
-      const got = typeof input === "object" && input !== null && !Array.isArray(input) ? `{ ${Object.keys(input).join(", ")} }` : describe(input);
+      const got =
+        typeof input === "object" && input !== null && !Array.isArray(input) ? `{ ${Object.keys(input).join(", ")} }` : describe(input);
       return `expected exactly one of the forms ${forms}, got ${got}`;
     }
     case "invalid_value":

@@ -59,7 +59,9 @@ export const Cluster = z.strictObject({
 });
 
 /** A file or vault-entry name: no directory part, so it cannot point outside its directory. */
-const plainFileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "a file name: letters, digits, '.', '_' and '-', no directory part");
+const plainFileName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "a file name: letters, digits, '.', '_' and '-', no directory part");
 
 /**
  * A signing key of the realm. Its private half never passes through realm-sync: every Keycloak
@@ -89,9 +91,14 @@ export const SigningKey = z.strictObject({
  * A URL that keys or tokens are fetched from: only `https://`. A plain-http key source lets anyone on
  * the path substitute keys, and with them any identity.
  */
-const httpsUrl = z.string().url().regex(/^https:\/\//i, "an https:// URL (keys are fetched from it; plain http would let anyone on the path substitute them)");
+const httpsUrl = z
+  .string()
+  .url()
+  .regex(/^https:\/\//i, "an https:// URL (keys are fetched from it; plain http would let anyone on the path substitute them)");
 
-const awsRoleArn = z.string().regex(/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, "an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)");
+const awsRoleArn = z
+  .string()
+  .regex(/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, "an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)");
 const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "a GUID");
 
 /**

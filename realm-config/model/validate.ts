@@ -117,7 +117,12 @@ function checkSigningKeys(view: TrustDomainView, out: Issues): void {
     out.push(error(["signingKeys"], "exactly one key must be active (it signs new tokens); none is"));
   }
   for (const [, i] of active.slice(1)) {
-    out.push(error(["signingKeys", i, "status"], `exactly one key must be active; signingKeys[${active[0]?.[1]}] already is (make the older one passive)`));
+    out.push(
+      error(
+        ["signingKeys", i, "status"],
+        `exactly one key must be active; signingKeys[${active[0]?.[1]}] already is (make the older one passive)`,
+      ),
+    );
   }
 }
 
@@ -133,7 +138,8 @@ function checkKubernetesIssuers(view: TrustDomainView, out: Issues): Map<string,
     for (const [value, key] of Object.entries(k.sessionTags)) {
       if (key === undefined) continue;
       const other = lower.get(key.toLowerCase());
-      if (other !== undefined) out.push(error(at("sessionTags", value), `session tag keys are case-insensitive: "${key}" is already the key of ${other}`));
+      if (other !== undefined)
+        out.push(error(at("sessionTags", value), `session tag keys are case-insensitive: "${key}" is already the key of ${other}`));
       else lower.set(key.toLowerCase(), value);
       if (key.toLowerCase().startsWith("aws:")) out.push(error(at("sessionTags", value), 'the "aws:" prefix is reserved for AWS'));
     }
@@ -141,7 +147,10 @@ function checkKubernetesIssuers(view: TrustDomainView, out: Issues): Map<string,
     k.transitiveTagKeys.forEach((key, t) => {
       if (seen.has(key)) out.push(error(at("transitiveTagKeys", t), `duplicate transitive tag key "${key}"`));
       seen.add(key);
-      if (!keys.includes(key)) out.push(error(at("transitiveTagKeys", t), `"${key}" is not one of this issuer's pod session tag keys (${keys.join(", ") || "none"})`));
+      if (!keys.includes(key))
+        out.push(
+          error(at("transitiveTagKeys", t), `"${key}" is not one of this issuer's pod session tag keys (${keys.join(", ") || "none"})`),
+        );
     });
   }
   return byIssuer;
@@ -157,21 +166,48 @@ function checkPodIdentity(w: Workload, i: number, issuers: Map<string, Kubernete
   const pod = podIssuerOf(w, issuers);
   const at = (...rest: Array<string | number>): ConfigPath => ["workloads", i, ...rest];
   if ("kubernetes" in w.authentication && !pod && issuers.size > 0) {
-    out.push(warning(at("authentication", "kubernetes", "issuer"), "is not in kubernetesIssuers: this workload's tokens carry no pod identity (Keycloak's own kubernetes provider is used)"));
+    out.push(
+      warning(
+        at("authentication", "kubernetes", "issuer"),
+        "is not in kubernetesIssuers: this workload's tokens carry no pod identity (Keycloak's own kubernetes provider is used)",
+      ),
+    );
   }
   if (w.aws?.lockToNamespace) {
-    if (!("kubernetes" in w.authentication)) out.push(error(at("aws", "lockToNamespace"), "needs kubernetes authentication: only a pod has a namespace"));
-    else if (!pod) out.push(error(at("aws", "lockToNamespace"), `needs the workload's issuer ${w.authentication.kubernetes.issuer} in kubernetesIssuers (the namespace tag comes from the Keycloak extension)`));
-    else if (pod.sessionTags.namespace === undefined) out.push(error(at("aws", "lockToNamespace"), `needs the namespace session tag, which kubernetesIssuers for ${pod.issuer} leaves out`));
+    if (!("kubernetes" in w.authentication))
+      out.push(error(at("aws", "lockToNamespace"), "needs kubernetes authentication: only a pod has a namespace"));
+    else if (!pod)
+      out.push(
+        error(
+          at("aws", "lockToNamespace"),
+          `needs the workload's issuer ${w.authentication.kubernetes.issuer} in kubernetesIssuers (the namespace tag comes from the Keycloak extension)`,
+        ),
+      );
+    else if (pod.sessionTags.namespace === undefined)
+      out.push(
+        error(at("aws", "lockToNamespace"), `needs the namespace session tag, which kubernetesIssuers for ${pod.issuer} leaves out`),
+      );
   }
   if (!pod || !w.aws) return;
   const podKeys = new Map(podTagKeys(pod).map((k) => [k.toLowerCase(), k]));
   for (const key of Object.keys(w.aws.sessionTags)) {
     const clash = podKeys.get(key.toLowerCase());
-    if (clash !== undefined) out.push(error(at("aws", "sessionTags", key), `collides with the pod session tag "${clash}" of issuer ${pod.issuer} (keys are case-insensitive)`));
+    if (clash !== undefined)
+      out.push(
+        error(
+          at("aws", "sessionTags", key),
+          `collides with the pod session tag "${clash}" of issuer ${pod.issuer} (keys are case-insensitive)`,
+        ),
+      );
   }
   const total = Object.keys(w.aws.sessionTags).length + podKeys.size;
-  if (total > MAX_SESSION_TAGS) out.push(error(at("aws", "sessionTags"), `${total} session tags with the ${podKeys.size} pod tags of issuer ${pod.issuer}; AWS allows at most ${MAX_SESSION_TAGS}`));
+  if (total > MAX_SESSION_TAGS)
+    out.push(
+      error(
+        at("aws", "sessionTags"),
+        `${total} session tags with the ${podKeys.size} pod tags of issuer ${pod.issuer}; AWS allows at most ${MAX_SESSION_TAGS}`,
+      ),
+    );
 }
 
 function checkSessionTags(w: Workload, i: number, out: Issues): void {
@@ -179,12 +215,14 @@ function checkSessionTags(w: Workload, i: number, out: Issues): void {
   if (!aws) return;
   const at = (...rest: Array<string | number>): ConfigPath => ["workloads", i, "aws", ...rest];
   const keys = Object.keys(aws.sessionTags);
-  if (keys.length > MAX_SESSION_TAGS) out.push(error(at("sessionTags"), `${keys.length} session tags; AWS allows at most ${MAX_SESSION_TAGS}`));
+  if (keys.length > MAX_SESSION_TAGS)
+    out.push(error(at("sessionTags"), `${keys.length} session tags; AWS allows at most ${MAX_SESSION_TAGS}`));
   // Tag keys are case-insensitive in IAM: `Team` and `team` collide. https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html
   const lower = new Map<string, string>();
   for (const key of keys) {
     const other = lower.get(key.toLowerCase());
-    if (other !== undefined) out.push(error(at("sessionTags", key), `session tag keys are case-insensitive: "${key}" collides with "${other}"`));
+    if (other !== undefined)
+      out.push(error(at("sessionTags", key), `session tag keys are case-insensitive: "${key}" collides with "${other}"`));
     else lower.set(key.toLowerCase(), key);
     if (key.toLowerCase().startsWith("aws:")) out.push(error(at("sessionTags", key), 'the "aws:" prefix is reserved for AWS'));
   }
@@ -226,21 +264,32 @@ function checkWorkloads(view: TrustDomainView, issuers: Map<string, KubernetesIs
       const m = /^arn:([^:]+):iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(role.arn);
       if (m) {
         const [, partition, account, roleName = ""] = m;
-        if (roleName.length > MAX_ROLE_NAME) out.push(error(path, `role name "${roleName}" has ${roleName.length} characters; IAM allows at most ${MAX_ROLE_NAME}`));
+        if (roleName.length > MAX_ROLE_NAME)
+          out.push(error(path, `role name "${roleName}" has ${roleName.length} characters; IAM allows at most ${MAX_ROLE_NAME}`));
         const key = `${partition}:${account}:${roleName.toLowerCase()}`;
         const other = roleNames.get(key);
-        if (other && other.arn !== role.arn) out.push(error(path, `role name "${roleName}" is already used by ${other.arn} (${formatPath(other.path)}); IAM role names are unique per account, whatever the path`));
+        if (other && other.arn !== role.arn)
+          out.push(
+            error(
+              path,
+              `role name "${roleName}" is already used by ${other.arn} (${formatPath(other.path)}); IAM role names are unique per account, whatever the path`,
+            ),
+          );
         else if (!other) roleNames.set(key, { arn: role.arn, path });
       }
       const decl = roles.get(role.arn);
       const locked = w.aws?.lockToNamespace ? [w.name] : [];
-      if (!decl) roles.set(role.arn, { maxSessionDuration: role.maxSessionDuration, path, workloads: new Set([w.name]), lockedBy: new Set(locked) });
+      if (!decl)
+        roles.set(role.arn, { maxSessionDuration: role.maxSessionDuration, path, workloads: new Set([w.name]), lockedBy: new Set(locked) });
       else {
         decl.workloads.add(w.name);
         locked.forEach((name) => decl.lockedBy.add(name));
         if (decl.maxSessionDuration !== role.maxSessionDuration) {
           out.push(
-            error(["workloads", i, "aws", "roles", r, "maxSessionDuration"], `role ${role.arn} has maxSessionDuration ${decl.maxSessionDuration} at ${formatPath(decl.path)}; one role has one maximum`),
+            error(
+              ["workloads", i, "aws", "roles", r, "maxSessionDuration"],
+              `role ${role.arn} has maxSessionDuration ${decl.maxSessionDuration} at ${formatPath(decl.path)}; one role has one maximum`,
+            ),
           );
         }
       }
@@ -251,13 +300,25 @@ function checkWorkloads(view: TrustDomainView, issuers: Map<string, KubernetesIs
       const path: ConfigPath = ["workloads", i, "azure", "identities", a];
       identityNames.push([id, i, a]);
       const app = `${id.tenantId.toLowerCase()}/${id.clientId.toLowerCase()}`;
-      if (ownApps.has(app)) out.push(error([...path, "clientId"], `this workload already has an identity for tenant ${id.tenantId} and client ${id.clientId} (one federated credential per issuer and subject)`));
+      if (ownApps.has(app))
+        out.push(
+          error(
+            [...path, "clientId"],
+            `this workload already has an identity for tenant ${id.tenantId} and client ${id.clientId} (one federated credential per issuer and subject)`,
+          ),
+        );
       else perApp.set(app, [...(perApp.get(app) ?? []), { path }]);
       ownApps.add(app);
       id.scopes.forEach((scope, s) => {
         // The client-credentials grant takes only `<resource>/.default`.
         // https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow
-        if (!scope.endsWith("/.default")) out.push(error([...path, "scopes", s], `"${scope}" must be a resource's /.default scope (client-credentials grant), e.g. https://storage.azure.com/.default`));
+        if (!scope.endsWith("/.default"))
+          out.push(
+            error(
+              [...path, "scopes", s],
+              `"${scope}" must be a resource's /.default scope (client-credentials grant), e.g. https://storage.azure.com/.default`,
+            ),
+          );
       });
     });
   }
@@ -266,14 +327,20 @@ function checkWorkloads(view: TrustDomainView, issuers: Map<string, KubernetesIs
   for (const [id, i, a] of identityNames) {
     const path: ConfigPath = ["workloads", i, "azure", "identities", a, "name"];
     const first = seenNames.get(id.name);
-    if (first) out.push(error(path, `duplicate Azure identity name "${id.name}" (first at ${formatPath(first)}); agents refer to identities by name`));
+    if (first)
+      out.push(
+        error(path, `duplicate Azure identity name "${id.name}" (first at ${formatPath(first)}); agents refer to identities by name`),
+      );
     else seenNames.set(id.name, path);
   }
   for (const [app, uses] of perApp) {
     const over = uses[MAX_FEDERATED_CREDENTIALS];
     if (over) {
       out.push(
-        error(over.path, `Azure identity ${app} would get ${uses.length} federated identity credentials (one per workload, audience ${AZURE_AUDIENCE}); Entra allows at most ${MAX_FEDERATED_CREDENTIALS} per application or user-assigned identity`),
+        error(
+          over.path,
+          `Azure identity ${app} would get ${uses.length} federated identity credentials (one per workload, audience ${AZURE_AUDIENCE}); Entra allows at most ${MAX_FEDERATED_CREDENTIALS} per application or user-assigned identity`,
+        ),
       );
     }
   }
@@ -290,8 +357,15 @@ function checkAgents(view: TrustDomainView, roles: Map<string, RoleDecl>, out: I
   for (const [agent, i] of agents) {
     const at = (...rest: Array<string | number>): ConfigPath => ["agents", i, ...rest];
     const m = agent.match;
-    if (m.issuer === undefined && m.subject === undefined && m.clientId === undefined && (m.claims === undefined || Object.keys(m.claims).length === 0)) {
-      out.push(error(at("match"), "must name at least one of issuer, subject, clientId or claims (an empty match would match every token)"));
+    if (
+      m.issuer === undefined &&
+      m.subject === undefined &&
+      m.clientId === undefined &&
+      (m.claims === undefined || Object.keys(m.claims).length === 0)
+    ) {
+      out.push(
+        error(at("match"), "must name at least one of issuer, subject, clientId or claims (an empty match would match every token)"),
+      );
     }
 
     const all = agent.actFor.includes("*");
@@ -309,21 +383,44 @@ function checkAgents(view: TrustDomainView, roles: Map<string, RoleDecl>, out: I
         if (!usable && complete) out.push(error(at("targets", t, "aws", "role"), `role ${target.aws.role} is not a role of ${scopeText}`));
         const locked = inScope.filter((w) => decl?.lockedBy.has(w.name)).map((w) => w.name);
         if (locked.length) {
-          out.push(error(at("targets", t, "aws", "role"), `role ${target.aws.role} is locked to the namespace of ${locked.join(", ")} (aws.lockToNamespace): an agent's delegated session carries no pod namespace, so STS would refuse it`));
+          out.push(
+            error(
+              at("targets", t, "aws", "role"),
+              `role ${target.aws.role} is locked to the namespace of ${locked.join(", ")} (aws.lockToNamespace): an agent's delegated session carries no pod namespace, so STS would refuse it`,
+            ),
+          );
         }
         if (decl && target.aws.maxDuration !== undefined && target.aws.maxDuration > decl.maxSessionDuration) {
-          out.push(error(at("targets", t, "aws", "maxDuration"), `${target.aws.maxDuration} exceeds the role's maxSessionDuration ${decl.maxSessionDuration} (${formatPath(decl.path)})`));
+          out.push(
+            error(
+              at("targets", t, "aws", "maxDuration"),
+              `${target.aws.maxDuration} exceeds the role's maxSessionDuration ${decl.maxSessionDuration} (${formatPath(decl.path)})`,
+            ),
+          );
         }
         const policy = target.aws.sessionPolicy === undefined ? 0 : JSON.stringify(target.aws.sessionPolicy).length;
-        if (policy > MAX_SESSION_POLICY_CHARS) out.push(error(at("targets", t, "aws", "sessionPolicy"), `is ${policy} characters as JSON; STS allows at most ${MAX_SESSION_POLICY_CHARS}`));
+        if (policy > MAX_SESSION_POLICY_CHARS)
+          out.push(
+            error(
+              at("targets", t, "aws", "sessionPolicy"),
+              `is ${policy} characters as JSON; STS allows at most ${MAX_SESSION_POLICY_CHARS}`,
+            ),
+          );
       } else {
         const identity = inScope.flatMap((w) => w.azure?.identities ?? []).find((id) => id.name === target.azure.identity);
         if (!identity) {
-          if (complete) out.push(error(at("targets", t, "azure", "identity"), `no Azure identity "${target.azure.identity}" among ${scopeText}`));
+          if (complete)
+            out.push(error(at("targets", t, "azure", "identity"), `no Azure identity "${target.azure.identity}" among ${scopeText}`));
           return;
         }
         target.azure.scopes?.forEach((scope, s) => {
-          if (!identity.scopes.includes(scope)) out.push(error(at("targets", t, "azure", "scopes", s), `"${scope}" is not one of identity "${identity.name}"'s scopes (${identity.scopes.join(", ")})`));
+          if (!identity.scopes.includes(scope))
+            out.push(
+              error(
+                at("targets", t, "azure", "scopes", s),
+                `"${scope}" is not one of identity "${identity.name}"'s scopes (${identity.scopes.join(", ")})`,
+              ),
+            );
         });
       }
     });

@@ -62,7 +62,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     only = new Set();
     for (const item of values.only.flatMap((v) => v.split(",")).map((v) => v.trim().toLowerCase())) {
       if (item === "") continue;
-      if (!(FIGURES as readonly string[]).includes(item)) throw new BenchUsageError(`unknown figure "${item}" (known: ${FIGURES.join(", ")})`);
+      if (!(FIGURES as readonly string[]).includes(item))
+        throw new BenchUsageError(`unknown figure "${item}" (known: ${FIGURES.join(", ")})`);
       only.add(item as Figure);
     }
     if (only.size === 0) throw new BenchUsageError("--only needs at least one figure");

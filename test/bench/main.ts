@@ -21,14 +21,34 @@ interface Group {
 }
 
 const GROUPS: Group[] = [
-  { figures: ["1", "2", "5"], name: "serving (figures 1, 2, 5)", run: async (ctx) => (await import("./figures/serving.ts")).servingFigures(ctx) },
+  {
+    figures: ["1", "2", "5"],
+    name: "serving (figures 1, 2, 5)",
+    run: async (ctx) => (await import("./figures/serving.ts")).servingFigures(ctx),
+  },
   { figures: ["5"], name: "memory at rest (figure 5)", run: async (ctx) => (await import("./figures/memory.ts")).memoryFigure(ctx) },
   { figures: ["3"], name: "agent token exchange (figure 3)", run: async (ctx) => (await import("./figures/agents.ts")).agentsFigure(ctx) },
-  { figures: ["4"], name: "upstream amplification (figure 4)", run: async (ctx) => (await import("./figures/amplification.ts")).amplificationFigure(ctx) },
+  {
+    figures: ["4"],
+    name: "upstream amplification (figure 4)",
+    run: async (ctx) => (await import("./figures/amplification.ts")).amplificationFigure(ctx),
+  },
   { figures: ["6"], name: "cold start (figure 6)", run: async (ctx) => (await import("./figures/cold-start.ts")).coldStartFigure(ctx) },
-  { figures: ["7"], name: "realm-sync at 500 workloads (figure 7)", run: async (ctx) => (await import("./figures/realm-sync.ts")).realmSyncFigure(ctx) },
-  { figures: ["8", "9"], name: "a fleet starting and recovering (figures 8, 9)", run: async (ctx) => (await import("./figures/fleet.ts")).fleetFigures(ctx) },
-  { figures: ["pods"], name: "per-pod identity in Keycloak (figure pods)", run: async (ctx) => (await import("./figures/pod-identity.ts")).podIdentityFigure(ctx) },
+  {
+    figures: ["7"],
+    name: "realm-sync at 500 workloads (figure 7)",
+    run: async (ctx) => (await import("./figures/realm-sync.ts")).realmSyncFigure(ctx),
+  },
+  {
+    figures: ["8", "9"],
+    name: "a fleet starting and recovering (figures 8, 9)",
+    run: async (ctx) => (await import("./figures/fleet.ts")).fleetFigures(ctx),
+  },
+  {
+    figures: ["pods"],
+    name: "per-pod identity in Keycloak (figure pods)",
+    run: async (ctx) => (await import("./figures/pod-identity.ts")).podIdentityFigure(ctx),
+  },
   { figures: ["fuzz"], name: "security fuzz", run: async (ctx) => (await import("./figures/fuzz.ts")).fuzzFigure(ctx) },
 ];
 

@@ -16,7 +16,17 @@ import KcAdminClient from "@keycloak/keycloak-admin-client";
 import { exportJWK, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { stringify } from "yaml";
-import { AGENTS_AUDIENCE, AGENTS_SCOPE, AWS_AUDIENCE, AWS_SCOPE, AWS_SOURCE_IDENTITY_CLAIM, AZURE_AUDIENCE, AZURE_SCOPE, delegationClientId, agentSessionName } from "../../realm-config/model/conventions.ts";
+import {
+  AGENTS_AUDIENCE,
+  AGENTS_SCOPE,
+  AWS_AUDIENCE,
+  AWS_SCOPE,
+  AWS_SOURCE_IDENTITY_CLAIM,
+  AZURE_AUDIENCE,
+  AZURE_SCOPE,
+  delegationClientId,
+  agentSessionName,
+} from "../../realm-config/model/conventions.ts";
 import { TrustDomain } from "../../realm-config/model/schema.ts";
 import { buildTrustExport } from "../../admin-scripts/trust/export.ts";
 import { createTokenExchangeApp } from "../../broker/agents/app.ts";
@@ -48,7 +58,10 @@ const AZ_CLIENT = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
 const VAULT = "https://vault.azure.net/.default";
 const BILLING_SUBJECT = "billing-prod";
 const REPORTS_SUBJECT = "reports-prod";
-const SESSION_POLICY = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::billing/reports/*" }] };
+const SESSION_POLICY = {
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::billing/reports/*" }],
+};
 
 const admin = new KcAdminClient({ baseUrl: cluster.url, realmName: "master" });
 const secrets = new Map<string, string>();
@@ -67,7 +80,14 @@ function trustDomain(entraScope: string): Record<string, unknown> {
     realm,
     issuer,
     clusters: [{ name: "eu", adminUrl: cluster.url, auth: { username: "admin", password: { env: "UNUSED" } } }],
-    signingKeys: [{ name: "main", certificate: { file: "unused.crt" }, keystore: { file: "main.p12", passwordVault: "main-keystore" }, status: "active" }],
+    signingKeys: [
+      {
+        name: "main",
+        certificate: { file: "unused.crt" },
+        keystore: { file: "main.p12", passwordVault: "main-keystore" },
+        status: "active",
+      },
+    ],
     workloads: [
       {
         name: "billing",
@@ -76,14 +96,22 @@ function trustDomain(entraScope: string): Record<string, unknown> {
         aws: { roles: [{ arn: ROLE_READER, maxSessionDuration: 3600 }, { arn: ROLE_WRITER }] },
         azure: { identities: [{ name: "storage", tenantId: TENANT, clientId: AZ_CLIENT, scopes: [entraScope, VAULT] }] },
       },
-      { name: "reports", subject: REPORTS_SUBJECT, authentication: { clientSecret: { env: "UNUSED" } }, aws: { roles: [{ arn: ROLE_REPORTS }] } },
+      {
+        name: "reports",
+        subject: REPORTS_SUBJECT,
+        authentication: { clientSecret: { env: "UNUSED" } },
+        aws: { roles: [{ arn: ROLE_REPORTS }] },
+      },
     ],
     agents: [
       {
         name: "copilot",
         match: { clientId: "agent-copilot" },
         actFor: ["billing"],
-        targets: [{ aws: { role: ROLE_READER, maxDuration: 1800, sessionPolicy: SESSION_POLICY } }, { azure: { identity: "storage", scopes: [entraScope] } }],
+        targets: [
+          { aws: { role: ROLE_READER, maxDuration: 1800, sessionPolicy: SESSION_POLICY } },
+          { azure: { identity: "storage", scopes: [entraScope] } },
+        ],
       },
       // Allowed by policy, but realm-sync has not created its delegation client: must fail closed.
       { name: "helper", match: { clientId: "agent-helper" }, actFor: ["reports"], targets: [{ aws: { role: ROLE_REPORTS } }] },
@@ -98,18 +126,38 @@ function hardcoded(name: string, claim: string, value: string, jsonType: "String
     name,
     protocol: "openid-connect",
     protocolMapper: "oidc-hardcoded-claim-mapper",
-    config: { "claim.name": claim, "claim.value": value, "jsonType.label": jsonType, "access.token.claim": "true", "id.token.claim": "false", "userinfo.token.claim": "false" },
+    config: {
+      "claim.name": claim,
+      "claim.value": value,
+      "jsonType.label": jsonType,
+      "access.token.claim": "true",
+      "id.token.claim": "false",
+      "userinfo.token.claim": "false",
+    },
   };
 }
 
 async function scope(name: string, mapper: Record<string, unknown>): Promise<void> {
-  await admin.clientScopes.create({ name, protocol: "openid-connect", attributes: { "include.in.token.scope": "true", "display.on.consent.screen": "false" }, protocolMappers: [mapper] });
+  await admin.clientScopes.create({
+    name,
+    protocol: "openid-connect",
+    attributes: { "include.in.token.scope": "true", "display.on.consent.screen": "false" },
+    protocolMappers: [mapper],
+  });
 }
 
 async function secretClient(clientId: string, extra: Record<string, unknown> = {}): Promise<void> {
   const secret = randomUUID();
   secrets.set(clientId, secret);
-  await admin.clients.create({ clientId, secret, publicClient: false, serviceAccountsEnabled: true, standardFlowEnabled: false, directAccessGrantsEnabled: false, ...extra });
+  await admin.clients.create({
+    clientId,
+    secret,
+    publicClient: false,
+    serviceAccountsEnabled: true,
+    standardFlowEnabled: false,
+    directAccessGrantsEnabled: false,
+    ...extra,
+  });
 }
 
 async function setUpKeycloak(delegationJwk: Record<string, unknown>): Promise<void> {
@@ -122,10 +170,14 @@ async function setUpKeycloak(delegationJwk: Record<string, unknown>): Promise<vo
   await scope("test-may-act-other", hardcoded("may-act", "may_act", JSON.stringify({ client_id: "agent-other" }), "JSON"));
 
   // Workloads (sub = configured subject) and agents (their own Keycloak clients).
-  const workloadScopes = { defaultClientScopes: ["service_account"], optionalClientScopes: [AGENTS_SCOPE, AWS_SCOPE, "test-may-act-other"] };
+  const workloadScopes = {
+    defaultClientScopes: ["service_account"],
+    optionalClientScopes: [AGENTS_SCOPE, AWS_SCOPE, "test-may-act-other"],
+  };
   await secretClient("billing", { ...workloadScopes, protocolMappers: [hardcoded("kcb-sub", "sub", BILLING_SUBJECT)] });
   await secretClient("reports", { ...workloadScopes, protocolMappers: [hardcoded("kcb-sub", "sub", REPORTS_SUBJECT)] });
-  for (const agent of ["agent-copilot", "agent-rogue", "agent-helper"]) await secretClient(agent, { defaultClientScopes: ["basic", "service_account"], optionalClientScopes: [AGENTS_SCOPE] });
+  for (const agent of ["agent-copilot", "agent-rogue", "agent-helper"])
+    await secretClient(agent, { defaultClientScopes: ["basic", "service_account"], optionalClientScopes: [AGENTS_SCOPE] });
 
   // The delegation client of copilot acting for billing: private_key_jwt with the broker's key;
   // sub = billing's subject; the chain in the SourceIdentity claim; aud only through kcb-aws / kcb-azure.
@@ -136,10 +188,18 @@ async function setUpKeycloak(delegationJwk: Record<string, unknown>): Promise<vo
     standardFlowEnabled: false,
     directAccessGrantsEnabled: false,
     clientAuthenticatorType: "client-jwt",
-    attributes: { "use.jwks.url": "false", "use.jwks.string": "true", "jwks.string": JSON.stringify({ keys: [delegationJwk] }), "token.endpoint.auth.signing.alg": "RS256" },
+    attributes: {
+      "use.jwks.url": "false",
+      "use.jwks.string": "true",
+      "jwks.string": JSON.stringify({ keys: [delegationJwk] }),
+      "token.endpoint.auth.signing.alg": "RS256",
+    },
     defaultClientScopes: ["service_account"],
     optionalClientScopes: [AWS_SCOPE, AZURE_SCOPE],
-    protocolMappers: [hardcoded("kcb-sub", "sub", BILLING_SUBJECT), hardcoded("kcb-source-identity", AWS_SOURCE_IDENTITY_CLAIM.replace(/\./g, "\\."), agentSessionName("copilot", "billing"))],
+    protocolMappers: [
+      hardcoded("kcb-sub", "sub", BILLING_SUBJECT),
+      hardcoded("kcb-source-identity", AWS_SOURCE_IDENTITY_CLAIM.replace(/\./g, "\\."), agentSessionName("copilot", "billing")),
+    ],
   });
 }
 
@@ -147,7 +207,12 @@ async function clientToken(clientId: string, scopeParam: string): Promise<string
   const response = await fetch(tokenEndpoint, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: secrets.get(clientId) ?? "", scope: scopeParam }),
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: clientId,
+      client_secret: secrets.get(clientId) ?? "",
+      scope: scopeParam,
+    }),
   });
   expect(response.status).toBe(200);
   return ((await response.json()) as { access_token: string }).access_token;
@@ -197,7 +262,11 @@ async function exchange(params: Record<string, string | undefined>) {
   const body = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined) body.set(k, v);
   const before = audit.length;
-  const response = await app.request("/v1/token", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: body.toString() });
+  const response = await app.request("/v1/token", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: body.toString(),
+  });
   const json = (await response.json()) as Record<string, string | number>;
   const events = audit.slice(before);
   expect(events).toHaveLength(1);
@@ -230,7 +299,15 @@ async function callerIdentityWith(env: Record<string, string>): Promise<{ arn: s
   ].join("\n");
   const { stdout } = await run(process.execPath, ["--input-type=module", "-e", code], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", HOME: dir, STS_URL: sts.url, AWS_EC2_METADATA_DISABLED: "true", AWS_SHARED_CREDENTIALS_FILE: join(dir, "none"), AWS_CONFIG_FILE: join(dir, "none"), ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: dir,
+      STS_URL: sts.url,
+      AWS_EC2_METADATA_DISABLED: "true",
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, "none"),
+      AWS_CONFIG_FILE: join(dir, "none"),
+      ...env,
+    },
   });
   return JSON.parse(stdout) as { arn: string; account: string };
 }
@@ -260,17 +337,31 @@ describe("agents: token exchange with real Keycloak tokens and the strict cloud 
     });
     // The rule's 1800 s, not the role's 3600 s (STS expirations have whole seconds).
     expect(Math.ceil((session.expiration.getTime() - session.issuedAt.getTime()) / 1000)).toBe(1800);
-    expect(event).toMatchObject({ outcome: "allowed", rule: "copilot", subject: { name: "billing", sub: BILLING_SUBJECT }, actor: { clientId: "agent-copilot" }, issued: { sourceIdentity: "copilot@billing", accessKeyId: document.AccessKeyId } });
+    expect(event).toMatchObject({
+      outcome: "allowed",
+      rule: "copilot",
+      subject: { name: "billing", sub: BILLING_SUBJECT },
+      actor: { clientId: "agent-copilot" },
+      issued: { sourceIdentity: "copilot@billing", accessKeyId: document.AccessKeyId },
+    });
 
     // credential_process: the client only base64url-decodes access_token.
     writeFileSync(join(dir, "response.json"), JSON.stringify(json));
-    writeFileSync(join(dir, "decode.mjs"), 'import { readFileSync } from "node:fs";\nprocess.stdout.write(Buffer.from(JSON.parse(readFileSync(process.argv[2], "utf8")).access_token, "base64url").toString("utf8"));\n');
-    writeFileSync(join(dir, "aws-config"), `[profile agent]\ncredential_process = "${process.execPath}" "${join(dir, "decode.mjs")}" "${join(dir, "response.json")}"\n`);
+    writeFileSync(
+      join(dir, "decode.mjs"),
+      'import { readFileSync } from "node:fs";\nprocess.stdout.write(Buffer.from(JSON.parse(readFileSync(process.argv[2], "utf8")).access_token, "base64url").toString("utf8"));\n',
+    );
+    writeFileSync(
+      join(dir, "aws-config"),
+      `[profile agent]\ncredential_process = "${process.execPath}" "${join(dir, "decode.mjs")}" "${join(dir, "response.json")}"\n`,
+    );
     const viaProcess = await callerIdentityWith({ AWS_CONFIG_FILE: join(dir, "aws-config"), AWS_PROFILE: "agent" });
     expect(viaProcess).toEqual({ arn: session.assumedRoleArn, account: "111122223333" });
 
     // Container credentials (SDK fromHttp): the same decoded document served as is.
-    const server: Server = createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(document)));
+    const server: Server = createServer((_req, res) =>
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(document)),
+    );
     await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
     try {
       const port = (server.address() as { port: number }).port;
@@ -283,7 +374,9 @@ describe("agents: token exchange with real Keycloak tokens and the strict cloud 
 
   it("an agent acting for a workload gets an Azure access token that the protected API accepts", async () => {
     const scope = `${entra.resource}/.default`;
-    const { status, json, event } = await exchange(await request({ resource: undefined, audience: "storage", scope, requested_token_type: ACCESS_TOKEN_TYPE }));
+    const { status, json, event } = await exchange(
+      await request({ resource: undefined, audience: "storage", scope, requested_token_type: ACCESS_TOKEN_TYPE }),
+    );
     expect(status).toBe(200);
     expect(json).toMatchObject({ issued_token_type: ACCESS_TOKEN_TYPE, token_type: "Bearer", scope });
     expect(entra.issued.at(-1)).toMatchObject({ tenant: TENANT, clientId: AZ_CLIENT, subject: BILLING_SUBJECT, issuer });
@@ -293,13 +386,49 @@ describe("agents: token exchange with real Keycloak tokens and the strict cloud 
   });
 
   it.each<[string, () => Promise<Record<string, string | undefined>>, number, string, string]>([
-    ["no rule names the actor", async () => request({ actor_token: await clientToken("agent-rogue", AGENTS_SCOPE) }), 400, "unauthorized_client", "AGENT_UNKNOWN"],
-    ["the agent may not act for that workload (wrong actor)", async () => request({ subject_token: await clientToken("reports", AGENTS_SCOPE), resource: ROLE_REPORTS }), 400, "invalid_request", "ACTOR_NOT_PERMITTED"],
-    ["the subject's may_act forbids the actor", async () => request({ subject_token: await clientToken("billing", `${AGENTS_SCOPE} test-may-act-other`) }), 400, "invalid_request", "SUBJECT_FORBIDS_ACTOR"],
-    ["a token from a foreign issuer (the master realm)", async () => request({ subject_token: await admin.getAccessToken() }), 400, "invalid_request", "SUBJECT_TOKEN_INVALID"],
-    ["the workload's own AWS token (wrong audience)", async () => request({ subject_token: await clientToken("billing", AWS_SCOPE) }), 400, "invalid_request", "SUBJECT_TOKEN_INVALID"],
+    [
+      "no rule names the actor",
+      async () => request({ actor_token: await clientToken("agent-rogue", AGENTS_SCOPE) }),
+      400,
+      "unauthorized_client",
+      "AGENT_UNKNOWN",
+    ],
+    [
+      "the agent may not act for that workload (wrong actor)",
+      async () => request({ subject_token: await clientToken("reports", AGENTS_SCOPE), resource: ROLE_REPORTS }),
+      400,
+      "invalid_request",
+      "ACTOR_NOT_PERMITTED",
+    ],
+    [
+      "the subject's may_act forbids the actor",
+      async () => request({ subject_token: await clientToken("billing", `${AGENTS_SCOPE} test-may-act-other`) }),
+      400,
+      "invalid_request",
+      "SUBJECT_FORBIDS_ACTOR",
+    ],
+    [
+      "a token from a foreign issuer (the master realm)",
+      async () => request({ subject_token: await admin.getAccessToken() }),
+      400,
+      "invalid_request",
+      "SUBJECT_TOKEN_INVALID",
+    ],
+    [
+      "the workload's own AWS token (wrong audience)",
+      async () => request({ subject_token: await clientToken("billing", AWS_SCOPE) }),
+      400,
+      "invalid_request",
+      "SUBJECT_TOKEN_INVALID",
+    ],
     ["a role the rule does not allow", async () => request({ resource: ROLE_WRITER }), 400, "invalid_target", "TARGET_NOT_ALLOWED"],
-    ["an Azure scope wider than the rule's", async () => request({ resource: "storage", scope: VAULT }), 400, "invalid_scope", "SCOPE_NOT_ALLOWED"],
+    [
+      "an Azure scope wider than the rule's",
+      async () => request({ resource: "storage", scope: VAULT }),
+      400,
+      "invalid_scope",
+      "SCOPE_NOT_ALLOWED",
+    ],
   ])("refuses when %s", async (_name, make, status, error, reason) => {
     const sessions = sts.sessions().length;
     const { status: got, json, event } = await exchange(await make());
@@ -341,7 +470,11 @@ describe("agents: token exchange with real Keycloak tokens and the strict cloud 
 
   it("fails closed when realm-sync has not created the delegation client", async () => {
     const { status, json, event } = await exchange(
-      await request({ subject_token: await clientToken("reports", AGENTS_SCOPE), actor_token: await clientToken("agent-helper", AGENTS_SCOPE), resource: ROLE_REPORTS }),
+      await request({
+        subject_token: await clientToken("reports", AGENTS_SCOPE),
+        actor_token: await clientToken("agent-helper", AGENTS_SCOPE),
+        resource: ROLE_REPORTS,
+      }),
     );
     expect(status).toBe(500);
     expect(json.error).toBe("server_error");

@@ -34,19 +34,28 @@ async function selfSigned(cn: string): Promise<{ cert: string; key: string }> {
     notAfter: new Date(now + 86_400_000),
     keys,
     signingAlgorithm: ALG,
-    extensions: [new x509.BasicConstraintsExtension(true, undefined, true), new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth])],
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+    ],
   });
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey)).toString("base64");
-  return { cert: cert.toString("pem"), key: `-----BEGIN PRIVATE KEY-----\n${pkcs8.match(/.{1,64}/g)!.join("\n")}\n-----END PRIVATE KEY-----\n` };
+  return {
+    cert: cert.toString("pem"),
+    key: `-----BEGIN PRIVATE KEY-----\n${pkcs8.match(/.{1,64}/g)!.join("\n")}\n-----END PRIVATE KEY-----\n`,
+  };
 }
 
 /** POST over TLS, trusting the local CA; status, or the error message when the handshake fails. */
 function post(port: number, client?: { cert: string; key: string }): Promise<{ status: number } | { error: string }> {
   return new Promise((resolve) => {
-    const req = request({ host: "localhost", port, method: "POST", path: "/v1/token", ca: pki.caCertPem, ...client, agent: false }, (res) => {
-      res.resume();
-      res.on("end", () => resolve({ status: res.statusCode ?? 0 }));
-    });
+    const req = request(
+      { host: "localhost", port, method: "POST", path: "/v1/token", ca: pki.caCertPem, ...client, agent: false },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve({ status: res.statusCode ?? 0 }));
+      },
+    );
     req.on("error", (e) => resolve({ error: e.message }));
     req.end("grant_type=x");
   });
@@ -86,7 +95,12 @@ describe("the agents' HTTPS listener", () => {
     const stranger = await selfSigned("stranger");
     const caFile = join(dir, "agents-ca.pem");
     writeFileSync(caFile, agent.cert);
-    const listener = await listenTls(app, { host: "127.0.0.1", port: 0 }, { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile, clientCaFile: caFile }, { log: quietLogger });
+    const listener = await listenTls(
+      app,
+      { host: "127.0.0.1", port: 0 },
+      { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile, clientCaFile: caFile },
+      { log: quietLogger },
+    );
     listeners.push(listener);
     expect(await post(listener.port)).toHaveProperty("error");
     expect(await post(listener.port, stranger)).toHaveProperty("error");
@@ -94,7 +108,12 @@ describe("the agents' HTTPS listener", () => {
   });
 
   it("without a client CA: serves any client over TLS", async () => {
-    const listener = await listenTls(app, { host: "127.0.0.1", port: 0 }, { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile }, { log: quietLogger });
+    const listener = await listenTls(
+      app,
+      { host: "127.0.0.1", port: 0 },
+      { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile },
+      { log: quietLogger },
+    );
     listeners.push(listener);
     expect(await post(listener.port)).toEqual({ status: 200 });
   });
@@ -128,12 +147,22 @@ describe("the agents' HTTPS listener", () => {
   });
 
   it("refuses unreadable or unusable files, naming the file, never their content", async () => {
-    const missing = listenTls(app, { host: "127.0.0.1", port: 0 }, { certFile: join(dir, "absent.pem"), keyFile: pki.serverKeyFile }, { log: quietLogger });
+    const missing = listenTls(
+      app,
+      { host: "127.0.0.1", port: 0 },
+      { certFile: join(dir, "absent.pem"), keyFile: pki.serverKeyFile },
+      { log: quietLogger },
+    );
     await expect(missing).rejects.toThrow(BrokerError);
     await expect(missing).rejects.toThrow(/tls\.certFile: cannot read .*absent\.pem \(ENOENT\)/);
     const garbage = join(dir, "garbage.pem");
     writeFileSync(garbage, "-----BEGIN PRIVATE KEY-----\nsecret-looking-bytes\n-----END PRIVATE KEY-----\n");
-    const unusable = listenTls(app, { host: "127.0.0.1", port: 0 }, { certFile: pki.serverCertFile, keyFile: garbage }, { log: quietLogger });
+    const unusable = listenTls(
+      app,
+      { host: "127.0.0.1", port: 0 },
+      { certFile: pki.serverCertFile, keyFile: garbage },
+      { log: quietLogger },
+    );
     await expect(unusable).rejects.toThrow(/not a usable certificate and key/);
     await expect(unusable).rejects.not.toThrow(/secret-looking-bytes/);
   });

@@ -68,7 +68,10 @@ function brokerConfig(method: Method, extra: Record<string, unknown> = {}): Conf
     clientId: name,
     authentication,
     aws: { region: "us-east-1", stsEndpoint: sts.url, roles: [{ name: "main", arn: roleArn(name), durationSeconds: 3600 }] },
-    azure: { authorityHost: entra.url, identities: [{ name: "blob", tenantId: TENANT, clientId: app, scopes: [`${entra.resource}/.default`] }] },
+    azure: {
+      authorityHost: entra.url,
+      identities: [{ name: "blob", tenantId: TENANT, clientId: app, scopes: [`${entra.resource}/.default`] }],
+    },
     upstream: { timeoutSeconds: 10, maxAttempts: 3 },
     ...extra,
   };
@@ -101,7 +104,9 @@ beforeAll(async () => {
         subject: `workload:${name}`,
         authentication,
         aws: { roles: [{ arn: roleArn(name), maxSessionDuration: 3600 }] },
-        azure: { identities: [{ name: `${name}-blob`, tenantId: TENANT, clientId: app, scopes: ["api://kcb-emulator-resource/.default"] }] },
+        azure: {
+          identities: [{ name: `${name}-blob`, tenantId: TENANT, clientId: app, scopes: ["api://kcb-emulator-resource/.default"] }],
+        },
       };
     }),
   });
@@ -130,7 +135,12 @@ afterAll(async () => {
 describe("the workload token source against real Keycloak", () => {
   it.each(METHODS)("gets one token per audience with %s client authentication", async (method) => {
     const config = brokerConfig(method);
-    const source = createKeycloakTokenSource({ issuer: config.issuer, clientId: config.clientId, auth: clientAuthFor(config.authentication), timeoutMs: 10_000 });
+    const source = createKeycloakTokenSource({
+      issuer: config.issuer,
+      clientId: config.clientId,
+      auth: clientAuthFor(config.authentication),
+      timeoutMs: 10_000,
+    });
     for (const [audience, aud] of [
       ["aws", "sts.amazonaws.com"],
       ["azure", "api://AzureADTokenExchange"],
@@ -146,7 +156,12 @@ describe("the workload token source against real Keycloak", () => {
     const wrong = join(dir, "wrong-secret");
     writeFileSync(wrong, "not-the-secret");
     const config = brokerConfig("clientSecret");
-    const source = createKeycloakTokenSource({ issuer: config.issuer, clientId: config.clientId, auth: clientAuthFor({ clientSecret: { file: wrong, method: "client_secret_post" } }), timeoutMs: 10_000 });
+    const source = createKeycloakTokenSource({
+      issuer: config.issuer,
+      clientId: config.clientId,
+      auth: clientAuthFor({ clientSecret: { file: wrong, method: "client_secret_post" } }),
+      timeoutMs: 10_000,
+    });
     await expect(source.fetch("aws")).rejects.toMatchObject({ code: "KEYCLOAK_REJECTED" });
   });
 });
@@ -159,7 +174,11 @@ describe("the credential source against real Keycloak and the strict emulators",
 
     const creds = await source.aws("main");
     expect(creds.assumedRoleArn).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/${name}/${name}@main`);
-    const sdk = new STSClient({ endpoint: sts.url, region: "us-east-1", credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, sessionToken: creds.sessionToken } });
+    const sdk = new STSClient({
+      endpoint: sts.url,
+      region: "us-east-1",
+      credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, sessionToken: creds.sessionToken },
+    });
     const identity = await sdk.send(new GetCallerIdentityCommand({}));
     expect(identity.Arn).toBe(creds.assumedRoleArn);
 
@@ -185,11 +204,22 @@ describe("the credential source against real Keycloak and the strict emulators",
     sts.setFault("idp-communication-error", 2);
     const before = assumeRoleCalls().length;
     await expect(source.aws("main")).resolves.toMatchObject({ accountId: ACCOUNT });
-    expect(assumeRoleCalls().slice(before).map((c) => c.code ?? "ok")).toEqual(["IDPCommunicationError", "IDPCommunicationError", "ok"]);
+    expect(
+      assumeRoleCalls()
+        .slice(before)
+        .map((c) => c.code ?? "ok"),
+    ).toEqual(["IDPCommunicationError", "IDPCommunicationError", "ok"]);
 
     // A role whose trust policy names another workload: the emulator answers AccessDenied.
     const stranger = await createSource(
-      { ...brokerConfig("clientSecret"), aws: { region: "us-east-1", stsEndpoint: sts.url, roles: [{ name: "main", arn: roleArn(WORKLOAD.kubernetes.name), durationSeconds: 3600 }] } },
+      {
+        ...brokerConfig("clientSecret"),
+        aws: {
+          region: "us-east-1",
+          stsEndpoint: sts.url,
+          roles: [{ name: "main", arn: roleArn(WORKLOAD.kubernetes.name), durationSeconds: 3600 }],
+        },
+      },
       quiet,
       new MetricsRegistry(),
     );
@@ -221,7 +251,14 @@ describe("the credential source against real Keycloak and the strict emulators",
       metrics,
       clock,
       random: () => 0,
-      tokenSource: createKeycloakTokenSource({ issuer: config.issuer, clientId: config.clientId, auth: clientAuthFor(config.authentication), timeoutMs: 10_000, clock, http: cuttableHttp }),
+      tokenSource: createKeycloakTokenSource({
+        issuer: config.issuer,
+        clientId: config.clientId,
+        auth: clientAuthFor(config.authentication),
+        timeoutMs: 10_000,
+        clock,
+        http: cuttableHttp,
+      }),
       aws: createStsExchanger({ region: "us-east-1", endpoint: sts.url, timeoutMs: 10_000, maxAttempts: 3 }),
     });
     const settle = () => new Promise((r) => setTimeout(r, 1_500));
@@ -234,7 +271,9 @@ describe("the credential source against real Keycloak and the strict emulators",
       await settle();
       const b = await source.aws("main");
       expect(b.accessKeyId).not.toBe(a.accessKeyId); // refreshed with the cached workload token: Keycloak was not needed
-      expect(await metrics.render()).toMatch(/cloud_broker_upstream_calls_total\{upstream="keycloak",outcome="KEYCLOAK_UNAVAILABLE"\} [1-9]/);
+      expect(await metrics.render()).toMatch(
+        /cloud_broker_upstream_calls_total\{upstream="keycloak",outcome="KEYCLOAK_UNAVAILABLE"\} [1-9]/,
+      );
 
       offset.ms = 57 * 60_000; // the workload token is past its stop window and B inside its own
       await expect(source.aws("main")).rejects.toMatchObject({ code: "CREDENTIALS_EXPIRING" });
@@ -254,13 +293,21 @@ describe("the credential source against real Keycloak and the strict emulators",
 describe("the agents' token-exchange endpoint, wired by the broker", () => {
   it("verifies real Keycloak tokens against the pinned issuer and applies the realm file's policy", async () => {
     const delegationKey = join(dir, "delegation.pem");
-    writeFileSync(delegationKey, generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString(), { mode: 0o600 });
+    writeFileSync(
+      delegationKey,
+      generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+      { mode: 0o600 },
+    );
     const port = await freePort();
     const agentsPort = await freePort();
     const pki = await ensureLocalPki();
     const config = brokerConfig("clientSecret", {
       serve: { port, stateDir: join(dir, "agents-state") },
-      agents: { realmConfigFile: fx.configFile, delegationKey: { keyFile: delegationKey }, listen: { port: agentsPort, tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile } } },
+      agents: {
+        realmConfigFile: fx.configFile,
+        delegationKey: { keyFile: delegationKey },
+        listen: { port: agentsPort, tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile } },
+      },
     });
     const broker = await startBroker(config, quiet, { ...process.env, ...fx.env });
     const agentsUrl = `https://localhost:${agentsPort}`;
@@ -268,10 +315,14 @@ describe("the agents' token-exchange endpoint, wired by the broker", () => {
       // Its own HTTPS listener: never on the plain-http credential listener, which it never widens.
       expect(broker.agentsListener?.port).toBe(agentsPort);
       expect(broker.listener.host).toBe("127.0.0.1");
-      expect((await fetch(`http://127.0.0.1:${port}/v1/token`, { method: "POST", body: new URLSearchParams({ grant_type: "x" }) })).status).toBe(404);
+      expect(
+        (await fetch(`http://127.0.0.1:${port}/v1/token`, { method: "POST", body: new URLSearchParams({ grant_type: "x" }) })).status,
+      ).toBe(404);
       expect((await fetch(`${agentsUrl}/v1/aws/credentials/main`)).status).toBe(404);
       expect((await fetch(`${agentsUrl}/healthz`)).status).toBe(404);
-      await expect(fetch(`http://127.0.0.1:${agentsPort}/v1/token`, { method: "POST", body: "grant_type=x" }).then((r) => r.status)).rejects.toThrow();
+      await expect(
+        fetch(`http://127.0.0.1:${agentsPort}/v1/token`, { method: "POST", body: "grant_type=x" }).then((r) => r.status),
+      ).rejects.toThrow();
       // Two real tokens of the realm with aud kcb-agents; the actor is a workload, not an agent of the policy.
       const agentsToken = async (clientId: string, secret: string) => {
         const res = await fetch(`${fx.issuer}/protocol/openid-connect/token`, {
@@ -300,7 +351,14 @@ describe("the agents' token-exchange endpoint, wired by the broker", () => {
       // A forged token never gets that far.
       const forged = await fetch(`${agentsUrl}/v1/token`, {
         method: "POST",
-        body: new URLSearchParams({ grant_type: "urn:ietf:params:oauth:grant-type:token-exchange", subject_token: `${subject.slice(0, -4)}AAAA`, subject_token_type: jwt, actor_token: subject, actor_token_type: jwt, resource: roleArn("x") }),
+        body: new URLSearchParams({
+          grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+          subject_token: `${subject.slice(0, -4)}AAAA`,
+          subject_token_type: jwt,
+          actor_token: subject,
+          actor_token_type: jwt,
+          resource: roleArn("x"),
+        }),
       });
       expect(forged.status).toBe(400);
       expect(await forged.json()).toMatchObject({ error: "invalid_request" });
@@ -329,19 +387,29 @@ describe("the cloud-broker process", () => {
         clientId: name,
         authentication: { clientSecret: { file: files.secret } },
         aws: { region: "us-east-1", stsEndpoint: sts.url, roles: [{ name: "main", arn: roleArn(name) }] },
-        azure: { authorityHost: entra.url, identities: [{ name: "blob", tenantId: TENANT, clientId: app, scopes: [`${entra.resource}/.default`] }] },
+        azure: {
+          authorityHost: entra.url,
+          identities: [{ name: "blob", tenantId: TENANT, clientId: app, scopes: [`${entra.resource}/.default`] }],
+        },
         serve: { port, stateDir, aws: { credentialProcess: true } },
         log: { level: "debug" },
       }),
     );
-    child = spawn(process.execPath, ["--import", "tsx", "broker/main.ts", "serve", "--config", configFile], { cwd: repoRoot, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
+    child = spawn(process.execPath, ["--import", "tsx", "broker/main.ts", "serve", "--config", configFile], {
+      cwd: repoRoot,
+      env: process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child?.on("exit", (code) => resolve(code)));
     const base = `http://127.0.0.1:${port}`;
 
     let ready = 0;
     for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
-      ready = await fetch(`${base}/readyz`).then((r) => r.status, () => 0);
+      ready = await fetch(`${base}/readyz`).then(
+        (r) => r.status,
+        () => 0,
+      );
       if (ready === 200) break;
     }
     expect(ready, stderr).toBe(200);
@@ -350,7 +418,11 @@ describe("the cloud-broker process", () => {
     const res = await fetch(`${base}/v1/aws/credentials/main`, { headers: { authorization: authToken } });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { AccessKeyId: string; SecretAccessKey: string; Token: string; Expiration: string };
-    const sdk = new STSClient({ endpoint: sts.url, region: "us-east-1", credentials: { accessKeyId: body.AccessKeyId, secretAccessKey: body.SecretAccessKey, sessionToken: body.Token } });
+    const sdk = new STSClient({
+      endpoint: sts.url,
+      region: "us-east-1",
+      credentials: { accessKeyId: body.AccessKeyId, secretAccessKey: body.SecretAccessKey, sessionToken: body.Token },
+    });
     expect((await sdk.send(new GetCallerIdentityCommand({}))).Arn).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/${name}/${name}@main`);
     expect((await fetch(`${base}/v1/aws/credentials/main`, { headers: { authorization: "wrong" } })).status).toBe(401);
 
@@ -358,7 +430,11 @@ describe("the cloud-broker process", () => {
     const awsConfig = readFileSync(join(stateDir, "aws-config"), "utf8");
     expect(awsConfig).toContain(`credential_process = cloud-broker credential-process --url ${base} --token-file`);
     const processOut = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const cp = spawn(process.execPath, ["--import", "tsx", "broker/main.ts", "credential-process", "--target", "main", "--config", configFile], { cwd: repoRoot, env: process.env });
+      const cp = spawn(
+        process.execPath,
+        ["--import", "tsx", "broker/main.ts", "credential-process", "--target", "main", "--config", configFile],
+        { cwd: repoRoot, env: process.env },
+      );
       let out = "";
       cp.stdout.on("data", (d: Buffer) => (out += d.toString()));
       cp.on("exit", (code) => resolve({ code, out }));

@@ -122,7 +122,13 @@ describe("createStsExchanger against an STS wire fake", () => {
         s.close(() => resolve(p));
       });
     });
-    const x = createStsExchanger({ region: "eu-west-1", endpoint: `http://127.0.0.1:${port}`, timeoutMs: 1_000, maxAttempts: 2, sleep: () => Promise.resolve() });
+    const x = createStsExchanger({
+      region: "eu-west-1",
+      endpoint: `http://127.0.0.1:${port}`,
+      timeoutMs: 1_000,
+      maxAttempts: 2,
+      sleep: () => Promise.resolve(),
+    });
     const error = await failure(x.assumeRole(request));
     expect(error.code).toBe("AWS_RETRYABLE");
     expect(isRetryableStsError(error.cause)).toBe(true);

@@ -38,7 +38,10 @@ const tokenCalls = () => entra.calls.filter((c) => c.method === "POST");
 
 describe("createEntraExchanger against an Entra wire fake", () => {
   it("sends a client-credentials request with the Keycloak token as client assertion straight to the tenant's token endpoint (no discovery)", async () => {
-    entra.reply({ status: 200, json: { token_type: "Bearer", expires_in: 3599, ext_expires_in: 3599, access_token: "entra-access-token-1" } });
+    entra.reply({
+      status: 200,
+      json: { token_type: "Bearer", expires_in: 3599, ext_expires_in: 3599, access_token: "entra-access-token-1" },
+    });
     const before = Date.now();
     const token = await exchanger().getToken(request);
     expect(token.accessToken).toBe("entra-access-token-1");

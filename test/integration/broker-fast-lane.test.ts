@@ -26,7 +26,11 @@ let plain: Listener;
 let secret: string;
 
 beforeAll(async () => {
-  const options = { ...allOn(dir), aws: { ...allOn(dir).aws, webIdentity: undefined }, azure: { ...allOn(dir).azure, federatedTokenFile: undefined } };
+  const options = {
+    ...allOn(dir),
+    aws: { ...allOn(dir).aws, webIdentity: undefined },
+    azure: { ...allOn(dir).azure, federatedTokenFile: undefined },
+  };
   serving = await startServing({ source, options, metrics });
   expect(serving.fastLane).toBeDefined();
   fast = await listen(serving.app, { host: "127.0.0.1", port: 0 }, serving.fastLane);
@@ -44,7 +48,13 @@ afterAll(async () => {
 async function both(path: string, headers: Record<string, string>) {
   const get = async (l: Listener) => {
     const res = await fetch(`http://127.0.0.1:${l.port}${path}`, { headers });
-    return { status: res.status, body: await res.text(), type: res.headers.get("content-type"), cache: res.headers.get("cache-control"), retryAfter: res.headers.get("retry-after") };
+    return {
+      status: res.status,
+      body: await res.text(),
+      type: res.headers.get("content-type"),
+      cache: res.headers.get("cache-control"),
+      retryAfter: res.headers.get("retry-after"),
+    };
   };
   return { fast: await get(fast), plain: await get(plain) };
 }
@@ -64,7 +74,11 @@ describe("the AWS container-credentials fast lane", () => {
   it("serves the credentials with a 200 and counts the request in the same metric", async () => {
     const { fast: f } = await both("/v1/aws/credentials/sqs-writer", { authorization: secret });
     expect(f.status).toBe(200);
-    expect(JSON.parse(f.body)).toMatchObject({ AccessKeyId: expect.stringMatching(/^ASIA/) as string, Token: "session-sqs-writer", Expiration: "2030-01-01T12:00:00Z" });
+    expect(JSON.parse(f.body)).toMatchObject({
+      AccessKeyId: expect.stringMatching(/^ASIA/) as string,
+      Token: "session-sqs-writer",
+      Expiration: "2030-01-01T12:00:00Z",
+    });
     expect(await metrics.render()).toMatch(/cloud_broker_http_requests_total\{protocol="aws-container",status="200"\} \d+/);
   });
 
@@ -117,7 +131,11 @@ describe("the Azure App Service fast lane", () => {
   it.each([
     ["success", `?api-version=2019-08-01&resource=${storage}`, true],
     ["a resource with a trailing slash", `?api-version=2019-08-01&resource=${storage}%2F`, true],
-    ["an identity named by client_id", `?api-version=2019-08-01&resource=${encodeURIComponent("https://vault.azure.net")}&client_id=${VAULT_CLIENT}`, true],
+    [
+      "an identity named by client_id",
+      `?api-version=2019-08-01&resource=${encodeURIComponent("https://vault.azure.net")}&client_id=${VAULT_CLIENT}`,
+      true,
+    ],
     ["a repeated parameter (the first counts)", `?resource=${storage}&api-version=2019-08-01&resource=nope`, true],
     ["an encoded parameter name and '+' in a value", `?api%2Dversion=2019-08-01&resource=https://storage.azure.com&x=a+b`, true],
     ["a malformed escape", `?api-version=2019-08-01&resource=${storage}%E0%A4%A`, true],
@@ -137,7 +155,11 @@ describe("the Azure App Service fast lane", () => {
     const { fast: f, plain: p } = await both(`${path}?api-version=2019-08-01&resource=${storage}`, { "x-identity-header": header });
     expect(f).toEqual(p);
     expect(f.status).toBe(200);
-    expect(JSON.parse(f.body)).toMatchObject({ access_token: expect.stringContaining("azure-token:storage") as string, resource: "https://storage.azure.com", token_type: "Bearer" });
+    expect(JSON.parse(f.body)).toMatchObject({
+      access_token: expect.stringContaining("azure-token:storage") as string,
+      resource: "https://storage.azure.com",
+      token_type: "Bearer",
+    });
     expect(source.azureCalls.length).toBe(calls + 1); // the app's
     expect(await metrics.render()).toMatch(/cloud_broker_http_requests_total\{protocol="azure-app-service",status="200"\} \d+/);
   });
@@ -209,8 +231,18 @@ describe("the token-exchange lane (POST /v1/token over node:http)", () => {
   ])("answers %s exactly as the app does", async (_name, make, status) => {
     const get = async (l: Listener) => {
       const { method = "POST", headers, body } = make();
-      const res = await fetch(`http://127.0.0.1:${l.port}/v1/token`, { method, ...(headers && { headers }), ...(body !== undefined && { body }) });
-      return { status: res.status, body: await res.text(), type: res.headers.get("content-type"), cache: res.headers.get("cache-control"), allow: res.headers.get("allow") };
+      const res = await fetch(`http://127.0.0.1:${l.port}/v1/token`, {
+        method,
+        ...(headers && { headers }),
+        ...(body !== undefined && { body }),
+      });
+      return {
+        status: res.status,
+        body: await res.text(),
+        type: res.headers.get("content-type"),
+        cache: res.headers.get("cache-control"),
+        allow: res.headers.get("allow"),
+      };
     };
     const lane = await get(withLane);
     const app = await get(appOnly);

@@ -16,12 +16,27 @@ import { AssumeRoleWithWebIdentityCommand, STSClient } from "@aws-sdk/client-sts
 import { ClientAssertionCredential } from "@azure/identity";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { AwsCredentials, AwsTargetRef, AzureAccessToken, AzureTargetRef, CredentialSource, TargetStatus } from "../../broker/credentials.ts";
+import type {
+  AwsCredentials,
+  AwsTargetRef,
+  AzureAccessToken,
+  AzureTargetRef,
+  CredentialSource,
+  TargetStatus,
+} from "../../broker/credentials.ts";
 import { envFor, renderEnv, type EnvMode } from "../../broker/serve/env.ts";
 import { SERVE_DEFAULTS, type ServeOptions } from "../../broker/serve/options.ts";
 import type { EntraEmulator, StsEmulator } from "../../deploy/local/cloud/index.ts";
 import { createWorkloadRealm, type WorkloadRealm } from "../support/cloud/keycloak-workloads.ts";
-import { credentialProcessCommand, lastJson, node, python, sdkRunner, startRecordedBroker, type RecordedBroker } from "../support/broker-serve.ts";
+import {
+  credentialProcessCommand,
+  lastJson,
+  node,
+  python,
+  sdkRunner,
+  startRecordedBroker,
+  type RecordedBroker,
+} from "../support/broker-serve.ts";
 import { oneWorkloadTrustDomain, startClouds, writeTrustExport, type Clouds } from "../support/world.ts";
 
 const domain = inject("trustDomain");
@@ -49,7 +64,10 @@ class EmulatorBackedSource implements CredentialSource {
     entraUrl: string,
   ) {
     this.sts = new STSClient({ endpoint: stsUrl, region: "us-east-1" });
-    this.entraCredential = new ClientAssertionCredential(TENANT, APP, async () => (await this.workloadToken("azure")).token, { authorityHost: entraUrl, disableInstanceDiscovery: true });
+    this.entraCredential = new ClientAssertionCredential(TENANT, APP, async () => (await this.workloadToken("azure")).token, {
+      authorityHost: entraUrl,
+      disableInstanceDiscovery: true,
+    });
   }
 
   async workloadToken(audience: "aws" | "azure"): Promise<{ token: string; expiresAt: Date }> {
@@ -65,9 +83,18 @@ class EmulatorBackedSource implements CredentialSource {
     if (target !== "orders") throw new Error(`unknown target ${target}`);
     if (this.aws_ && this.aws_.expiration.getTime() - Date.now() > 15 * 60_000) return this.aws_;
     const { token } = await this.workloadToken("aws");
-    const out = await this.sts.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: ROLE, RoleSessionName: "orders", WebIdentityToken: token }));
+    const out = await this.sts.send(
+      new AssumeRoleWithWebIdentityCommand({ RoleArn: ROLE, RoleSessionName: "orders", WebIdentityToken: token }),
+    );
     const c = out.Credentials!;
-    this.aws_ = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken!, expiration: c.Expiration!, accountId: ACCOUNT, assumedRoleArn: out.AssumedRoleUser!.Arn! };
+    this.aws_ = {
+      accessKeyId: c.AccessKeyId!,
+      secretAccessKey: c.SecretAccessKey!,
+      sessionToken: c.SessionToken!,
+      expiration: c.Expiration!,
+      accountId: ACCOUNT,
+      assumedRoleArn: out.AssumedRoleUser!.Arn!,
+    };
     return this.aws_;
   }
 
@@ -112,7 +139,12 @@ beforeAll(async () => {
   const config = oneWorkloadTrustDomain(domain, {
     realm: realmName,
     issuer: realm.issuer,
-    workload: { name: "orders", subject: SUBJECT, awsRole: ROLE, azure: { tenantId: TENANT, clientId: APP, scopes: [`${RESOURCE}/.default`] } },
+    workload: {
+      name: "orders",
+      subject: SUBJECT,
+      awsRole: ROLE,
+      azure: { tenantId: TENANT, clientId: APP, scopes: [`${RESOURCE}/.default`] },
+    },
   });
   clouds = await startClouds(writeTrustExport(config, join(dir, "trust")), { resource: RESOURCE });
   ({ sts, entra } = clouds);
@@ -126,19 +158,33 @@ beforeAll(async () => {
     retryAfterSeconds: 1,
     aws: {
       container: { authTokenFile: join(files, "aws-container-token") },
-      credentialProcess: { configFile: join(files, "aws-config"), command: credentialProcessCommand(dir, join(files, "aws-container-token")) },
-      webIdentity: { tokenFile: join(files, "aws-web-identity-token"), rewriteBeforeExpirySeconds: SERVE_DEFAULTS.awsWebIdentityRewriteBeforeExpirySeconds, roleSessionName: "orders-sdk" },
+      credentialProcess: {
+        configFile: join(files, "aws-config"),
+        command: credentialProcessCommand(dir, join(files, "aws-container-token")),
+      },
+      webIdentity: {
+        tokenFile: join(files, "aws-web-identity-token"),
+        rewriteBeforeExpirySeconds: SERVE_DEFAULTS.awsWebIdentityRewriteBeforeExpirySeconds,
+        roleSessionName: "orders-sdk",
+      },
       region: "us-east-1",
     },
     azure: {
       appService: { secretFile: join(files, "azure-identity-header") },
       imds: { enabled: true },
-      federatedTokenFile: { tokenFile: join(files, "azure-federated-token"), rewriteBeforeExpirySeconds: SERVE_DEFAULTS.azureFederatedTokenRewriteBeforeExpirySeconds },
+      federatedTokenFile: {
+        tokenFile: join(files, "azure-federated-token"),
+        rewriteBeforeExpirySeconds: SERVE_DEFAULTS.azureFederatedTokenRewriteBeforeExpirySeconds,
+      },
       authorityHost: entra.url,
     },
   };
   broker = await startRecordedBroker(source, options);
-  run = sdkRunner(dir, () => ({ BROKER_URL: broker.url, AWS_ENDPOINT_URL_STS: sts.url, ENTRA_RESOURCE_URL: `${entra.url}/resource/whoami` }));
+  run = sdkRunner(dir, () => ({
+    BROKER_URL: broker.url,
+    AWS_ENDPOINT_URL_STS: sts.url,
+    ENTRA_RESOURCE_URL: `${entra.url}/resource/whoami`,
+  }));
 });
 
 afterAll(async () => {
@@ -153,7 +199,10 @@ const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
 describe("the token files", () => {
   it("hold the workload's real Keycloak tokens, mode 0600, no trailing newline, and /readyz waits for them", async () => {
-    for (const [file, aud] of [["aws-web-identity-token", "sts.amazonaws.com"], ["azure-federated-token", "api://AzureADTokenExchange"]] as const) {
+    for (const [file, aud] of [
+      ["aws-web-identity-token", "sts.amazonaws.com"],
+      ["azure-federated-token", "api://AzureADTokenExchange"],
+    ] as const) {
       const path = join(dir, "run", file);
       const content = readFileSync(path, "utf8");
       expect(content).not.toMatch(/\s$/);

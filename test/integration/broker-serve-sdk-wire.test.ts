@@ -12,7 +12,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { envFor, renderEnv, type EnvMode } from "../../broker/serve/env.ts";
 import type { ServeOptions } from "../../broker/serve/options.ts";
 import { FakeSource, STORAGE_CLIENT, VAULT_CLIENT } from "../support/fakes/credential-source.ts";
-import { credentialProcessCommand, lastJson, node, python, sdkRunner, startRecordedBroker, type RecordedBroker } from "../support/broker-serve.ts";
+import {
+  credentialProcessCommand,
+  lastJson,
+  node,
+  python,
+  sdkRunner,
+  startRecordedBroker,
+  type RecordedBroker,
+} from "../support/broker-serve.ts";
 
 let dir: string;
 let source: FakeSource;
@@ -53,7 +61,6 @@ function exportsFor(mode: EnvMode, target?: string): string {
   return renderEnv(envFor(mode, options, { aws: source.awsTargets, azure: source.azureTargets }, target), "env");
 }
 
-
 const awsJs = (provider: string) => `
 import * as providers from "@aws-sdk/credential-providers";
 const c = await (${provider})();
@@ -89,7 +96,9 @@ describe("AWS SDK for JavaScript v3", () => {
   it("fromContainerMetadata (token in AWS_CONTAINER_AUTHORIZATION_TOKEN) gets them too, AccountId included", async () => {
     const token = readFileSync(join(dir, "aws-container-token"), "utf8");
     const exports = exportsFor("aws-container").replace(/^export AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=.*$/m, "");
-    const out = lastJson(await run(exports, node(awsJs("providers.fromContainerMetadata()")), { AWS_CONTAINER_AUTHORIZATION_TOKEN: token }));
+    const out = lastJson(
+      await run(exports, node(awsJs("providers.fromContainerMetadata()")), { AWS_CONTAINER_AUTHORIZATION_TOKEN: token }),
+    );
     expect(out).toEqual({ ...expectedAws("s3-reader"), accountId: "123456789012" });
   });
 
@@ -118,7 +127,12 @@ console.log(JSON.stringify({ token: token.token, expiresOnTimestamp: token.expir
 
   it("DefaultAzureCredential through the App Service endpoint (IDENTITY_HEADER read from the secret file by the shell)", async () => {
     broker.seen.length = 0;
-    const out = lastJson(await run(exportsFor("azure-app-service"), node(azureJs("new identity.DefaultAzureCredential()", "https://storage.azure.com/.default"))));
+    const out = lastJson(
+      await run(
+        exportsFor("azure-app-service"),
+        node(azureJs("new identity.DefaultAzureCredential()", "https://storage.azure.com/.default")),
+      ),
+    );
     expect(out.token).toBe("azure-token:storage https://storage.azure.com/.default");
     expectExpiry(out.expiresOnTimestamp);
     const request = broker.seen.find((r) => r.path === "/v1/azure/msi/token");
@@ -127,13 +141,25 @@ console.log(JSON.stringify({ token: token.token, expiresOnTimestamp: token.expir
   });
 
   it("ManagedIdentityCredential for a user-assigned identity (client_id) through the App Service endpoint", async () => {
-    const out = lastJson(await run(exportsFor("azure-app-service", "vault"), node(azureJs(`new identity.ManagedIdentityCredential({ clientId: ${JSON.stringify(VAULT_CLIENT)} })`, "https://vault.azure.net/.default"))));
+    const out = lastJson(
+      await run(
+        exportsFor("azure-app-service", "vault"),
+        node(
+          azureJs(
+            `new identity.ManagedIdentityCredential({ clientId: ${JSON.stringify(VAULT_CLIENT)} })`,
+            "https://vault.azure.net/.default",
+          ),
+        ),
+      ),
+    );
     expect(out.token).toBe("azure-token:vault https://vault.azure.net/.default");
   });
 
   it("DefaultAzureCredential through the IMDS endpoint (AZURE_POD_IDENTITY_AUTHORITY_HOST)", async () => {
     broker.seen.length = 0;
-    const out = lastJson(await run(exportsFor("azure-imds"), node(azureJs("new identity.DefaultAzureCredential()", "https://storage.azure.com/.default"))));
+    const out = lastJson(
+      await run(exportsFor("azure-imds"), node(azureJs("new identity.DefaultAzureCredential()", "https://storage.azure.com/.default"))),
+    );
     expect(out.token).toBe("azure-token:storage https://storage.azure.com/.default");
     expectExpiry(out.expiresOnTimestamp);
     const request = broker.seen.find((r) => r.path.startsWith("/metadata/identity/oauth2/token"));
@@ -145,7 +171,10 @@ console.log(JSON.stringify({ token: token.token, expiresOnTimestamp: token.expir
 
   it("DefaultAzureCredential fails cleanly when the identity may not get the resource (400, no retry storm)", async () => {
     broker.seen.length = 0;
-    const out = await run(exportsFor("azure-app-service"), node(azureJs("new identity.ManagedIdentityCredential()", "https://graph.microsoft.com/.default")));
+    const out = await run(
+      exportsFor("azure-app-service"),
+      node(azureJs("new identity.ManagedIdentityCredential()", "https://graph.microsoft.com/.default")),
+    );
     expect(out.code).not.toBe(0);
     expect(broker.seen.filter((r) => r.path === "/v1/azure/msi/token")).toHaveLength(1);
   });

@@ -59,17 +59,30 @@ function writeTrust(dir: string, issuer: string): TrustExport {
   const config = oneWorkloadTrustDomain(domain, {
     realm: realmName,
     issuer,
-    workload: { name: "payments", subject: SUBJECT, awsRole: ROLE, azure: { name: "main", tenantId: TENANT, clientId: APP, scopes: ["api://kcb-emulator-resource/.default"] } },
+    workload: {
+      name: "payments",
+      subject: SUBJECT,
+      awsRole: ROLE,
+      azure: { name: "main", tenantId: TENANT, clientId: APP, scopes: ["api://kcb-emulator-resource/.default"] },
+    },
   });
   const generated = writeTrustExport(config, dir);
   const base = generated.aws.roles.find((r) => r.Arn === ROLE)!;
   const statement = base.AssumeRolePolicyDocument.Statement[0]!;
-  const extraRole = (arn: string, actions: string[], federated = statement.Principal!.Federated, condition = statement.Condition): AwsRole => ({
+  const extraRole = (
+    arn: string,
+    actions: string[],
+    federated = statement.Principal!.Federated,
+    condition = statement.Condition,
+  ): AwsRole => ({
     ...base,
     Arn: arn,
     RoleName: arn.split("/").pop()!,
     Path: "/",
-    AssumeRolePolicyDocument: { Version: "2012-10-17", Statement: [{ ...statement, Principal: { Federated: federated }, Action: actions, Condition: condition }] },
+    AssumeRolePolicyDocument: {
+      Version: "2012-10-17",
+      Statement: [{ ...statement, Principal: { Federated: federated }, Action: actions, Condition: condition }],
+    },
   });
   // The generated statement requires that no source identity is set; this role's, like a delegated one, requires a given one.
   const withSourceIdentity = { StringEquals: { ...statement.Condition?.StringEquals, "sts:SourceIdentity": "agent-7" } };
@@ -90,7 +103,10 @@ function writeTrust(dir: string, issuer: string): TrustExport {
     { ...fic, clientId: APP_MIXED, name: "mixed-a", audiences: ["api://SomethingElse"] },
     { ...fic, clientId: APP_MIXED, name: "mixed-b", subject: "workload:intruder" },
   ];
-  writeFileSync(join(dir, "azure", "federated-credentials.json"), `${JSON.stringify([...generated.azure.federatedCredentials, ...extraFics], null, 2)}\n`);
+  writeFileSync(
+    join(dir, "azure", "federated-credentials.json"),
+    `${JSON.stringify([...generated.azure.federatedCredentials, ...extraFics], null, 2)}\n`,
+  );
   return loadTrustExport(dir);
 }
 
@@ -102,7 +118,14 @@ beforeAll(async () => {
     realm: realmName,
     clients: [
       { clientId: "aws", claims: { sub: SUBJECT, aud: AWS_AUD } },
-      { clientId: "aws-tags", claims: { sub: SUBJECT, aud: AWS_AUD, [TAGS_CLAIM]: { principal_tags: { team: ["payments"], env: ["test"] }, transitive_tag_keys: ["team"] } } },
+      {
+        clientId: "aws-tags",
+        claims: {
+          sub: SUBJECT,
+          aud: AWS_AUD,
+          [TAGS_CLAIM]: { principal_tags: { team: ["payments"], env: ["test"] }, transitive_tag_keys: ["team"] },
+        },
+      },
       { clientId: "aws-source", claims: { sub: SUBJECT, aud: AWS_AUD, [SOURCE_CLAIM]: "agent-7" } },
       { clientId: "aws-intruder", claims: { sub: "workload:intruder", aud: AWS_AUD } },
       { clientId: "azure", claims: { sub: SUBJECT, aud: AZURE_AUD } },
@@ -114,7 +137,8 @@ beforeAll(async () => {
   clouds = await startClouds(trust, { clock });
   ({ sts, entra } = clouds);
   const closed = await freePort();
-  const partitioned = (url: string, init?: Parameters<typeof fetch>[1]) => fetch(url.replace(domain.publicUrl, `https://localhost:${closed}`), init);
+  const partitioned = (url: string, init?: Parameters<typeof fetch>[1]) =>
+    fetch(url.replace(domain.publicUrl, `https://localhost:${closed}`), init);
   cloudsDown = await startClouds(trust, { clock, issuerKeys: { fetch: partitioned, timeoutMs: 2_000 } });
   ({ sts: stsDown, entra: entraDown } = cloudsDown);
   for (const c of ["aws", "aws-tags", "aws-source", "aws-intruder", "azure", "azure-intruder"]) tokens[c] = await realm.token(c);
@@ -137,17 +161,34 @@ async function assume(token: string, extra: Record<string, string> = {}, url = s
   const res = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
-    body: new URLSearchParams({ Action: "AssumeRoleWithWebIdentity", Version: "2011-06-15", RoleArn: ROLE, RoleSessionName: "it-session", WebIdentityToken: token, ...extra }),
+    body: new URLSearchParams({
+      Action: "AssumeRoleWithWebIdentity",
+      Version: "2011-06-15",
+      RoleArn: ROLE,
+      RoleSessionName: "it-session",
+      WebIdentityToken: token,
+      ...extra,
+    }),
   });
   const body = await res.text();
-  return { status: res.status, code: /<Code>([^<]+)<\/Code>/.exec(body)?.[1] ?? (res.status === 200 && body.includes("<AssumeRoleWithWebIdentityResult>") ? "OK" : "?") };
+  return {
+    status: res.status,
+    code:
+      /<Code>([^<]+)<\/Code>/.exec(body)?.[1] ?? (res.status === 200 && body.includes("<AssumeRoleWithWebIdentityResult>") ? "OK" : "?"),
+  };
 }
 
 async function entraToken(assertion: string, clientId = APP, url = entra.url): Promise<Outcome> {
   const res = await fetch(`${url}/${TENANT}/oauth2/v2.0/token`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, scope: `${entra.resource}/.default`, client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertion }),
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: clientId,
+      scope: `${entra.resource}/.default`,
+      client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+      client_assertion: assertion,
+    }),
   });
   const json = (await res.json()) as { error_codes?: number[]; error_description?: string; access_token?: string };
   if (json.error_codes) expect(json.error_description).toMatch(new RegExp(`^AADSTS${json.error_codes[0]}: `));
@@ -171,21 +212,51 @@ const stsCases: Case[] = [
   ["STS: a token with the Entra audience (wrong aud)", 400, "InvalidIdentityToken", () => assume(tokens.azure!)],
   ["STS: another workload's token (wrong sub)", 403, "AccessDenied", () => assume(tokens["aws-intruder"]!)],
   ["STS: the token two hours later (expired)", 400, "ExpiredTokenException", () => withSkew(2 * HOUR, () => assume(tokens.aws!))],
-  ["STS: the claims re-signed by a foreign key with the realm's kid", 400, "InvalidIdentityToken", () => assume(resignWithForeignKey(tokens.aws!, kidOf(tokens.aws!)))],
-  ["STS: the claims re-signed under an unknown kid", 400, "InvalidIdentityToken", () => assume(resignWithForeignKey(tokens.aws!, "kid-nobody-published"))],
+  [
+    "STS: the claims re-signed by a foreign key with the realm's kid",
+    400,
+    "InvalidIdentityToken",
+    () => assume(resignWithForeignKey(tokens.aws!, kidOf(tokens.aws!))),
+  ],
+  [
+    "STS: the claims re-signed under an unknown kid",
+    400,
+    "InvalidIdentityToken",
+    () => assume(resignWithForeignKey(tokens.aws!, "kid-nobody-published")),
+  ],
   ["STS: alg none", 400, "InvalidIdentityToken", () => assume(algNone(tokens.aws!))],
-  ["STS: HS256 keyed with the realm's public key", 400, "InvalidIdentityToken", async () => assume(await hs256WithPublicKey(tokens.aws!, realmKey))],
-  ["STS: the sub changed under the original signature", 400, "InvalidIdentityToken", () => assume(tamper(tokens["aws-intruder"]!, { sub: SUBJECT }))],
+  [
+    "STS: HS256 keyed with the realm's public key",
+    400,
+    "InvalidIdentityToken",
+    async () => assume(await hs256WithPublicKey(tokens.aws!, realmKey)),
+  ],
+  [
+    "STS: the sub changed under the original signature",
+    400,
+    "InvalidIdentityToken",
+    () => assume(tamper(tokens["aws-intruder"]!, { sub: SUBJECT })),
+  ],
   ["STS: the issuer unreachable", 400, "IDPCommunicationError", () => assume(tokens.aws!, {}, stsDown.url)],
   ["STS: a token of another issuer (master realm)", 400, "InvalidIdentityToken", async () => assume(await masterToken())],
-  ["STS: a role of an account without this provider", 400, "InvalidIdentityToken", () => assume(tokens.aws!, { RoleArn: OTHER_ACCOUNT_ROLE })],
+  [
+    "STS: a role of an account without this provider",
+    400,
+    "InvalidIdentityToken",
+    () => assume(tokens.aws!, { RoleArn: OTHER_ACCOUNT_ROLE }),
+  ],
   ["STS: session tags without sts:TagSession", 403, "AccessDenied", () => assume(tokens["aws-tags"]!, { RoleArn: NO_TAGS_ROLE })],
   ["STS: session tags with sts:TagSession (generated trust)", 200, "OK", () => assume(tokens["aws-tags"]!)],
   ["STS: a source identity without sts:SetSourceIdentity", 403, "AccessDenied", () => assume(tokens["aws-source"]!)],
   ["STS: a source identity with sts:SetSourceIdentity", 200, "OK", () => assume(tokens["aws-source"]!, { RoleArn: SOURCE_ROLE })],
   ["STS: a 65-character session name", 400, "ValidationError", () => assume(tokens.aws!, { RoleSessionName: "x".repeat(65) })],
   ["STS: DurationSeconds 899", 400, "ValidationError", () => assume(tokens.aws!, { DurationSeconds: "899" })],
-  ["STS: DurationSeconds above the role's MaxSessionDuration", 400, "ValidationError", () => assume(tokens.aws!, { DurationSeconds: "7200" })],
+  [
+    "STS: DurationSeconds above the role's MaxSessionDuration",
+    400,
+    "ValidationError",
+    () => assume(tokens.aws!, { DurationSeconds: "7200" }),
+  ],
   ["STS: a role that does not exist", 403, "AccessDenied", () => assume(tokens.aws!, { RoleArn: `arn:aws:iam::${ACCOUNT}:role/ghost` })],
   ["STS: a session policy that is not JSON", 400, "MalformedPolicyDocument", () => assume(tokens.aws!, { Policy: "{not json" })],
 ];
@@ -198,12 +269,32 @@ const entraCases: Case[] = [
   ["Entra: a FIC whose subject differs in case", 401, "AADSTS700213", () => entraToken(tokens.azure!, APP_UPPER)],
   ["Entra: sub and aud matching two different FICs", 400, "AADSTS70021", () => entraToken(tokens.azure!, APP_MIXED)],
   ["Entra: the token two hours later (expired)", 401, "AADSTS700024", () => withSkew(2 * HOUR, () => entraToken(tokens.azure!))],
-  ["Entra: the claims re-signed by a foreign key with the realm's kid", 401, "AADSTS700027", () => entraToken(resignWithForeignKey(tokens.azure!, kidOf(tokens.azure!)))],
-  ["Entra: the claims re-signed under an unknown kid", 401, "AADSTS7000272", () => entraToken(resignWithForeignKey(tokens.azure!, "kid-nobody-published"))],
+  [
+    "Entra: the claims re-signed by a foreign key with the realm's kid",
+    401,
+    "AADSTS700027",
+    () => entraToken(resignWithForeignKey(tokens.azure!, kidOf(tokens.azure!))),
+  ],
+  [
+    "Entra: the claims re-signed under an unknown kid",
+    401,
+    "AADSTS7000272",
+    () => entraToken(resignWithForeignKey(tokens.azure!, "kid-nobody-published")),
+  ],
   ["Entra: the claims signed without a kid", 401, "AADSTS7000272", () => entraToken(resignWithForeignKey(tokens.azure!, undefined))],
   ["Entra: alg none", 401, "AADSTS700027", () => entraToken(algNone(tokens.azure!))],
-  ["Entra: HS256 keyed with the realm's public key", 401, "AADSTS700027", async () => entraToken(await hs256WithPublicKey(tokens.azure!, realmKey))],
-  ["Entra: an application that does not exist", 400, "AADSTS700016", () => entraToken(tokens.azure!, "ffffffff-0000-4000-8000-00000000ffff")],
+  [
+    "Entra: HS256 keyed with the realm's public key",
+    401,
+    "AADSTS700027",
+    async () => entraToken(await hs256WithPublicKey(tokens.azure!, realmKey)),
+  ],
+  [
+    "Entra: an application that does not exist",
+    400,
+    "AADSTS700016",
+    () => entraToken(tokens.azure!, "ffffffff-0000-4000-8000-00000000ffff"),
+  ],
   ["Entra: the issuer unreachable", 400, "AADSTS50166", () => entraToken(tokens.azure!, APP, entraDown.url)],
 ];
 
@@ -220,7 +311,10 @@ describe("strict cloud emulators fed real Keycloak tokens", () => {
   it("the real tokens carry exactly the workload claims the trust expects", () => {
     expect(claimsOf(tokens.aws!)).toMatchObject({ iss: realm.issuer, sub: SUBJECT, aud: AWS_AUD });
     expect(claimsOf(tokens.azure!)).toMatchObject({ iss: realm.issuer, sub: SUBJECT, aud: AZURE_AUD });
-    expect(claimsOf(tokens["aws-tags"]!)["https://aws.amazon.com/tags"]).toEqual({ principal_tags: { team: ["payments"], env: ["test"] }, transitive_tag_keys: ["team"] });
+    expect(claimsOf(tokens["aws-tags"]!)["https://aws.amazon.com/tags"]).toEqual({
+      principal_tags: { team: ["payments"], env: ["test"] },
+      transitive_tag_keys: ["team"],
+    });
   });
 
   it.each([...stsCases, ...entraCases])("%s → %i %s", async (_name, status, code, run) => {
@@ -229,7 +323,11 @@ describe("strict cloud emulators fed real Keycloak tokens", () => {
 
   it("recorded the tagged and source-identity sessions, and fetched the JWKS through its cache", () => {
     const sessions = sts.sessions();
-    expect(sessions.find((s) => s.tags.team === "payments")).toMatchObject({ roleArn: ROLE, transitiveTagKeys: ["team"], subject: SUBJECT });
+    expect(sessions.find((s) => s.tags.team === "payments")).toMatchObject({
+      roleArn: ROLE,
+      transitiveTagKeys: ["team"],
+      subject: SUBJECT,
+    });
     expect(sessions.find((s) => s.sourceIdentity === "agent-7")).toMatchObject({ roleArn: SOURCE_ROLE });
     expect(sts.issuerKeys.fetchCount).toBeLessThanOrEqual(6);
   });
@@ -237,36 +335,68 @@ describe("strict cloud emulators fed real Keycloak tokens", () => {
 
 describe("unmodified SDKs end to end", () => {
   it("AWS SDK for JS: AssumeRoleWithWebIdentity with a session policy, then GetCallerIdentity signed with the issued credentials", async () => {
-    const policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::kcb-it/*" }] });
+    const policy = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::kcb-it/*" }],
+    });
     const client = new STSClient({ region: "us-east-1", endpoint: sts.url });
-    const out = await client.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: ROLE, RoleSessionName: "js-sdk", WebIdentityToken: await realm.token("aws"), Policy: policy, DurationSeconds: 900 }));
-    expect(out).toMatchObject({ SubjectFromWebIdentityToken: SUBJECT, Audience: AWS_AUD, AssumedRoleUser: { Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/payments/js-sdk` } });
+    const out = await client.send(
+      new AssumeRoleWithWebIdentityCommand({
+        RoleArn: ROLE,
+        RoleSessionName: "js-sdk",
+        WebIdentityToken: await realm.token("aws"),
+        Policy: policy,
+        DurationSeconds: 900,
+      }),
+    );
+    expect(out).toMatchObject({
+      SubjectFromWebIdentityToken: SUBJECT,
+      Audience: AWS_AUD,
+      AssumedRoleUser: { Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/payments/js-sdk` },
+    });
     expect(out.Credentials!.Expiration!.getTime() - Date.now()).toBeGreaterThan(850_000);
     const session = sts.sessions().find((s) => s.accessKeyId === out.Credentials!.AccessKeyId);
     expect(session?.sessionPolicy).toBe(policy);
 
     const c = out.Credentials!;
-    const signed = new STSClient({ region: "eu-central-1", endpoint: sts.url, credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! } });
+    const signed = new STSClient({
+      region: "eu-central-1",
+      endpoint: sts.url,
+      credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! },
+    });
     const me = await signed.send(new GetCallerIdentityCommand({}));
     expect(me).toMatchObject({ Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/payments/js-sdk`, Account: ACCOUNT });
     expect(sts.calls.at(-1)).toMatchObject({ action: "GetCallerIdentity", status: 200, accessKeyId: c.AccessKeyId });
 
-    const expired = await withSkew(2 * HOUR, () => client.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: ROLE, RoleSessionName: "js-sdk", WebIdentityToken: tokens.aws! })).catch((e: unknown) => e));
+    const expired = await withSkew(2 * HOUR, () =>
+      client
+        .send(new AssumeRoleWithWebIdentityCommand({ RoleArn: ROLE, RoleSessionName: "js-sdk", WebIdentityToken: tokens.aws! }))
+        .catch((e: unknown) => e),
+    );
     expect(expired).toBeInstanceOf(ExpiredTokenException);
   });
 
   it("@azure/identity: ClientAssertionCredential with authorityHost and disableInstanceDiscovery, then the protected API", async () => {
-    const credential = new ClientAssertionCredential(TENANT, APP, () => realm.token("azure"), { authorityHost: entra.url, disableInstanceDiscovery: true });
+    const credential = new ClientAssertionCredential(TENANT, APP, () => realm.token("azure"), {
+      authorityHost: entra.url,
+      disableInstanceDiscovery: true,
+    });
     const seen = entra.requests.length;
     const { token } = await credential.getToken(`${entra.resource}/.default`);
     // With instance discovery disabled, MSAL Node reads the tenant discovery document, then posts the token request.
-    expect(entra.requests.slice(seen)).toEqual([`GET /${TENANT}/v2.0/.well-known/openid-configuration`, `POST /${TENANT}/oauth2/v2.0/token`]);
+    expect(entra.requests.slice(seen)).toEqual([
+      `GET /${TENANT}/v2.0/.well-known/openid-configuration`,
+      `POST /${TENANT}/oauth2/v2.0/token`,
+    ]);
     const who = await fetch(`${entra.url}/resource/whoami`, { headers: { authorization: `Bearer ${token}` } });
     expect(who.status).toBe(200);
     expect(await who.json()).toMatchObject({ appid: APP, tid: TENANT, aud: entra.resource });
     expect(entra.issued.at(-1)).toMatchObject({ clientId: APP, subject: SUBJECT, issuer: realm.issuer });
 
-    const intruder = new ClientAssertionCredential(TENANT, APP, () => realm.token("azure-intruder"), { authorityHost: entra.url, disableInstanceDiscovery: true });
+    const intruder = new ClientAssertionCredential(TENANT, APP, () => realm.token("azure-intruder"), {
+      authorityHost: entra.url,
+      disableInstanceDiscovery: true,
+    });
     await expect(intruder.getToken(`${entra.resource}/.default`)).rejects.toThrow(/AADSTS700213/);
   });
 
@@ -277,10 +407,21 @@ describe("unmodified SDKs end to end", () => {
       writeFileSync(join(dir, "aws-token"), await realm.token("aws"));
       writeFileSync(join(dir, "azure-token"), await realm.token("azure"));
       const seen = entra.requests.length;
-      const out = await runCrossCheck<{ aws: Record<string, unknown>; aws_error: Record<string, unknown>; azure: { whoami: Record<string, unknown>; expiresOnIsInt: boolean } }>({
+      const out = await runCrossCheck<{
+        aws: Record<string, unknown>;
+        aws_error: Record<string, unknown>;
+        azure: { whoami: Record<string, unknown>; expiresOnIsInt: boolean };
+      }>({
         aws: { endpoint: sts.url, role_arn: ROLE, session_name: "boto3", token_file: join(dir, "aws-token") },
         aws_error: { endpoint: sts.url, role_arn: ROLE, session_name: "boto3", bad_token: algNone(tokens.aws!) },
-        azure: { authority: entra.url, tenant_id: TENANT, client_id: APP, assertion_file: join(dir, "azure-token"), scope: `${entra.resource}/.default`, resource_url: `${entra.url}/resource/whoami` },
+        azure: {
+          authority: entra.url,
+          tenant_id: TENANT,
+          client_id: APP,
+          assertion_file: join(dir, "azure-token"),
+          scope: `${entra.resource}/.default`,
+          resource_url: `${entra.url}/resource/whoami`,
+        },
       });
       expect(out.aws).toMatchObject({
         assumedRoleArn: `arn:aws:sts::${ACCOUNT}:assumed-role/payments/boto3`,
@@ -305,14 +446,28 @@ describe("unmodified SDKs end to end", () => {
     const dir = mkdtempSync(join(tmpdir(), "kcb-py-"));
     try {
       writeFileSync(join(dir, "aws-token"), await realm.token("aws"));
-      const out = await runCrossCheck<{ aws: Record<string, unknown> }>({ aws: { endpoint: moto.url, role_arn: ROLE, session_name: "boto3", token_file: join(dir, "aws-token") } });
-      expect(out.aws).toMatchObject({ expirationIsDatetime: true, callerArn: expect.stringMatching(/:assumed-role\/payments\/boto3$/) as unknown });
+      const out = await runCrossCheck<{ aws: Record<string, unknown> }>({
+        aws: { endpoint: moto.url, role_arn: ROLE, session_name: "boto3", token_file: join(dir, "aws-token") },
+      });
+      expect(out.aws).toMatchObject({
+        expirationIsDatetime: true,
+        callerArn: expect.stringMatching(/:assumed-role\/payments\/boto3$/) as unknown,
+      });
       expect(String(out.aws.assumedRoleArn)).toMatch(/:assumed-role\/payments\/boto3$/);
 
       // Every element moto's AssumeRoleWithWebIdentity response has, ours has too.
       const elements = async (url: string) => {
-        const body = new URLSearchParams({ Action: "AssumeRoleWithWebIdentity", Version: "2011-06-15", RoleArn: ROLE, RoleSessionName: "wire", WebIdentityToken: tokens.aws!, Policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}' });
-        const xml = await (await fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body })).text();
+        const body = new URLSearchParams({
+          Action: "AssumeRoleWithWebIdentity",
+          Version: "2011-06-15",
+          RoleArn: ROLE,
+          RoleSessionName: "wire",
+          WebIdentityToken: tokens.aws!,
+          Policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}',
+        });
+        const xml = await (
+          await fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body })
+        ).text();
         return new Set([...xml.matchAll(/<([A-Za-z]+)[\s>]/g)].map((m) => m[1]!));
       };
       const [theirs, ours] = [await elements(moto.url), await elements(sts.url)];

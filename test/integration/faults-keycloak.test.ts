@@ -63,19 +63,27 @@ interface Served {
 
 async function fetchCredentials(log: Served[]): Promise<void> {
   const at = Date.now();
-  const aws = await fetch(`${base}/v1/aws/credentials/main`, { headers: { authorization: readFileSync(join(stateDir, "aws-container-authorization-token"), "utf8") } });
+  const aws = await fetch(`${base}/v1/aws/credentials/main`, {
+    headers: { authorization: readFileSync(join(stateDir, "aws-container-authorization-token"), "utf8") },
+  });
   const a = aws.status === 200 ? ((await aws.json()) as { AccessKeyId: string; Expiration: string }) : undefined;
   log.push({ at, cloud: "aws", status: aws.status, ...(a && { id: a.AccessKeyId, expiresAt: Date.parse(a.Expiration) }) });
   const azure = await fetch(`${base}/v1/azure/msi/token?api-version=2019-08-01&resource=${encodeURIComponent(world.entra.resource)}`, {
     headers: { "x-identity-header": readFileSync(join(stateDir, "azure-identity-header"), "utf8") },
   });
   const z = azure.status === 200 ? ((await azure.json()) as { access_token: string; expires_on: string }) : undefined;
-  log.push({ at, cloud: "azure", status: azure.status, ...(z && { id: z.access_token.slice(-16), expiresAt: Number(z.expires_on) * 1000 }) });
+  log.push({
+    at,
+    cloud: "azure",
+    status: azure.status,
+    ...(z && { id: z.access_token.slice(-16), expiresAt: Number(z.expires_on) * 1000 }),
+  });
 }
 
 async function keycloakCalls(): Promise<{ ok: number; unavailable: number }> {
   const text = await (await fetch(`${base}/metrics`)).text();
-  const count = (outcome: string) => Number(new RegExp(`cloud_broker_upstream_calls_total\\{upstream="keycloak",outcome="${outcome}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+  const count = (outcome: string) =>
+    Number(new RegExp(`cloud_broker_upstream_calls_total\\{upstream="keycloak",outcome="${outcome}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
   return { ok: count("ok"), unavailable: count("KEYCLOAK_UNAVAILABLE") };
 }
 
@@ -164,6 +172,8 @@ describe("Keycloak stopped and restarted under a running broker", () => {
       for (const gap of gaps.slice(3)) expect(gap).toBeGreaterThanOrEqual(900);
       if (gaps.length >= 6) expect(new Set(gaps.slice(3).map((g) => Math.round(g / 50))).size).toBeGreaterThan(1);
     }
-    console.warn(`keycloak outage: down ${downFor.toFixed(0)} s before restart, restart ${((Date.now() - restartedAt) / 1000).toFixed(0)} s, ${failures.length} failed refreshes, ${served.length} requests served`);
+    console.warn(
+      `keycloak outage: down ${downFor.toFixed(0)} s before restart, restart ${((Date.now() - restartedAt) / 1000).toFixed(0)} s, ${failures.length} failed refreshes, ${served.length} requests served`,
+    );
   });
 });

@@ -53,7 +53,9 @@ describe("the broker killed while it writes the workload's files", () => {
     const stateDir = join(world.dir, "state");
     const config = world.writeConfig(
       "broker.yaml",
-      world.configDoc({ serve: { port, stateDir, aws: { webIdentity: true, credentialProcess: true }, azure: { federatedTokenFile: true } } }),
+      world.configDoc({
+        serve: { port, stateDir, aws: { webIdentity: true, credentialProcess: true }, azure: { federatedTokenFile: true } },
+      }),
     );
     const files = {
       web: join(stateDir, "aws-web-identity-token"),
@@ -62,7 +64,8 @@ describe("the broker killed while it writes the workload's files", () => {
       header: join(stateDir, "azure-identity-header"),
       awsConfig: join(stateDir, "aws-config"),
     };
-    const snapshot = () => Object.fromEntries(Object.entries(files).map(([k, p]) => [k, read(p)])) as Record<keyof typeof files, string | undefined>;
+    const snapshot = () =>
+      Object.fromEntries(Object.entries(files).map(([k, p]) => [k, read(p)])) as Record<keyof typeof files, string | undefined>;
 
     // A first full start: how long until ready, and the files every later start must keep complete.
     const started = Date.now();
@@ -86,7 +89,9 @@ describe("the broker killed while it writes the workload's files", () => {
         // Right after one of the writes of the start-up sequence has landed.
         const trigger = [files.container, files.web, files.federated][i % 3]!;
         const before = read(trigger);
-        await waitFor("a write", () => (child.child.exitCode !== null || read(trigger) !== before ? true : undefined), 30_000, 2).catch(() => undefined);
+        await waitFor("a write", () => (child.child.exitCode !== null || read(trigger) !== before ? true : undefined), 30_000, 2).catch(
+          () => undefined,
+        );
         await sleep(Math.random() * 15);
       }
       child.kill("SIGKILL");
@@ -94,7 +99,10 @@ describe("the broker killed while it writes the workload's files", () => {
 
       const now = snapshot();
       if (now.container) recordSecret("broker-container-token", now.container);
-      for (const [name, aud] of [["web", "sts.amazonaws.com"], ["federated", "api://AzureADTokenExchange"]] as const) {
+      for (const [name, aud] of [
+        ["web", "sts.amazonaws.com"],
+        ["federated", "api://AzureADTokenExchange"],
+      ] as const) {
         const content = now[name];
         expect(content === previous[name] || (await completeJwt(content, aud)), `${name} after kill ${i}`).toBe(true);
         expect(await completeJwt(content, aud)).toBe(true);
@@ -108,7 +116,9 @@ describe("the broker killed while it writes the workload's files", () => {
       previous = now;
     }
     const leftovers = tempFiles(stateDir);
-    console.warn(`broker kills: ${KILLS}, ${midPhase} inside the write sequence, ${tokensRewritten} after a token file was rewritten; ${leftovers.length} temp file(s) left behind`);
+    console.warn(
+      `broker kills: ${KILLS}, ${midPhase} inside the write sequence, ${tokensRewritten} after a token file was rewritten; ${leftovers.length} temp file(s) left behind`,
+    );
     expect(midPhase + tokensRewritten).toBeGreaterThan(0);
     for (const temp of leftovers) expect(statSync(join(stateDir, temp)).mode & 0o077).toBe(0); // a leftover is never readable by others
 
@@ -145,10 +155,17 @@ describe("the broker killed while it writes the workload's files", () => {
 
 describe("realm-sync killed during an apply", () => {
   const LEASE_SECONDS = 5;
-  const batch = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `batch-${i}`, subject: `workload:batch-${i}`, authentication: { privateKeyJwt: { jwksUrl: `https://jobs.example/${i}/jwks` } }, aws: { roles: [{ arn: `arn:aws:iam::111122223333:role/batch` }] } }));
+  const batch = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      name: `batch-${i}`,
+      subject: `workload:batch-${i}`,
+      authentication: { privateKeyJwt: { jwksUrl: `https://jobs.example/${i}/jwks` } },
+      aws: { roles: [{ arn: `arn:aws:iam::111122223333:role/batch` }] },
+    }));
 
   async function batchClients(cluster: string, admin?: Awaited<ReturnType<BrokerWorld["fx"]["admin"]>>): Promise<number> {
-    return (await (admin ?? (await world.fx.admin(cluster))).clients.find({ max: 1000 })).filter((c) => c.clientId?.startsWith("batch-")).length;
+    return (await (admin ?? (await world.fx.admin(cluster))).clients.find({ max: 1000 })).filter((c) => c.clientId?.startsWith("batch-"))
+      .length;
   }
 
   async function lockExpiry(cluster: string): Promise<number | undefined> {
@@ -160,8 +177,17 @@ describe("realm-sync killed during an apply", () => {
   /** `realm-sync apply` as a user runs it (one node process, so the kill hits the apply itself), killed once `killWhen` holds. */
   async function killedApply(killWhen: (count: () => Promise<number>) => Promise<boolean>): Promise<void> {
     const admin = await world.fx.admin("eu");
-    const child = spawnNode(["--import", "tsx", "admin-scripts/main.ts", "apply", world.fx.configFile], { ...world.fx.env, KCB_REALM_SYNC_LOCK_LEASE_SECONDS: String(LEASE_SECONDS), KCB_REALM_SYNC_CONCURRENCY: "1" });
-    await waitFor("the apply's writes", async () => (child.child.exitCode !== null || (await killWhen(() => batchClients("eu", admin))) ? true : undefined), 120_000, 50);
+    const child = spawnNode(["--import", "tsx", "admin-scripts/main.ts", "apply", world.fx.configFile], {
+      ...world.fx.env,
+      KCB_REALM_SYNC_LOCK_LEASE_SECONDS: String(LEASE_SECONDS),
+      KCB_REALM_SYNC_CONCURRENCY: "1",
+    });
+    await waitFor(
+      "the apply's writes",
+      async () => (child.child.exitCode !== null || (await killWhen(() => batchClients("eu", admin))) ? true : undefined),
+      120_000,
+      50,
+    );
     child.kill("SIGKILL");
     const exit = await child.exited;
     expect(exit.signal, `the apply finished before it could be killed: ${child.stderr()}`).toBe("SIGKILL");

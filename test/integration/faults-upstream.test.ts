@@ -68,7 +68,10 @@ describe("the clouds answering errors: bounded jittered retries, no credential p
     ["azure", "server-error"],
     ["azure", "unavailable"],
   ])("%s: %s", async (cloud, kind) => {
-    const broker = inProcessBroker(world.config({ refresh: { retryMinSeconds: 0.2, retryMaxSeconds: 1 }, upstream: { timeoutSeconds: 10, maxAttempts: MAX_ATTEMPTS } }), { logName: `faults-${cloud}-${kind}` });
+    const broker = inProcessBroker(
+      world.config({ refresh: { retryMinSeconds: 0.2, retryMaxSeconds: 1 }, upstream: { timeoutSeconds: 10, maxAttempts: MAX_ATTEMPTS } }),
+      { logName: `faults-${cloud}-${kind}` },
+    );
     const a = await get(broker, cloud);
     const mark = exchangeCalls(world, cloud).length;
     const retriesMark = broker.retries.length;
@@ -127,7 +130,9 @@ describe("the clouds answering errors: bounded jittered retries, no credential p
 
 describe("signing-key rotation while the broker runs", () => {
   it("the next refresh gets a token with the new kid, and STS and Entra (re-fetching the JWKS for an unknown kid) accept it; nothing is lost", async () => {
-    const broker = inProcessBroker(world.config({ refresh: { retryMinSeconds: 0.2, retryMaxSeconds: 1 } }), { logName: "faults-key-rotation" });
+    const broker = inProcessBroker(world.config({ refresh: { retryMinSeconds: 0.2, retryMaxSeconds: 1 } }), {
+      logName: "faults-key-rotation",
+    });
     const served: string[] = [];
     const take = async (cloud: Cloud) => served.push(idOf(await get(broker, cloud)));
     await take("aws");
@@ -192,36 +197,51 @@ describe("clocks ±2 minutes apart (broker vs Keycloak and the clouds)", () => {
     [0, -2],
     [+2, -2],
     [-2, +2],
-  ])("broker %i min, clouds %i min: tokens and credentials work, and none is served within a minute of its real expiry", async (brokerSkew, cloudSkew) => {
-    const emu = await world.startEmulators({ clock: () => Date.now() + cloudSkew * MIN });
-    const broker = inProcessBroker(world.config({ refresh: { retryMinSeconds: 0.1, retryMaxSeconds: 1 }, upstream: { timeoutSeconds: 10, maxAttempts: 1 } }, emu), {
-      logName: `faults-skew-${brokerSkew}-${cloudSkew}`,
-      clock: movableClock(brokerSkew * MIN),
-    });
-    const aws = await broker.source.aws("main");
-    const azure = await broker.source.azure("blob");
+  ])(
+    "broker %i min, clouds %i min: tokens and credentials work, and none is served within a minute of its real expiry",
+    async (brokerSkew, cloudSkew) => {
+      const emu = await world.startEmulators({ clock: () => Date.now() + cloudSkew * MIN });
+      const broker = inProcessBroker(
+        world.config({ refresh: { retryMinSeconds: 0.1, retryMaxSeconds: 1 }, upstream: { timeoutSeconds: 10, maxAttempts: 1 } }, emu),
+        {
+          logName: `faults-skew-${brokerSkew}-${cloudSkew}`,
+          clock: movableClock(brokerSkew * MIN),
+        },
+      );
+      const aws = await broker.source.aws("main");
+      const azure = await broker.source.azure("blob");
 
-    // The clouds accept what they issued: SigV4 with the AWS credentials (checked against the skewed clock), the Azure token at the protected API.
-    const sdk = new STSClient({ endpoint: emu.sts.url, region: "us-east-1", credentials: { accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey, sessionToken: aws.sessionToken } });
-    expect((await sdk.send(new GetCallerIdentityCommand({}))).Arn).toBe(aws.assumedRoleArn);
-    expect((await fetch(`${emu.entra.url}/resource/whoami`, { headers: { authorization: `Bearer ${azure.accessToken}` } })).status).toBe(200);
+      // The clouds accept what they issued: SigV4 with the AWS credentials (checked against the skewed clock), the Azure token at the protected API.
+      const sdk = new STSClient({
+        endpoint: emu.sts.url,
+        region: "us-east-1",
+        credentials: { accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey, sessionToken: aws.sessionToken },
+      });
+      expect((await sdk.send(new GetCallerIdentityCommand({}))).Arn).toBe(aws.assumedRoleArn);
+      expect((await fetch(`${emu.entra.url}/resource/whoami`, { headers: { authorization: `Bearer ${azure.accessToken}` } })).status).toBe(
+        200,
+      );
 
-    // Now the clouds fail, so the broker keeps what it has as long as it dares. Real ("world") time
-    // is Keycloak's: the broker's clock reads world + brokerSkew, the clouds' expiries are in cloud time.
-    emu.sts.setFault("service-unavailable");
-    emu.entra.setFault("unavailable");
-    for (const [cloud, held] of [["aws", aws], ["azure", azure]] as const) {
-      const stopAt = expiryOf(held) - 5 * MIN; // the broker stops serving 5 min before the stated expiry
-      broker.clock.advanceMs = stopAt - 5_000 - broker.clock.skewMs - Date.now();
-      const last = await get(broker, cloud);
-      expect(idOf(last)).toBe(idOf(held));
-      const worldNow = broker.clock.now() - broker.clock.skewMs;
-      const worldExpiry = expiryOf(last) - cloudSkew * MIN;
-      expect(worldExpiry - worldNow).toBeGreaterThan(MIN); // 5 min − |skews| ≥ 1 min of real validity left
+      // Now the clouds fail, so the broker keeps what it has as long as it dares. Real ("world") time
+      // is Keycloak's: the broker's clock reads world + brokerSkew, the clouds' expiries are in cloud time.
+      emu.sts.setFault("service-unavailable");
+      emu.entra.setFault("unavailable");
+      for (const [cloud, held] of [
+        ["aws", aws],
+        ["azure", azure],
+      ] as const) {
+        const stopAt = expiryOf(held) - 5 * MIN; // the broker stops serving 5 min before the stated expiry
+        broker.clock.advanceMs = stopAt - 5_000 - broker.clock.skewMs - Date.now();
+        const last = await get(broker, cloud);
+        expect(idOf(last)).toBe(idOf(held));
+        const worldNow = broker.clock.now() - broker.clock.skewMs;
+        const worldExpiry = expiryOf(last) - cloudSkew * MIN;
+        expect(worldExpiry - worldNow).toBeGreaterThan(MIN); // 5 min − |skews| ≥ 1 min of real validity left
 
-      broker.clock.advanceMs += 10_000;
-      await expect(get(broker, cloud)).rejects.toMatchObject({ code: "CREDENTIALS_EXPIRING" });
-    }
-    broker.source.stop();
-  });
+        broker.clock.advanceMs += 10_000;
+        await expect(get(broker, cloud)).rejects.toMatchObject({ code: "CREDENTIALS_EXPIRING" });
+      }
+      broker.source.stop();
+    },
+  );
 });

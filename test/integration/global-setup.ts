@@ -25,7 +25,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const stateDir = join(cacheDir(), "runs", `test-${process.pid}`);
   const started = Date.now();
   const domain = await startTrustDomain({ stateDir, fresh: true, log: (line) => console.log(`[trust-domain] ${line}`) });
-  console.log(`[trust-domain] up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${domain.info.clusters.map((c) => `${c.name} ${(c.startupMs / 1000).toFixed(1)} s`).join(", ")}`);
+  console.log(
+    `[trust-domain] up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${domain.info.clusters.map((c) => `${c.name} ${(c.startupMs / 1000).toFixed(1)} s`).join(", ")}`,
+  );
   Object.assign(process.env, caTrustEnv(domain.pki));
   // Every log line of the run is scanned for secrets at the end (test/support/log-scan.ts).
   const logScan = startLogScan(join(cacheDir(), "runs", `test-${process.pid}-logs`));

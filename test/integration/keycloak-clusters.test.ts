@@ -20,7 +20,14 @@ describe.each(domain.clusters.map((c) => [c.name, c] as const))("cluster %s", (_
       const clientId = "probe";
       const secret = randomUUID();
       admin.setConfig({ realmName: realm });
-      await admin.clients.create({ clientId, secret, publicClient: false, serviceAccountsEnabled: true, standardFlowEnabled: false, directAccessGrantsEnabled: false });
+      await admin.clients.create({
+        clientId,
+        secret,
+        publicClient: false,
+        serviceAccountsEnabled: true,
+        standardFlowEnabled: false,
+        directAccessGrantsEnabled: false,
+      });
 
       const tokenResponse = await fetch(`${cluster.url}/realms/${realm}/protocol/openid-connect/token`, {
         method: "POST",
@@ -45,7 +52,9 @@ describe("the trust domain", () => {
   it("runs two independent clusters behind one public issuer address", async () => {
     expect(domain.clusters.map((c) => c.name)).toEqual(["eu", "us"]);
     expect(new Set(domain.clusters.map((c) => c.pid)).size).toBe(2);
-    const discovery = (await (await fetch(`${domain.publicUrl}/realms/master/.well-known/openid-configuration`)).json()) as { issuer: string };
+    const discovery = (await (await fetch(`${domain.publicUrl}/realms/master/.well-known/openid-configuration`)).json()) as {
+      issuer: string;
+    };
     expect(discovery.issuer).toBe(`${domain.publicUrl}/realms/master`);
     for (const cluster of domain.clusters) {
       const direct = (await (await fetch(`${cluster.url}/realms/master/.well-known/openid-configuration`)).json()) as { issuer: string };

@@ -42,7 +42,13 @@ async function tokenRequest(cluster: string, params: Record<string, string>): Pr
 }
 
 function podGrant(assertion: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { grant_type: "client_credentials", client_assertion_type: ASSERTION_TYPE, client_assertion: assertion, scope: "kcb-aws", ...extra };
+  return {
+    grant_type: "client_credentials",
+    client_assertion_type: ASSERTION_TYPE,
+    client_assertion: assertion,
+    scope: "kcb-aws",
+    ...extra,
+  };
 }
 
 async function paymentsToken(cluster: string, req: Partial<ServiceAccountTokenRequest> = {}): Promise<TokenResult> {
@@ -51,7 +57,7 @@ async function paymentsToken(cluster: string, req: Partial<ServiceAccountTokenRe
 }
 
 function principalTags(claims: JWTPayload | undefined): Record<string, string[]> {
-  return ((claims?.[TAGS_CLAIM] as { principal_tags?: Record<string, string[]> } | undefined)?.principal_tags ?? {});
+  return (claims?.[TAGS_CLAIM] as { principal_tags?: Record<string, string[]> } | undefined)?.principal_tags ?? {};
 }
 
 function podValues(claims: JWTPayload | undefined): string[] {
@@ -66,7 +72,10 @@ async function clientId(cluster: string, name: string): Promise<string> {
   return client.id;
 }
 
-async function events(cluster: string, type: "CLIENT_LOGIN" | "CLIENT_LOGIN_ERROR"): Promise<Array<{ clientId?: string; error?: string; details?: Record<string, string> }>> {
+async function events(
+  cluster: string,
+  type: "CLIENT_LOGIN" | "CLIENT_LOGIN_ERROR",
+): Promise<Array<{ clientId?: string; error?: string; details?: Record<string, string> }>> {
   const admin = await fx.admin(cluster);
   return admin.realms.findEvents({ realm: fx.realm, type, max: 100 });
 }
@@ -114,7 +123,11 @@ beforeAll(async () => {
         name: "payments-api",
         subject: "workload:payments-api",
         authentication: { kubernetes: { issuer: payments.issuer, serviceAccount: "system:serviceaccount:payments:payments-api" } },
-        aws: { roles: [{ arn: "arn:aws:iam::111122223333:role/payments-api" }], sessionTags: { team: "payments" }, transitiveTagKeys: ["team"] },
+        aws: {
+          roles: [{ arn: "arn:aws:iam::111122223333:role/payments-api" }],
+          sessionTags: { team: "payments" },
+          transitiveTagKeys: ["team"],
+        },
       },
       {
         name: "ledger-api",
@@ -149,13 +162,24 @@ beforeAll(async () => {
     // Standard token exchange (default feature of 26.x): payments-api may exchange tokens whose aud names it.
     const paymentsId = await clientId(cluster, "payments-api");
     const paymentsClient = await admin.clients.findOne({ id: paymentsId });
-    await admin.clients.update({ id: paymentsId }, { ...paymentsClient, attributes: { ...paymentsClient?.attributes, "standard.token.exchange.enabled": "true" } });
+    await admin.clients.update(
+      { id: paymentsId },
+      { ...paymentsClient, attributes: { ...paymentsClient?.attributes, "standard.token.exchange.enabled": "true" } },
+    );
     const legacyId = await clientId(cluster, "legacy-etl");
     const legacyClient = await admin.clients.findOne({ id: legacyId });
-    await admin.clients.update({ id: legacyId }, { ...legacyClient, attributes: { ...legacyClient?.attributes, "client_credentials.use_refresh_token": "true" } });
+    await admin.clients.update(
+      { id: legacyId },
+      { ...legacyClient, attributes: { ...legacyClient?.attributes, "client_credentials.use_refresh_token": "true" } },
+    );
     await admin.clients.addProtocolMapper(
       { id: legacyId },
-      { name: "aud-payments-api", protocol: "openid-connect", protocolMapper: "oidc-audience-mapper", config: { "included.client.audience": "payments-api", "access.token.claim": "true" } },
+      {
+        name: "aud-payments-api",
+        protocol: "openid-connect",
+        protocolMapper: "oidc-audience-mapper",
+        config: { "included.client.audience": "payments-api", "access.token.claim": "true" },
+      },
     );
   }
 });
@@ -170,9 +194,13 @@ describe("Keycloak extension: per-pod identity (kubernetes-pod provider + oidc-k
   it("is installed on every cluster and reports the project's version in the server info", async () => {
     for (const cluster of CLUSTERS) {
       const admin = await fx.admin(cluster);
-      const info = (await admin.serverInfo.find()) as { providers?: Record<string, { providers: Record<string, { operationalInfo?: Record<string, string> }> }> };
+      const info = (await admin.serverInfo.find()) as {
+        providers?: Record<string, { providers: Record<string, { operationalInfo?: Record<string, string> }> }>;
+      };
       expect(info.providers?.["identity_provider"]?.providers["kubernetes-pod"]?.operationalInfo).toEqual({ version: PACKAGE_VERSION });
-      expect(info.providers?.["protocol-mapper"]?.providers["oidc-kubernetes-pod-mapper"]?.operationalInfo).toEqual({ version: PACKAGE_VERSION });
+      expect(info.providers?.["protocol-mapper"]?.providers["oidc-kubernetes-pod-mapper"]?.operationalInfo).toEqual({
+        version: PACKAGE_VERSION,
+      });
     }
   });
 
@@ -192,7 +220,13 @@ describe("Keycloak extension: per-pod identity (kubernetes-pod provider + oidc-k
       },
       transitive_tag_keys: ["team", "kubernetes-namespace"],
     });
-    expect(a.claims?.kubernetes).toEqual({ namespace: "payments", service_account: "payments-api", pod_name: "payments-api-7d9f8-aaaaa", pod_uid: "11111111-1111-4111-8111-111111111111", cluster_name: "kind-payments" });
+    expect(a.claims?.kubernetes).toEqual({
+      namespace: "payments",
+      service_account: "payments-api",
+      pod_name: "payments-api-7d9f8-aaaaa",
+      pod_uid: "11111111-1111-4111-8111-111111111111",
+      cluster_name: "kind-payments",
+    });
     expect(principalTags(b.claims)["kubernetes-pod-name"]).toEqual(["payments-api-7d9f8-bbbbb"]);
     expect(principalTags(b.claims)["kubernetes-pod-uid"]).toEqual(["22222222-2222-4222-8222-222222222222"]);
     expect(a.claims?.sub).toBe("workload:payments-api");
@@ -203,7 +237,11 @@ describe("Keycloak extension: per-pod identity (kubernetes-pod provider + oidc-k
     await paymentsToken("us", { pod: { name: "payments-api-7d9f8-event", uid: "33333333-3333-4333-8333-333333333333" } });
     const logins = await events("us", "CLIENT_LOGIN");
     expect(logins.map((e) => e.details)).toContainEqual(
-      expect.objectContaining({ kubernetes_namespace: "payments", kubernetes_pod: "payments-api-7d9f8-event", kubernetes_pod_uid: "33333333-3333-4333-8333-333333333333" }),
+      expect.objectContaining({
+        kubernetes_namespace: "payments",
+        kubernetes_pod: "payments-api-7d9f8-event",
+        kubernetes_pod_uid: "33333333-3333-4333-8333-333333333333",
+      }),
     );
   });
 
@@ -236,7 +274,9 @@ describe("Keycloak extension: per-pod identity (kubernetes-pod provider + oidc-k
       expect(refused.claims).toBeUndefined();
     }
     const errors = await events("eu", "CLIENT_LOGIN_ERROR");
-    expect(errors.map((e) => e.details?.reason)).toContain("sub is not system:serviceaccount:other:payments-api (the namespace and service account of its kubernetes.io claim)");
+    expect(errors.map((e) => e.details?.reason)).toContain(
+      "sub is not system:serviceaccount:other:payments-api (the namespace and service account of its kubernetes.io claim)",
+    );
   });
 
   it("refuses a token bound to no pod when requirePodBinding is on, and accepts one without pod values when it is off", async () => {
@@ -245,7 +285,10 @@ describe("Keycloak extension: per-pod identity (kubernetes-pod provider + oidc-k
     expect(refused.status).toBe(401);
     expect(refused.claims).toBeUndefined();
 
-    const bound = await tokenRequest("eu", podGrant(await ledger.mintToken({ namespace: "ledger", serviceAccount: "ledger-api", audience: fx.issuer })));
+    const bound = await tokenRequest(
+      "eu",
+      podGrant(await ledger.mintToken({ namespace: "ledger", serviceAccount: "ledger-api", audience: fx.issuer })),
+    );
     expect(bound.status).toBe(200);
     expect(principalTags(bound.claims)["kubernetes-cluster-name"]).toEqual(["kind-ledger"]);
 
@@ -283,7 +326,11 @@ describe("Keycloak extension: per-pod identity (kubernetes-pod provider + oidc-k
 
   it("puts no pod values into the token of a client that did not authenticate with a Kubernetes assertion", async () => {
     for (const cluster of CLUSTERS) {
-      const legacy = await tokenRequest(cluster, { grant_type: "client_credentials", client_id: "legacy-etl", client_secret: LEGACY_SECRET });
+      const legacy = await tokenRequest(cluster, {
+        grant_type: "client_credentials",
+        client_id: "legacy-etl",
+        client_secret: LEGACY_SECRET,
+      });
       expect(legacy.status).toBe(200);
       expect(legacy.claims).toBeDefined();
       expect(podValues(legacy.claims)).toEqual([]);
@@ -297,7 +344,10 @@ describe("Keycloak extension: per-pod identity (kubernetes-pod provider + oidc-k
     expect(refused.body.error).toBe("invalid_request");
     expect(refused.claims).toBeUndefined();
     const errors = await events("eu", "CLIENT_LOGIN_ERROR");
-    expect(errors.map((e) => ({ error: e.error, reason: e.details?.reason }))).toContainEqual({ error: "invalid_session_tags", reason: "51 session tags, more than the 50 AWS allows" });
+    expect(errors.map((e) => ({ error: e.error, reason: e.details?.reason }))).toContainEqual({
+      error: "invalid_session_tags",
+      reason: "51 session tags, more than the 50 AWS allows",
+    });
     const log = readFileSync(domain.clusters.find((c) => c.name === "eu")!.logFile, "utf8");
     expect(log).toContain("No token for client crowded-api");
   });
@@ -305,10 +355,18 @@ describe("Keycloak extension: per-pod identity (kubernetes-pod provider + oidc-k
   it("refuses a bad mapper or provider config through the admin API, naming the key", async () => {
     const admin = await fx.admin("eu");
     await expect(
-      admin.clients.addProtocolMapper({ id: await clientId("eu", "legacy-etl") }, { ...MAPPER, name: "bad-keys", config: { ...MAPPER.config, "tag.pod-name": "pod{name}'s" } }),
+      admin.clients.addProtocolMapper(
+        { id: await clientId("eu", "legacy-etl") },
+        { ...MAPPER, name: "bad-keys", config: { ...MAPPER.config, "tag.pod-name": "pod{name}'s" } },
+      ),
     ).rejects.toThrow(/tag\.pod-name: tag key "pod\(name\)`s" has a character AWS does not allow/);
     await expect(
-      admin.identityProviders.create({ alias: "no-cluster-name", providerId: "kubernetes-pod", enabled: true, config: { issuer: "https://kubernetes.invalid" } }),
+      admin.identityProviders.create({
+        alias: "no-cluster-name",
+        providerId: "kubernetes-pod",
+        enabled: true,
+        config: { issuer: "https://kubernetes.invalid" },
+      }),
     ).rejects.toThrow(/clusterName is required/);
   });
 });

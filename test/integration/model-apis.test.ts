@@ -44,8 +44,14 @@ const MICRO = "amazon.nova-micro-v1:0";
 const LITE = "amazon.nova-lite-v1:0";
 const COGNITIVE = "https://cognitiveservices.azure.com";
 const profileArn = (id: string) => `arn:aws:bedrock:us-east-1:${ACCOUNT}:application-inference-profile/${id}`;
-const NOVA = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "bedrock:InvokeModel", Resource: "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-*" }] };
-const ONLY_MICRO = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["bedrock:InvokeModel"], Resource: [`arn:aws:bedrock:us-east-1::foundation-model/${MICRO}`] }] };
+const NOVA = {
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Action: "bedrock:InvokeModel", Resource: "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-*" }],
+};
+const ONLY_MICRO = {
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Action: ["bedrock:InvokeModel"], Resource: [`arn:aws:bedrock:us-east-1::foundation-model/${MICRO}`] }],
+};
 
 const accounts = parseCloudAccounts({
   aws: {
@@ -65,8 +71,20 @@ const accounts = parseCloudAccounts({
             document: {
               Version: "2012-10-17",
               Statement: [
-                { Effect: "Allow", Action: "bedrock:InvokeModel", Resource: `arn:aws:bedrock:us-east-1:${ACCOUNT}:application-inference-profile/*`, Condition: { StringEquals: { "aws:ResourceTag/team": "${aws:PrincipalTag/team}" } } },
-                { Effect: "Allow", Action: "bedrock:InvokeModel", Resource: `arn:aws:bedrock:us-east-1::foundation-model/${MICRO}`, Condition: { StringLike: { "bedrock:InferenceProfileArn": `arn:aws:bedrock:us-east-1:${ACCOUNT}:application-inference-profile/*` } } },
+                {
+                  Effect: "Allow",
+                  Action: "bedrock:InvokeModel",
+                  Resource: `arn:aws:bedrock:us-east-1:${ACCOUNT}:application-inference-profile/*`,
+                  Condition: { StringEquals: { "aws:ResourceTag/team": "${aws:PrincipalTag/team}" } },
+                },
+                {
+                  Effect: "Allow",
+                  Action: "bedrock:InvokeModel",
+                  Resource: `arn:aws:bedrock:us-east-1::foundation-model/${MICRO}`,
+                  Condition: {
+                    StringLike: { "bedrock:InferenceProfileArn": `arn:aws:bedrock:us-east-1:${ACCOUNT}:application-inference-profile/*` },
+                  },
+                },
               ],
             },
           },
@@ -84,7 +102,8 @@ const accounts = parseCloudAccounts({
       {
         principal: { tenantId: TENANT, clientId: APP_A },
         role: "Cognitive Services OpenAI User",
-        scope: "/subscriptions/7b2d4f6a-8c0e-4a1b-9d3f-5a7c9e1b3d5f/resourceGroups/models-it/providers/Microsoft.CognitiveServices/accounts/models-it-openai/deployments/gpt-4o-mini",
+        scope:
+          "/subscriptions/7b2d4f6a-8c0e-4a1b-9d3f-5a7c9e1b3d5f/resourceGroups/models-it/providers/Microsoft.CognitiveServices/accounts/models-it-openai/deployments/gpt-4o-mini",
       },
     ],
   },
@@ -111,23 +130,45 @@ beforeAll(async () => {
     domain,
     prefix: "models",
     accessTokenLifespan: 3600,
-    files: { ...Object.fromEntries(Object.entries(secrets).map(([n, s]) => [`${n}.secret`, s])), "delegation.pub.pem": delegation.publicKey.export({ type: "spki", format: "pem" }).toString() },
+    files: {
+      ...Object.fromEntries(Object.entries(secrets).map(([n, s]) => [`${n}.secret`, s])),
+      "delegation.pub.pem": delegation.publicKey.export({ type: "spki", format: "pem" }).toString(),
+    },
     workloads: [
       {
         name: "chat-a",
         subject: "workload:chat-a",
         authentication: { clientSecret: { file: "chat-a.secret" } },
-        aws: { roles: [{ arn: ROLE_MODELS, maxSessionDuration: 3600 }, { arn: ROLE_TEAM, maxSessionDuration: 3600 }], sessionTags: { team: "alpha" } },
+        aws: {
+          roles: [
+            { arn: ROLE_MODELS, maxSessionDuration: 3600 },
+            { arn: ROLE_TEAM, maxSessionDuration: 3600 },
+          ],
+          sessionTags: { team: "alpha" },
+        },
         azure: { identities: [{ name: "chat-a-openai", tenantId: TENANT, clientId: APP_A, scopes: [`${COGNITIVE}/.default`] }] },
       },
-      { name: "chat-b", subject: "workload:chat-b", authentication: { clientSecret: { file: "chat-b.secret" } }, aws: { roles: [{ arn: ROLE_TEAM, maxSessionDuration: 3600 }], sessionTags: { team: "beta" } } },
+      {
+        name: "chat-b",
+        subject: "workload:chat-b",
+        authentication: { clientSecret: { file: "chat-b.secret" } },
+        aws: { roles: [{ arn: ROLE_TEAM, maxSessionDuration: 3600 }], sessionTags: { team: "beta" } },
+      },
       { name: "copilot", subject: "agent:copilot", authentication: { clientSecret: { file: "copilot.secret" } } },
     ],
-    agents: [{ name: "copilot", match: { clientId: "copilot" }, actFor: ["chat-a"], targets: [{ aws: { role: ROLE_MODELS, maxDuration: 900, sessionPolicy: ONLY_MICRO } }, { azure: { identity: "chat-a-openai" } }] }],
+    agents: [
+      {
+        name: "copilot",
+        match: { clientId: "copilot" },
+        actFor: ["chat-a"],
+        targets: [{ aws: { role: ROLE_MODELS, maxDuration: 900, sessionPolicy: ONLY_MICRO } }, { azure: { identity: "chat-a-openai" } }],
+      },
+    ],
   });
   fx.writeConfig((doc) => {
     // chat-a's sidecar holds the delegation key: its agent acts for chat-a only.
-    for (const w of doc.workloads as Array<Record<string, unknown>>) if (w.name === "chat-a") w.agentDelegation = { privateKeyJwt: { publicKey: { file: "delegation.pub.pem" } } };
+    for (const w of doc.workloads as Array<Record<string, unknown>>)
+      if (w.name === "chat-a") w.agentDelegation = { privateKeyJwt: { publicKey: { file: "delegation.pub.pem" } } };
   });
   await fx.apply();
   const exported = await fx.run("export-trust");
@@ -151,7 +192,9 @@ beforeAll(async () => {
         authorityHost: entra.url,
         dir: join(dir, "brokers", name),
         env: caTrustEnv(pki),
-        ...(name === "chat-a" && { agents: { realmConfigFile: fx.configFile, delegationKeyFile, tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile } } }),
+        ...(name === "chat-a" && {
+          agents: { realmConfigFile: fx.configFile, delegationKeyFile, tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile } },
+        }),
       },
       () => undefined,
     );
@@ -187,7 +230,8 @@ function workloadEnv(workload: string, opts: { role?: string; modelId?: string; 
 }
 
 const jsWorkload = (env: Record<string, string>) => runDemoProgram("workload.ts", env);
-const pythonWorkload = (env: Record<string, string>) => runJsonProgram(venvBin("python"), [join(repoRoot, "test", "python", "model_apis.py")], { ...env, PYTHONDONTWRITEBYTECODE: "1" });
+const pythonWorkload = (env: Record<string, string>) =>
+  runJsonProgram(venvBin("python"), [join(repoRoot, "test", "python", "model_apis.py")], { ...env, PYTHONDONTWRITEBYTECODE: "1" });
 
 const eventsSince = (n: number) => bedrock.events.slice(n);
 const activitySince = (n: number) => openai.activity.slice(n);
@@ -207,12 +251,18 @@ describe("a workload calls both models through its sidecar", () => {
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
       eventName: "Converse",
-      userIdentity: { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/models/chat-a@models`, principalTags: { team: "alpha" }, sessionContext: { sessionIssuer: { arn: ROLE_MODELS } } },
+      userIdentity: {
+        arn: `arn:aws:sts::${ACCOUNT}:assumed-role/models/chat-a@models`,
+        principalTags: { team: "alpha" },
+        sessionContext: { sessionIssuer: { arn: ROLE_MODELS } },
+      },
       resources: [{ ARN: `arn:aws:bedrock:us-east-1::foundation-model/${MICRO}` }],
     });
     expect(events[0]?.errorCode).toBeUndefined();
     const records = activitySince(a0);
-    expect(records.map((r) => [r.properties.modelDeploymentName, r.resultSignature, r.identity.claims.appid])).toEqual([["gpt-4o-mini", "200", APP_A]]);
+    expect(records.map((r) => [r.properties.modelDeploymentName, r.resultSignature, r.identity.claims.appid])).toEqual([
+      ["gpt-4o-mini", "200", APP_A],
+    ]);
   });
 });
 
@@ -222,7 +272,15 @@ describe("an agent acting for the workload, with the credentials /v1/token issue
     const agentDir = join(dir, "agent");
     rmSync(agentDir, { recursive: true, force: true });
     const subjectFile = join(mkdtempSync(join(dir, "agent-")), "subject-token");
-    const res = await fetch(`${fx.issuer}/protocol/openid-connect/token`, { method: "POST", body: new URLSearchParams({ grant_type: "client_credentials", client_id: "chat-a", client_secret: secrets["chat-a"]!, scope: "kcb-agents" }) });
+    const res = await fetch(`${fx.issuer}/protocol/openid-connect/token`, {
+      method: "POST",
+      body: new URLSearchParams({
+        grant_type: "client_credentials",
+        client_id: "chat-a",
+        client_secret: secrets["chat-a"]!,
+        scope: "kcb-agents",
+      }),
+    });
     writeFileSync(subjectFile, ((await res.json()) as { access_token: string }).access_token, { mode: 0o600 });
     const agentSecret = join(dir, "copilot.secret");
     writeFileSync(agentSecret, secrets.copilot!, { mode: 0o600 });
@@ -245,22 +303,38 @@ describe("an agent acting for the workload, with the credentials /v1/token issue
     });
     expect(result.bedrock?.expiresIn).toBeGreaterThan(850);
     expect(result.bedrock?.expiresIn).toBeLessThanOrEqual(900);
-    expect(result.bedrock).toMatchObject({ ok: true, calls: { [MICRO]: { ok: true }, [LITE]: { ok: false, error: "AccessDeniedException" } } });
+    expect(result.bedrock).toMatchObject({
+      ok: true,
+      calls: { [MICRO]: { ok: true }, [LITE]: { ok: false, error: "AccessDeniedException" } },
+    });
     expect(result.azureOpenAi).toMatchObject({ ok: true, calls: { "gpt-4o-mini": { ok: true }, "gpt-4o": { ok: false, status: 401 } } });
 
     const events = eventsSince(e0);
-    expect(events.map((e) => [e.requestParameters.modelId, e.errorCode ?? "allowed", (e.userIdentity.sessionContext as { sourceIdentity?: string }).sourceIdentity, e.userIdentity.arn])).toEqual([
+    expect(
+      events.map((e) => [
+        e.requestParameters.modelId,
+        e.errorCode ?? "allowed",
+        (e.userIdentity.sessionContext as { sourceIdentity?: string }).sourceIdentity,
+        e.userIdentity.arn,
+      ]),
+    ).toEqual([
       [MICRO, "allowed", "copilot@chat-a", `arn:aws:sts::${ACCOUNT}:assumed-role/models/copilot@chat-a`],
       [LITE, "AccessDeniedException", "copilot@chat-a", `arn:aws:sts::${ACCOUNT}:assumed-role/models/copilot@chat-a`],
     ]);
     expect(events[1]?.errorMessage).toMatch(/because no session policy allows the bedrock:InvokeModel action$/);
     const records = activitySince(a0);
-    expect(records.map((r) => [r.properties.modelDeploymentName, r.resultSignature, r.properties.errorCode, r.identity.claims.appid])).toEqual([
+    expect(
+      records.map((r) => [r.properties.modelDeploymentName, r.resultSignature, r.properties.errorCode, r.identity.claims.appid]),
+    ).toEqual([
       ["gpt-4o-mini", "200", undefined, APP_A],
       ["gpt-4o", "401", "PermissionDenied", APP_A],
     ]);
     // The log file is the same record, as JSON lines.
-    const logged = readFileSync(join(dir, "bedrock-events.jsonl"), "utf8").trim().split("\n").slice(e0).map((l) => JSON.parse(l) as { eventID: string });
+    const logged = readFileSync(join(dir, "bedrock-events.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .slice(e0)
+      .map((l) => JSON.parse(l) as { eventID: string });
     expect(logged.map((e) => e.eventID)).toEqual(events.map((e) => e.eventID));
   });
 });
@@ -273,7 +347,10 @@ describe("attribute-based access: one role shared by two workloads, keyed on ${a
     ["chat-b", "alphanova01", false],
   ])("%s (its session tag) invoking inference profile %s → allowed %s", async (workload, profile, allowed) => {
     const e0 = bedrock.events.length;
-    const result = await jsWorkload({ ...workloadEnv(workload, { role: "team-models", modelId: profileArn(profile) }), AZURE_OPENAI_DEPLOYMENT: "" });
+    const result = await jsWorkload({
+      ...workloadEnv(workload, { role: "team-models", modelId: profileArn(profile) }),
+      AZURE_OPENAI_DEPLOYMENT: "",
+    });
     expect(result.bedrock?.ok).toBe(allowed);
     const [event] = eventsSince(e0);
     expect(event?.userIdentity.arn).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/team-models/${workload}@team-models`);
@@ -285,19 +362,28 @@ describe("attribute-based access: one role shared by two workloads, keyed on ${a
 describe("expired, tampered and unknown credentials are refused with the vendors' codes", () => {
   async function awsCredentials(): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken: string }> {
     const env = brokers.get("chat-a")!.env("aws-container", "models");
-    const res = await fetch(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, { headers: { authorization: readFileSync(env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE!, "utf8") } });
+    const res = await fetch(env.AWS_CONTAINER_CREDENTIALS_FULL_URI!, {
+      headers: { authorization: readFileSync(env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE!, "utf8") },
+    });
     const doc = (await res.json()) as { AccessKeyId: string; SecretAccessKey: string; Token: string };
     return { accessKeyId: doc.AccessKeyId, secretAccessKey: doc.SecretAccessKey, sessionToken: doc.Token };
   }
   async function azureToken(): Promise<string> {
     const env = brokers.get("chat-a")!.env("azure-app-service");
-    const res = await fetch(`${env.IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=${encodeURIComponent(COGNITIVE)}`, { headers: { "x-identity-header": env.IDENTITY_HEADER! } });
+    const res = await fetch(`${env.IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=${encodeURIComponent(COGNITIVE)}`, {
+      headers: { "x-identity-header": env.IDENTITY_HEADER! },
+    });
     return ((await res.json()) as { access_token: string }).access_token;
   }
   const converse = (endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string }) =>
-    new BedrockRuntimeClient({ region: "us-east-1", endpoint, credentials, maxAttempts: 1 }).send(new ConverseCommand({ modelId: MICRO, messages: [{ role: "user", content: [{ text: "hi" }] }] }));
+    new BedrockRuntimeClient({ region: "us-east-1", endpoint, credentials, maxAttempts: 1 }).send(
+      new ConverseCommand({ modelId: MICRO, messages: [{ role: "user", content: [{ text: "hi" }] }] }),
+    );
   async function bedrockRefusal(promise: Promise<unknown>): Promise<[string, number | undefined]> {
-    const error = await promise.then(() => undefined, (e: unknown) => e);
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(BedrockRuntimeServiceException);
     const e = error as BedrockRuntimeServiceException;
     return [e.name, e.$metadata.httpStatusCode];
@@ -306,9 +392,17 @@ describe("expired, tampered and unknown credentials are refused with the vendors
   it("Bedrock: the real credentials work; unknown, tampered and expired ones get UnrecognizedClientException, InvalidSignatureException, ExpiredTokenException (403)", async () => {
     const creds = await awsCredentials();
     await converse(bedrock.url, creds);
-    expect(await bedrockRefusal(converse(bedrock.url, { ...creds, accessKeyId: "ASIA7UNKNOWN7UNKNOWN" }))).toEqual(["UnrecognizedClientException", 403]);
-    expect(await bedrockRefusal(converse(bedrock.url, { ...creds, sessionToken: `${creds.sessionToken.slice(0, -8)}AAAAAAAA` }))).toEqual(["UnrecognizedClientException", 403]);
-    expect(await bedrockRefusal(converse(bedrock.url, { ...creds, secretAccessKey: `${creds.secretAccessKey.slice(0, -4)}AAAA` }))).toEqual(["InvalidSignatureException", 403]);
+    expect(await bedrockRefusal(converse(bedrock.url, { ...creds, accessKeyId: "ASIA7UNKNOWN7UNKNOWN" }))).toEqual([
+      "UnrecognizedClientException",
+      403,
+    ]);
+    expect(await bedrockRefusal(converse(bedrock.url, { ...creds, sessionToken: `${creds.sessionToken.slice(0, -8)}AAAAAAAA` }))).toEqual([
+      "UnrecognizedClientException",
+      403,
+    ]);
+    expect(await bedrockRefusal(converse(bedrock.url, { ...creds, secretAccessKey: `${creds.secretAccessKey.slice(0, -4)}AAAA` }))).toEqual(
+      ["InvalidSignatureException", 403],
+    );
     // The same STS sessions, seen by a Bedrock endpoint whose clock is past their expiry.
     const later = await startBedrockEmulator({ sts, accounts, pki, clock: () => Date.now() + 2 * 3600_000 });
     try {
@@ -321,16 +415,29 @@ describe("expired, tampered and unknown credentials are refused with the vendors
   it("Azure OpenAI: the real token works; a tampered, foreign or expired one gets 401 with the service's message", async () => {
     const token = await azureToken();
     const call = (endpoint: string, bearer: string) =>
-      fetch(`${endpoint}/openai/deployments/gpt-4o-mini/chat/completions?api-version=${openai.apiVersion}`, { method: "POST", headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" }, body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }) });
+      fetch(`${endpoint}/openai/deployments/gpt-4o-mini/chat/completions?api-version=${openai.apiVersion}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" },
+        body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }),
+      });
     expect((await call(openai.url, token)).status).toBe(200);
     const [h, p] = token.split(".");
     const forged = `${h}.${Buffer.from(JSON.stringify({ ...(JSON.parse(Buffer.from(p!, "base64url").toString()) as object), appid: "00000000-0000-4000-8000-000000000000" })).toString("base64url")}.${token.split(".")[2]}`;
     const later = await startAzureOpenAiEmulator({ entra, accounts, pki, clock: () => Date.now() + 2 * 3600_000 });
     try {
-      for (const [endpoint, bearer] of [[openai.url, forged], [openai.url, `${token.slice(0, -6)}AAAAAA`], [openai.url, "not-a-token"], [later.url, token]] as const) {
+      for (const [endpoint, bearer] of [
+        [openai.url, forged],
+        [openai.url, `${token.slice(0, -6)}AAAAAA`],
+        [openai.url, "not-a-token"],
+        [later.url, token],
+      ] as const) {
         const res = await call(endpoint, bearer);
         expect(res.status).toBe(401);
-        expect(await res.json()).toEqual({ statusCode: 401, message: "Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired." });
+        expect(await res.json()).toEqual({
+          statusCode: 401,
+          message:
+            "Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired.",
+        });
       }
     } finally {
       await later.close();

@@ -53,7 +53,12 @@ const accounts = parseCloudAccounts({
                   Resource: `arn:aws:bedrock:us-east-1:${ACCOUNT}:application-inference-profile/\${aws:PrincipalTag/kubernetes-namespace}*`,
                   Condition: { StringEquals: { "aws:ResourceTag/kubernetes-namespace": "${aws:PrincipalTag/kubernetes-namespace}" } },
                 },
-                { Effect: "Allow", Action: "bedrock:InvokeModel", Resource: `arn:aws:bedrock:us-east-1::foundation-model/${MICRO}`, Condition: { StringLike: { "bedrock:InferenceProfileArn": profileArn("*") } } },
+                {
+                  Effect: "Allow",
+                  Action: "bedrock:InvokeModel",
+                  Resource: `arn:aws:bedrock:us-east-1::foundation-model/${MICRO}`,
+                  Condition: { StringLike: { "bedrock:InferenceProfileArn": profileArn("*") } },
+                },
               ],
             },
           },
@@ -61,7 +66,10 @@ const accounts = parseCloudAccounts({
       },
     ],
   },
-  azure: { openai: { subscriptionId: "7b2d4f6a-8c0e-4a1b-9d3f-5a7c9e1b3d5f", resourceGroup: "abac-it", account: "abac-it-openai" }, deployments: [{ name: "gpt-4o-mini", model: "gpt-4o-mini", version: "2024-07-18" }] },
+  azure: {
+    openai: { subscriptionId: "7b2d4f6a-8c0e-4a1b-9d3f-5a7c9e1b3d5f", resourceGroup: "abac-it", account: "abac-it-openai" },
+    deployments: [{ name: "gpt-4o-mini", model: "gpt-4o-mini", version: "2024-07-18" }],
+  },
 });
 
 let kube: KubeIssuer;
@@ -72,15 +80,31 @@ let exportDir: string;
 
 /** AWS credentials of one pod of `ns`: its projected token → Keycloak (client assertion) → STS. */
 async function podCredentials(ns: Namespace, cluster: string) {
-  const assertion = await kube.mintToken({ namespace: ns, serviceAccount: `${ns}-api`, audience: fx.issuer, pod: { name: `${ns}-api-6c5d4-x1y2z` } });
+  const assertion = await kube.mintToken({
+    namespace: ns,
+    serviceAccount: `${ns}-api`,
+    audience: fx.issuer,
+    pod: { name: `${ns}-api-6c5d4-x1y2z` },
+  });
   const res = await fetch(fx.tokenEndpoint(cluster), {
     method: "POST",
-    body: new URLSearchParams({ grant_type: "client_credentials", client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertion, scope: "kcb-aws" }),
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+      client_assertion: assertion,
+      scope: "kcb-aws",
+    }),
   });
   const body = (await res.json()) as { access_token?: string };
   if (!body.access_token) throw new Error(`${cluster}: HTTP ${res.status} ${JSON.stringify(body)}`);
-  const client = new STSClient({ endpoint: sts.url, region: "us-east-1", credentials: { accessKeyId: "unused", secretAccessKey: "unused" } });
-  const out = await client.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: ROLE, RoleSessionName: `${ns}-pod`, WebIdentityToken: body.access_token }));
+  const client = new STSClient({
+    endpoint: sts.url,
+    region: "us-east-1",
+    credentials: { accessKeyId: "unused", secretAccessKey: "unused" },
+  });
+  const out = await client.send(
+    new AssumeRoleWithWebIdentityCommand({ RoleArn: ROLE, RoleSessionName: `${ns}-pod`, WebIdentityToken: body.access_token }),
+  );
   const c = out.Credentials!;
   return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
 }
@@ -110,7 +134,12 @@ beforeAll(async () => {
   const exported = await fx.run("export-trust", { out: exportDir });
   if (exported.exitCode !== 0) throw new Error(exported.stderr);
   sts = await startStsEmulator({ trust: loadTrustExport(exportDir), allowIssuerPort: true, onSessionIssued: recordStsSession });
-  bedrock = await startBedrockEmulator({ sts, accounts, pki: await ensureLocalPki(), eventLogFile: join(exportDir, "bedrock-events.jsonl") });
+  bedrock = await startBedrockEmulator({
+    sts,
+    accounts,
+    pki: await ensureLocalPki(),
+    eventLogFile: join(exportDir, "bedrock-events.jsonl"),
+  });
 });
 
 afterAll(async () => {
@@ -126,7 +155,10 @@ describe("a role keyed on ${aws:PrincipalTag/kubernetes-namespace}", () => {
     "a pod of %s reaches its namespace's model and is denied %s's (session tags from the extension, through %s)",
     async (own, other, cluster) => {
       const credentials = await podCredentials(own, cluster);
-      expect(sts.session(credentials.accessKeyId)?.tags).toMatchObject({ "kubernetes-namespace": own, "kubernetes-service-account": `${own}-api` });
+      expect(sts.session(credentials.accessKeyId)?.tags).toMatchObject({
+        "kubernetes-namespace": own,
+        "kubernetes-service-account": `${own}-api`,
+      });
 
       const answer = await converse(credentials, PROFILE[own]);
       expect(JSON.stringify(answer.output)).toContain("[local Bedrock emulator, no model ran]");
@@ -144,9 +176,15 @@ describe("a role keyed on ${aws:PrincipalTag/kubernetes-namespace}", () => {
       expect(event).toMatchObject({
         eventName: "Converse",
         errorCode: "AccessDeniedException",
-        userIdentity: { type: "AssumedRole", sessionContext: { sessionIssuer: { arn: ROLE } }, principalTags: { "kubernetes-namespace": own } },
+        userIdentity: {
+          type: "AssumedRole",
+          sessionContext: { sessionIssuer: { arn: ROLE } },
+          principalTags: { "kubernetes-namespace": own },
+        },
       });
-      expect(event.errorMessage).toContain(`on resource: ${profileArn(PROFILE[other])} because no identity-based policy allows the bedrock:InvokeModel action`);
+      expect(event.errorMessage).toContain(
+        `on resource: ${profileArn(PROFILE[other])} because no identity-based policy allows the bedrock:InvokeModel action`,
+      );
     },
   );
 });

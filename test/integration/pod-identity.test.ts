@@ -41,12 +41,22 @@ function pod(name: string, extra: Partial<ServiceAccountTokenRequest> = {}): Ser
   return { namespace: "orders", serviceAccount: "orders-api", audience: fx.issuer, pod: { name }, ...extra };
 }
 
-async function tokenRequest(cluster: string, params: Record<string, string>): Promise<{ status: number; body: { access_token?: string; error?: string } }> {
-  const res = await fetch(fx.tokenEndpoint(cluster), { method: "POST", body: new URLSearchParams({ grant_type: "client_credentials", ...params }) });
+async function tokenRequest(
+  cluster: string,
+  params: Record<string, string>,
+): Promise<{ status: number; body: { access_token?: string; error?: string } }> {
+  const res = await fetch(fx.tokenEndpoint(cluster), {
+    method: "POST",
+    body: new URLSearchParams({ grant_type: "client_credentials", ...params }),
+  });
   return { status: res.status, body: (await res.json()) as { access_token?: string; error?: string } };
 }
 
-const withAssertion = (assertion: string) => ({ client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertion, scope: "kcb-aws" });
+const withAssertion = (assertion: string) => ({
+  client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+  client_assertion: assertion,
+  scope: "kcb-aws",
+});
 
 async function podToken(cluster: string, assertion: string): Promise<string> {
   const { status, body } = await tokenRequest(cluster, withAssertion(assertion));
@@ -55,7 +65,11 @@ async function podToken(cluster: string, assertion: string): Promise<string> {
 }
 
 async function assumeRole(token: string, sessionName: string, roleArn = ROLE) {
-  const client = new STSClient({ endpoint: sts.url, region: "us-east-1", credentials: { accessKeyId: "unused", secretAccessKey: "unused" } });
+  const client = new STSClient({
+    endpoint: sts.url,
+    region: "us-east-1",
+    credentials: { accessKeyId: "unused", secretAccessKey: "unused" },
+  });
   return client.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: roleArn, RoleSessionName: sessionName, WebIdentityToken: token }));
 }
 
@@ -72,11 +86,18 @@ beforeAll(async () => {
         authentication: { kubernetes: { issuer: kube.issuer, serviceAccount: "system:serviceaccount:orders:orders-api" } },
         aws: { roles: [{ arn: ROLE }], sessionTags: { team: "orders" }, transitiveTagKeys: ["team"], lockToNamespace: true },
       },
-      { name: "batch", subject: "workload:batch", authentication: { clientSecret: { file: "batch.secret" } }, aws: { roles: [{ arn: BATCH_ROLE }] } },
+      {
+        name: "batch",
+        subject: "workload:batch",
+        authentication: { clientSecret: { file: "batch.secret" } },
+        aws: { roles: [{ arn: BATCH_ROLE }] },
+      },
     ],
   });
   fx.writeConfig((doc) => {
-    doc.kubernetesIssuers = [{ issuer: kube.issuer, clusterName: "local-1", requirePodBinding: true, transitiveTagKeys: ["kubernetes-namespace"] }];
+    doc.kubernetesIssuers = [
+      { issuer: kube.issuer, clusterName: "local-1", requirePodBinding: true, transitiveTagKeys: ["kubernetes-namespace"] },
+    ];
   });
   firstPlan = (await fx.run("plan")).stdout;
   const applied = await fx.run("apply");
@@ -101,7 +122,10 @@ describe("realm-sync wires the extension", () => {
     for (const cluster of CLUSTERS) {
       const admin = await fx.admin(cluster);
       const [idp] = await admin.identityProviders.find();
-      expect(idp).toMatchObject({ providerId: "kubernetes-pod", config: expect.objectContaining({ clusterName: "local-1", requirePodBinding: "true", issuer: kube.issuer }) as unknown });
+      expect(idp).toMatchObject({
+        providerId: "kubernetes-pod",
+        config: expect.objectContaining({ clusterName: "local-1", requirePodBinding: "true", issuer: kube.issuer }) as unknown,
+      });
       const [client] = await admin.clients.find({ clientId: "orders-api" });
       expect(client?.protocolMappers?.map((m) => m.protocolMapper)).toContain("oidc-kubernetes-pod-mapper");
     }
@@ -114,7 +138,10 @@ describe("realm-sync wires the extension", () => {
     const [client] = await admin.clients.find({ clientId: "orders-api" });
     const mapper = client!.protocolMappers!.find((m) => m.name === "kcb-pod-identity")!;
     // The pod-name key: renaming the namespace key would leave the transitive key kubernetes-namespace naming no tag, a config the extension refuses.
-    await admin.clients.updateProtocolMapper({ id: client!.id!, mapperId: mapper.id! }, { ...mapper, config: { ...mapper.config, "tag.pod-name": "pod" } });
+    await admin.clients.updateProtocolMapper(
+      { id: client!.id!, mapperId: mapper.id! },
+      { ...mapper, config: { ...mapper.config, "tag.pod-name": "pod" } },
+    );
     const [idp] = await admin.identityProviders.find();
     await admin.identityProviders.update({ alias: idp!.alias! }, { ...idp, config: { ...idp!.config, requirePodBinding: "false" } });
 
@@ -149,7 +176,13 @@ describe("two pods of one service account", () => {
           },
           transitive_tag_keys: expect.arrayContaining(["team", "kubernetes-namespace"]) as unknown,
         });
-        expect(claims.kubernetes).toEqual({ namespace: "orders", service_account: "orders-api", pod_name: p.name, pod_uid: p.uid, cluster_name: "local-1" });
+        expect(claims.kubernetes).toEqual({
+          namespace: "orders",
+          service_account: "orders-api",
+          pod_name: p.name,
+          pod_uid: p.uid,
+          cluster_name: "local-1",
+        });
       }
       expect(byCluster[1]?.[TAGS]).toEqual(byCluster[0]?.[TAGS]);
       expect((byCluster[1]?.[TAGS] as TagClaim).transitive_tag_keys?.sort()).toEqual(["kubernetes-namespace", "team"]);
@@ -157,7 +190,12 @@ describe("two pods of one service account", () => {
       const token = await podToken(CLUSTERS[0]!, await kube.mintToken(pod(p.name, { pod: p })));
       const out = await assumeRole(token, p.name.slice(-5));
       const session = sts.session(out.Credentials!.AccessKeyId!);
-      expect(session?.tags).toMatchObject({ "kubernetes-pod-name": p.name, "kubernetes-pod-uid": p.uid, "kubernetes-namespace": "orders", team: "orders" });
+      expect(session?.tags).toMatchObject({
+        "kubernetes-pod-name": p.name,
+        "kubernetes-pod-uid": p.uid,
+        "kubernetes-namespace": "orders",
+        team: "orders",
+      });
       expect(session?.transitiveTagKeys.sort()).toEqual(["kubernetes-namespace", "team"]);
     }
   });
@@ -165,8 +203,21 @@ describe("two pods of one service account", () => {
 
 describe("refused assertions", () => {
   it.each([
-    ["a forged assertion (valid claims, signed by a foreign key with the issuer's kid)", async () => resignWithForeignKey(await kube.mintToken(pod("p-forged")), kube.kid())],
-    ["an assertion whose sub disagrees with its kubernetes.io namespace", () => kube.mintToken(pod("p-mismatch", { overrideClaims: { "kubernetes.io": { namespace: "billing", serviceaccount: { name: "orders-api", uid: "x" }, pod: { name: "p", uid: "u" } } } }))],
+    [
+      "a forged assertion (valid claims, signed by a foreign key with the issuer's kid)",
+      async () => resignWithForeignKey(await kube.mintToken(pod("p-forged")), kube.kid()),
+    ],
+    [
+      "an assertion whose sub disagrees with its kubernetes.io namespace",
+      () =>
+        kube.mintToken(
+          pod("p-mismatch", {
+            overrideClaims: {
+              "kubernetes.io": { namespace: "billing", serviceaccount: { name: "orders-api", uid: "x" }, pod: { name: "p", uid: "u" } },
+            },
+          }),
+        ),
+    ],
     ["an assertion bound to no pod while requirePodBinding is on", () => kube.mintToken(pod("unused", { pod: null }))],
   ])("%s: invalid_client on every cluster", async (_label, make) => {
     const assertion = await make();
@@ -193,7 +244,9 @@ describe("export-trust's namespace lock", () => {
   it("refuses a pod from another namespace at STS (AccessDenied) while the trust still names the old one", async () => {
     // The workload moves to namespace `billing` in Keycloak, but the AWS trust exported before still locks the role to `orders`.
     fx.writeConfig((doc) => {
-      const w = (doc.workloads as Array<{ name: string; authentication: { kubernetes?: { serviceAccount: string } } }>).find((x) => x.name === "orders-api")!;
+      const w = (doc.workloads as Array<{ name: string; authentication: { kubernetes?: { serviceAccount: string } } }>).find(
+        (x) => x.name === "orders-api",
+      )!;
       w.authentication.kubernetes!.serviceAccount = "system:serviceaccount:billing:orders-api";
     });
     await fx.apply();

@@ -4,7 +4,14 @@
  * cloud audience together.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { AGENTS_AUDIENCE, AGENTS_SCOPE, AWS_AUDIENCE, AWS_SCOPE, AZURE_AUDIENCE, AZURE_SCOPE } from "../../realm-config/model/conventions.ts";
+import {
+  AGENTS_AUDIENCE,
+  AGENTS_SCOPE,
+  AWS_AUDIENCE,
+  AWS_SCOPE,
+  AZURE_AUDIENCE,
+  AZURE_SCOPE,
+} from "../../realm-config/model/conventions.ts";
 import { createRealmFixture, randomClientSecret, type RealmFixture } from "../support/realm-fixture.ts";
 
 const domain = inject("trustDomain");
@@ -18,10 +25,16 @@ let fx: RealmFixture;
 type TokenAnswer = { ok: true; claims: Record<string, unknown> } | { ok: false; status: number; error: string };
 
 async function clientCredentials(cluster: string, params: Record<string, string>): Promise<TokenAnswer> {
-  const res = await fetch(fx.tokenEndpoint(cluster), { method: "POST", body: new URLSearchParams({ grant_type: "client_credentials", ...params }) });
+  const res = await fetch(fx.tokenEndpoint(cluster), {
+    method: "POST",
+    body: new URLSearchParams({ grant_type: "client_credentials", ...params }),
+  });
   const body = (await res.json()) as { access_token?: string; error?: string };
   if (!body.access_token) return { ok: false, status: res.status, error: body.error ?? "" };
-  return { ok: true, claims: JSON.parse(Buffer.from(body.access_token.split(".")[1] ?? "", "base64url").toString()) as Record<string, unknown> };
+  return {
+    ok: true,
+    claims: JSON.parse(Buffer.from(body.access_token.split(".")[1] ?? "", "base64url").toString()) as Record<string, unknown>,
+  };
 }
 
 const audiences = (claims: Record<string, unknown>): unknown[] => [claims.aud].flat().filter((a) => a !== undefined);
@@ -37,7 +50,9 @@ beforeAll(async () => {
         subject: "workload:etl",
         authentication: { clientSecret: { file: "etl.secret" } },
         aws: { roles: [{ arn: "arn:aws:iam::111122223333:role/etl" }] },
-        azure: { identities: [{ name: "etl-storage", tenantId: TENANT, clientId: AZ_CLIENT, scopes: ["https://storage.azure.com/.default"] }] },
+        azure: {
+          identities: [{ name: "etl-storage", tenantId: TENANT, clientId: AZ_CLIENT, scopes: ["https://storage.azure.com/.default"] }],
+        },
       },
     ],
   });

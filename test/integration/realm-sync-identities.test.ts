@@ -27,8 +27,15 @@ const clusterUrl = (name: string) => domain.clusters.find((c) => c.name === name
 const secretFile = (cluster: string, kind: "apply" | "view") => join(fx.dir, `realm-sync-${cluster}-${kind}.secret`);
 
 /** A client-credentials token of one of realm-sync's identities, from the master realm. */
-async function identityToken(cluster: string, kind: "apply" | "view", secret = readFileSync(secretFile(cluster, kind), "utf8").trim()): Promise<{ status: number; token?: string }> {
-  const res = await fetch(`${clusterUrl(cluster)}/realms/master/protocol/openid-connect/token`, { method: "POST", body: new URLSearchParams({ grant_type: "client_credentials", client_id: ids[kind], client_secret: secret }) });
+async function identityToken(
+  cluster: string,
+  kind: "apply" | "view",
+  secret = readFileSync(secretFile(cluster, kind), "utf8").trim(),
+): Promise<{ status: number; token?: string }> {
+  const res = await fetch(`${clusterUrl(cluster)}/realms/master/protocol/openid-connect/token`, {
+    method: "POST",
+    body: new URLSearchParams({ grant_type: "client_credentials", client_id: ids[kind], client_secret: secret }),
+  });
   const body = (await res.json()) as { access_token?: string };
   return { status: res.status, token: body.access_token };
 }
@@ -52,7 +59,12 @@ async function identitiesState(admin: KcAdminClient) {
     const [client] = await admin.clients.find({ realm: "master", clientId });
     const user = await admin.clients.getServiceAccountUser({ realm: "master", id: client!.id! });
     const mappings = await admin.users.listRoleMappings({ realm: "master", id: user.id! });
-    const clientRoles = Object.fromEntries(Object.entries((mappings.clientMappings ?? {}) as Record<string, { mappings: Array<{ name: string }> }>).map(([k, v]) => [k, v.mappings.map((r) => r.name).sort()]));
+    const clientRoles = Object.fromEntries(
+      Object.entries((mappings.clientMappings ?? {}) as Record<string, { mappings: Array<{ name: string }> }>).map(([k, v]) => [
+        k,
+        v.mappings.map((r) => r.name).sort(),
+      ]),
+    );
     out[clientId] = { client, realmRoles: (mappings.realmMappings ?? []).map((r) => r.name).sort(), clientRoles };
   }
   return out;
@@ -65,8 +77,18 @@ beforeAll(async () => {
     prefix: "identities",
     files: { "batch.secret": SECRET },
     workloads: [
-      { name: "orders-api", subject: "workload:orders-api", authentication: { kubernetes: { issuer: kube.issuer, serviceAccount: "system:serviceaccount:orders:orders-api" } }, aws: { roles: [{ arn: "arn:aws:iam::111122223333:role/orders" }] } },
-      { name: "batch", subject: "workload:batch", authentication: { clientSecret: { file: "batch.secret" } }, aws: { roles: [{ arn: "arn:aws:iam::111122223333:role/batch" }] } },
+      {
+        name: "orders-api",
+        subject: "workload:orders-api",
+        authentication: { kubernetes: { issuer: kube.issuer, serviceAccount: "system:serviceaccount:orders:orders-api" } },
+        aws: { roles: [{ arn: "arn:aws:iam::111122223333:role/orders" }] },
+      },
+      {
+        name: "batch",
+        subject: "workload:batch",
+        authentication: { clientSecret: { file: "batch.secret" } },
+        aws: { roles: [{ arn: "arn:aws:iam::111122223333:role/batch" }] },
+      },
     ],
   });
   // A Kubernetes issuer needs the Keycloak extension: plan and check read the server info to check it.
@@ -88,10 +110,21 @@ describe("realm-sync bootstrap-identities on both clusters", () => {
     for (const c of domain.clusters) {
       const admin = await fx.admin(c.name);
       expect((await admin.realms.findOne({ realm: fx.realm }))?.attributes?.["kcb.managed-by"]).toBe("realm-sync");
-      const state = (await identitiesState(admin)) as Record<string, { client: Record<string, unknown>; realmRoles: string[]; clientRoles: Record<string, string[]> }>;
-      for (const [kind, roles] of [["apply", APPLY_ROLES], ["view", VIEW_ROLES]] as const) {
+      const state = (await identitiesState(admin)) as Record<
+        string,
+        { client: Record<string, unknown>; realmRoles: string[]; clientRoles: Record<string, string[]> }
+      >;
+      for (const [kind, roles] of [
+        ["apply", APPLY_ROLES],
+        ["view", VIEW_ROLES],
+      ] as const) {
         const id = state[ids[kind]]!;
-        expect(id.client).toMatchObject({ publicClient: false, serviceAccountsEnabled: true, standardFlowEnabled: false, directAccessGrantsEnabled: false });
+        expect(id.client).toMatchObject({
+          publicClient: false,
+          serviceAccountsEnabled: true,
+          standardFlowEnabled: false,
+          directAccessGrantsEnabled: false,
+        });
         expect(id.clientRoles).toEqual({ [`${fx.realm}-realm`]: [...roles].sort() });
         expect(id.realmRoles).toEqual(["default-roles-master"]);
         expect(readFileSync(secretFile(c.name, kind), "utf8").trim()).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -110,13 +143,17 @@ describe("realm-sync bootstrap-identities on both clusters", () => {
       ]),
     );
     expect(JSON.stringify(await Promise.all(domain.clusters.map(async (c) => identitiesState(await fx.admin(c.name)))))).toBe(before);
-    for (const c of domain.clusters) for (const kind of ["apply", "view"] as const) expect(rerun.stdout + rerun.stderr).not.toContain(readFileSync(secretFile(c.name, kind), "utf8").trim());
+    for (const c of domain.clusters)
+      for (const kind of ["apply", "view"] as const)
+        expect(rerun.stdout + rerun.stderr).not.toContain(readFileSync(secretFile(c.name, kind), "utf8").trim());
   });
 
   it("apply works with the apply identity; plan and check (extension check included) with the view identity alone", async () => {
     // Only the view identity's secrets are left to plan and check: the apply identity's files are gone meanwhile.
     expect((await fx.apply()).exitCode).toBe(0);
-    const applySecrets = domain.clusters.map((c) => [secretFile(c.name, "apply"), readFileSync(secretFile(c.name, "apply"), "utf8")] as const);
+    const applySecrets = domain.clusters.map(
+      (c) => [secretFile(c.name, "apply"), readFileSync(secretFile(c.name, "apply"), "utf8")] as const,
+    );
     try {
       for (const [path] of applySecrets) writeFileSync(path, "");
       const plan = await fx.run("plan");
@@ -134,8 +171,20 @@ describe("realm-sync bootstrap-identities on both clusters", () => {
       expect(await adminCall(c.name, "view", "GET", `${fx.realm}/clients`)).toBe(200);
       expect(await adminCall(c.name, "view", "POST", `${fx.realm}/clients`, { clientId: "planted", publicClient: true })).toBe(403);
       expect(await adminCall(c.name, "view", "PUT", fx.realm, { accessTokenLifespan: 86400 })).toBe(403);
-      expect(await adminCall(c.name, "view", "POST", `${fx.realm}/identity-provider/instances`, { alias: "planted", providerId: "oidc", config: {} })).toBe(403);
-      expect(await adminCall(c.name, "view", "POST", `${fx.realm}/components`, { name: "planted", providerId: "rsa-generated", providerType: "org.keycloak.keys.KeyProvider" })).toBe(403);
+      expect(
+        await adminCall(c.name, "view", "POST", `${fx.realm}/identity-provider/instances`, {
+          alias: "planted",
+          providerId: "oidc",
+          config: {},
+        }),
+      ).toBe(403);
+      expect(
+        await adminCall(c.name, "view", "POST", `${fx.realm}/components`, {
+          name: "planted",
+          providerId: "rsa-generated",
+          providerType: "org.keycloak.keys.KeyProvider",
+        }),
+      ).toBe(403);
       const [applyClient] = await (await fx.admin(c.name)).clients.find({ realm: "master", clientId: ids.apply });
       expect(await adminCall(c.name, "view", "GET", `master/clients/${applyClient!.id!}/client-secret`)).toBe(403);
       expect(await adminCall(c.name, "view", "GET", "master/clients")).toBe(403);
@@ -148,11 +197,20 @@ describe("realm-sync bootstrap-identities on both clusters", () => {
       const [applyClient] = await admin.clients.find({ realm: "master", clientId: ids.apply });
       const applyUser = await admin.clients.getServiceAccountUser({ realm: "master", id: applyClient!.id! });
       const [adminRole] = (await admin.roles.find({ realm: "master" })).filter((r) => r.name === "admin");
-      expect(await adminCall(c.name, "apply", "POST", `${fx.realm}/clients`, { clientId: `allowed-${randomBytes(3).toString("hex")}`, publicClient: true })).toBe(201);
+      expect(
+        await adminCall(c.name, "apply", "POST", `${fx.realm}/clients`, {
+          clientId: `allowed-${randomBytes(3).toString("hex")}`,
+          publicClient: true,
+        }),
+      ).toBe(201);
       expect(await adminCall(c.name, "apply", "GET", "master/users")).toBe(403);
       expect(await adminCall(c.name, "apply", "GET", "master/clients")).toBe(403);
       expect(await adminCall(c.name, "apply", "POST", "master/clients", { clientId: "planted", publicClient: true })).toBe(403);
-      expect(await adminCall(c.name, "apply", "POST", `master/users/${applyUser.id!}/role-mappings/realm`, [{ id: adminRole!.id, name: "admin" }])).toBe(403);
+      expect(
+        await adminCall(c.name, "apply", "POST", `master/users/${applyUser.id!}/role-mappings/realm`, [
+          { id: adminRole!.id, name: "admin" },
+        ]),
+      ).toBe(403);
       expect(await adminCall(c.name, "apply", "GET", `${OTHER_REALM}/clients`)).toBe(403);
       expect(await adminCall(c.name, "apply", "POST", `${OTHER_REALM}/clients`, { clientId: "planted", publicClient: true })).toBe(403);
       expect(await adminCall(c.name, "apply", "POST", "", { realm: `planted-${randomBytes(3).toString("hex")}`, enabled: true })).toBe(403);
@@ -175,7 +233,9 @@ describe("realm-sync bootstrap-identities on both clusters", () => {
 
     const rerun = await fx.run("bootstrap-identities", { env: { ...process.env, ...fx.bootstrapEnv }, cluster: ["eu"] });
     expect(rerun.exitCode, rerun.stderr).toBe(0);
-    expect(rerun.stdout).toContain(`cluster eu: view identity ${ids.view} (roles of ${fx.realm}-realm: ${VIEW_ROLES.join(", ")}): secret set to the configured one; revoked realm roles: admin`);
+    expect(rerun.stdout).toContain(
+      `cluster eu: view identity ${ids.view} (roles of ${fx.realm}-realm: ${VIEW_ROLES.join(", ")}): secret set to the configured one; revoked realm roles: admin`,
+    );
     expect(rerun.stdout).not.toContain("cluster us");
     expect((await identityToken("eu", "view", old)).status).toBe(401);
     expect((await identityToken("eu", "view")).status).toBe(200);

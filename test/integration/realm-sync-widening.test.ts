@@ -32,7 +32,9 @@ async function clientNamed(admin: KcAdminClient, clientId: string) {
 async function serviceAccountRoles(admin: KcAdminClient, clientId: string): Promise<string[]> {
   const user = await admin.clients.getServiceAccountUser({ id: (await clientNamed(admin, clientId)).id });
   const mappings = await admin.users.listRoleMappings({ id: user.id! });
-  const clientRoles = Object.values((mappings.clientMappings ?? {}) as Record<string, { client: string; mappings: Array<{ name: string }> }>).flatMap((m) => m.mappings.map((r) => `${m.client}/${r.name}`));
+  const clientRoles = Object.values(
+    (mappings.clientMappings ?? {}) as Record<string, { client: string; mappings: Array<{ name: string }> }>,
+  ).flatMap((m) => m.mappings.map((r) => `${m.client}/${r.name}`));
   return [...(mappings.realmMappings ?? []).map((r) => r.name!), ...clientRoles].sort();
 }
 
@@ -42,8 +44,18 @@ beforeAll(async () => {
     prefix: "widen",
     files: { "orders.secret": ORDERS_SECRET, "batch.secret": BATCH_SECRET },
     workloads: [
-      { name: "orders", subject: "workload:orders", authentication: { clientSecret: { file: "orders.secret" } }, aws: { roles: [{ arn: "arn:aws:iam::111122223333:role/orders" }] } },
-      { name: "batch", subject: "workload:batch", authentication: { clientSecret: { file: "batch.secret" } }, aws: { roles: [{ arn: "arn:aws:iam::111122223333:role/batch" }] } },
+      {
+        name: "orders",
+        subject: "workload:orders",
+        authentication: { clientSecret: { file: "orders.secret" } },
+        aws: { roles: [{ arn: "arn:aws:iam::111122223333:role/orders" }] },
+      },
+      {
+        name: "batch",
+        subject: "workload:batch",
+        authentication: { clientSecret: { file: "batch.secret" } },
+        aws: { roles: [{ arn: "arn:aws:iam::111122223333:role/batch" }] },
+      },
     ],
   });
   await fx.apply();
@@ -59,7 +71,17 @@ describe("drift that widens access", () => {
     // A managed client gains every grant realm-sync does not set.
     const orders = await clientNamed(eu, "orders");
     const grants = Object.fromEntries(Object.values(GRANT_ATTRIBUTES).map((key) => [key, "true"]));
-    await eu.clients.update({ id: orders.id }, { ...orders, standardFlowEnabled: true, directAccessGrantsEnabled: true, implicitFlowEnabled: true, redirectUris: ["https://app.example/*"], attributes: { ...orders.attributes, ...grants } });
+    await eu.clients.update(
+      { id: orders.id },
+      {
+        ...orders,
+        standardFlowEnabled: true,
+        directAccessGrantsEnabled: true,
+        implicitFlowEnabled: true,
+        redirectUris: ["https://app.example/*"],
+        attributes: { ...orders.attributes, ...grants },
+      },
+    );
     const batch = await clientNamed(eu, "batch");
     await eu.clients.update({ id: batch.id }, { ...batch, authorizationServicesEnabled: true });
     const edited = await clientNamed(eu, "orders");
@@ -73,7 +95,11 @@ describe("drift that widens access", () => {
     await eu.users.addRealmRoleMappings({ id: batchUser.id!, roles: [{ id: offline!.id!, name: offline!.name! }] });
     const management = await clientNamed(eu, "realm-management");
     const viewUsers = await eu.clients.findRole({ id: management.id, roleName: "view-users" });
-    await eu.users.addClientRoleMappings({ id: batchUser.id!, clientUniqueId: management.id, roles: [{ id: viewUsers!.id!, name: viewUsers!.name! }] });
+    await eu.users.addClientRoleMappings({
+      id: batchUser.id!,
+      clientUniqueId: management.id,
+      roles: [{ id: viewUsers!.id!, name: viewUsers!.name! }],
+    });
 
     // Another client with a hardcoded sub of a managed workload.
     await eu.clients.create({
@@ -82,14 +108,29 @@ describe("drift that widens access", () => {
       serviceAccountsEnabled: true,
       standardFlowEnabled: false,
       secret: IMPOSTER_SECRET,
-      protocolMappers: [{ name: "sub", protocol: "openid-connect", protocolMapper: "oidc-hardcoded-claim-mapper", config: { "claim.name": "sub", "claim.value": "workload:orders", "jsonType.label": "String", "access.token.claim": "true" } }],
+      protocolMappers: [
+        {
+          name: "sub",
+          protocol: "openid-connect",
+          protocolMapper: "oidc-hardcoded-claim-mapper",
+          config: { "claim.name": "sub", "claim.value": "workload:orders", "jsonType.label": "String", "access.token.claim": "true" },
+        },
+      ],
     });
     // Another client whose service account has a managed subject as its id, and a user likewise (imported with their ids).
     await eu.realms.partialImport({
       realm: fx.realm,
       rep: {
         ifResourceExists: "FAIL",
-        clients: [{ clientId: "imposter-sa", publicClient: false, serviceAccountsEnabled: false, standardFlowEnabled: false, secret: IMPOSTER_SECRET }],
+        clients: [
+          {
+            clientId: "imposter-sa",
+            publicClient: false,
+            serviceAccountsEnabled: false,
+            standardFlowEnabled: false,
+            secret: IMPOSTER_SECRET,
+          },
+        ],
         users: [
           { id: "workload:batch", username: "service-account-imposter-sa", enabled: true, serviceAccountClientId: "imposter-sa" },
           { id: "workload:orders", username: "imported-orders", enabled: true },
@@ -100,8 +141,14 @@ describe("drift that widens access", () => {
     await eu.clients.update({ id: imposterSa.id }, { ...imposterSa, serviceAccountsEnabled: true });
 
     // Not hypothetical: both foreign clients get tokens with managed subjects from the real server.
-    for (const [clientId, sub] of [["imposter", "workload:orders"], ["imposter-sa", "workload:batch"]]) {
-      const res = await fetch(fx.tokenEndpoint(EU), { method: "POST", body: new URLSearchParams({ grant_type: "client_credentials", client_id: clientId!, client_secret: IMPOSTER_SECRET }) });
+    for (const [clientId, sub] of [
+      ["imposter", "workload:orders"],
+      ["imposter-sa", "workload:batch"],
+    ]) {
+      const res = await fetch(fx.tokenEndpoint(EU), {
+        method: "POST",
+        body: new URLSearchParams({ grant_type: "client_credentials", client_id: clientId!, client_secret: IMPOSTER_SECRET }),
+      });
       const body = (await res.json()) as { access_token?: string };
       expect(decodeJwt(body.access_token ?? "").sub, clientId).toBe(sub);
     }
@@ -137,7 +184,9 @@ describe("drift that widens access", () => {
   it("apply (with the apply identity bootstrap-identities made) reverts what realm-sync manages, never touches the foreign objects, and fails naming them", async () => {
     const applied = await fx.run("apply");
     expect(applied.exitCode).toBe(1);
-    expect(applied.stderr).toContain(`cluster ${EU}: 0 change(s) failed; still pending: foreign client imposter, foreign user imported-orders, foreign user service-account-imposter-sa`);
+    expect(applied.stderr).toContain(
+      `cluster ${EU}: 0 change(s) failed; still pending: foreign client imposter, foreign user imported-orders, foreign user service-account-imposter-sa`,
+    );
 
     const orders = await clientNamed(eu, "orders");
     expect(orders).toMatchObject({ standardFlowEnabled: false, directAccessGrantsEnabled: false, implicitFlowEnabled: false });

@@ -3,7 +3,17 @@ import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, exportJWK, importPKCS8, jwtVerify, SignJWT, type JSONWebKeySet, type JWTPayload } from "jose";
+import {
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  decodeProtectedHeader,
+  exportJWK,
+  importPKCS8,
+  jwtVerify,
+  SignJWT,
+  type JSONWebKeySet,
+  type JWTPayload,
+} from "jose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { canonicalJwks } from "../../admin-scripts/diff/coherence.ts";
 import { LOCK_CLIENT_ID } from "../../admin-scripts/desired/names.ts";
@@ -26,7 +36,10 @@ let fx: RealmFixture;
 let kube: KubeIssuer;
 
 async function token(cluster: string, params: Record<string, string>): Promise<string> {
-  const res = await fetch(fx.tokenEndpoint(cluster), { method: "POST", body: new URLSearchParams({ grant_type: "client_credentials", ...params }) });
+  const res = await fetch(fx.tokenEndpoint(cluster), {
+    method: "POST",
+    body: new URLSearchParams({ grant_type: "client_credentials", ...params }),
+  });
   const body = (await res.json()) as { access_token?: string; error_description?: string };
   if (!body.access_token) throw new Error(`${cluster}: token request failed: HTTP ${res.status} ${body.error_description ?? ""}`);
   return body.access_token;
@@ -51,7 +64,12 @@ const workloadTokens: Record<string, (cluster: string) => Promise<string>> = {
       .setExpirationTime("60s")
       .setJti(randomUUID())
       .sign(await importPKCS8(batchKeys.privateKey.export({ type: "pkcs8", format: "pem" }).toString(), "RS256"));
-    return token(cluster, { client_id: "reporting-batch", client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertion, scope: "kcb-azure" });
+    return token(cluster, {
+      client_id: "reporting-batch",
+      client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+      client_assertion: assertion,
+      scope: "kcb-azure",
+    });
   },
   "legacy-etl": (cluster) => token(cluster, { client_id: "legacy-etl", client_secret: LEGACY_SECRET, scope: "kcb-aws" }),
 };
@@ -75,9 +93,17 @@ async function snapshot(): Promise<string> {
  * Runs the CLI the way a user does: `npx tsx admin-scripts/main.ts <args>`; `direct` runs the same
  * entry in one node process (`node --import tsx`), so a kill hits the apply itself, not npx.
  */
-function cli(args: string[], env: Record<string, string> = {}, direct = false): { done: Promise<{ code: number | null; stdout: string; stderr: string }>; kill: () => void } {
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+  direct = false,
+): { done: Promise<{ code: number | null; stdout: string; stderr: string }>; kill: () => void } {
   const [cmd, pre] = direct ? [process.execPath, ["--import", "tsx"]] : ["npx", ["tsx"]];
-  const child = spawn(cmd, [...pre, "admin-scripts/main.ts", ...args], { cwd: repoRoot, env: { ...process.env, ...fx.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(cmd, [...pre, "admin-scripts/main.ts", ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...fx.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -93,19 +119,35 @@ beforeAll(async () => {
   fx = await createRealmFixture({
     domain,
     prefix: "realm-sync",
-    files: { "legacy-etl.secret": LEGACY_SECRET, "reporting-batch.pub.pem": batchKeys.publicKey.export({ type: "spki", format: "pem" }).toString() },
+    files: {
+      "legacy-etl.secret": LEGACY_SECRET,
+      "reporting-batch.pub.pem": batchKeys.publicKey.export({ type: "spki", format: "pem" }).toString(),
+    },
     workloads: [
       {
         name: "payments-api",
         subject: "workload:payments-api",
         authentication: { kubernetes: { issuer: kube.issuer, serviceAccount: "system:serviceaccount:payments:payments-api" } },
-        aws: { roles: [{ arn: "arn:aws:iam::111122223333:role/payments-api" }], sessionTags: { team: "payments", "cost-center": "4711" }, transitiveTagKeys: ["team"] },
+        aws: {
+          roles: [{ arn: "arn:aws:iam::111122223333:role/payments-api" }],
+          sessionTags: { team: "payments", "cost-center": "4711" },
+          transitiveTagKeys: ["team"],
+        },
       },
       {
         name: "reporting-batch",
         subject: "workload:reporting-batch",
         authentication: { privateKeyJwt: { publicKey: { file: "reporting-batch.pub.pem" } } },
-        azure: { identities: [{ name: "reports", tenantId: "8f3a1c52-6b0e-4d7a-9c21-5e4b7a9d0f13", clientId: "5d1f7a30-9e4c-4b62-a7d8-0c3e5f1b2a96", scopes: ["https://storage.azure.com/.default"] }] },
+        azure: {
+          identities: [
+            {
+              name: "reports",
+              tenantId: "8f3a1c52-6b0e-4d7a-9c21-5e4b7a9d0f13",
+              clientId: "5d1f7a30-9e4c-4b62-a7d8-0c3e5f1b2a96",
+              scopes: ["https://storage.azure.com/.default"],
+            },
+          ],
+        },
       },
       {
         name: "legacy-etl",
@@ -120,8 +162,17 @@ beforeAll(async () => {
 beforeAll(() => {
   // An agent that may act for payments-api through that workload's sidecar, which authenticates with its own key.
   fx.writeConfig((doc) => {
-    doc.agents = [{ name: "copilot", match: { clientId: "copilot" }, actFor: ["payments-api"], targets: [{ aws: { role: "arn:aws:iam::111122223333:role/payments-api" } }] }];
-    const key = { privateKeyJwt: { publicKey: fx.writeFile("broker.pub.pem", brokerKeys.publicKey.export({ type: "spki", format: "pem" }).toString()) } };
+    doc.agents = [
+      {
+        name: "copilot",
+        match: { clientId: "copilot" },
+        actFor: ["payments-api"],
+        targets: [{ aws: { role: "arn:aws:iam::111122223333:role/payments-api" } }],
+      },
+    ];
+    const key = {
+      privateKeyJwt: { publicKey: fx.writeFile("broker.pub.pem", brokerKeys.publicKey.export({ type: "spki", format: "pem" }).toString()) },
+    };
     for (const w of doc.workloads as Array<Record<string, unknown>>) if (w.name === "payments-api") w.agentDelegation = key;
   });
 });
@@ -150,7 +201,11 @@ describe("realm-sync against both real clusters", () => {
     expect(keys[CLUSTERS[0]!]!.keys.map((k) => k.kid)).toEqual([expectedKid]);
 
     const expected: Record<string, Partial<JWTPayload>> = {
-      "payments-api": { sub: "workload:payments-api", aud: "sts.amazonaws.com", "https://aws.amazon.com/tags": { principal_tags: { "cost-center": ["4711"], team: ["payments"] }, transitive_tag_keys: ["team"] } },
+      "payments-api": {
+        sub: "workload:payments-api",
+        aud: "sts.amazonaws.com",
+        "https://aws.amazon.com/tags": { principal_tags: { "cost-center": ["4711"], team: ["payments"] }, transitive_tag_keys: ["team"] },
+      },
       "reporting-batch": { sub: "workload:reporting-batch", aud: "api://AzureADTokenExchange" },
       "legacy-etl": { sub: "workload:legacy-etl", aud: "sts.amazonaws.com" },
     };
@@ -178,14 +233,37 @@ describe("realm-sync against both real clusters", () => {
     const key = await importPKCS8(brokerKeys.privateKey.export({ type: "pkcs8", format: "pem" }).toString(), "RS256");
     const seen = new Set<string>();
     for (const cluster of CLUSTERS) {
-      const assertion = await new SignJWT({}).setProtectedHeader({ alg: "RS256" }).setIssuer(clientId).setSubject(clientId).setAudience(fx.issuer).setIssuedAt().setExpirationTime("60s").setJti(randomUUID()).sign(key);
-      const jwt = await token(cluster, { client_id: clientId, client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertion, scope: "kcb-aws" });
-      const { payload } = await jwtVerify(jwt, createLocalJWKSet(await jwks(cluster)), { issuer: fx.issuer, audience: "sts.amazonaws.com" });
-      expect(payload).toMatchObject({ sub: "workload:payments-api", aud: "sts.amazonaws.com", "https://aws.amazon.com/source_identity": "copilot@payments-api" });
+      const assertion = await new SignJWT({})
+        .setProtectedHeader({ alg: "RS256" })
+        .setIssuer(clientId)
+        .setSubject(clientId)
+        .setAudience(fx.issuer)
+        .setIssuedAt()
+        .setExpirationTime("60s")
+        .setJti(randomUUID())
+        .sign(key);
+      const jwt = await token(cluster, {
+        client_id: clientId,
+        client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        client_assertion: assertion,
+        scope: "kcb-aws",
+      });
+      const { payload } = await jwtVerify(jwt, createLocalJWKSet(await jwks(cluster)), {
+        issuer: fx.issuer,
+        audience: "sts.amazonaws.com",
+      });
+      expect(payload).toMatchObject({
+        sub: "workload:payments-api",
+        aud: "sts.amazonaws.com",
+        "https://aws.amazon.com/source_identity": "copilot@payments-api",
+      });
       seen.add(JSON.stringify([payload.sub, payload["https://aws.amazon.com/source_identity"], payload["https://aws.amazon.com/tags"]]));
       // The workload's own subject token for agents: aud kcb-agents.
       const subjectToken = await token(cluster, { client_id: "legacy-etl", client_secret: LEGACY_SECRET, scope: "kcb-agents" });
-      expect(JSON.parse(Buffer.from(subjectToken.split(".")[1]!, "base64url").toString())).toMatchObject({ sub: "workload:legacy-etl", aud: "kcb-agents" });
+      expect(JSON.parse(Buffer.from(subjectToken.split(".")[1]!, "base64url").toString())).toMatchObject({
+        sub: "workload:legacy-etl",
+        aud: "kcb-agents",
+      });
     }
     expect(seen.size).toBe(1);
   });
@@ -213,7 +291,9 @@ describe("realm-sync against both real clusters", () => {
       expect(key).toMatchObject({ kid: committed.kid, n: committed.publicJwk.n, e: committed.publicJwk.e, x5c: [committed.certificate] });
       // Keycloak holds a vault reference, not the password.
       const admin = await fx.admin(c.name);
-      const [component] = (await admin.components.find({ type: "org.keycloak.keys.KeyProvider" })).filter((k) => k.providerId === "java-keystore");
+      const [component] = (await admin.components.find({ type: "org.keycloak.keys.KeyProvider" })).filter(
+        (k) => k.providerId === "java-keystore",
+      );
       expect(component?.config?.keystorePassword).toEqual([`\${vault.${fx.keys[0]!.entry.keystore.passwordVault}}`]);
     }
   });
@@ -241,7 +321,10 @@ describe("realm-sync against both real clusters", () => {
     const mapper = client!.protocolMappers!.find((m) => m.name === "kcb-sub")!;
     // The client PUT first: a client representation carries its mappers, and Keycloak applies them too.
     await admin.clients.update({ id: client!.id! }, { ...client, directAccessGrantsEnabled: true });
-    await admin.clients.updateProtocolMapper({ id: client!.id!, mapperId: mapper.id! }, { ...mapper, config: { ...mapper.config, "claim.value": "hand-edited" } });
+    await admin.clients.updateProtocolMapper(
+      { id: client!.id!, mapperId: mapper.id! },
+      { ...mapper, config: { ...mapper.config, "claim.value": "hand-edited" } },
+    );
 
     const checked = await fx.run("check");
     expect(checked.exitCode).toBe(3);
@@ -264,18 +347,27 @@ describe("realm-sync against both real clusters", () => {
   });
 
   it("leaves a hand-made client alone, prunes a workload removed from the config, and writes only the changed workload", async () => {
-    for (const c of CLUSTERS) await (await fx.admin(c)).clients.create({ clientId: "hand-made", publicClient: true, attributes: { note: "made in the console" } });
+    for (const c of CLUSTERS)
+      await (await fx.admin(c)).clients.create({ clientId: "hand-made", publicClient: true, attributes: { note: "made in the console" } });
     fx.writeConfig((doc) => {
       const workloads = doc.workloads as Array<Record<string, unknown>>;
       doc.workloads = workloads.filter((w) => w.name !== "legacy-etl");
-      const payments = (doc.workloads as Array<{ name: string; aws: { sessionTags: Record<string, string> } }>).find((w) => w.name === "payments-api")!;
+      const payments = (doc.workloads as Array<{ name: string; aws: { sessionTags: Record<string, string> } }>).find(
+        (w) => w.name === "payments-api",
+      )!;
       payments.aws.sessionTags.team = "payments-core";
     });
     const planned = await fx.run("plan", { json: true });
     expect(planned.exitCode).toBe(3);
-    const plans = (JSON.parse(planned.stdout) as { clusters: Array<{ cluster: string; changes: Array<{ op: string; kind: string; name: string }> }> }).clusters;
+    const plans = (
+      JSON.parse(planned.stdout) as { clusters: Array<{ cluster: string; changes: Array<{ op: string; kind: string; name: string }> }> }
+    ).clusters;
     for (const p of plans) {
-      expect(p.changes.map((c) => `${c.op} ${c.kind} ${c.name}`)).toEqual(["update client payments-api", "update client kcb-delegation.copilot.payments-api", "delete client legacy-etl"]);
+      expect(p.changes.map((c) => `${c.op} ${c.kind} ${c.name}`)).toEqual([
+        "update client payments-api",
+        "update client kcb-delegation.copilot.payments-api",
+        "delete client legacy-etl",
+      ]);
     }
 
     const applied = await fx.run("apply", { json: true });
@@ -331,14 +423,24 @@ describe("realm-sync against both real clusters", () => {
 
     // A killed apply's lock: an expired lease left behind.
     const admin = await fx.admin("eu");
-    await admin.clients.create({ clientId: LOCK_CLIENT_ID, enabled: false, bearerOnly: true, attributes: { "kcb.lock.owner": "killed", "kcb.lock.expires": new Date(Date.now() - 1000).toISOString() } });
+    await admin.clients.create({
+      clientId: LOCK_CLIENT_ID,
+      enabled: false,
+      bearerOnly: true,
+      attributes: { "kcb.lock.owner": "killed", "kcb.lock.expires": new Date(Date.now() - 1000).toISOString() },
+    });
     expect((await fx.run("apply")).exitCode).toBe(0);
     expect(await admin.clients.find({ clientId: LOCK_CLIENT_ID })).toEqual([]);
   });
 
   it("converges on the next run after an apply killed midway", async () => {
     fx.writeConfig((doc) => {
-      const extra = Array.from({ length: 40 }, (_, i) => ({ name: `batch-${i}`, subject: `workload:batch-${i}`, authentication: { privateKeyJwt: { jwksUrl: `https://jobs.example/${i}/jwks` } }, aws: { roles: [{ arn: "arn:aws:iam::111122223333:role/batch" }] } }));
+      const extra = Array.from({ length: 40 }, (_, i) => ({
+        name: `batch-${i}`,
+        subject: `workload:batch-${i}`,
+        authentication: { privateKeyJwt: { jwksUrl: `https://jobs.example/${i}/jwks` } },
+        aws: { roles: [{ arn: "arn:aws:iam::111122223333:role/batch" }] },
+      }));
       doc.workloads = [...(doc.workloads as unknown[]), ...extra];
     });
     const run = cli(["apply", fx.configFile], { KCB_REALM_SYNC_LOCK_LEASE_SECONDS: "2", KCB_REALM_SYNC_CONCURRENCY: "1" }, true);

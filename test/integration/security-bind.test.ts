@@ -36,7 +36,11 @@ function config(serve: Record<string, unknown>): string {
       issuer: "https://127.0.0.1:9/realms/nowhere",
       clientId: "orders",
       authentication: { clientSecret: { file: join(dir, "secret") } },
-      aws: { region: "us-east-1", stsEndpoint: "http://127.0.0.1:9", roles: [{ name: "main", arn: "arn:aws:iam::111122223333:role/orders" }] },
+      aws: {
+        region: "us-east-1",
+        stsEndpoint: "http://127.0.0.1:9",
+        roles: [{ name: "main", arn: "arn:aws:iam::111122223333:role/orders" }],
+      },
       serve: { stateDir: join(dir, "state"), ...serve },
     }),
   );
@@ -74,7 +78,11 @@ describe("binding a non-loopback address", () => {
   });
 
   it("IMDS stays loopback-only even when non-loopback is allowed", async () => {
-    const child = spawnBroker(["serve", "--config", config({ host: "0.0.0.0", port: await freePort(), allowNonLoopback: true, azure: { imds: true } })]);
+    const child = spawnBroker([
+      "serve",
+      "--config",
+      config({ host: "0.0.0.0", port: await freePort(), allowNonLoopback: true, azure: { imds: true } }),
+    ]);
     expect((await child.exited).code, child.stderr()).toBe(2);
     expect(child.stderr()).toMatch(/imds/i);
   });
@@ -83,9 +91,17 @@ describe("binding a non-loopback address", () => {
     const port = await freePort();
     const child = spawnBroker(["serve", "--config", config({ host: "0.0.0.0", port, allowNonLoopback: true })]);
     try {
-      await waitFor("the listener", async () => (child.child.exitCode !== null ? false : (await listening(port)) || undefined), 60_000, 200);
+      await waitFor(
+        "the listener",
+        async () => (child.child.exitCode !== null ? false : (await listening(port)) || undefined),
+        60_000,
+        200,
+      );
       expect(child.child.exitCode, child.stderr()).toBeNull();
-      const listeningLine = child.stderr().split("\n").find((l) => l.includes('"cloud-broker listening"'));
+      const listeningLine = child
+        .stderr()
+        .split("\n")
+        .find((l) => l.includes('"cloud-broker listening"'));
       expect(listeningLine).toContain(`"address":"0.0.0.0:${port}"`);
     } finally {
       child.kill("SIGTERM");
@@ -100,8 +116,19 @@ describe("the log scan sees the broker's output", () => {
     expect(logDir, "the global setup sets KCB_TEST_LOG_DIR").toBeTruthy();
     const port = await freePort();
     const child = spawnBroker(["serve", "--config", config({ port })]);
-    await waitFor("the broker's log file", () => listFiles(logDir!).find((f) => f.includes(`/${child.pid}-main.ts-serve.stderr.log`)) ?? undefined, 60_000, 200);
-    await waitFor("its listening line", () => (readFileSync(join(logDir!, `${child.pid}-main.ts-serve.stderr.log`), "utf8").includes("cloud-broker listening") ? true : undefined), 60_000, 200);
+    await waitFor(
+      "the broker's log file",
+      () => listFiles(logDir!).find((f) => f.includes(`/${child.pid}-main.ts-serve.stderr.log`)) ?? undefined,
+      60_000,
+      200,
+    );
+    await waitFor(
+      "its listening line",
+      () =>
+        readFileSync(join(logDir!, `${child.pid}-main.ts-serve.stderr.log`), "utf8").includes("cloud-broker listening") ? true : undefined,
+      60_000,
+      200,
+    );
     child.kill("SIGTERM");
     await child.exited;
 

@@ -70,7 +70,10 @@ beforeAll(async () => {
   });
   broker = spawnBroker(["serve", "--config", world.writeConfig("broker.yaml", config)]);
   await waitReady(base, broker);
-  secrets = { aws: readFileSync(join(stateDir, "aws-container-authorization-token"), "utf8"), header: readFileSync(join(stateDir, "azure-identity-header"), "utf8") };
+  secrets = {
+    aws: readFileSync(join(stateDir, "aws-container-authorization-token"), "utf8"),
+    header: readFileSync(join(stateDir, "azure-identity-header"), "utf8"),
+  };
   recordSecret("broker-container-token", secrets.aws);
   recordSecret("broker-identity-header", secrets.header);
   const realmKey = world.fx.keys[0]!;
@@ -86,12 +89,18 @@ afterAll(async () => {
 
 const form = (params: Array<[string, string]>) => params.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&");
 const exchange = (params: Array<[string, string]>, headers: Array<[string, string]> = []) =>
-  send(tokenBase, { method: "POST", path: "/v1/token", headers: [["content-type", "application/x-www-form-urlencoded"], ...headers], body: form(params) });
+  send(tokenBase, {
+    method: "POST",
+    path: "/v1/token",
+    headers: [["content-type", "application/x-www-form-urlencoded"], ...headers],
+    body: form(params),
+  });
 
 const subjectToken = () => world.clientToken("orders", "kcb-agents");
 const actorToken = () => world.clientToken("copilot", "kcb-agents");
 /** A valid token forged with the realm's own key from a real token's claims: what an attacker holding nothing could never make. */
-const resigned = (token: string) => signRaw({ alg: "RS256", typ: "JWT", kid: keys.realm.kid }, refreshClaims(decodeJwt(token)), keys.realm.privateKey);
+const resigned = (token: string) =>
+  signRaw({ alg: "RS256", typ: "JWT", kid: keys.realm.kid }, refreshClaims(decodeJwt(token)), keys.realm.privateKey);
 
 function request(subject: string, actor: string, extra: Array<[string, string]> = []): Array<[string, string]> {
   return [
@@ -144,18 +153,23 @@ describe("the agents' endpoint works at all (controls)", () => {
 });
 
 describe("JWT attacks against the live endpoint, with real keys", () => {
-  it.each(JWT_ATTACKS.map((a) => [a.name, a] as const))("%s: refused as the subject token and as the actor token", async (_name, attack) => {
-    const ctx = { recorderUrl: recorder.url, innerToken: await subjectToken() };
-    const asSubject = await exchange(request(await attack.build(decodeJwt(ctx.innerToken), keys, ctx), resigned(await actorToken())));
-    expectRefused(asSubject);
-    expect(JSON.parse(asSubject.body)).toMatchObject({ error: "invalid_request" });
-    expect((await auditFor(asSubject)).reason).toMatch(/^(SUBJECT_TOKEN_INVALID|TOKEN_TOO_LARGE)$/);
+  it.each(JWT_ATTACKS.map((a) => [a.name, a] as const))(
+    "%s: refused as the subject token and as the actor token",
+    async (_name, attack) => {
+      const ctx = { recorderUrl: recorder.url, innerToken: await subjectToken() };
+      const asSubject = await exchange(request(await attack.build(decodeJwt(ctx.innerToken), keys, ctx), resigned(await actorToken())));
+      expectRefused(asSubject);
+      expect(JSON.parse(asSubject.body)).toMatchObject({ error: "invalid_request" });
+      expect((await auditFor(asSubject)).reason).toMatch(/^(SUBJECT_TOKEN_INVALID|TOKEN_TOO_LARGE)$/);
 
-    const actor = await actorToken();
-    const asActor = await exchange(request(resigned(ctx.innerToken), await attack.build(decodeJwt(actor), keys, { ...ctx, innerToken: actor })));
-    expectRefused(asActor);
-    expect((await auditFor(asActor)).reason).toMatch(/^(ACTOR_TOKEN_INVALID|TOKEN_TOO_LARGE)$/);
-  });
+      const actor = await actorToken();
+      const asActor = await exchange(
+        request(resigned(ctx.innerToken), await attack.build(decodeJwt(actor), keys, { ...ctx, innerToken: actor })),
+      );
+      expectRefused(asActor);
+      expect((await auditFor(asActor)).reason).toMatch(/^(ACTOR_TOKEN_INVALID|TOKEN_TOO_LARGE)$/);
+    },
+  );
 
   it("nothing in a token made the broker fetch anything (jku / x5u recorder untouched), and nothing was issued", () => {
     expect(recorder.hits).toEqual([]);
@@ -168,9 +182,25 @@ describe("oversized input and duplicated parameters", () => {
   it("refuses bodies over 32 KiB (read or declared) with 413, and stays up", async () => {
     const valid = request(resigned(await subjectToken()), resigned(await actorToken()));
     expectRefused(await exchange([...valid, ["padding", "x".repeat(40 * 1024)]]), 413);
-    const huge = await send(tokenBase, { method: "POST", path: "/v1/token", headers: [["content-type", "application/x-www-form-urlencoded"]], body: Buffer.alloc(5 * 1024 * 1024, 0x61) });
+    const huge = await send(tokenBase, {
+      method: "POST",
+      path: "/v1/token",
+      headers: [["content-type", "application/x-www-form-urlencoded"]],
+      body: Buffer.alloc(5 * 1024 * 1024, 0x61),
+    });
     if (huge.status !== 0) expectRefused(huge, 413); // or the broker cut the upload short
-    expectRefused(await send(tokenBase, { method: "POST", path: "/v1/token", headers: [["content-type", "application/x-www-form-urlencoded"], ["content-length", "99999999999"]], body: "grant_type=x" }), 413);
+    expectRefused(
+      await send(tokenBase, {
+        method: "POST",
+        path: "/v1/token",
+        headers: [
+          ["content-type", "application/x-www-form-urlencoded"],
+          ["content-length", "99999999999"],
+        ],
+        body: "grant_type=x",
+      }),
+      413,
+    );
     expectRefused(await exchange(request(`${resigned(await subjectToken())}${"A".repeat(9000)}`, resigned(await actorToken()))));
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect(broker.child.exitCode).toBeNull();
@@ -186,12 +216,17 @@ describe("oversized input and duplicated parameters", () => {
     // A forged subject hidden behind a valid one, and the other way round.
     const valid = resigned(await subjectToken());
     const forged = signRaw({ alg: "none" }, refreshClaims(decodeJwt(valid)), undefined);
-    for (const pair of [[valid, forged], [forged, valid]]) {
+    for (const pair of [
+      [valid, forged],
+      [forged, valid],
+    ]) {
       const params = request(pair[0]!, resigned(await actorToken()));
       expectRefused(await exchange([...params, ["subject_token", pair[1]!]]));
     }
     // Parameter names are case-sensitive: `Subject_Token` is an unknown parameter, so subject_token is missing.
-    const renamed = request(resigned(await subjectToken()), resigned(await actorToken())).map(([n, v]) => [n === "subject_token" ? "Subject_Token" : n, v] as [string, string]);
+    const renamed = request(resigned(await subjectToken()), resigned(await actorToken())).map(
+      ([n, v]) => [n === "subject_token" ? "Subject_Token" : n, v] as [string, string],
+    );
     expectRefused(await exchange(renamed));
     expect(world.sts.sessions().length).toBe(issuedBefore.sessions);
   });
@@ -223,7 +258,10 @@ describe("every credential endpoint without, or with a wrong, secret", () => {
       [["authorization", secrets.header]],
       [["authorization", secrets.aws.toUpperCase()]],
       [["x-amz-security-token", secrets.aws]],
-      [["authorization", "wrong"], ["authorization", "wronger"]],
+      [
+        ["authorization", "wrong"],
+        ["authorization", "wronger"],
+      ],
     ];
     const answers = new Set<string>();
     for (const headers of wrong) {
@@ -246,7 +284,10 @@ describe("every credential endpoint without, or with a wrong, secret", () => {
       [["x-identity-header", secrets.aws]],
       [["authorization", secrets.header]],
       [["secret", secrets.header]],
-      [["x-identity-header", "wrong"], ["x-identity-header", "wronger"]],
+      [
+        ["x-identity-header", "wrong"],
+        ["x-identity-header", "wronger"],
+      ],
     ];
     for (const headers of wrong) expectRefused(await send(base, { method: "GET", path: azurePath(), headers }), 401);
   });
@@ -256,20 +297,45 @@ describe("every credential endpoint without, or with a wrong, secret", () => {
       [],
       [["metadata", "false"]],
       [["metadata", "yes"]],
-      [["metadata", "true"], ["x-forwarded-for", "10.1.2.3"]],
-      [["metadata", "true"], ["host", "evil.example"]],
-      [["metadata", "true"], ["host", "127.0.0.1.evil.example"]],
-      [["metadata", "true"], ["host", "10.0.0.1:8999"]],
+      [
+        ["metadata", "true"],
+        ["x-forwarded-for", "10.1.2.3"],
+      ],
+      [
+        ["metadata", "true"],
+        ["host", "evil.example"],
+      ],
+      [
+        ["metadata", "true"],
+        ["host", "127.0.0.1.evil.example"],
+      ],
+      [
+        ["metadata", "true"],
+        ["host", "10.0.0.1:8999"],
+      ],
     ];
     for (const headers of refused) expectRefused(await send(base, { method: "GET", path: imdsPath(), headers }));
   });
 
   it("/v1/token takes nothing from an Authorization header", async () => {
-    expectRefused(await send(tokenBase, { method: "POST", path: "/v1/token", headers: [["authorization", `Bearer ${await subjectToken()}`], ["content-type", "application/x-www-form-urlencoded"]], body: "" }));
+    expectRefused(
+      await send(tokenBase, {
+        method: "POST",
+        path: "/v1/token",
+        headers: [
+          ["authorization", `Bearer ${await subjectToken()}`],
+          ["content-type", "application/x-www-form-urlencoded"],
+        ],
+        body: "",
+      }),
+    );
   });
 
   it("the unauthenticated operations endpoints hold no secret", async () => {
-    const creds = JSON.parse((await send(base, { method: "GET", path: awsPath, headers: [["authorization", secrets.aws]] })).body) as { SecretAccessKey: string; Token: string };
+    const creds = JSON.parse((await send(base, { method: "GET", path: awsPath, headers: [["authorization", secrets.aws]] })).body) as {
+      SecretAccessKey: string;
+      Token: string;
+    };
     for (const path of ["/healthz", "/readyz", "/metrics"]) {
       const res = await send(base, { method: "GET", path });
       expect(res.status).toBe(200);

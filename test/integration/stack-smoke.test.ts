@@ -62,7 +62,9 @@ function processesMentioning(path: string): number[] {
 afterAll(async () => {
   // Whatever happened above, stop what this test started.
   const state = readState(dir);
-  if (state) for (const pid of [state.supervisorPid, ...state.components.flatMap((c) => (c.pid ? [c.pid] : []))]) await stopPid(pid, { group: true });
+  if (state)
+    for (const pid of [state.supervisorPid, ...state.components.flatMap((c) => (c.pid ? [c.pid] : []))])
+      await stopPid(pid, { group: true });
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -71,7 +73,10 @@ describe("npm run stack", () => {
     stackEnv = { ...process.env, KCB_STACK_DIR: dir, KCB_STACK_FRONT_PORT: String(await freePort()) };
 
     const up = await stack("up");
-    expect(up.code, `${up.stdout}\n${up.stderr}\n${existsSync(join(dir, "stack.log")) ? readFileSync(join(dir, "stack.log"), "utf8").slice(-4000) : ""}`).toBe(0);
+    expect(
+      up.code,
+      `${up.stdout}\n${up.stderr}\n${existsSync(join(dir, "stack.log")) ? readFileSync(join(dir, "stack.log"), "utf8").slice(-4000) : ""}`,
+    ).toBe(0);
     const state = readState(dir)!;
     expect(state.phase).toBe("ready");
     const pids = [state.supervisorPid, ...state.components.flatMap((c) => (c.pid ? [c.pid] : []))];
@@ -86,13 +91,22 @@ describe("npm run stack", () => {
     expect(printed.code, printed.stderr).toBe(0);
     const workloadEnv = parseDotenv(printed.stdout);
     expect(Object.keys(workloadEnv)).toEqual(
-      expect.arrayContaining(["AWS_CONTAINER_CREDENTIALS_FULL_URI", "IDENTITY_ENDPOINT", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AZURE_OPENAI_ENDPOINT", "OPENAI_API_VERSION"]),
+      expect.arrayContaining([
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "IDENTITY_ENDPOINT",
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+        "AZURE_OPENAI_ENDPOINT",
+        "OPENAI_API_VERSION",
+      ]),
     );
 
     // Only the printed environment (plus PATH to find nothing in particular), as `env -i $(cat …)` would.
     const workload = await run("deploy/local/demo/workload.ts", [], { ...workloadEnv, PATH: process.env.PATH });
     expect(workload.code, workload.stderr).toBe(0);
-    const result = JSON.parse(workload.stdout.trim().split("\n").pop()!) as Record<string, { ok: boolean; detail: Record<string, unknown> }>;
+    const result = JSON.parse(workload.stdout.trim().split("\n").pop()!) as Record<
+      string,
+      { ok: boolean; detail: Record<string, unknown> }
+    >;
     // Both models answered the unmodified SDKs, with credentials only the sidecar could have given.
     expect(result.bedrock?.ok, JSON.stringify(result.bedrock)).toBe(true);
     expect(result.bedrock?.detail.modelId).toBe(workloadEnv.BEDROCK_MODEL_ID);

@@ -31,7 +31,9 @@ export function sdkRunner(dir: string, baseEnv: () => Record<string, string> = (
   return function run(exports: string, program: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
     const envFile = join(dir, `env-${(n += 1)}.sh`);
     writeFileSync(envFile, exports);
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AWS_|AZURE_|IDENTITY_|MSI_|IMDS_)/.test(k))) as Record<string, string>;
+    const inherited = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !/^(AWS_|AZURE_|IDENTITY_|MSI_|IMDS_)/.test(k)),
+    ) as Record<string, string>;
     const env = {
       ...inherited,
       HOME: dir,
@@ -43,9 +45,14 @@ export function sdkRunner(dir: string, baseEnv: () => Record<string, string> = (
       ...extraEnv,
     };
     return new Promise((done) => {
-      execFile("sh", ["-c", `. "$1" && shift && exec "$@"`, "sh", envFile, ...program], { cwd: ROOT, env, timeout: 90_000 }, (error, stdout, stderr) => {
-        done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
-      });
+      execFile(
+        "sh",
+        ["-c", `. "$1" && shift && exec "$@"`, "sh", envFile, ...program],
+        { cwd: ROOT, env, timeout: 90_000 },
+        (error, stdout, stderr) => {
+          done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+        },
+      );
     });
   };
 }

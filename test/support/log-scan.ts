@@ -50,7 +50,10 @@ export const SECRET_SHAPES: ReadonlyArray<{ kind: string; pattern: RegExp }> = [
   { kind: "jwt", pattern: /eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g },
   { kind: "pem-private-key", pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/g },
   { kind: "aws-session-token", pattern: /IQoJb3JpZ2luX2Vj[A-Za-z0-9+/]{16,}/g },
-  { kind: "aws-secret-access-key", pattern: /(?:secret_?access_?key|SecretAccessKey)["']?\s*[:=]\s*["']?[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/])/gi },
+  {
+    kind: "aws-secret-access-key",
+    pattern: /(?:secret_?access_?key|SecretAccessKey)["']?\s*[:=]\s*["']?[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/])/gi,
+  },
 ];
 
 const sha256Prefix = (text: string): string => createHash("sha256").update(text).digest("hex").slice(0, 12);
@@ -88,7 +91,8 @@ export function readKnownSecrets(dir: string): KnownSecret[] {
       if (!line.trim()) continue;
       try {
         const parsed = JSON.parse(line) as Partial<KnownSecret>;
-        if (typeof parsed.kind === "string" && typeof parsed.value === "string") seen.set(parsed.value, { kind: parsed.kind, value: parsed.value });
+        if (typeof parsed.kind === "string" && typeof parsed.value === "string")
+          seen.set(parsed.value, { kind: parsed.kind, value: parsed.value });
       } catch {
         // a line cut by a killed process: nothing to search for
       }

@@ -72,7 +72,10 @@ export interface RealmFixture {
   /** Writes a file into the fixture dir (mode 0600) and returns its `{ file }` reference. */
   writeFile(name: string, content: string): { file: string };
   /** Runs a realm-sync command in-process (`run(opts)` of admin-scripts/commands/<name>.ts) on the config. */
-  run(command: "plan" | "apply" | "check" | "validate" | "export-trust" | "bootstrap-identities", extra?: Record<string, unknown>): Promise<CommandResult>;
+  run(
+    command: "plan" | "apply" | "check" | "validate" | "export-trust" | "bootstrap-identities",
+    extra?: Record<string, unknown>,
+  ): Promise<CommandResult>;
   /** `apply`, throwing unless it exits 0. */
   apply(): Promise<CommandResult>;
   /** An admin client on one cluster (master realm sign-in), set to the fixture's realm. */
@@ -125,7 +128,13 @@ export async function createRealmFixture(opts: RealmFixtureOptions): Promise<Rea
   const newKey = (name: string, status: "active" | "passive"): FixtureKey => {
     const installed = installSigningKey({ realm, name, servers: clusters });
     const certificate = writeFile(`${name}.crt`, installed.certificatePem);
-    const key = { name, status, entry: { name, certificate, keystore: installed.keystore }, certificatePem: installed.certificatePem, pem: installed.privateKeyPem };
+    const key = {
+      name,
+      status,
+      entry: { name, certificate, keystore: installed.keystore },
+      certificatePem: installed.certificatePem,
+      pem: installed.privateKeyPem,
+    };
     keys.push(key);
     return key;
   };
@@ -158,7 +167,20 @@ export async function createRealmFixture(opts: RealmFixtureOptions): Promise<Rea
     const mod = (await import(`../../admin-scripts/commands/${command}.ts`)) as { run(o: unknown): Promise<Outcome> };
     let exitCode: number;
     try {
-      exitCode = EXIT_CODES[await mod.run({ ...io, config: "trust-domain.yaml", verbose: false, json: false, cluster: [], out: join(dir, "trust-export"), check: false, requireEnv: true, ...extra })];
+      exitCode =
+        EXIT_CODES[
+          await mod.run({
+            ...io,
+            config: "trust-domain.yaml",
+            verbose: false,
+            json: false,
+            cluster: [],
+            out: join(dir, "trust-export"),
+            check: false,
+            requireEnv: true,
+            ...extra,
+          })
+        ];
     } catch (error) {
       if (!(error instanceof RealmSyncError)) throw error;
       stderr.write(`${error.message}\n${error.issues.map((i) => `  ${i.path}: ${i.message}\n`).join("")}`);
@@ -170,9 +192,12 @@ export async function createRealmFixture(opts: RealmFixtureOptions): Promise<Rea
   // The identities need only the realm and its clusters: bootstrap before the test adds what its workloads need (e.g. kubernetesIssuers).
   writeFileSync(configFile, stringify({ ...document, workloads: [], agents: [] }), { mode: 0o600 });
   const bootstrapped = await run("bootstrap-identities", { env: { ...process.env, ...bootstrapEnv } });
-  if (bootstrapped.exitCode !== 0) throw new Error(`realm-sync bootstrap-identities exited ${bootstrapped.exitCode}:\n${bootstrapped.stderr}\n${bootstrapped.stdout}`);
+  if (bootstrapped.exitCode !== 0)
+    throw new Error(`realm-sync bootstrap-identities exited ${bootstrapped.exitCode}:\n${bootstrapped.stderr}\n${bootstrapped.stdout}`);
   save();
-  for (const c of clusters) for (const kind of ["apply", "view"]) recordSecret("client-secret", readFileSync(join(dir, `realm-sync-${c.name}-${kind}.secret`), "utf8").trim());
+  for (const c of clusters)
+    for (const kind of ["apply", "view"])
+      recordSecret("client-secret", readFileSync(join(dir, `realm-sync-${c.name}-${kind}.secret`), "utf8").trim());
 
   const admins = new Map<string, KcAdminClient>();
   return {

@@ -14,7 +14,13 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { loadTrustExport, type TrustExport } from "../../admin-scripts/trust/artifacts.ts";
 import { renderTrustFiles } from "../../admin-scripts/trust/export.ts";
-import { startEntraEmulator, startStsEmulator, type EntraEmulator, type IssuedSession, type StsEmulator } from "../../deploy/local/cloud/index.ts";
+import {
+  startEntraEmulator,
+  startStsEmulator,
+  type EntraEmulator,
+  type IssuedSession,
+  type StsEmulator,
+} from "../../deploy/local/cloud/index.ts";
 import type { IssuerKeysOptions } from "../../deploy/local/cloud/common/issuer-keys.ts";
 import type { Clock } from "../../deploy/local/cloud/common/types.ts";
 import type { TrustDomainInfo } from "../../deploy/local/keycloak/trust-domain.ts";
@@ -34,21 +40,35 @@ export interface WorldWorkload {
  * The trust domain of a realm a test made by hand (not applied by realm-sync): the first cluster of
  * the shared Keycloak trust domain, placeholder secrets (never resolved), one workload.
  */
-export function oneWorkloadTrustDomain(domain: Pick<TrustDomainInfo, "clusters">, opts: { realm: string; issuer: string; workload: WorldWorkload }): TrustDomain {
+export function oneWorkloadTrustDomain(
+  domain: Pick<TrustDomainInfo, "clusters">,
+  opts: { realm: string; issuer: string; workload: WorldWorkload },
+): TrustDomain {
   const w = opts.workload;
   return TrustDomain.parse({
     version: 1,
     realm: opts.realm,
     issuer: opts.issuer,
     clusters: [{ name: "eu", adminUrl: domain.clusters[0]!.url, auth: { username: "admin", password: { env: "KCB_UNUSED" } } }],
-    signingKeys: [{ name: "main", certificate: { file: "unused.crt" }, keystore: { file: "main.p12", passwordVault: "main-keystore" }, status: "active" }],
+    signingKeys: [
+      {
+        name: "main",
+        certificate: { file: "unused.crt" },
+        keystore: { file: "main.p12", passwordVault: "main-keystore" },
+        status: "active",
+      },
+    ],
     workloads: [
       {
         name: w.name,
         subject: w.subject,
         authentication: { clientSecret: { env: "KCB_UNUSED" } },
         ...(w.awsRole && { aws: { roles: [{ arn: w.awsRole, maxSessionDuration: 3600 }] } }),
-        ...(w.azure && { azure: { identities: [{ name: w.azure.name ?? w.name, tenantId: w.azure.tenantId, clientId: w.azure.clientId, scopes: w.azure.scopes }] } }),
+        ...(w.azure && {
+          azure: {
+            identities: [{ name: w.azure.name ?? w.name, tenantId: w.azure.tenantId, clientId: w.azure.clientId, scopes: w.azure.scopes }],
+          },
+        }),
       },
     ],
   });

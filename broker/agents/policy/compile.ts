@@ -33,13 +33,19 @@ export type CompileResult = { ok: true; policy: CompiledPolicy } | { ok: false; 
 function compileWorkloads(source: PolicySource, issues: PolicyIssue[]): Map<string, CompiledWorkload> {
   const bySubject = new Map<string, CompiledWorkload>();
   source.workloads.forEach((w, i) => {
-    if (bySubject.has(w.subject)) issues.push({ path: `workloads[${i}].subject`, message: `subject ${JSON.stringify(w.subject)} used twice` });
+    if (bySubject.has(w.subject))
+      issues.push({ path: `workloads[${i}].subject`, message: `subject ${JSON.stringify(w.subject)} used twice` });
     bySubject.set(w.subject, {
       name: w.name,
       subject: w.subject,
       clientId: workloadClientId(w.name),
       awsRoles: new Map((w.aws?.roles ?? []).map((r) => [r.arn, r.maxSessionDuration])),
-      azureIdentities: (w.azure?.identities ?? []).map((id) => ({ name: id.name, tenantId: id.tenantId, clientId: id.clientId.toLowerCase(), scopes: id.scopes })),
+      azureIdentities: (w.azure?.identities ?? []).map((id) => ({
+        name: id.name,
+        tenantId: id.tenantId,
+        clientId: id.clientId.toLowerCase(),
+        scopes: id.scopes,
+      })),
     });
   });
   return bySubject;
@@ -47,7 +53,8 @@ function compileWorkloads(source: PolicySource, issues: PolicyIssue[]): Map<stri
 
 function sessionPolicyText(policy: Record<string, unknown>, path: string, issues: PolicyIssue[]): string {
   const text = JSON.stringify(policy);
-  if (text.length > MAX_SESSION_POLICY_CHARS) issues.push({ path, message: `session policy is ${text.length} characters, STS takes at most ${MAX_SESSION_POLICY_CHARS}` });
+  if (text.length > MAX_SESSION_POLICY_CHARS)
+    issues.push({ path, message: `session policy is ${text.length} characters, STS takes at most ${MAX_SESSION_POLICY_CHARS}` });
   if (policy.Version !== "2012-10-17") issues.push({ path, message: 'session policy needs Version "2012-10-17"' });
   const statement = policy.Statement;
   const statements = Array.isArray(statement) ? statement : [statement];
@@ -57,11 +64,19 @@ function sessionPolicyText(policy: Record<string, unknown>, path: string, issues
   return text;
 }
 
-function compileAgent(agent: PolicySource["agents"][number], i: number, source: PolicySource, workloads: CompiledWorkload[], issues: PolicyIssue[]): CompiledAgent {
+function compileAgent(
+  agent: PolicySource["agents"][number],
+  i: number,
+  source: PolicySource,
+  workloads: CompiledWorkload[],
+  issues: PolicyIssue[],
+): CompiledAgent {
   const at = `agents[${i}]`;
   const { match } = agent;
-  if (match.subject === undefined && match.clientId === undefined) issues.push({ path: `${at}.match`, message: "name the actor: match.subject or match.clientId" });
-  if (match.issuer !== undefined && match.issuer !== source.issuer) issues.push({ path: `${at}.match.issuer`, message: "only tokens of the trust domain's issuer are verified" });
+  if (match.subject === undefined && match.clientId === undefined)
+    issues.push({ path: `${at}.match`, message: "name the actor: match.subject or match.clientId" });
+  if (match.issuer !== undefined && match.issuer !== source.issuer)
+    issues.push({ path: `${at}.match.issuer`, message: "only tokens of the trust domain's issuer are verified" });
 
   const names = new Set(workloads.map((w) => w.name));
   agent.actFor.forEach((name, j) => {
@@ -79,7 +94,8 @@ function compileAgent(agent: PolicySource["agents"][number], i: number, source: 
       const maxima = inScope.flatMap((w) => (w.awsRoles.has(role) ? [w.awsRoles.get(role) ?? 0] : []));
       if (maxima.length === 0) issues.push({ path: `${tp}.aws.role`, message: "not a role of any workload this agent acts for" });
       const duration = maxDuration ?? DEFAULT_AGENT_AWS_DURATION;
-      if (maxima.some((max) => duration > max)) issues.push({ path: `${tp}.aws.maxDuration`, message: `${duration} s exceeds the role's maximum session duration` });
+      if (maxima.some((max) => duration > max))
+        issues.push({ path: `${tp}.aws.maxDuration`, message: `${duration} s exceeds the role's maximum session duration` });
       if (aws.has(role)) issues.push({ path: `${tp}.aws.role`, message: "role listed twice" });
       aws.set(role, {
         roleArn: role,
@@ -89,9 +105,11 @@ function compileAgent(agent: PolicySource["agents"][number], i: number, source: 
     } else {
       const { identity, scopes } = target.azure;
       const found = inScope.flatMap((w) => w.azureIdentities.filter((id) => id.name === identity));
-      if (found.length === 0) issues.push({ path: `${tp}.azure.identity`, message: "not an Azure identity of any workload this agent acts for" });
+      if (found.length === 0)
+        issues.push({ path: `${tp}.azure.identity`, message: "not an Azure identity of any workload this agent acts for" });
       for (const [k, scope] of (scopes ?? []).entries()) {
-        if (found.some((id) => !id.scopes.includes(scope))) issues.push({ path: `${tp}.azure.scopes[${k}]`, message: `${JSON.stringify(scope)} is not a scope of identity ${identity}` });
+        if (found.some((id) => !id.scopes.includes(scope)))
+          issues.push({ path: `${tp}.azure.scopes[${k}]`, message: `${JSON.stringify(scope)} is not a scope of identity ${identity}` });
       }
       if (azure.has(identity)) issues.push({ path: `${tp}.azure.identity`, message: "identity listed twice" });
       azure.set(identity, { identity, ...(scopes ? { scopes } : {}) });

@@ -20,7 +20,13 @@ import type { ActorMatch, CompiledAgent, CompiledPolicy, CompiledWorkload } from
 
 export type DenialReason = Extract<
   AgentsErrorCode,
-  "SUBJECT_UNKNOWN" | "SUBJECT_CLIENT_MISMATCH" | "AGENT_UNKNOWN" | "ACTOR_NOT_PERMITTED" | "SUBJECT_FORBIDS_ACTOR" | "TARGET_NOT_ALLOWED" | "SCOPE_NOT_ALLOWED"
+  | "SUBJECT_UNKNOWN"
+  | "SUBJECT_CLIENT_MISMATCH"
+  | "AGENT_UNKNOWN"
+  | "ACTOR_NOT_PERMITTED"
+  | "SUBJECT_FORBIDS_ACTOR"
+  | "TARGET_NOT_ALLOWED"
+  | "SCOPE_NOT_ALLOWED"
 >;
 
 export interface ExchangeFacts {

@@ -53,10 +53,12 @@ function load(file: string, issuer: string, env: FilePolicyStoreOptions["env"]):
   try {
     source = parseTrustDomain(text, file, { env, requireAdminUrls: false }).config;
   } catch (error) {
-    if (error instanceof TrustDomainError) return { ok: false, sha256, problems: error.issues.length ? error.issues.map(formatIssue) : [error.message] };
+    if (error instanceof TrustDomainError)
+      return { ok: false, sha256, problems: error.issues.length ? error.issues.map(formatIssue) : [error.message] };
     return { ok: false, sha256, problems: [String(error)] };
   }
-  if (source.issuer !== issuer) return { ok: false, sha256, problems: [`${file}: issuer ${source.issuer} is not the broker's trusted issuer ${issuer}`] };
+  if (source.issuer !== issuer)
+    return { ok: false, sha256, problems: [`${file}: issuer ${source.issuer} is not the broker's trusted issuer ${issuer}`] };
   const compiled = compilePolicy(source, sha256.slice(0, 16));
   if (!compiled.ok) return { ok: false, sha256, problems: compiled.issues.map((i) => `${file}: ${i.path}: ${i.message}`) };
   return { ok: true, sha256, policy: compiled.policy };

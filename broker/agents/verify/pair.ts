@@ -19,8 +19,10 @@ export function audienceIsExactly(aud: JWTPayload["aud"], audience: string): boo
 
 /** @example const pair = checkPair(subject, actor, "kcb-agents"); if (!pair.ok) throw new AgentsError(pair.code, pair.detail); */
 export function checkPair(subject: JWTPayload, actor: JWTPayload, audience: string): PairCheck {
-  if (!audienceIsExactly(subject.aud, audience)) return { ok: false, code: "SUBJECT_TOKEN_INVALID", detail: `subject token: aud is not exactly ${audience}` };
+  if (!audienceIsExactly(subject.aud, audience))
+    return { ok: false, code: "SUBJECT_TOKEN_INVALID", detail: `subject token: aud is not exactly ${audience}` };
   if (subject.sub === actor.sub) return { ok: false, code: "ACTOR_TOKEN_INVALID", detail: "actor token: same sub as the subject token" };
-  if (subject.jti !== undefined && subject.jti === actor.jti) return { ok: false, code: "ACTOR_TOKEN_INVALID", detail: "actor token: same jti as the subject token" };
+  if (subject.jti !== undefined && subject.jti === actor.jti)
+    return { ok: false, code: "ACTOR_TOKEN_INVALID", detail: "actor token: same jti as the subject token" };
   return { ok: true };
 }

@@ -42,7 +42,8 @@ export function precheckToken(token: string, issuer: string, algorithms: readonl
   if (!header) return fail("MALFORMED", "header is not a JSON object");
 
   const alg = header.alg;
-  if (typeof alg !== "string" || !(algorithms as readonly string[]).includes(alg)) return fail("ALG_NOT_ALLOWED", `alg ${JSON.stringify(alg)?.slice(0, 20)} not allowed`);
+  if (typeof alg !== "string" || !(algorithms as readonly string[]).includes(alg))
+    return fail("ALG_NOT_ALLOWED", `alg ${JSON.stringify(alg)?.slice(0, 20)} not allowed`);
   for (const name of FORBIDDEN_HEADERS) {
     if (name in header) return fail("HEADER_FORBIDDEN", `header parameter ${name} refused`);
   }

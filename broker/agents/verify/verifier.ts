@@ -27,15 +27,26 @@ export interface TokenVerifier {
 }
 
 function classify(error: unknown): { reason: TokenRejection; detail: string } {
-  if (error instanceof errors.JWTExpired) return error.claim === "iat" ? { reason: "TOO_OLD", detail: "iat older than the maximum token age" } : { reason: "EXPIRED", detail: "exp in the past" };
+  if (error instanceof errors.JWTExpired)
+    return error.claim === "iat"
+      ? { reason: "TOO_OLD", detail: "iat older than the maximum token age" }
+      : { reason: "EXPIRED", detail: "exp in the past" };
   if (error instanceof errors.JWTClaimValidationFailed) {
     const reason: TokenRejection =
-      error.claim === "aud" ? "AUDIENCE_MISMATCH" : error.claim === "nbf" ? "NOT_YET_VALID" : error.claim === "iat" && error.reason === "check_failed" ? "ISSUED_IN_FUTURE" : "CLAIM_INVALID";
+      error.claim === "aud"
+        ? "AUDIENCE_MISMATCH"
+        : error.claim === "nbf"
+          ? "NOT_YET_VALID"
+          : error.claim === "iat" && error.reason === "check_failed"
+            ? "ISSUED_IN_FUTURE"
+            : "CLAIM_INVALID";
     return { reason, detail: `claim ${error.claim}: ${error.reason}` };
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) return { reason: "SIGNATURE_INVALID", detail: "signature does not verify" };
-  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) return { reason: "KEY_NOT_FOUND", detail: "kid not in the issuer's JWKS" };
-  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) return { reason: "ALG_NOT_ALLOWED", detail: error.code };
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys)
+    return { reason: "KEY_NOT_FOUND", detail: "kid not in the issuer's JWKS" };
+  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported)
+    return { reason: "ALG_NOT_ALLOWED", detail: error.code };
   if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return { reason: "MALFORMED", detail: error.code };
   // Anything else comes from fetching the JWKS (timeout, HTTP status, network, invalid JWKS).
   const code = error instanceof errors.JOSEError ? error.code : error instanceof Error ? error.name : "unknown";
@@ -67,7 +78,8 @@ export function createTokenVerifier(config: TokenVerifierConfig, clock: Clock): 
           currentDate: new Date(clock.now()),
           requiredClaims,
         });
-        if (typeof payload.sub !== "string" || payload.sub === "") return { ok: false, reason: "CLAIM_INVALID", detail: "sub is not a string" };
+        if (typeof payload.sub !== "string" || payload.sub === "")
+          return { ok: false, reason: "CLAIM_INVALID", detail: "sub is not a string" };
         // Keycloak's access tokens say `"typ": "Bearer"` in the payload; its ID, refresh and logout tokens say otherwise.
         if (payload.typ !== "Bearer") return { ok: false, reason: "NOT_ACCESS_TOKEN", detail: "payload typ is not Bearer" };
         if (options.requireJti && (typeof payload.jti !== "string" || payload.jti === "" || payload.jti.length > 256)) {

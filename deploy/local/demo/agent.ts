@@ -27,7 +27,12 @@ async function agentToken(): Promise<string> {
   const res = await fetch(`${env("ISSUER")}/protocol/openid-connect/token`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ grant_type: "client_credentials", client_id: env("AGENT_CLIENT_ID"), client_secret: readFileSync(env("AGENT_SECRET_FILE"), "utf8"), scope: "kcb-agents" }),
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: env("AGENT_CLIENT_ID"),
+      client_secret: readFileSync(env("AGENT_SECRET_FILE"), "utf8"),
+      scope: "kcb-agents",
+    }),
   });
   if (res.status !== 200) throw new Error(`agent token: HTTP ${res.status}`);
   return ((await res.json()) as { access_token: string }).access_token;
@@ -65,7 +70,9 @@ async function bedrock(): Promise<Record<string, unknown>> {
   const issued = await exchange(env("AWS_ROLE"), "urn:kcb:params:oauth:token-type:aws-credentials");
   // The issued token is base64url JSON in the credential_process shape (broker/agents/README.md).
   const doc = JSON.parse(Buffer.from(String(issued.access_token), "base64url").toString("utf8")) as Record<string, string>;
-  const client = new BedrockRuntimeClient({ credentials: { accessKeyId: doc.AccessKeyId!, secretAccessKey: doc.SecretAccessKey!, sessionToken: doc.SessionToken! } });
+  const client = new BedrockRuntimeClient({
+    credentials: { accessKeyId: doc.AccessKeyId!, secretAccessKey: doc.SecretAccessKey!, sessionToken: doc.SessionToken! },
+  });
   const calls: Record<string, unknown> = {};
   for (const modelId of env("BEDROCK_MODELS").split(",")) {
     calls[modelId] = await attempt(async () => {

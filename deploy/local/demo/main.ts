@@ -24,7 +24,11 @@ import { runTrustingLocalCa } from "../pki/trust-local-ca.ts";
 await runTrustingLocalCa();
 
 const { values } = parseArgs({
-  options: { once: { type: "boolean", default: false }, fresh: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } },
+  options: {
+    once: { type: "boolean", default: false },
+    fresh: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
 });
 if (values.help) {
   console.log(`usage: npm run demo [-- --once] [-- --fresh]
@@ -59,12 +63,17 @@ async function workloadTokenForAgent(stack: LocalStack): Promise<string> {
   const res = await fetch(tokenEndpoint, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ grant_type: "client_credentials", client_id: "reporting-batch", client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertion, scope: "kcb-agents" }),
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: "reporting-batch",
+      client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+      client_assertion: assertion,
+      scope: "kcb-agents",
+    }),
   });
   if (res.status !== 200) throw new Error(`reporting-batch token for the agent: HTTP ${res.status}`);
   return ((await res.json()) as { access_token: string }).access_token;
 }
-
 
 const started = Date.now();
 const stack = await startLocalStack({ stateDir, fresh: values.fresh, frontPort: Number(process.env.KCB_FRONT_PORT ?? 8443), log: step });
@@ -78,11 +87,17 @@ try {
       const d = outcome.detail as Record<string, unknown>;
       allOk &&= outcome.ok === true;
       const what = api === "bedrock" ? `Bedrock ${d.modelId as string}` : `Azure OpenAI ${d.deployment as string}`;
-      lines.push(outcome.ok ? `  ${name.padEnd(16)} ${what}: ${String(d.text)}` : `  ${name.padEnd(16)} ${api} FAILED ${String(d.error)}: ${String(d.message)}`);
+      lines.push(
+        outcome.ok
+          ? `  ${name.padEnd(16)} ${what}: ${String(d.text)}`
+          : `  ${name.padEnd(16)} ${api} FAILED ${String(d.error)}: ${String(d.message)}`,
+      );
     }
   }
 
-  step("running the agent report-assistant acting for reporting-batch (RFC 8693 token exchange), one allowed and one refused model per cloud …");
+  step(
+    "running the agent report-assistant acting for reporting-batch (RFC 8693 token exchange), one allowed and one refused model per cloud …",
+  );
   const agentDir = join(stateDir, "agent");
   mkdirSync(agentDir, { recursive: true, mode: 0o700 });
   const subjectFile = join(agentDir, "subject-token");
@@ -111,18 +126,27 @@ try {
     // Expected: the first call allowed, the second refused by the cloud (403 Bedrock, 401 Azure OpenAI).
     allOk &&= outcome.ok === true && results.length === 2 && results[0] === true && results[1] === false;
     if (outcome.ok !== true) lines.push(`  report-assistant ${api} FAILED ${String(outcome.error)}: ${String(outcome.message)}`);
-    for (const [model, c] of Object.entries(calls)) lines.push(`  ${"report-assistant".padEnd(16)} ${api === "bedrock" ? "Bedrock" : "Azure OpenAI"} ${model}: ${c.ok ? String(c.text) : `refused (${String(c.status ?? "")} ${String(c.error)})`}`);
+    for (const [model, c] of Object.entries(calls))
+      lines.push(
+        `  ${"report-assistant".padEnd(16)} ${api === "bedrock" ? "Bedrock" : "Azure OpenAI"} ${model}: ${c.ok ? String(c.text) : `refused (${String(c.status ?? "")} ${String(c.error)})`}`,
+      );
   }
   const sessions = stack.sts.sessions();
   const delegated = sessions.filter((s) => s.sourceIdentity);
   const counts = stack.domain.front.tokenRequestsByCluster();
   const config = TrustDomain.parse(parse(readFileSync(stack.configFile, "utf8")));
-  const identities = new Map(config.workloads.flatMap((w) => (w.azure?.identities ?? []).map((i) => [i.clientId.toLowerCase(), `${i.name} of ${w.name}`] as const)));
+  const identities = new Map(
+    config.workloads.flatMap((w) => (w.azure?.identities ?? []).map((i) => [i.clientId.toLowerCase(), `${i.name} of ${w.name}`] as const)),
+  );
 
   console.log(`
 Report (${((Date.now() - started) / 1000).toFixed(1)} s, Keycloak ${stack.domain.info.keycloakVersion})
   issuer ${stack.issuer}
-  Keycloak token requests answered: ${Object.entries(counts).map(([c, n]) => `${c} ${n}`).join(", ") || "none"} (one issuer, any cluster)
+  Keycloak token requests answered: ${
+    Object.entries(counts)
+      .map(([c, n]) => `${c} ${n}`)
+      .join(", ") || "none"
+  } (one issuer, any cluster)
   STS sessions issued: ${sessions.length} (${delegated.length} with a SourceIdentity: ${[...new Set(delegated.map((s) => s.sourceIdentity))].join(", ")})
   what each program got back:
 ${lines.join("\n")}
@@ -147,10 +171,15 @@ if (values.once) {
   await shutdown(allOk ? 0 : 1);
 } else {
   console.log(`Up until Ctrl-C. Endpoints:
-${stack.components().map((c) => `  ${c.name.padEnd(24)} ${c.url}`).join("\n")}
+${stack
+  .components()
+  .map((c) => `  ${c.name.padEnd(24)} ${c.url}`)
+  .join("\n")}
 
 A workload next to the payments-api sidecar needs exactly:
-${Object.entries(stack.workloadEnv("payments-api")).map(([k, v]) => `  export ${k}=${v}`).join("\n")}
+${Object.entries(stack.workloadEnv("payments-api"))
+  .map(([k, v]) => `  export ${k}=${v}`)
+  .join("\n")}
 `);
   process.on("SIGINT", () => void shutdown(0));
   process.on("SIGTERM", () => void shutdown(0));

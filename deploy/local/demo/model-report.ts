@@ -20,13 +20,19 @@ const shortArn = (arn: string) => arn.replace(/^arn:aws:sts::\d+:/, "");
 
 export function bedrockLines(events: readonly CloudTrailEvent[]): string[] {
   return events.map((e) => {
-    const identity = e.userIdentity as { arn?: string; principalTags?: Record<string, string>; sessionContext?: { sourceIdentity?: string } };
+    const identity = e.userIdentity as {
+      arn?: string;
+      principalTags?: Record<string, string>;
+      sessionContext?: { sourceIdentity?: string };
+    };
     const session = identity.arn?.split("/").pop() ?? "?";
     const caller = session.split("@")[0] ?? session;
     const source = identity.sessionContext?.sourceIdentity;
     const forWhom = source ? `for ${source.split("@").pop() ?? source} (source identity ${source})` : "for itself";
     const model = String(e.requestParameters.modelId);
-    const tags = Object.entries(identity.principalTags ?? {}).map(([k, v]) => `${k}=${v}`).join(" ");
+    const tags = Object.entries(identity.principalTags ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ");
     const outcome = e.errorCode ? `DENIED ${e.errorCode}` : "allowed";
     return `    ${caller.padEnd(17)} Bedrock ${e.eventName} ${model.padEnd(24)} as ${identity.arn ? shortArn(identity.arn) : "(unknown credentials)"}  ${forWhom}${tags ? `  tags ${tags}` : ""}  → ${outcome}`;
   });

@@ -11,7 +11,10 @@ const TSX = join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs");
  * would be started, and parses the JSON line it prints last.
  */
 export async function runJsonProgram(command: string, args: string[], env: Record<string, string>): Promise<ProgramResult> {
-  const child = spawn(command, args, { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, args, {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stdout.on("data", (c: Buffer) => (out += c.toString()));
@@ -21,7 +24,13 @@ export async function runJsonProgram(command: string, args: string[], env: Recor
   try {
     return JSON.parse(line) as ProgramResult;
   } catch {
-    throw new Error(`${args.at(-1) ?? command} exited with ${code}: ${err.split("\n").filter((l) => l && !l.includes("NodeVersionSupportWarning")).slice(-3).join(" | ")}`);
+    throw new Error(
+      `${args.at(-1) ?? command} exited with ${code}: ${err
+        .split("\n")
+        .filter((l) => l && !l.includes("NodeVersionSupportWarning"))
+        .slice(-3)
+        .join(" | ")}`,
+    );
   }
 }
 

@@ -28,7 +28,12 @@ const FAILOVER_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "E
  * every cluster of the trust domain. Each request goes to the preferred cluster, or to the next one
  * when that cluster does not answer, so the issuer keeps answering while a cluster is down.
  */
-export async function startIssuerFront(opts: { pki: LocalPki; port: number; upstreams: Upstream[]; routing?: "failover" | "round-robin" }): Promise<IssuerFront> {
+export async function startIssuerFront(opts: {
+  pki: LocalPki;
+  port: number;
+  upstreams: Upstream[];
+  routing?: "failover" | "round-robin";
+}): Promise<IssuerFront> {
   const ca = readFileSync(opts.pki.caCertFile);
   let order = [...opts.upstreams];
   let turn = 0;
@@ -48,14 +53,17 @@ export async function startIssuerFront(opts: { pki: LocalPki; port: number; upst
         const headers = { ...req.headers, host: target.host };
         const out = request(target, { method: req.method, headers, ca, timeout: 30_000 }, (up) => {
           servedBy = upstream.name;
-          if (target.pathname.endsWith("/protocol/openid-connect/token")) tokenRequests[upstream.name] = (tokenRequests[upstream.name] ?? 0) + 1;
+          if (target.pathname.endsWith("/protocol/openid-connect/token"))
+            tokenRequests[upstream.name] = (tokenRequests[upstream.name] ?? 0) + 1;
           res.writeHead(up.statusCode ?? 502, { ...up.headers, "x-served-by": upstream.name });
           up.pipe(res);
           up.on("end", () => resolve("done"));
           up.on("error", () => resolve("done"));
         });
         out.on("timeout", () => out.destroy(Object.assign(new Error("timeout"), { code: "ETIMEDOUT" })));
-        out.on("error", (error: NodeJS.ErrnoException) => resolve(!res.headersSent && FAILOVER_CODES.has(error.code ?? "") ? "next" : "done"));
+        out.on("error", (error: NodeJS.ErrnoException) =>
+          resolve(!res.headersSent && FAILOVER_CODES.has(error.code ?? "") ? "next" : "done"),
+        );
         out.end(body);
       });
       if (outcome === "done") return;
@@ -66,20 +74,23 @@ export async function startIssuerFront(opts: { pki: LocalPki; port: number; upst
     }
   }
 
-  const server: Server = createServer({ cert: readFileSync(opts.pki.serverCertFile), key: readFileSync(opts.pki.serverKeyFile) }, (req, res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        res.writeHead(413).end();
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => void forward(req, res, Buffer.concat(chunks)));
-  });
+  const server: Server = createServer(
+    { cert: readFileSync(opts.pki.serverCertFile), key: readFileSync(opts.pki.serverKeyFile) },
+    (req, res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_BODY) {
+          res.writeHead(413).end();
+          req.destroy();
+          return;
+        }
+        chunks.push(chunk);
+      });
+      req.on("end", () => void forward(req, res, Buffer.concat(chunks)));
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, "127.0.0.1", () => resolve());

@@ -68,28 +68,31 @@ export async function startKubeIssuer(opts: { pki: LocalPki; port?: number }): P
   let keys = [await newKey()];
   let jwksHits = 0;
 
-  const server: Server = createServer({ cert: readFileSync(opts.pki.serverCertFile), key: readFileSync(opts.pki.serverKeyFile) }, (req, res) => {
-    const path = new URL(req.url ?? "/", issuer).pathname;
-    const json = (status: number, body: unknown) => {
-      res.writeHead(status, { "content-type": "application/json" });
-      res.end(JSON.stringify(body));
-    };
-    if (req.method !== "GET") return json(405, { error: "method not allowed" });
-    if (path === "/.well-known/openid-configuration") {
-      return json(200, {
-        issuer,
-        jwks_uri: jwksUrl,
-        response_types_supported: ["id_token"],
-        subject_types_supported: ["public"],
-        id_token_signing_alg_values_supported: ["RS256"],
-      });
-    }
-    if (path === "/openid/v1/jwks") {
-      jwksHits++;
-      return json(200, { keys: keys.map((k) => k.jwk) });
-    }
-    return json(404, { error: "not found" });
-  });
+  const server: Server = createServer(
+    { cert: readFileSync(opts.pki.serverCertFile), key: readFileSync(opts.pki.serverKeyFile) },
+    (req, res) => {
+      const path = new URL(req.url ?? "/", issuer).pathname;
+      const json = (status: number, body: unknown) => {
+        res.writeHead(status, { "content-type": "application/json" });
+        res.end(JSON.stringify(body));
+      };
+      if (req.method !== "GET") return json(405, { error: "method not allowed" });
+      if (path === "/.well-known/openid-configuration") {
+        return json(200, {
+          issuer,
+          jwks_uri: jwksUrl,
+          response_types_supported: ["id_token"],
+          subject_types_supported: ["public"],
+          id_token_signing_alg_values_supported: ["RS256"],
+        });
+      }
+      if (path === "/openid/v1/jwks") {
+        jwksHits++;
+        return json(200, { keys: keys.map((k) => k.jwk) });
+      }
+      return json(404, { error: "not found" });
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, "127.0.0.1", () => resolve());

@@ -51,8 +51,16 @@ export async function startControlServer(domain: RunningTrustDomain): Promise<{ 
 }
 
 /** From a test worker: stop or restart one cluster of the shared trust domain; resolves when done. */
-export async function controlCluster(control: TrustDomainControlInfo, name: string, action: "stop" | "kill" | "restart"): Promise<{ pid?: number; startupMs?: number }> {
-  const res = await fetch(`${control.url}/clusters/${name}/${action}`, { method: "POST", headers: { authorization: `Bearer ${control.token}` }, signal: AbortSignal.timeout(300_000) });
+export async function controlCluster(
+  control: TrustDomainControlInfo,
+  name: string,
+  action: "stop" | "kill" | "restart",
+): Promise<{ pid?: number; startupMs?: number }> {
+  const res = await fetch(`${control.url}/clusters/${name}/${action}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${control.token}` },
+    signal: AbortSignal.timeout(300_000),
+  });
   if (res.status !== 200) throw new Error(`control ${action} ${name}: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()) as { pid?: number; startupMs?: number };
 }

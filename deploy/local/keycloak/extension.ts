@@ -40,7 +40,10 @@ export function extensionSourceHash(dir = EXTENSION_DIR): string {
 
 function surefireSummary(output: string): string {
   const lines = output.split("\n").filter((line) => /Tests run: \d+, Failures: \d+, Errors: \d+, Skipped: \d+/.test(line));
-  const total = lines.at(-1)?.replace(/^\[\w+\]\s*/, "").trim();
+  const total = lines
+    .at(-1)
+    ?.replace(/^\[\w+\]\s*/, "")
+    .trim();
   if (!total) throw new Error("the extension's Maven build ran no JUnit test");
   return total;
 }
@@ -58,13 +61,22 @@ export async function ensureExtensionJar(log: Log = () => {}): Promise<Extension
   if (existsSync(jar) && existsSync(summaryFile)) return { jar, sourceHash, junit: readFileSync(summaryFile, "utf8").trim(), built: false };
 
   return withDirLock(join(root, ".lock"), () => {
-    if (existsSync(jar) && existsSync(summaryFile)) return { jar, sourceHash, junit: readFileSync(summaryFile, "utf8").trim(), built: false };
+    if (existsSync(jar) && existsSync(summaryFile))
+      return { jar, sourceHash, junit: readFileSync(summaryFile, "utf8").trim(), built: false };
     log(`building the Keycloak extension (mvn package, JUnit tests included) from ${relative(repoRoot, EXTENSION_DIR)} …`);
     const started = Date.now();
-    const result = spawnSync("mvn", ["-B", "--no-transfer-progress", "package"], { cwd: EXTENSION_DIR, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const result = spawnSync("mvn", ["-B", "--no-transfer-progress", "package"], {
+      cwd: EXTENSION_DIR,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const output = `${result.stdout ?? ""}${result.stderr ?? ""}`;
     if (result.status !== 0) {
-      const tail = output.split("\n").filter((line) => !line.startsWith("[INFO] Download")).slice(-40).join("\n");
+      const tail = output
+        .split("\n")
+        .filter((line) => !line.startsWith("[INFO] Download"))
+        .slice(-40)
+        .join("\n");
       throw new Error(`mvn package in ${relative(repoRoot, EXTENSION_DIR)} failed (exit ${result.status ?? result.signal})\n${tail}`);
     }
     const junit = surefireSummary(output);

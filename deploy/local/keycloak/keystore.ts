@@ -29,7 +29,8 @@ export interface InstalledKey {
 function openssl(args: string[], env: Record<string, string> = {}): void {
   const res = spawnSync("openssl", args, { encoding: "utf8", env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   if (res.error) throw new Error(`openssl: cannot run (${res.error.message})`);
-  if (res.status !== 0) throw new Error(`openssl ${args[0]} failed (exit ${res.status ?? res.signal}): ${res.stderr.trim().split("\n").slice(-3).join(" ")}`);
+  if (res.status !== 0)
+    throw new Error(`openssl ${args[0]} failed (exit ${res.status ?? res.signal}): ${res.stderr.trim().split("\n").slice(-3).join(" ")}`);
 }
 
 /**
@@ -45,8 +46,26 @@ export function installSigningKey(opts: { realm: string; name: string; servers: 
     const certFile = join(work, `${opts.name}.crt`);
     const p12 = join(work, `${opts.name}.p12`);
     const password = randomBytes(18).toString("base64url");
-    openssl(["req", "-x509", "-newkey", "rsa:2048", "-sha256", "-days", String(opts.days ?? 3650), "-nodes", "-subj", `/CN=${opts.realm}`, "-keyout", keyFile, "-out", certFile]);
-    openssl(["pkcs12", "-export", "-inkey", keyFile, "-in", certFile, "-name", opts.name, "-passout", "env:KCB_KEYSTORE_PASSWORD", "-out", p12], { KCB_KEYSTORE_PASSWORD: password });
+    openssl([
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-sha256",
+      "-days",
+      String(opts.days ?? 3650),
+      "-nodes",
+      "-subj",
+      `/CN=${opts.realm}`,
+      "-keyout",
+      keyFile,
+      "-out",
+      certFile,
+    ]);
+    openssl(
+      ["pkcs12", "-export", "-inkey", keyFile, "-in", certFile, "-name", opts.name, "-passout", "env:KCB_KEYSTORE_PASSWORD", "-out", p12],
+      { KCB_KEYSTORE_PASSWORD: password },
+    );
     const keystore = { file: `${opts.name}.p12`, alias: opts.name, passwordVault: `${opts.name}-keystore` };
     for (const server of opts.servers) {
       const dir = join(server.keystoresDir, opts.realm);
@@ -64,7 +83,9 @@ export function installSigningKey(opts: { realm: string; name: string; servers: 
 
 /** Whether every server already holds this key's keystore and vault entry (demo and stack reuse their key across runs). */
 export function keystoreInstalled(realm: string, keystore: InstalledKey["keystore"], servers: readonly KeystoreHome[]): boolean {
-  return servers.every((s) => existsSync(join(s.keystoresDir, realm, keystore.file)) && existsSync(join(s.vaultDir, `${realm}_${keystore.passwordVault}`)));
+  return servers.every(
+    (s) => existsSync(join(s.keystoresDir, realm, keystore.file)) && existsSync(join(s.vaultDir, `${realm}_${keystore.passwordVault}`)),
+  );
 }
 
 /**

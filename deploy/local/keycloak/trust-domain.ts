@@ -16,7 +16,16 @@ export interface TrustDomainInfo {
   caCertFile: string;
   admin: { username: string; password: string };
   /** Per cluster; `keystoresDir` and `vaultDir` are where the server reads signing keys (the local stand-in for a mounted Secret). */
-  clusters: Array<{ name: string; url: string; managementUrl: string; pid: number; logFile: string; startupMs: number; keystoresDir: string; vaultDir: string }>;
+  clusters: Array<{
+    name: string;
+    url: string;
+    managementUrl: string;
+    pid: number;
+    logFile: string;
+    startupMs: number;
+    keystoresDir: string;
+    vaultDir: string;
+  }>;
 }
 
 export interface RunningTrustDomain {
@@ -86,7 +95,12 @@ export async function startTrustDomain(opts: TrustDomainOptions): Promise<Runnin
     throw failed.reason;
   }
 
-  const front = await startIssuerFront({ pki, port: frontPort, upstreams: names.map((name) => ({ name, url: instances.get(name)!.url })), routing: opts.routing });
+  const front = await startIssuerFront({
+    pki,
+    port: frontPort,
+    upstreams: names.map((name) => ({ name, url: instances.get(name)!.url })),
+    routing: opts.routing,
+  });
   log(`issuer front: ${publicUrl} → ${names.join(", ")} (${opts.routing ?? "failover"})`);
 
   const info = (): TrustDomainInfo => ({
@@ -97,7 +111,16 @@ export async function startTrustDomain(opts: TrustDomainOptions): Promise<Runnin
     admin,
     clusters: names.map((name) => {
       const i = instances.get(name)!;
-      return { name, url: i.url, managementUrl: i.managementUrl, pid: i.pid, logFile: i.logFile, startupMs: i.startupMs, keystoresDir: i.keystoresDir, vaultDir: i.vaultDir };
+      return {
+        name,
+        url: i.url,
+        managementUrl: i.managementUrl,
+        pid: i.pid,
+        logFile: i.logFile,
+        startupMs: i.startupMs,
+        keystoresDir: i.keystoresDir,
+        vaultDir: i.vaultDir,
+      };
     }),
   });
 

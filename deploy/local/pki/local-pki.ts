@@ -21,7 +21,10 @@ const SERVER_IPS = ["127.0.0.1", "::1"];
 const DAY = 86_400_000;
 
 function pem(label: string, der: ArrayBuffer): string {
-  const b64 = Buffer.from(der).toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "");
+  const b64 = Buffer.from(der)
+    .toString("base64")
+    .replace(/(.{64})/g, "$1\n")
+    .replace(/\n$/, "");
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 
@@ -47,7 +50,7 @@ export async function ensureLocalPki(dir = join(cacheDir(), "pki")): Promise<Loc
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 
   const now = Date.now();
-  const caKeys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"]));
+  const caKeys = await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"]);
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
     name: "CN=keycloak-cloud-broker local CA",
@@ -62,7 +65,7 @@ export async function ensureLocalPki(dir = join(cacheDir(), "pki")): Promise<Loc
     ],
   });
 
-  const serverKeys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"]));
+  const serverKeys = await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"]);
   const server = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
     subject: "CN=localhost",

@@ -10,7 +10,10 @@ import { ensureLocalPki, caTrustEnv } from "./local-pki.ts";
 export async function runTrustingLocalCa(): Promise<void> {
   const pki = await ensureLocalPki();
   if (process.env.NODE_EXTRA_CA_CERTS === pki.caCertFile) return;
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env: { ...process.env, ...caTrustEnv(pki) } });
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: "inherit",
+    env: { ...process.env, ...caTrustEnv(pki) },
+  });
   // Ctrl-C reaches the child through the terminal's process group; a SIGTERM sent to us alone is passed on.
   process.on("SIGINT", () => {});
   process.on("SIGTERM", () => child.kill("SIGTERM"));

@@ -59,7 +59,12 @@ export function brokerConfig(setup: BrokerSetup, port: number, agentsPort = 0): 
         roles: w.aws.roles.map((r) => ({ name: roleTargetName(r.arn), arn: r.arn, durationSeconds: Math.min(3600, r.maxSessionDuration) })),
       },
     }),
-    ...(w.azure && { azure: { authorityHost: setup.authorityHost, identities: w.azure.identities.map((i) => ({ name: i.name, tenantId: i.tenantId, clientId: i.clientId, scopes: i.scopes })) } }),
+    ...(w.azure && {
+      azure: {
+        authorityHost: setup.authorityHost,
+        identities: w.azure.identities.map((i) => ({ name: i.name, tenantId: i.tenantId, clientId: i.clientId, scopes: i.scopes })),
+      },
+    }),
     serve: {
       host: "127.0.0.1",
       port,
@@ -88,7 +93,12 @@ export async function startBroker(setup: BrokerSetup, log: (line: string) => voi
   const logFile = join(setup.dir, "cloud-broker.log");
   const out = openSync(logFile, "a");
   const env = { ...process.env, ...setup.env };
-  const child = spawn(process.execPath, [TSX, BROKER_MAIN, "serve", "--config", configFile], { cwd: setup.dir, detached: true, stdio: ["ignore", out, out], env });
+  const child = spawn(process.execPath, [TSX, BROKER_MAIN, "serve", "--config", configFile], {
+    cwd: setup.dir,
+    detached: true,
+    stdio: ["ignore", out, out],
+    env,
+  });
   closeSync(out);
   const pid = child.pid ?? 0;
   const untrack = trackChild(pid, true);
@@ -118,7 +128,11 @@ export async function startBroker(setup: BrokerSetup, log: (line: string) => voi
     configFile,
     logFile,
     env(mode, target) {
-      const result = spawnSync(process.execPath, [TSX, BROKER_MAIN, "env", "--mode", mode, ...(target ? ["--target", target] : []), "--format", "json", "--config", configFile], { encoding: "utf8", env });
+      const result = spawnSync(
+        process.execPath,
+        [TSX, BROKER_MAIN, "env", "--mode", mode, ...(target ? ["--target", target] : []), "--format", "json", "--config", configFile],
+        { encoding: "utf8", env },
+      );
       if (result.status !== 0) throw new Error(`cloud-broker env --mode ${mode} failed: ${result.stderr.trim().split("\n").pop() ?? ""}`);
       return JSON.parse(result.stdout) as Record<string, string>;
     },

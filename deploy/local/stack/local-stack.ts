@@ -6,7 +6,17 @@ import KcAdminClient from "@keycloak/keycloak-admin-client";
 import { AGENTS_SCOPE } from "../../../realm-config/model/conventions.ts";
 import { TrustDomain } from "../../../realm-config/model/schema.ts";
 import { loadTrustExport } from "../../../admin-scripts/trust/artifacts.ts";
-import { loadCloudAccounts, startAzureOpenAiEmulator, startBedrockEmulator, startEntraEmulator, startStsEmulator, type AzureOpenAiEmulator, type BedrockEmulator, type EntraEmulator, type StsEmulator } from "../cloud/index.ts";
+import {
+  loadCloudAccounts,
+  startAzureOpenAiEmulator,
+  startBedrockEmulator,
+  startEntraEmulator,
+  startStsEmulator,
+  type AzureOpenAiEmulator,
+  type BedrockEmulator,
+  type EntraEmulator,
+  type StsEmulator,
+} from "../cloud/index.ts";
 import { startTrustDomain, type RunningTrustDomain } from "../keycloak/trust-domain.ts";
 import { startKubeIssuer } from "../issuer/kube-issuer.ts";
 import { repoRoot } from "../paths.ts";
@@ -55,7 +65,11 @@ const DEMO_AGENT_CLIENT = "report-assistant";
 
 /** Runs a realm-sync command the way an operator does (the CLI), echoing its output. */
 async function realmSync(args: string[], env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {
-  const child = spawn(process.execPath, [join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs"), join(repoRoot, "admin-scripts", "main.ts"), ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    [join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs"), join(repoRoot, "admin-scripts", "main.ts"), ...args],
+    { env, stdio: ["ignore", "pipe", "pipe"] },
+  );
   let output = "";
   child.stdout.on("data", (c: Buffer) => (output += c.toString()));
   child.stderr.on("data", (c: Buffer) => (output += c.toString()));
@@ -71,7 +85,16 @@ async function ensureAgentClient(domain: RunningTrustDomain, secret: string): Pr
     await admin.auth({ grantType: "password", clientId: "admin-cli", ...domain.info.admin });
     admin.setConfig({ realmName: REALM });
     const [existing] = await admin.clients.find({ clientId: DEMO_AGENT_CLIENT });
-    const representation = { clientId: DEMO_AGENT_CLIENT, secret, publicClient: false, serviceAccountsEnabled: true, standardFlowEnabled: false, directAccessGrantsEnabled: false, defaultClientScopes: ["basic", "service_account"], optionalClientScopes: [AGENTS_SCOPE] };
+    const representation = {
+      clientId: DEMO_AGENT_CLIENT,
+      secret,
+      publicClient: false,
+      serviceAccountsEnabled: true,
+      standardFlowEnabled: false,
+      directAccessGrantsEnabled: false,
+      defaultClientScopes: ["basic", "service_account"],
+      optionalClientScopes: [AGENTS_SCOPE],
+    };
     if (existing?.id) await admin.clients.update({ id: existing.id }, representation);
     else await admin.clients.create(representation);
   }
@@ -87,7 +110,13 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const { log } = opts;
   const stops: Array<() => Promise<void>> = [];
   try {
-    const domain = await startTrustDomain({ stateDir: join(opts.stateDir, "keycloak"), fresh: opts.fresh, frontPort: opts.frontPort, routing: "round-robin", log });
+    const domain = await startTrustDomain({
+      stateDir: join(opts.stateDir, "keycloak"),
+      fresh: opts.fresh,
+      frontPort: opts.frontPort,
+      routing: "round-robin",
+      log,
+    });
     stops.push(() => domain.stop());
     const trustEnv = caTrustEnv(domain.pki);
     const secrets = ensureLocalSecrets(opts.stateDir);
@@ -102,7 +131,12 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const doc = localTrustDomain({ issuer, clusters: domain.info.clusters, kubeIssuer: kube.issuer, secrets });
     writeTrustDomain(doc, configFile);
     // The bootstrap admin only creates realm-sync's own identities; apply signs in with the apply identity.
-    const bootstrapEnv = { ...process.env, ...trustEnv, KC_BOOTSTRAP_ADMIN_USERNAME: domain.info.admin.username, KC_BOOTSTRAP_ADMIN_PASSWORD: domain.info.admin.password };
+    const bootstrapEnv = {
+      ...process.env,
+      ...trustEnv,
+      KC_BOOTSTRAP_ADMIN_USERNAME: domain.info.admin.username,
+      KC_BOOTSTRAP_ADMIN_PASSWORD: domain.info.admin.password,
+    };
     log(`realm-sync bootstrap-identities ${configFile}`);
     await realmSync(["bootstrap-identities", configFile], bootstrapEnv, log);
     const syncEnv = { ...process.env, ...trustEnv };
@@ -118,7 +152,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     stops.push(() => sts.close());
     const entra = await startEntraEmulator({ trust, pki: domain.pki, resource: AZURE_RESOURCE });
     stops.push(() => entra.close());
-    log(`STS emulator ${sts.url} (${trust.aws.roles.length} roles), Entra emulator ${entra.url} (${trust.azure.federatedCredentials.length} federated credentials)`);
+    log(
+      `STS emulator ${sts.url} (${trust.aws.roles.length} roles), Entra emulator ${entra.url} (${trust.azure.federatedCredentials.length} federated credentials)`,
+    );
     const accounts = loadCloudAccounts(EXAMPLE_ACCOUNTS);
     const logs = { bedrock: join(opts.stateDir, "bedrock-events.jsonl"), azureOpenAi: join(opts.stateDir, "azure-openai-activity.jsonl") };
     for (const file of Object.values(logs)) rmSync(file, { force: true });
@@ -126,7 +162,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     stops.push(() => bedrock.close());
     const azureOpenAi = await startAzureOpenAiEmulator({ entra, accounts, pki: domain.pki, activityLogFile: logs.azureOpenAi });
     stops.push(() => azureOpenAi.close());
-    log(`Bedrock Runtime emulator ${bedrock.url} (${accounts.aws.foundationModels.length} models), Azure OpenAI emulator ${azureOpenAi.url} (${accounts.azure.deployments.length} deployments)`);
+    log(
+      `Bedrock Runtime emulator ${bedrock.url} (${accounts.aws.foundationModels.length} models), Azure OpenAI emulator ${azureOpenAi.url} (${accounts.azure.deployments.length} deployments)`,
+    );
 
     const brokers = new Map<string, BrokerProcess>();
     const config = TrustDomain.parse(doc);
@@ -142,7 +180,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         const [, , namespace = "", serviceAccount = ""] = auth.kubernetes.serviceAccount.split(":");
         // One pod per sidecar: its refreshed tokens stay bound to the same pod name and uid.
         const pod = { name: `${serviceAccount}-${randomUUID().slice(0, 5)}`, uid: randomUUID() };
-        const project = () => kube.writeProjectedToken(tokenFile, { namespace, serviceAccount, audience: issuer, expirationSeconds: 3600, pod });
+        const project = () =>
+          kube.writeProjectedToken(tokenFile, { namespace, serviceAccount, audience: issuer, expirationSeconds: 3600, pod });
         await project();
         const timer = setInterval(() => void project().catch((e: Error) => log(`kube token refresh failed: ${e.message}`)), 20 * 60_000);
         timer.unref();
@@ -163,7 +202,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
           dir,
           env: trustEnv,
           ...(actedFor.has(workload.name) && {
-            agents: { realmConfigFile: configFile, delegationKeyFile: secrets.delegationKey, tls: { certFile: domain.pki.serverCertFile, keyFile: domain.pki.serverKeyFile } },
+            agents: {
+              realmConfigFile: configFile,
+              delegationKeyFile: secrets.delegationKey,
+              tls: { certFile: domain.pki.serverCertFile, keyFile: domain.pki.serverKeyFile },
+            },
           }),
         },
         log,
@@ -184,14 +227,26 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       brokers,
       secrets,
       components: () => [
-        ...domain.info.clusters.map((c): StackComponent => ({ name: `keycloak-${c.name}`, kind: "keycloak", url: c.url, healthUrl: `${c.managementUrl}/health/ready`, pid: c.pid })),
+        ...domain.info.clusters.map((c): StackComponent => ({
+          name: `keycloak-${c.name}`,
+          kind: "keycloak",
+          url: c.url,
+          healthUrl: `${c.managementUrl}/health/ready`,
+          pid: c.pid,
+        })),
         { name: "issuer-front", kind: "issuer-front", url: domain.info.publicUrl, healthUrl: `${issuer}/.well-known/openid-configuration` },
         { name: "kube-issuer", kind: "kube-issuer", url: kube.issuer, healthUrl: `${kube.issuer}/.well-known/openid-configuration` },
         { name: "sts-emulator", kind: "sts-emulator", url: sts.url },
         { name: "entra-emulator", kind: "entra-emulator", url: entra.url },
         { name: "bedrock-emulator", kind: "bedrock-emulator", url: bedrock.url },
         { name: "azure-openai-emulator", kind: "azure-openai-emulator", url: azureOpenAi.url },
-        ...[...brokers.values()].map((b): StackComponent => ({ name: `broker-${b.workload}`, kind: "broker", url: b.url, healthUrl: `${b.url}/readyz`, pid: b.pid })),
+        ...[...brokers.values()].map((b): StackComponent => ({
+          name: `broker-${b.workload}`,
+          kind: "broker",
+          url: b.url,
+          healthUrl: `${b.url}/readyz`,
+          pid: b.pid,
+        })),
       ],
       workloadEnv(workload = "payments-api") {
         const broker = brokers.get(workload);
@@ -200,7 +255,12 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         return {
           ...(w.aws && broker.env("aws-container")),
           // Only because the clouds are local: real AWS needs no endpoint override.
-          ...(w.aws && { AWS_ENDPOINT_URL_STS: sts.url, AWS_ENDPOINT_URL_BEDROCK_RUNTIME: bedrock.url, AWS_REGION: bedrock.region, BEDROCK_MODEL_ID: EXAMPLE_MODEL_ID }),
+          ...(w.aws && {
+            AWS_ENDPOINT_URL_STS: sts.url,
+            AWS_ENDPOINT_URL_BEDROCK_RUNTIME: bedrock.url,
+            AWS_REGION: bedrock.region,
+            BEDROCK_MODEL_ID: EXAMPLE_MODEL_ID,
+          }),
           ...(w.azure && {
             ...broker.env("azure-app-service"),
             AZURE_OPENAI_ENDPOINT: azureOpenAi.url,

@@ -50,11 +50,20 @@ async function up(): Promise<number> {
   mkdirSync(dir, { recursive: true });
   const logFile = join(dir, "stack.log");
   const out = openSync(logFile, "a");
-  const child = spawn(process.execPath, [join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs"), join(repoRoot, "deploy", "local", "stack", "main.ts"), "__supervise", ...(values.fresh ? ["--fresh"] : [])], {
-    cwd: repoRoot,
-    detached: true,
-    stdio: ["ignore", out, out],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs"),
+      join(repoRoot, "deploy", "local", "stack", "main.ts"),
+      "__supervise",
+      ...(values.fresh ? ["--fresh"] : []),
+    ],
+    {
+      cwd: repoRoot,
+      detached: true,
+      stdio: ["ignore", out, out],
+    },
+  );
   child.unref();
   const pid = child.pid ?? 0;
   writeState({ supervisorPid: pid, phase: "starting", startedAt: new Date().toISOString(), components: [], logFile }, dir);
@@ -147,7 +156,13 @@ async function supervise(): Promise<number> {
       log: (line) => console.log(`${new Date().toISOString()} ${line}`),
     });
     const envFile = join(dir, "workload.env");
-    writeFileSync(envFile, Object.entries(stack.workloadEnv()).map(([k, v]) => `${k}=${v}\n`).join(""), { mode: 0o600 });
+    writeFileSync(
+      envFile,
+      Object.entries(stack.workloadEnv())
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join(""),
+      { mode: 0o600 },
+    );
     writeState({ ...base, phase: "ready", components: stack.components(), envFile }, dir);
     await new Promise<void>((resolve) => {
       for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => resolve());

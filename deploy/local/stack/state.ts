@@ -5,7 +5,15 @@ import { cacheDir } from "../paths.ts";
 /** One running part of the local stack, as `status` shows it. */
 export interface StackComponent {
   name: string;
-  kind: "keycloak" | "issuer-front" | "sts-emulator" | "entra-emulator" | "bedrock-emulator" | "azure-openai-emulator" | "broker" | "kube-issuer";
+  kind:
+    | "keycloak"
+    | "issuer-front"
+    | "sts-emulator"
+    | "entra-emulator"
+    | "bedrock-emulator"
+    | "azure-openai-emulator"
+    | "broker"
+    | "kube-issuer";
   url: string;
   /** URL answering 200 when healthy. */
   healthUrl?: string;

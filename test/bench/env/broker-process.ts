@@ -43,7 +43,12 @@ export async function startBrokerProcess(world: World, opts: BrokerProcessOption
   const port = await freePort();
   const stateDir = join(world.dir, `${opts.name}-state`);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const config = writeBrokerConfig(world, opts.name, { port, stateDir, ...(opts.extraConfig && { extra: opts.extraConfig }), ...(opts.paymentsShape && { paymentsShape: true }) });
+  const config = writeBrokerConfig(world, opts.name, {
+    port,
+    stateDir,
+    ...(opts.extraConfig && { extra: opts.extraConfig }),
+    ...(opts.paymentsShape && { paymentsShape: true }),
+  });
   const entry = (opts.from ?? "bundle") === "bundle" ? [...imageNodeFlags(), world.brokerBundle] : ["--import", "tsx", "broker/main.ts"];
   const prof = opts.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", opts.cpuProfDir] : [];
   const started = performance.now();

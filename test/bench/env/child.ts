@@ -27,7 +27,11 @@ export interface SpawnOptions {
 
 /** Spawns `node <args>` in the repository root. */
 export function spawnNode(opts: SpawnOptions): Child {
-  const child = spawn(process.execPath, opts.args, { cwd: repoRoot, env: { ...process.env, ...opts.env }, stdio: ["ignore", opts.stdout ?? "pipe", "pipe"] });
+  const child = spawn(process.execPath, opts.args, {
+    cwd: repoRoot,
+    env: { ...process.env, ...opts.env },
+    stdio: ["ignore", opts.stdout ?? "pipe", "pipe"],
+  });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start node ${opts.args.join(" ")}`);
   const forget = trackChild(pid);
@@ -61,7 +65,10 @@ export function spawnNode(opts: SpawnOptions): Child {
 export function listeningPort(child: Child, timeoutMs = 60_000): Promise<number> {
   return new Promise((resolve, reject) => {
     let out = "";
-    const timer = setTimeout(() => reject(new Error(`no "listening" line within ${timeoutMs} ms: ${child.stderr().slice(-2000)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no "listening" line within ${timeoutMs} ms: ${child.stderr().slice(-2000)}`)),
+      timeoutMs,
+    );
     const seen = (d: Buffer) => {
       out += d.toString();
       const m = /listening (\d+)/.exec(out);
@@ -89,7 +96,8 @@ export async function waitFor200(url: string, child: Child | undefined, timeoutM
     );
     if (status === 200) return performance.now() - started;
     if (child && child.process.exitCode !== null) throw new Error(`exited with ${child.process.exitCode}: ${child.stderr().slice(-3000)}`);
-    if (performance.now() - started > timeoutMs) throw new Error(`${url} not 200 within ${timeoutMs} ms (last ${status})${child ? `: ${child.stderr().slice(-3000)}` : ""}`);
+    if (performance.now() - started > timeoutMs)
+      throw new Error(`${url} not 200 within ${timeoutMs} ms (last ${status})${child ? `: ${child.stderr().slice(-3000)}` : ""}`);
     await sleep(intervalMs);
   }
 }

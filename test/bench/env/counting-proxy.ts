@@ -41,7 +41,13 @@ export async function startCountingProxy(upstream: string, pki: LocalPki): Promi
       }
       const out = request(target, { method: req.method, headers: { ...req.headers, host: target.host }, ca }, (up) => {
         const location = typeof up.headers.location === "string" ? up.headers.location : undefined;
-        calls.push({ method: req.method ?? "GET", path: target.pathname, status: up.statusCode ?? 0, ...(clientId && { clientId }), ...(location && { location }) });
+        calls.push({
+          method: req.method ?? "GET",
+          path: target.pathname,
+          status: up.statusCode ?? 0,
+          ...(clientId && { clientId }),
+          ...(location && { location }),
+        });
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
       });

@@ -22,12 +22,22 @@ export interface Profiled {
  */
 export function readCpuProfile(dir: string): CpuProfile {
   const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
-  const main = files.filter((f) => f.split(".")[4] === "0").sort().at(-1) ?? files.sort().at(-1);
+  const main =
+    files
+      .filter((f) => f.split(".")[4] === "0")
+      .sort()
+      .at(-1) ?? files.sort().at(-1);
   if (!main) throw new Error(`no .cpuprofile written in ${dir}`);
   return JSON.parse(readFileSync(join(dir, main), "utf8")) as CpuProfile;
 }
 
-async function profileOne(what: string, dir: string, start: (cpuProfDir: string) => Promise<Profiled>, load: Omit<LoadSpec, "url">, topN: number): Promise<string[]> {
+async function profileOne(
+  what: string,
+  dir: string,
+  start: (cpuProfDir: string) => Promise<Profiled>,
+  load: Omit<LoadSpec, "url">,
+  topN: number,
+): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
   const spawned = performance.now();
   const server = await start(dir);
@@ -55,7 +65,10 @@ export async function profileUnderLoad(
   baseline?: { what: string; start: (cpuProfDir: string) => Promise<Profiled> },
 ): Promise<string[]> {
   const lines: string[] = [];
-  for (const [name, begin, sub, topN] of [[what, start, "subject", 12], ...(baseline ? [[baseline.what, baseline.start, "baseline", 4]] : [])] as Array<[string, (d: string) => Promise<Profiled>, string, number]>) {
+  for (const [name, begin, sub, topN] of [
+    [what, start, "subject", 12],
+    ...(baseline ? [[baseline.what, baseline.start, "baseline", 4]] : []),
+  ] as Array<[string, (d: string) => Promise<Profiled>, string, number]>) {
     try {
       lines.push(...(await profileOne(name, join(dir, sub), begin, load, topN)));
     } catch (error) {

@@ -70,13 +70,21 @@ export function brokerConfig(world: World, opts: BrokerConfigOptions): Record<st
     aws: {
       region: "us-east-1",
       stsEndpoint: world.sts.url,
-      roles: [{ name: "main", arn: ROLE_ARN, durationSeconds: 3600 }, ...(opts.paymentsShape ? [{ name: "ledger", arn: ROLE_ARN, durationSeconds: 3600 }] : [])],
+      roles: [
+        { name: "main", arn: ROLE_ARN, durationSeconds: 3600 },
+        ...(opts.paymentsShape ? [{ name: "ledger", arn: ROLE_ARN, durationSeconds: 3600 }] : []),
+      ],
     },
-    azure: { authorityHost: world.entra.url, identities: [{ name: "blob", tenantId: TENANT, clientId: APP_CLIENT_ID, scopes: [`${ENTRA_RESOURCE}/.default`] }] },
+    azure: {
+      authorityHost: world.entra.url,
+      identities: [{ name: "blob", tenantId: TENANT, clientId: APP_CLIENT_ID, scopes: [`${ENTRA_RESOURCE}/.default`] }],
+    },
     serve: {
       port: opts.port,
       stateDir: opts.stateDir,
-      ...(opts.paymentsShape ? { aws: { credentialProcess: {}, webIdentity: {} }, azure: { imds: true, federatedTokenFile: {} } } : { azure: { imds: true } }),
+      ...(opts.paymentsShape
+        ? { aws: { credentialProcess: {}, webIdentity: {} }, azure: { imds: true, federatedTokenFile: {} } }
+        : { azure: { imds: true } }),
     },
     ...opts.extra,
   };
@@ -147,11 +155,14 @@ export async function startWorld(log: (line: string) => void, options: WorldOpti
         },
         { name: AGENT, subject: `agent:${AGENT}`, authentication: { clientSecret: { file: "agent.secret" } } },
       ],
-      agents: [{ name: "copilot", match: { clientId: AGENT }, actFor: [WORKLOAD], targets: [{ aws: { role: ROLE_ARN, maxDuration: 900 } }] }],
+      agents: [
+        { name: "copilot", match: { clientId: AGENT }, actFor: [WORKLOAD], targets: [{ aws: { role: ROLE_ARN, maxDuration: 900 } }] },
+      ],
     });
     stops.push(() => fx.remove());
     fx.writeConfig((doc) => {
-      for (const w of doc.workloads as Array<Record<string, unknown>>) if (w.name === WORKLOAD) w.agentDelegation = { privateKeyJwt: { publicKey: { file: "broker-delegation.pub.pem" } } };
+      for (const w of doc.workloads as Array<Record<string, unknown>>)
+        if (w.name === WORKLOAD) w.agentDelegation = { privateKeyJwt: { publicKey: { file: "broker-delegation.pub.pem" } } };
     });
     await fx.apply();
     const exported = await fx.run("export-trust");

@@ -27,12 +27,19 @@ export interface AbResult {
   maxRssB: Resident | undefined;
 }
 
-export async function interleaved(a: Side, b: Side, opts: { pairs: number; warmupSeconds: number; log: (line: string) => void }): Promise<AbResult> {
+export async function interleaved(
+  a: Side,
+  b: Side,
+  opts: { pairs: number; warmupSeconds: number; log: (line: string) => void },
+): Promise<AbResult> {
   for (const side of [a, b]) await runLoad({ ...side.spec, durationSeconds: opts.warmupSeconds });
   const out: { a: LoadResult[]; b: LoadResult[] } = { a: [], b: [] };
   const maxRss: { a: Resident | undefined; b: Resident | undefined } = { a: undefined, b: undefined };
   for (let i = 0; i < opts.pairs; i++) {
-    for (const [key, side] of [["a", a], ["b", b]] as const) {
+    for (const [key, side] of [
+      ["a", a],
+      ["b", b],
+    ] as const) {
       let timer: NodeJS.Timeout | undefined;
       if (side.pid !== undefined) {
         const pid = side.pid;
@@ -48,7 +55,9 @@ export async function interleaved(a: Side, b: Side, opts: { pairs: number; warmu
       }
       const result = await runLoad(side.spec).finally(() => clearInterval(timer));
       out[key].push(result);
-      opts.log(`  ${side.name}: ${(result.requests / result.seconds).toFixed(0)} req/s, p99 ${result.latency.p99.toFixed(2)} ms${result.non2xx ? `, ${result.non2xx} non-2xx` : ""}${result.errors ? `, ${result.errors} errors` : ""}`);
+      opts.log(
+        `  ${side.name}: ${(result.requests / result.seconds).toFixed(0)} req/s, p99 ${result.latency.p99.toFixed(2)} ms${result.non2xx ? `, ${result.non2xx} non-2xx` : ""}${result.errors ? `, ${result.errors} errors` : ""}`,
+      );
     }
   }
   return {

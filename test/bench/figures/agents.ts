@@ -37,7 +37,13 @@ export async function startAgentsBroker(world: World, name: string, cpuProfDir?:
   const port = await freePort();
   const config = writeBrokerConfig(world, name, { port, stateDir: join(world.dir, `${name}-state`) });
   const child = spawnNode({
-    args: [...(cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", cpuProfDir] : []), "--import", "tsx", "test/bench/servers/agents-broker.ts", JSON.stringify({ config, realmConfig: world.fx.configFile, delegationKey: world.files.delegationKey })],
+    args: [
+      ...(cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", cpuProfDir] : []),
+      "--import",
+      "tsx",
+      "test/bench/servers/agents-broker.ts",
+      JSON.stringify({ config, realmConfig: world.fx.configFile, delegationKey: world.files.delegationKey }),
+    ],
     env: world.fx.env,
     stdout: "ignore",
   });
@@ -66,7 +72,9 @@ export async function agentsFigure(ctx: FigureContext): Promise<Row[]> {
   const pairs = quick ? 1 : 3;
   const body = await exchangeBody(world);
   const broker = await startAgentsBroker(world, "agents");
-  const bare = spawnNode({ args: ["--import", "tsx", "test/bench/servers/bare-jose.ts", JSON.stringify({ issuer: world.fx.issuer, audience: "kcb-agents" })] });
+  const bare = spawnNode({
+    args: ["--import", "tsx", "test/bench/servers/bare-jose.ts", JSON.stringify({ issuer: world.fx.issuer, audience: "kcb-agents" })],
+  });
   try {
     const barePort = await listeningPort(bare);
     const headers = { "content-type": "application/x-www-form-urlencoded" };
@@ -76,8 +84,14 @@ export async function agentsFigure(ctx: FigureContext): Promise<Row[]> {
     const check = await fetch(`http://127.0.0.1:${barePort}/`, { method: "POST", headers, body });
     if (check.status !== 200) throw new Error(`the bare jose handler refused the tokens: HTTP ${check.status}`);
     const spec = (url: string): LoadSpec => ({ url, method: "POST", headers, body, connections: CONNECTIONS, durationSeconds: seconds });
-    log(`figure 3: token exchange (${String(answer.issued_token_type)}) — ${pairs} × (broker ${seconds} s, bare jose ${seconds} s), ${CONNECTIONS} connections, ${body.length}-byte form`);
-    const ab = await interleaved({ name: "broker", spec: spec(`${broker.url}/v1/token`), pid: broker.child.pid }, { name: "jose  ", spec: spec(`http://127.0.0.1:${barePort}/`) }, { pairs, warmupSeconds: quick ? 1 : 2, log });
+    log(
+      `figure 3: token exchange (${String(answer.issued_token_type)}) — ${pairs} × (broker ${seconds} s, bare jose ${seconds} s), ${CONNECTIONS} connections, ${body.length}-byte form`,
+    );
+    const ab = await interleaved(
+      { name: "broker", spec: spec(`${broker.url}/v1/token`), pid: broker.child.pid },
+      { name: "jose  ", spec: spec(`http://127.0.0.1:${barePort}/`) },
+      { pairs, warmupSeconds: quick ? 1 : 2, log },
+    );
     const broken = failures([...ab.a, ...ab.b]);
     const r = ratio(ab.rateA, ab.rateB);
     const row = measuredRow({
@@ -107,13 +121,25 @@ export async function agentsFigure(ctx: FigureContext): Promise<Row[]> {
         {
           what: "the bare jose baseline",
           start: async (dir) => {
-            const b = spawnNode({ args: ["--cpu-prof", "--cpu-prof-dir", dir, "--import", "tsx", "test/bench/servers/bare-jose.ts", JSON.stringify({ issuer: world.fx.issuer, audience: "kcb-agents" })] });
+            const b = spawnNode({
+              args: [
+                "--cpu-prof",
+                "--cpu-prof-dir",
+                dir,
+                "--import",
+                "tsx",
+                "test/bench/servers/bare-jose.ts",
+                JSON.stringify({ issuer: world.fx.issuer, audience: "kcb-agents" }),
+              ],
+            });
             const port = await listeningPort(b);
             return { url: `http://127.0.0.1:${port}/`, stop: () => b.stop() };
           },
         },
       );
-      row.explanation.unshift(`the bare handler did the same two jose verifications at ${fmtRate(ab.rateB)}: the difference is the exchange's other per-request work below (pre-checks that decode each token's header and payload before jose decodes them again, the delegated token's claims decoded per exchange, policy, replay store, encoding, audit JSON) — node:internal crypto frames are the two RSA verifications both sides do.`);
+      row.explanation.unshift(
+        `the bare handler did the same two jose verifications at ${fmtRate(ab.rateB)}: the difference is the exchange's other per-request work below (pre-checks that decode each token's header and payload before jose decodes them again, the delegated token's claims decoded per exchange, policy, replay store, encoding, audit JSON) — node:internal crypto frames are the two RSA verifications both sides do.`,
+      );
     }
     return [row];
   } finally {

@@ -50,11 +50,15 @@ async function keycloakTokenGrants(world: World): Promise<number> {
 export async function enableLoginEvents(world: World): Promise<void> {
   for (const c of world.domain.info.clusters) {
     const admin = await world.admin(c.name);
-    await admin.realms.updateConfigEvents({ realm: world.fx.realm }, { eventsEnabled: true, enabledEventTypes: ["CLIENT_LOGIN"], eventsExpiration: 3600 });
+    await admin.realms.updateConfigEvents(
+      { realm: world.fx.realm },
+      { eventsEnabled: true, enabledEventTypes: ["CLIENT_LOGIN"], eventsExpiration: 3600 },
+    );
   }
 }
 
-const assumeRoleCalls = (calls: ReadonlyArray<{ action: string | undefined; status: number }>) => calls.filter((c) => c.action === "AssumeRoleWithWebIdentity").length;
+const assumeRoleCalls = (calls: ReadonlyArray<{ action: string | undefined; status: number }>) =>
+  calls.filter((c) => c.action === "AssumeRoleWithWebIdentity").length;
 
 function get(port: number, path: string, headers: Record<string, string>, agent: Agent): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -84,7 +88,9 @@ export async function coldConcurrency(ctx: FigureContext): Promise<Row[]> {
     const agent = new Agent({ keepAlive: false, maxSockets: COLD_REQUESTS });
     log(`figure 4: ${COLD_REQUESTS} concurrent requests at a cold broker`);
     const started = performance.now();
-    const answers = await Promise.all(Array.from({ length: COLD_REQUESTS }, () => get(port, "/v1/aws/credentials/main", { authorization: token }, agent)));
+    const answers = await Promise.all(
+      Array.from({ length: COLD_REQUESTS }, () => get(port, "/v1/aws/credentials/main", { authorization: token }, agent)),
+    );
     const ms = performance.now() - started;
     agent.destroy();
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -105,7 +111,10 @@ export async function coldConcurrency(ctx: FigureContext): Promise<Row[]> {
         value: grants,
         shown: String(grants),
         target: exactly(1),
-        details: [common, `counted by Keycloak (CLIENT_LOGIN events of ${WORKLOAD}, both clusters): ${grants}; by the broker's upstream metric: ${brokerKeycloak}`],
+        details: [
+          common,
+          `counted by Keycloak (CLIENT_LOGIN events of ${WORKLOAD}, both clusters): ${grants}; by the broker's upstream metric: ${brokerKeycloak}`,
+        ],
       }),
       measuredRow({
         id: "4-sts",
@@ -132,7 +141,12 @@ async function simulatedHours(ctx: FigureContext): Promise<Row> {
   const lifespanMs = ((probe.exp ?? 0) - (probe.iat ?? 0)) * 1000;
   const clock = new ManualClock(realStart + lifespanMs - (SIMULATED_HOURS + 0.5) * 3_600_000);
   const start = clock.now();
-  const sts = await startStsEmulator({ trust: world.trust, allowIssuerPort: true, clock: () => clock.now(), onSessionIssued: recordStsSession });
+  const sts = await startStsEmulator({
+    trust: world.trust,
+    allowIssuerPort: true,
+    clock: () => clock.now(),
+    onSessionIssued: recordStsSession,
+  });
   try {
     const stateDir = join(world.dir, "sim-state");
     mkdirSync(stateDir, { recursive: true });
@@ -153,8 +167,19 @@ async function simulatedHours(ctx: FigureContext): Promise<Row> {
         inflight -= 1;
       }
     };
-    const tokens = createKeycloakTokenSource({ issuer: config.issuer, clientId: config.clientId, auth: clientAuthFor(config.authentication), timeoutMs: 10_000, clock });
-    const exchanger = createStsExchanger({ region: "us-east-1", endpoint: sts.url, timeoutMs: 10_000, maxAttempts: config.upstream.maxAttempts });
+    const tokens = createKeycloakTokenSource({
+      issuer: config.issuer,
+      clientId: config.clientId,
+      auth: clientAuthFor(config.authentication),
+      timeoutMs: 10_000,
+      clock,
+    });
+    const exchanger = createStsExchanger({
+      region: "us-east-1",
+      endpoint: sts.url,
+      timeoutMs: 10_000,
+      maxAttempts: config.upstream.maxAttempts,
+    });
     const source = createCredentialSource({
       config,
       logger: silentLogger,
@@ -202,13 +227,19 @@ async function simulatedHours(ctx: FigureContext): Promise<Row> {
       details: [
         `the broker's credential source on a manual clock (real cache, real Keycloak, STS emulator on the same clock, default refresh policy); ${served} requests served, ${refused} refused, ${failed} STS calls failed`,
         `least lifetime left on credentials served: ${(minRemainingMs / 60_000).toFixed(1)} min (never past expiry); Keycloak token calls: ${keycloakCalls} (tokens live ${(lifespanMs / 3_600_000).toFixed(1)} h)`,
-        `target = ⌈${SIMULATED_HOURS} h / (lifetime ${lifetimeMin} min − longest refresh lead ${bound.leadMin} min)⌉ + 1 = ${bound.calls}; the lead (refresh.aheadSeconds + jitter, broker/cache/policy.ts) stays outside every AWS SDK's own refresh window (${Object.entries(SDK_REFRESH_WINDOWS_MIN).map(([sdk, min]) => `${sdk} ${min} min`).join(", ")}): ${bound.leadOutsideSdks ? "yes" : "NO"}`,
+        `target = ⌈${SIMULATED_HOURS} h / (lifetime ${lifetimeMin} min − longest refresh lead ${bound.leadMin} min)⌉ + 1 = ${bound.calls}; the lead (refresh.aheadSeconds + jitter, broker/cache/policy.ts) stays outside every AWS SDK's own refresh window (${Object.entries(
+          SDK_REFRESH_WINDOWS_MIN,
+        )
+          .map(([sdk, min]) => `${sdk} ${min} min`)
+          .join(", ")}): ${bound.leadOutsideSdks ? "yes" : "NO"}`,
       ],
     });
     if (row.status === "MISS") {
       row.explanation = bound.leadOutsideSdks
         ? [`${stsCalls} calls is more than one per refresh period: a refresh failed or was repeated (see the failed count above).`]
-        : [`the refresh lead of ${bound.leadMin} min is inside botocore's 15-min refresh window: SDKs would be handed credentials they consider due for refresh.`];
+        : [
+            `the refresh lead of ${bound.leadMin} min is inside botocore's 15-min refresh window: SDKs would be handed credentials they consider due for refresh.`,
+          ];
     }
     return row;
   } finally {

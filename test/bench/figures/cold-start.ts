@@ -50,7 +50,9 @@ export async function coldStartFigure(ctx: FigureContext): Promise<Row[]> {
     ready.push(broker.readyMs);
     cpu.push(cpuSeconds(broker.child.pid));
     const p = phases(broker.child.stderr(), spawnedAt);
-    notes.push(`run ${i + 1}: ready ${broker.readyMs.toFixed(0)} ms, ${(cpu.at(-1)! * 1000).toFixed(0)} ms of CPU (listening at ${p.listeningMs.toFixed(0)} ms; fetches ${p.refreshes.join(", ")})`);
+    notes.push(
+      `run ${i + 1}: ready ${broker.readyMs.toFixed(0)} ms, ${(cpu.at(-1)! * 1000).toFixed(0)} ms of CPU (listening at ${p.listeningMs.toFixed(0)} ms; fetches ${p.refreshes.join(", ")})`,
+    );
     await broker.stop();
 
     const started = performance.now();

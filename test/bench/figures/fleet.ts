@@ -104,7 +104,8 @@ async function startFleet(world: World, name: string, size: number): Promise<Fle
   writeFileSync(configFile, stringify(brokerConfig(world, { port: 0, stateDir: join(world.dir, `${name}-state`) })), { mode: 0o600 });
   const members: Member[] = [];
   try {
-    for (let i = 0; i < PROCESSES; i++) members.push(startMember(configFile, Math.floor(size / PROCESSES) + (i < size % PROCESSES ? 1 : 0)));
+    for (let i = 0; i < PROCESSES; i++)
+      members.push(startMember(configFile, Math.floor(size / PROCESSES) + (i < size % PROCESSES ? 1 : 0)));
     await Promise.all(members.map((m) => loadedLine(m.child)));
   } catch (error) {
     await stopFleet({ members, size, go: 0 });
@@ -130,7 +131,10 @@ async function firstReadiness(fleet: Fleet): Promise<number[]> {
     assertAlive(fleet);
     await sleep(250);
   }
-  return fleet.members.flatMap((m) => m.first ?? []).map((f) => f ?? Number.NaN).sort((a, b) => a - b);
+  return fleet.members
+    .flatMap((m) => m.first ?? [])
+    .map((f) => f ?? Number.NaN)
+    .sort((a, b) => a - b);
 }
 
 /** The latest tick of every member, once every member has reported after `since`. */
@@ -173,7 +177,8 @@ async function setTokenLifespanOn(world: World, cluster: string, seconds: number
   await admin.clients.update({ realm: world.fx.realm, id: client.id }, { ...client, attributes });
 }
 
-const setTokenLifespan = (world: World, seconds: number | undefined) => Promise.all(world.domain.info.clusters.map((c) => setTokenLifespanOn(world, c.name, seconds)));
+const setTokenLifespan = (world: World, seconds: number | undefined) =>
+  Promise.all(world.domain.info.clusters.map((c) => setTokenLifespanOn(world, c.name, seconds)));
 
 /**
  * Why a fleet figure misses on this machine: every call that took longer than the sidecar's 10-s
@@ -182,12 +187,15 @@ const setTokenLifespan = (world: World, seconds: number | undefined) => Promise.
 const saturation = (calls: number) => [
   `a call the sidecar gives up on (10-s upstream timeout, KEYCLOAK_UNAVAILABLE / a TimeoutError) is still answered and counted by the server, and retried: on this 2-core machine (load average ${loadavg()
     .map((l) => l.toFixed(1))
-    .join(" / ")} now, shared with other Keycloak servers) two Keycloak JVMs, the issuer front and both emulators (one bench process) answer the fleet's ${calls.toLocaleString("en-US")} calls at once more slowly than that;`,
+    .join(
+      " / ",
+    )} now, shared with other Keycloak servers) two Keycloak JVMs, the issuer front and both emulators (one bench process) answer the fleet's ${calls.toLocaleString("en-US")} calls at once more slowly than that;`,
   `STS and Entra answers IDPCommunicationError / AADSTS50166 when they cannot fetch the issuer's keys in time from the saturated Keycloak: both retryable, so each is retried by the exchange (3 attempts) and then by the cache's backoff — extra calls, never an evicted credential.`,
 ];
 
 const s1 = (ms: number) => (ms / 1000).toFixed(1);
-const readyText = (readyMs: readonly number[]) => `p50 ${s1(percentile(readyMs, 50))} s, p99 ${s1(percentile(readyMs, 99))} s, max ${s1(percentile(readyMs, 100))} s`;
+const readyText = (readyMs: readonly number[]) =>
+  `p50 ${s1(percentile(readyMs, 50))} s, p99 ${s1(percentile(readyMs, 99))} s, max ${s1(percentile(readyMs, 100))} s`;
 
 /** Figure 8: the fleet starts at once; every call it makes until every sidecar is ready, counted. */
 async function fleetStart(ctx: FigureContext, size: number): Promise<Row[]> {
@@ -208,7 +216,9 @@ async function fleetStart(ctx: FigureContext, size: number): Promise<Row[]> {
     const entra = entraCalls.length;
     const failedCloud = stsCalls.filter((c) => c.status !== 200).length + entraCalls.filter((c) => c.status !== 200).length;
     const cpuMs = sum(ticks, (t) => t.cpuMs);
-    log(`figure 8: ${readyMs.length} of ${size} ready, p99 ${s1(percentile(readyMs, 99))} s; ${grants} grants, ${sts} STS, ${entra} Entra calls`);
+    log(
+      `figure 8: ${readyMs.length} of ${size} ready, p99 ${s1(percentile(readyMs, 99))} s; ${grants} grants, ${sts} STS, ${entra} Entra calls`,
+    );
     const perSidecar = (n: number) => (n / size).toFixed(2);
     const startDetails = [
       `time to ready (every AWS and Azure credential and both workload tokens held) from the common start: ${readyText(readyMs)} — reported, not judged: it is how long this machine's two Keycloak servers and the emulators take to answer ${size} sidecars at once`,
@@ -218,11 +228,34 @@ async function fleetStart(ctx: FigureContext, size: number): Promise<Row[]> {
       `${size} sources in ${PROCESSES} node processes on this 2-core machine, each source its own token source, caches and timers (as ${size} pods); one AWS role, one Azure identity, 2 token audiences each; workload tokens live as the bench realm says (12 h)`,
     ];
     const rows = [
-      measuredRow({ id: "8-ready", figure: "8", title: `fleet start: sidecars ready of ${size} started at once (p99 ${s1(percentile(readyMs, 99))} s)`, value: readyMs.length, shown: String(readyMs.length), target: exactly(size), details: startDetails }),
-      measuredRow({ id: "8-keycloak", figure: "8", title: "fleet start: Keycloak grants per sidecar (one per audience)", value: grants / size, shown: perSidecar(grants), target: atMost(2) }),
-      measuredRow({ id: "8-clouds", figure: "8", title: "fleet start: STS + Entra calls per sidecar (one per target)", value: (sts + entra) / size, shown: perSidecar(sts + entra), target: atMost(2) }),
+      measuredRow({
+        id: "8-ready",
+        figure: "8",
+        title: `fleet start: sidecars ready of ${size} started at once (p99 ${s1(percentile(readyMs, 99))} s)`,
+        value: readyMs.length,
+        shown: String(readyMs.length),
+        target: exactly(size),
+        details: startDetails,
+      }),
+      measuredRow({
+        id: "8-keycloak",
+        figure: "8",
+        title: "fleet start: Keycloak grants per sidecar (one per audience)",
+        value: grants / size,
+        shown: perSidecar(grants),
+        target: atMost(2),
+      }),
+      measuredRow({
+        id: "8-clouds",
+        figure: "8",
+        title: "fleet start: STS + Entra calls per sidecar (one per target)",
+        value: (sts + entra) / size,
+        shown: perSidecar(sts + entra),
+        target: atMost(2),
+      }),
     ];
-    for (const row of rows.filter((r) => r.status === "MISS")) row.explanation = [...saturation(size * 4), `what the sidecars saw: ${failuresText(ticks)}`];
+    for (const row of rows.filter((r) => r.status === "MISS"))
+      row.explanation = [...saturation(size * 4), `what the sidecars saw: ${failuresText(ticks)}`];
     return rows;
   } finally {
     await stopFleet(fleet);
@@ -252,7 +285,10 @@ async function fleetOutage(ctx: FigureContext, size: number): Promise<Row[]> {
     log(`figure 9: the fleet starts again with ${OUTAGE_TOKEN_LIFESPAN_S}-s workload tokens`);
     fleet = await startFleet(world, "fleet-outage", size);
     const startMs = await firstReadiness(fleet);
-    if (!startMs.every((ms) => Number.isFinite(ms))) throw new Error(`figure 9: ${startMs.filter((ms) => !Number.isFinite(ms)).length} of ${size} sidecars never became ready before the outage`);
+    if (!startMs.every((ms) => Number.isFinite(ms)))
+      throw new Error(
+        `figure 9: ${startMs.filter((ms) => !Number.isFinite(ms)).length} of ${size} sidecars never became ready before the outage`,
+      );
     const clusters = world.domain.info.clusters.map((c) => c.name);
     log(`figure 9: every sidecar ready (p99 ${s1(percentile(startMs, 99))} s); stopping ${clusters.join(" and ")}`);
     await Promise.all(clusters.map((c) => control.stopCluster!(c)));
@@ -262,7 +298,9 @@ async function fleetOutage(ctx: FigureContext, size: number): Promise<Row[]> {
     const restarted = Promise.all(clusters.map((c) => control.restartCluster!(c).then(() => setTokenLifespanOn(world, c, undefined))));
     const back = await issuerAnswers(world);
     const atReturn = await ticksAfter(fleet, back);
-    log(`figure 9: Keycloak answers again ${s1(back - down)} s after the stop; ${sum(atReturn, (t) => t.ready)} of ${size} sidecars ready then`);
+    log(
+      `figure 9: Keycloak answers again ${s1(back - down)} s after the stop; ${sum(atReturn, (t) => t.ready)} of ${size} sidecars ready then`,
+    );
     let allReady = Number.NaN;
     const deadline = back + FIRST_READY_DEADLINE_MS;
     while (Date.now() < deadline) {
@@ -279,7 +317,9 @@ async function fleetOutage(ctx: FigureContext, size: number): Promise<Row[]> {
     const expired = sum(ticks, (t) => t.expired);
     const recovery = spreadOf(await grantTimes(world, back), back, Number.isFinite(allReady) ? allReady : deadline);
     const recoveredS = (allReady - back) / 1000;
-    log(`figure 9: every sidecar ready again ${Number.isFinite(recoveredS) ? `${recoveredS.toFixed(1)} s` : "never"} after the return; ${recovery.total} grants, busiest second ${recovery.busiest}`);
+    log(
+      `figure 9: every sidecar ready again ${Number.isFinite(recoveredS) ? `${recoveredS.toFixed(1)} s` : "never"} after the return; ${recovery.total} grants, busiest second ${recovery.busiest}`,
+    );
     const expiredRow = measuredRow({
       id: "9-expired",
       figure: "9",
@@ -295,16 +335,16 @@ async function fleetOutage(ctx: FigureContext, size: number): Promise<Row[]> {
       ],
     });
     const recoveredRow = measuredRow({
-        id: "9-recovered",
-        figure: "9",
-        title: "fleet outage: seconds from Keycloak's return until every sidecar is ready again",
-        value: recoveredS,
-        shown: Number.isFinite(recoveredS) ? recoveredS.toFixed(1) : "never",
-        target: atMost(READY_AGAIN_WITHIN_S, "s"),
-        details: [
-          `return = the issuer's discovery answering 200 again; ready = every AWS and Azure credential and both workload tokens servable (sampled every 500 ms); the backoff is 1 s doubling to 30 s, half fixed and half random (broker/cache/policy.ts): every sidecar's next attempt comes within 30 s of the return`,
-        ],
-      });
+      id: "9-recovered",
+      figure: "9",
+      title: "fleet outage: seconds from Keycloak's return until every sidecar is ready again",
+      value: recoveredS,
+      shown: Number.isFinite(recoveredS) ? recoveredS.toFixed(1) : "never",
+      target: atMost(READY_AGAIN_WITHIN_S, "s"),
+      details: [
+        `return = the issuer's discovery answering 200 again; ready = every AWS and Azure credential and both workload tokens servable (sampled every 500 ms); the backoff is 1 s doubling to 30 s, half fixed and half random (broker/cache/policy.ts): every sidecar's next attempt comes within 30 s of the return`,
+      ],
+    });
     if (recoveredRow.status === "MISS") {
       recoveredRow.explanation = [
         `${recovery.total} grants were counted until every sidecar was ready, for ${size * 2} workload tokens: the rest are calls a sidecar abandoned after its 10-s timeout while the restarted servers (cold JVMs) answered slowly, each followed by another backoff step.`,
@@ -321,12 +361,16 @@ async function fleetOutage(ctx: FigureContext, size: number): Promise<Row[]> {
         value: recovery.busiestShare,
         shown: Number.isFinite(recovery.busiestShare) ? recovery.busiestShare.toFixed(2) : "?",
         target: atMost(BUSIEST_SECOND_SHARE),
-        details: [`${recovery.total} grants from the return until every sidecar was ready (busiest second ${recovery.busiest}), per second since the return: ${formatPerSecond(recovery.perSecond)}`],
+        details: [
+          `${recovery.total} grants from the return until every sidecar was ready (busiest second ${recovery.busiest}), per second since the return: ${formatPerSecond(recovery.perSecond)}`,
+        ],
       }),
     ];
   } finally {
     if (fleet) await stopFleet(fleet);
-    await setTokenLifespan(world, undefined).catch((error: unknown) => log(`figure 9: could not restore the token lifespan: ${(error as Error).message}`));
+    await setTokenLifespan(world, undefined).catch((error: unknown) =>
+      log(`figure 9: could not restore the token lifespan: ${(error as Error).message}`),
+    );
   }
 }
 

@@ -76,16 +76,32 @@ async function startRecorder(): Promise<{ url: string; hits: () => number; close
     res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits: () => hits, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    hits: () => hits,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 /**
  * The fault suite's generators and oracle (test/support/faults/fuzz-requests.ts, the ones `npm test`
  * runs a few thousand of), with validly signed forgeries: the realm's own key and an attacker's.
  */
-async function sharedGenerators(world: World, target: Omit<FuzzTarget, "keys" | "recorderUrl">, urls: { baseUrl: string; tokenUrl: string }, numRuns: number, seed: number, recorderUrl: string) {
+async function sharedGenerators(
+  world: World,
+  target: Omit<FuzzTarget, "keys" | "recorderUrl">,
+  urls: { baseUrl: string; tokenUrl: string },
+  numRuns: number,
+  seed: number,
+  recorderUrl: string,
+) {
   const realmKey = world.fx.keys.find((k) => k.status === "active") ?? world.fx.keys[0];
-  const keys = realmKey ? { realm: { privateKey: createPrivateKey(realmKey.pem), kid: certificateMaterial(realmKey.certificatePem).kid }, attacker: await attackerKey() } : undefined;
+  const keys = realmKey
+    ? {
+        realm: { privateKey: createPrivateKey(realmKey.pem), kid: certificateMaterial(realmKey.certificatePem).kid },
+        attacker: await attackerKey(),
+      }
+    : undefined;
   try {
     const stats = await fuzzBroker({ ...urls, target: { ...target, ...(keys && { keys }), recorderUrl }, numRuns, seed });
     return { runs: stats.runs, statuses: stats.statuses, violation: undefined };
@@ -135,7 +151,14 @@ export async function fuzzFigure(ctx: FigureContext): Promise<Row[]> {
       actor_token_type: "urn:ietf:params:oauth:token-type:jwt",
       resource: ROLE_ARN,
     }).toString();
-    const control = await send(ports, { endpoint: "token", method: "POST", path: "/v1/token", headers: [["content-type", "application/x-www-form-urlencoded"]], body: controlBody, mutations: [] });
+    const control = await send(ports, {
+      endpoint: "token",
+      method: "POST",
+      path: "/v1/token",
+      headers: [["content-type", "application/x-www-form-urlencoded"]],
+      body: controlBody,
+      mutations: [],
+    });
     const controlOk = control.status === 200 && leaksCredential(control.status, control.body);
 
     const cases = fc.sample(fuzzCase(inputs), { numRuns: runs, seed });
@@ -177,7 +200,16 @@ export async function fuzzFigure(ctx: FigureContext): Promise<Row[]> {
     const sessionsBefore = world.sts.sessions().length;
     const shared = await sharedGenerators(
       world,
-      { awsContainerToken: inputs.awsAuthToken, identityHeader: inputs.identityHeader, awsTargets: ["main"], azureResources: [ENTRA_RESOURCE], azureClientIds: [APP_CLIENT_ID], subjectToken: inputs.subjectToken, actorToken: inputs.actorToken, roleArn: ROLE_ARN },
+      {
+        awsContainerToken: inputs.awsAuthToken,
+        identityHeader: inputs.identityHeader,
+        awsTargets: ["main"],
+        azureResources: [ENTRA_RESOURCE],
+        azureClientIds: [APP_CLIENT_ID],
+        subjectToken: inputs.subjectToken,
+        actorToken: inputs.actorToken,
+        roleArn: ROLE_ARN,
+      },
       { baseUrl: broker.url, tokenUrl: `https://localhost:${agentsPort}` },
       runs,
       seed,
@@ -186,12 +218,21 @@ export async function fuzzFigure(ctx: FigureContext): Promise<Row[]> {
     const minted = world.sts.sessions().length - sessionsBefore;
     const fetched = recorder.hits();
     await recorder.close();
-    log(`fuzz: the fault suite's generators: ${shared.runs} requests${shared.violation ? `, VIOLATION: ${shared.violation}` : ""}; STS sessions minted meanwhile: ${minted}; attacker URLs fetched: ${fetched}`);
+    log(
+      `fuzz: the fault suite's generators: ${shared.runs} requests${shared.violation ? `, VIOLATION: ${shared.violation}` : ""}; STS sessions minted meanwhile: ${minted}; attacker URLs fetched: ${fetched}`,
+    );
     if (shared.violation) leaks.push(`fault-suite generators: ${shared.violation}`);
     if (minted > 0) leaks.push(`${minted} STS session(s) minted by the broker during the fault suite's run of invalid requests`);
     if (fetched > 0) leaks.push(`the broker fetched an attacker's jku/x5u URL ${fetched} time(s)`);
-    const alive = broker.child.process.exitCode === null && (await fetch(`${broker.url}/healthz`).then((r) => r.status, () => 0)) === 200;
-    const summary = `${cases.length} cases in ${seconds.toFixed(1)} s against the production bundle (agents endpoint on): ${Object.entries(perEndpoint)
+    const alive =
+      broker.child.process.exitCode === null &&
+      (await fetch(`${broker.url}/healthz`).then(
+        (r) => r.status,
+        () => 0,
+      )) === 200;
+    const summary = `${cases.length} cases in ${seconds.toFixed(1)} s against the production bundle (agents endpoint on): ${Object.entries(
+      perEndpoint,
+    )
       .map(([e, n]) => `${e} ${n}`)
       .join(", ")}; statuses ${JSON.stringify(statuses)}; seed ${seed} (KCB_BENCH_FUZZ_SEED to replay)`;
     const sharedRuns = Number.isNaN(shared.runs) ? 0 : shared.runs;
@@ -210,8 +251,24 @@ export async function fuzzFigure(ctx: FigureContext): Promise<Row[]> {
           `control (a valid exchange) got credentials: ${controlOk ? "yes" : `NO (HTTP ${control.status})`}; ${freshUsed} policy-level cases used an unused actor token (the others are refused by the replay check after the token's first use); broker alive and healthy after the run: ${alive ? "yes" : "NO"}; connections cut: ${transportErrors}; not sent (Node's client refused a header): ${notSent}`,
         ],
       }),
-      measuredRow({ id: "fuzz-5xx", figure: "fuzz", title: "security fuzz: 5xx answers or cut connections", value: serverErrors.length, shown: String(serverErrors.length), target: exactly(0), details: serverErrors.slice(0, 5) }),
-      measuredRow({ id: "fuzz-leaks", figure: "fuzz", title: "security fuzz: credentials given to invalid requests", value: leaks.length, shown: String(leaks.length), target: exactly(0), details: leaks.slice(0, 5) }),
+      measuredRow({
+        id: "fuzz-5xx",
+        figure: "fuzz",
+        title: "security fuzz: 5xx answers or cut connections",
+        value: serverErrors.length,
+        shown: String(serverErrors.length),
+        target: exactly(0),
+        details: serverErrors.slice(0, 5),
+      }),
+      measuredRow({
+        id: "fuzz-leaks",
+        figure: "fuzz",
+        title: "security fuzz: credentials given to invalid requests",
+        value: leaks.length,
+        shown: String(leaks.length),
+        target: exactly(0),
+        details: leaks.slice(0, 5),
+      }),
     ];
     return rows;
   } finally {

@@ -44,7 +44,9 @@ export async function memoryFigure(ctx: FigureContext): Promise<Row[]> {
   const count = ctx.quick ? 1 : 3;
   for (let i = 0; i < count; i++) {
     const r = await round(ctx, i);
-    ctx.log(`figure 5: at rest — broker ${split(r.broker)}, peak ${mb(r.broker.peak)} MB; bare ${split(r.bare)}, peak ${mb(r.bare.peak)} MB`);
+    ctx.log(
+      `figure 5: at rest — broker ${split(r.broker)}, peak ${mb(r.broker.peak)} MB; bare ${split(r.bare)}, peak ${mb(r.bare.peak)} MB`,
+    );
     rounds.push(r);
   }
   const idle = median(rounds.map((r) => ratio(r.broker.rss, r.bare.rss)));
@@ -64,7 +66,10 @@ export async function memoryFigure(ctx: FigureContext): Promise<Row[]> {
     value: idle,
     shown: idle.toFixed(2),
     target: atMost(1.4),
-    details: [how, `broker ready in ${(mid.readyMs / 1000).toFixed(1)} s (credentials fetched); every round: ${rounds.map((r) => `${mb(r.broker.rss)}/${mb(r.bare.rss)}`).join(", ")} MB`],
+    details: [
+      how,
+      `broker ready in ${(mid.readyMs / 1000).toFixed(1)} s (credentials fetched); every round: ${rounds.map((r) => `${mb(r.broker.rss)}/${mb(r.bare.rss)}`).join(", ")} MB`,
+    ],
   });
   const peakRow = measuredRow({
     id: "5-peak",

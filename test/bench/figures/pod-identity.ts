@@ -56,7 +56,12 @@ async function round(side: Side, assertions: string[]): Promise<void> {
         const assertion = assertions[next++]!;
         const res = await fetch(side.tokenUrl, {
           method: "POST",
-          body: new URLSearchParams({ grant_type: "client_credentials", client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertion, scope: "kcb-aws" }),
+          body: new URLSearchParams({
+            grant_type: "client_credentials",
+            client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            client_assertion: assertion,
+            scope: "kcb-aws",
+          }),
         });
         const body = (await res.json()) as { access_token?: string };
         if (body.access_token) side.grants++;
@@ -77,13 +82,17 @@ export async function podIdentityFigure(ctx: FigureContext): Promise<Row[]> {
     log("figure pods: two realms on one cluster, with the extension's provider + mapper and with Keycloak's kubernetes provider");
     const cluster = world.domain.info.clusters[0]!.name;
     const sides: Side[] = [];
-    for (const [name, withExtension] of [["extension", true], ["built-in", false]] as const) {
+    for (const [name, withExtension] of [
+      ["extension", true],
+      ["built-in", false],
+    ] as const) {
       const fx = await realm(ctx, kube, `bench-pods-${name === "extension" ? "ext" : "kc"}`, withExtension);
       fixtures.push(fx);
       sides.push({ name, fx, tokenUrl: fx.tokenEndpoint(cluster), grants: 0, ms: 0, failed: 0 });
     }
     const [ext, base] = sides as [Side, Side];
-    const mint = (fx: RealmFixture, i: number) => kube.mintToken({ namespace: "orders", serviceAccount: "orders-api", audience: fx.issuer, pod: { name: `orders-api-${i}` } });
+    const mint = (fx: RealmFixture, i: number) =>
+      kube.mintToken({ namespace: "orders", serviceAccount: "orders-api", audience: fx.issuer, pod: { name: `orders-api-${i}` } });
     // Warm-up: JWKS fetch, class loading, JIT on both sides.
     for (const side of sides) await round(side, await Promise.all(Array.from({ length: 50 }, (_, i) => mint(side.fx, i))));
     for (const side of sides) Object.assign(side, { grants: 0, ms: 0, failed: 0 });

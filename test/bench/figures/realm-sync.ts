@@ -67,7 +67,9 @@ export async function realmSyncFigure(ctx: FigureContext): Promise<Row[]> {
         value: applied.ms / 1000,
         shown: `${(applied.ms / 1000).toFixed(1)} s`,
         target: below(90, "s"),
-        details: [`realm created, signing key, scopes and ${count} clients on each cluster, then re-read and diffed to prove convergence; writes per cluster (realm-sync's report): ${JSON.stringify(writesOf(applied.stdout))}${scale}`],
+        details: [
+          `realm created, signing key, scopes and ${count} clients on each cluster, then re-read and diffed to prove convergence; writes per cluster (realm-sync's report): ${JSON.stringify(writesOf(applied.stdout))}${scale}`,
+        ],
       }),
     );
 
@@ -81,7 +83,9 @@ export async function realmSyncFigure(ctx: FigureContext): Promise<Row[]> {
         value: planned.exitCode === 0 ? planned.ms / 1000 : Number.NaN,
         shown: `${(planned.ms / 1000).toFixed(1)} s`,
         target: below(10, "s"),
-        details: [`exit ${planned.exitCode} (0 = every cluster in sync): sign-in, bulk reads of realm, keys, scopes, identity providers and clients, pure diff${scale}`],
+        details: [
+          `exit ${planned.exitCode} (0 = every cluster in sync): sign-in, bulk reads of realm, keys, scopes, identity providers and clients, pure diff${scale}`,
+        ],
       }),
     );
 
@@ -103,7 +107,9 @@ export async function realmSyncFigure(ctx: FigureContext): Promise<Row[]> {
       const [client] = await admin.clients.find({ clientId: CHANGED });
       const id = client?.id ?? "?";
       const writes = (proxies[i]?.calls ?? []).filter(isWrite);
-      const lockIds = new Set(writes.filter((w) => w.clientId === LOCK_CLIENT_ID && w.location).map((w) => w.location?.split("/").at(-1) ?? ""));
+      const lockIds = new Set(
+        writes.filter((w) => w.clientId === LOCK_CLIENT_ID && w.location).map((w) => w.location?.split("/").at(-1) ?? ""),
+      );
       const mine = writes.filter((w) => w.path.includes(`/clients/${id}`));
       const lock = writes.filter((w) => w.clientId === LOCK_CLIENT_ID || [...lockIds].some((l) => l && w.path.includes(`/clients/${l}`)));
       const other = writes.filter((w) => !mine.includes(w) && !lock.includes(w));

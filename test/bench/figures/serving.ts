@@ -42,7 +42,12 @@ interface Endpoint {
 }
 
 const ENDPOINTS: Endpoint[] = [
-  { figure: "1", title: "AWS container credentials", path: "/v1/aws/credentials/main", headers: (b) => ({ authorization: b.awsAuthToken() }) },
+  {
+    figure: "1",
+    title: "AWS container credentials",
+    path: "/v1/aws/credentials/main",
+    headers: (b) => ({ authorization: b.awsAuthToken() }),
+  },
   {
     figure: "2",
     title: "Azure App Service token",
@@ -53,7 +58,9 @@ const ENDPOINTS: Endpoint[] = [
 
 async function startBare(status: number, headers: Record<string, string>, body: Buffer, cpuProfDir?: string) {
   const prof = cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", cpuProfDir] : [];
-  const child = spawnNode({ args: [...prof, "test/bench/servers/bare-static.mjs", JSON.stringify({ status, headers, bodyBase64: body.toString("base64") })] });
+  const child = spawnNode({
+    args: [...prof, "test/bench/servers/bare-static.mjs", JSON.stringify({ status, headers, bodyBase64: body.toString("base64") })],
+  });
   const port = await listeningPort(child);
   return { child, port };
 }
@@ -74,18 +81,29 @@ export async function servingFigures(ctx: FigureContext): Promise<Row[]> {
       const headers = endpoint.headers(broker);
       const sample = await fetch(url, { headers });
       const body = Buffer.from(await sample.arrayBuffer());
-      if (sample.status !== 200) throw new Error(`${endpoint.title}: the broker answered ${sample.status}: ${body.toString().slice(0, 200)}`);
+      if (sample.status !== 200)
+        throw new Error(`${endpoint.title}: the broker answered ${sample.status}: ${body.toString().slice(0, 200)}`);
       const copied = Object.fromEntries([...sample.headers].filter(([k]) => !PER_RESPONSE.has(k)));
       const bare = await startBare(sample.status, copied, body);
       try {
         const spec = (base: string): LoadSpec => ({ url: base, headers, connections: CONNECTIONS, durationSeconds: seconds });
         const bareUrl = `http://127.0.0.1:${bare.port}${endpoint.path}`;
-        log(`figure ${endpoint.figure}: ${endpoint.title} — ${pairs} × (broker ${seconds} s, bare ${seconds} s), ${CONNECTIONS} connections, ${body.length}-byte answer`);
-        const ab = await interleaved({ name: "broker", spec: spec(url), pid: broker.child.pid }, { name: "bare  ", spec: spec(bareUrl), pid: bare.child.pid }, { pairs, warmupSeconds: quick ? 1 : 2, log });
+        log(
+          `figure ${endpoint.figure}: ${endpoint.title} — ${pairs} × (broker ${seconds} s, bare ${seconds} s), ${CONNECTIONS} connections, ${body.length}-byte answer`,
+        );
+        const ab = await interleaved(
+          { name: "broker", spec: spec(url), pid: broker.child.pid },
+          { name: "bare  ", spec: spec(bareUrl), pid: bare.child.pid },
+          { pairs, warmupSeconds: quick ? 1 : 2, log },
+        );
         if (ab.maxRssA && (!maxRss || ab.maxRssA.rss > maxRss.rss)) maxRss = ab.maxRssA;
         if (ab.maxRssB && (!bareRss || ab.maxRssB.rss > bareRss.rss)) bareRss = ab.maxRssB;
         log(`figure ${endpoint.figure}: latency at a paced ${PACED_RATE} req/s, ${pairs} interleaved pair(s)`);
-        const paced = await interleaved({ name: "broker paced", spec: { ...spec(url), rate: PACED_RATE } }, { name: "bare   paced", spec: { ...spec(bareUrl), rate: PACED_RATE } }, { pairs, warmupSeconds: 1, log });
+        const paced = await interleaved(
+          { name: "broker paced", spec: { ...spec(url), rate: PACED_RATE } },
+          { name: "bare   paced", spec: { ...spec(bareUrl), rate: PACED_RATE } },
+          { pairs, warmupSeconds: 1, log },
+        );
         const pacedBroker = paced.a[0]!;
         const pacedBare = paced.b[0]!;
         const p99Ratio = ratio(paced.p99A, paced.p99B);
@@ -141,8 +159,16 @@ export async function servingFigures(ctx: FigureContext): Promise<Row[]> {
               },
             },
           );
-          explanation.unshift(`bare node:http served the same bytes at ${fmtRate(ab.rateB)}: the difference is the broker's per-request work below (routing, auth check, cache lookup, JSON, metrics) and its HTTP adapter.`);
-          for (const row of missed) row.explanation = row.id.endsWith("-p99") ? [`requests arrive in bursts over the ${CONNECTIONS} connections and wait for each other on 2 shared cores: the tail is queueing, longer at a higher cost per request (below); ${alone}.`, ...explanation] : explanation;
+          explanation.unshift(
+            `bare node:http served the same bytes at ${fmtRate(ab.rateB)}: the difference is the broker's per-request work below (routing, auth check, cache lookup, JSON, metrics) and its HTTP adapter.`,
+          );
+          for (const row of missed)
+            row.explanation = row.id.endsWith("-p99")
+              ? [
+                  `requests arrive in bursts over the ${CONNECTIONS} connections and wait for each other on 2 shared cores: the tail is queueing, longer at a higher cost per request (below); ${alone}.`,
+                  ...explanation,
+                ]
+              : explanation;
         }
       } finally {
         await bare.child.stop();

@@ -41,7 +41,11 @@ const b64 = (s: string) => Buffer.from(s).toString("base64url");
 
 type Params = Array<[string, string]>;
 
-const junk = fc.oneof(fc.string({ maxLength: 120 }), fc.base64String({ maxLength: 300 }), fc.stringMatching(/^[A-Za-z0-9_-]{0,40}(\.[A-Za-z0-9_-]{0,40}){0,5}$/));
+const junk = fc.oneof(
+  fc.string({ maxLength: 120 }),
+  fc.base64String({ maxLength: 300 }),
+  fc.stringMatching(/^[A-Za-z0-9_-]{0,40}(\.[A-Za-z0-9_-]{0,40}){0,5}$/),
+);
 
 /** A token made unacceptable: forged headers, tampered parts, junk, oversized. */
 function badToken(valid: string, other: string): fc.Arbitrary<[string, string]> {
@@ -70,11 +74,13 @@ function badToken(valid: string, other: string): fc.Arbitrary<[string, string]> 
       ["oversized", `${h}.${p}${"A".repeat(9000)}.${s}`],
       ["empty", ""],
     ),
-    fc.tuple(fc.nat(), fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")).map(([at, ch]): [string, string] => {
-      const i = at % (valid.length - 2);
-      const c = valid[i] === ch ? (ch === "A" ? "B" : "A") : ch;
-      return [`one character changed at ${i}`, `${valid.slice(0, i)}${c}${valid.slice(i + 1)}`];
-    }),
+    fc
+      .tuple(fc.nat(), fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"))
+      .map(([at, ch]): [string, string] => {
+        const i = at % (valid.length - 2);
+        const c = valid[i] === ch ? (ch === "A" ? "B" : "A") : ch;
+        return [`one character changed at ${i}`, `${valid.slice(0, i)}${c}${valid.slice(i + 1)}`];
+      }),
     junk.map((j): [string, string] => ["junk", j]),
   );
 }
@@ -86,21 +92,51 @@ function tokenMutation(inputs: FuzzInputs): fc.Arbitrary<{ label: string; apply:
   const which = fc.constantFrom("subject_token", "actor_token");
   const required = fc.constantFrom("grant_type", "subject_token", "subject_token_type", "actor_token", "actor_token_type", "resource");
   return fc.oneof(
-    fc.tuple(which, badToken(inputs.subjectToken, inputs.otherAudienceToken)).map(([name, [label, token]]) => ({ label: `${name}: ${label}`, apply: (p: Params) => set(p, name, token) })),
-    required.map((name) => ({ label: `${name} missing`, apply: (p: Params) => p.filter(([n]) => n !== name) })),
-    fc.tuple(required, fc.boolean()).map(([name, same]) => ({ label: `${name} repeated`, apply: (p: Params) => [...p, [name, same ? (p.find(([n]) => n === name)?.[1] ?? "") : "x"] as [string, string]] })),
-    junk.filter((g) => g !== GRANT).map((g) => ({ label: "grant_type other", apply: (p: Params) => set(p, "grant_type", g) })),
-    fc.tuple(fc.constantFrom("subject_token_type", "actor_token_type"), fc.constantFrom("urn:ietf:params:oauth:token-type:saml2", "urn:ietf:params:oauth:token-type:id_token", "jwt", "")).map(([name, t]) => ({
-      label: `${name} ${t || "empty"}`,
-      apply: (p: Params) => set(p, name, t),
-    })),
     fc
-      .oneof(fc.constantFrom("arn:aws:iam::111122223333:role/admin", `${inputs.roleArn}-other`, `${inputs.roleArn}/`, inputs.roleArn.toUpperCase(), "*", "storage"), junk)
+      .tuple(which, badToken(inputs.subjectToken, inputs.otherAudienceToken))
+      .map(([name, [label, token]]) => ({ label: `${name}: ${label}`, apply: (p: Params) => set(p, name, token) })),
+    required.map((name) => ({ label: `${name} missing`, apply: (p: Params) => p.filter(([n]) => n !== name) })),
+    fc.tuple(required, fc.boolean()).map(([name, same]) => ({
+      label: `${name} repeated`,
+      apply: (p: Params) => [...p, [name, same ? (p.find(([n]) => n === name)?.[1] ?? "") : "x"] as [string, string]],
+    })),
+    junk.filter((g) => g !== GRANT).map((g) => ({ label: "grant_type other", apply: (p: Params) => set(p, "grant_type", g) })),
+    fc
+      .tuple(
+        fc.constantFrom("subject_token_type", "actor_token_type"),
+        fc.constantFrom("urn:ietf:params:oauth:token-type:saml2", "urn:ietf:params:oauth:token-type:id_token", "jwt", ""),
+      )
+      .map(([name, t]) => ({
+        label: `${name} ${t || "empty"}`,
+        apply: (p: Params) => set(p, name, t),
+      })),
+    fc
+      .oneof(
+        fc.constantFrom(
+          "arn:aws:iam::111122223333:role/admin",
+          `${inputs.roleArn}-other`,
+          `${inputs.roleArn}/`,
+          inputs.roleArn.toUpperCase(),
+          "*",
+          "storage",
+        ),
+        junk,
+      )
       .filter((r) => r !== inputs.roleArn)
       .map((r) => ({ label: "resource not allowed", apply: (p: Params) => set(p, "resource", r), fresh: true })),
-    fc.constant({ label: "resource and audience", apply: (p: Params) => [...p, ["audience", inputs.roleArn] as [string, string]], fresh: true }),
-    fc.constantFrom("s3:read", "https://storage.azure.com/.default", "openid").map((s) => ({ label: "scope for AWS", apply: (p: Params) => [...p, ["scope", s] as [string, string]], fresh: true })),
-    fc.constant({ label: "requested_token_type access_token for AWS", apply: (p: Params) => [...p, ["requested_token_type", "urn:ietf:params:oauth:token-type:access_token"] as [string, string]], fresh: true }),
+    fc.constant({
+      label: "resource and audience",
+      apply: (p: Params) => [...p, ["audience", inputs.roleArn] as [string, string]],
+      fresh: true,
+    }),
+    fc
+      .constantFrom("s3:read", "https://storage.azure.com/.default", "openid")
+      .map((s) => ({ label: "scope for AWS", apply: (p: Params) => [...p, ["scope", s] as [string, string]], fresh: true })),
+    fc.constant({
+      label: "requested_token_type access_token for AWS",
+      apply: (p: Params) => [...p, ["requested_token_type", "urn:ietf:params:oauth:token-type:access_token"] as [string, string]],
+      fresh: true,
+    }),
     fc.constant({ label: "actor is the subject", apply: (p: Params) => set(p, "actor_token", inputs.subjectToken), fresh: true }),
     fc.constant({ label: "subject is the actor", apply: (p: Params) => set(p, "subject_token", inputs.actorToken), fresh: true }),
   );
@@ -126,7 +162,13 @@ function tokenCase(inputs: FuzzInputs): fc.Arbitrary<FuzzCase> {
   );
   const noise = fc.array(fc.tuple(fc.constantFrom("foo", "x", "client_id", "nonce", "_"), fc.string({ maxLength: 20 })), { maxLength: 3 });
   return fc
-    .record({ mutations: fc.array(tokenMutation(inputs), { minLength: 1, maxLength: 3 }), transport, noise, shuffle: fc.boolean(), oversized: fc.nat(40) })
+    .record({
+      mutations: fc.array(tokenMutation(inputs), { minLength: 1, maxLength: 3 }),
+      transport,
+      noise,
+      shuffle: fc.boolean(),
+      oversized: fc.nat(40),
+    })
     .map(({ mutations, transport: [label, method, contentType], noise, shuffle, oversized }) => {
       let params = valid;
       for (const m of mutations) params = m.apply(params);
@@ -140,7 +182,15 @@ function tokenCase(inputs: FuzzInputs): fc.Arbitrary<FuzzCase> {
         labels.push("body over 32 KiB");
       }
       const headers: Array<[string, string]> = contentType ? [["content-type", contentType]] : [];
-      return { endpoint: "token" as const, method, path: "/v1/token", headers, ...(method !== "GET" && { body }), mutations: labels, ...(mutations.some((m) => m.fresh) && { wantsFreshActor: true }) };
+      return {
+        endpoint: "token" as const,
+        method,
+        path: "/v1/token",
+        headers,
+        ...(method !== "GET" && { body }),
+        mutations: labels,
+        ...(mutations.some((m) => m.fresh) && { wantsFreshActor: true }),
+      };
     });
 }
 
@@ -157,10 +207,15 @@ function badSecret(secret: string): fc.Arbitrary<[string, string | undefined]> {
       ["secret doubled", `${secret}${secret}`],
       ["secret truncated", secret.slice(0, -1)],
     ),
-    fc.tuple(fc.nat(), fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")).map(([at, ch]): [string, string] => {
-      const i = at % secret.length;
-      return [`secret one character off at ${i}`, `${secret.slice(0, i)}${secret[i] === ch ? (ch === "A" ? "B" : "A") : ch}${secret.slice(i + 1)}`];
-    }),
+    fc
+      .tuple(fc.nat(), fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"))
+      .map(([at, ch]): [string, string] => {
+        const i = at % secret.length;
+        return [
+          `secret one character off at ${i}`,
+          `${secret.slice(0, i)}${secret[i] === ch ? (ch === "A" ? "B" : "A") : ch}${secret.slice(i + 1)}`,
+        ];
+      }),
     junk.filter((j) => j !== secret).map((j): [string, string] => ["secret junk", j]),
   );
 }
@@ -168,14 +223,26 @@ function badSecret(secret: string): fc.Arbitrary<[string, string | undefined]> {
 const pathNoise = fc.constantFrom("", "/", "//", "%2F..", "?x=1", "#frag");
 
 function awsCase(inputs: FuzzInputs): fc.Arbitrary<FuzzCase> {
-  const target = fc.oneof(fc.constant(inputs.awsTarget), fc.constantFrom("..%2Fmetrics", "main%00", "MAIN", "*", "", "a".repeat(300)), fc.stringMatching(/^[a-z0-9%._-]{1,40}$/));
-  return fc.record({ secret: badSecret(inputs.awsAuthToken), target, header: fc.constantFrom("authorization", "Authorization", "x-authorization"), noise: pathNoise, method: fc.constantFrom("GET", "GET", "POST", "HEAD") }).map(({ secret: [label, value], target: t, header, noise, method }) => ({
-    endpoint: "aws-container" as const,
-    method,
-    path: `/v1/aws/credentials/${t}${noise}`,
-    headers: value === undefined ? [] : [[header, value] as [string, string]],
-    mutations: [header === "x-authorization" ? "secret in another header" : label],
-  }));
+  const target = fc.oneof(
+    fc.constant(inputs.awsTarget),
+    fc.constantFrom("..%2Fmetrics", "main%00", "MAIN", "*", "", "a".repeat(300)),
+    fc.stringMatching(/^[a-z0-9%._-]{1,40}$/),
+  );
+  return fc
+    .record({
+      secret: badSecret(inputs.awsAuthToken),
+      target,
+      header: fc.constantFrom("authorization", "Authorization", "x-authorization"),
+      noise: pathNoise,
+      method: fc.constantFrom("GET", "GET", "POST", "HEAD"),
+    })
+    .map(({ secret: [label, value], target: t, header, noise, method }) => ({
+      endpoint: "aws-container" as const,
+      method,
+      path: `/v1/aws/credentials/${t}${noise}`,
+      headers: value === undefined ? [] : [[header, value] as [string, string]],
+      mutations: [header === "x-authorization" ? "secret in another header" : label],
+    }));
 }
 
 function appServiceCase(inputs: FuzzInputs): fc.Arbitrary<FuzzCase> {
@@ -184,12 +251,26 @@ function appServiceCase(inputs: FuzzInputs): fc.Arbitrary<FuzzCase> {
     fc.constant(`api-version=2019-08-01&resource=${encodeURIComponent(inputs.resource)}&client_id=00000000-0000-4000-8000-000000000000`),
     fc.stringMatching(/^[a-z_=&%.0-9-]{0,60}$/),
   );
-  const wrongAuth = fc.record({ secret: badSecret(inputs.identityHeader), query }).map(({ secret: [label, value], query: q }) => ({ headers: value === undefined ? [] : [["x-identity-header", value] as [string, string]], query: q, label }));
+  const wrongAuth = fc.record({ secret: badSecret(inputs.identityHeader), query }).map(({ secret: [label, value], query: q }) => ({
+    headers: value === undefined ? [] : [["x-identity-header", value] as [string, string]],
+    query: q,
+    label,
+  }));
   const rightAuthBadResource = fc
     .oneof(fc.constantFrom("https://management.azure.com", "https://vault.azure.net", `${inputs.resource}x`, ""), fc.webUrl())
     .filter((r) => r.replace(/\/+$/, "") !== inputs.resource)
-    .map((r) => ({ headers: [["x-identity-header", inputs.identityHeader] as [string, string]], query: `api-version=2019-08-01&resource=${encodeURIComponent(r)}`, label: "resource not configured" }));
-  return fc.oneof(wrongAuth, rightAuthBadResource).map(({ headers, query: q, label }) => ({ endpoint: "azure-app-service" as const, method: "GET", path: `/v1/azure/msi/token?${q}`, headers, mutations: [label] }));
+    .map((r) => ({
+      headers: [["x-identity-header", inputs.identityHeader] as [string, string]],
+      query: `api-version=2019-08-01&resource=${encodeURIComponent(r)}`,
+      label: "resource not configured",
+    }));
+  return fc.oneof(wrongAuth, rightAuthBadResource).map(({ headers, query: q, label }) => ({
+    endpoint: "azure-app-service" as const,
+    method: "GET",
+    path: `/v1/azure/msi/token?${q}`,
+    headers,
+    mutations: [label],
+  }));
 }
 
 function imdsCase(inputs: FuzzInputs): fc.Arbitrary<FuzzCase> {
@@ -200,21 +281,55 @@ function imdsCase(inputs: FuzzInputs): fc.Arbitrary<FuzzCase> {
         ["Metadata header missing", [], ok],
         ["Metadata: false", [["metadata", "false"]], ok],
         ["Metadata: TRUE1", [["metadata", "TRUE1"]], ok],
-        ["X-Forwarded-For present", [["metadata", "true"], ["x-forwarded-for", "203.0.113.7"]], ok],
-        ["foreign Host (DNS rebinding)", [["metadata", "true"], ["host", "attacker.example"]], ok],
-        ["foreign Host with port", [["metadata", "true"], ["host", "attacker.example:80"]], ok],
+        [
+          "X-Forwarded-For present",
+          [
+            ["metadata", "true"],
+            ["x-forwarded-for", "203.0.113.7"],
+          ],
+          ok,
+        ],
+        [
+          "foreign Host (DNS rebinding)",
+          [
+            ["metadata", "true"],
+            ["host", "attacker.example"],
+          ],
+          ok,
+        ],
+        [
+          "foreign Host with port",
+          [
+            ["metadata", "true"],
+            ["host", "attacker.example:80"],
+          ],
+          ok,
+        ],
       ),
       fc
         .oneof(fc.constantFrom("https://management.azure.com", `${inputs.resource}x`, ""), fc.webUrl())
         .filter((r) => r.replace(/\/+$/, "") !== inputs.resource)
-        .map((r): [string, Array<[string, string]>, string] => ["resource not configured", [["metadata", "true"]], `api-version=2018-02-01&resource=${encodeURIComponent(r)}`]),
+        .map((r): [string, Array<[string, string]>, string] => [
+          "resource not configured",
+          [["metadata", "true"]],
+          `api-version=2018-02-01&resource=${encodeURIComponent(r)}`,
+        ]),
     )
-    .chain(([label, headers, q]) => fc.constantFrom("/metadata/identity/oauth2/token", "/metadata/identity/oauth2/token/").map((p) => ({ endpoint: "azure-imds" as const, method: "GET", path: `${p}?${q}`, headers, mutations: [label] })));
+    .chain(([label, headers, q]) =>
+      fc
+        .constantFrom("/metadata/identity/oauth2/token", "/metadata/identity/oauth2/token/")
+        .map((p) => ({ endpoint: "azure-imds" as const, method: "GET", path: `${p}?${q}`, headers, mutations: [label] })),
+    );
 }
 
 /** Every endpoint, weighted towards the token exchange (the richest input). */
 export function fuzzCase(inputs: FuzzInputs): fc.Arbitrary<FuzzCase> {
-  return fc.oneof({ arbitrary: tokenCase(inputs), weight: 5 }, { arbitrary: awsCase(inputs), weight: 2 }, { arbitrary: appServiceCase(inputs), weight: 2 }, { arbitrary: imdsCase(inputs), weight: 1 });
+  return fc.oneof(
+    { arbitrary: tokenCase(inputs), weight: 5 },
+    { arbitrary: awsCase(inputs), weight: 2 },
+    { arbitrary: appServiceCase(inputs), weight: 2 },
+    { arbitrary: imdsCase(inputs), weight: 1 },
+  );
 }
 
 /** Markers of a credential in an answer body. */

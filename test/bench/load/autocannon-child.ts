@@ -32,15 +32,18 @@ const instance = autocannon(
     done(result);
   },
 );
-(instance as unknown as NodeJS.EventEmitter).on("response", (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
-  if (n === latencies.length) {
-    const bigger = new Float64Array(latencies.length * 2);
-    bigger.set(latencies);
-    latencies = bigger;
-  }
-  latencies[n++] = responseTime;
-  statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
-});
+(instance as unknown as NodeJS.EventEmitter).on(
+  "response",
+  (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+    if (n === latencies.length) {
+      const bigger = new Float64Array(latencies.length * 2);
+      bigger.set(latencies);
+      latencies = bigger;
+    }
+    latencies[n++] = responseTime;
+    statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+  },
+);
 function done(result: autocannon.Result): void {
   const non2xx = result.non2xx;
   const out: LoadResult = {

@@ -147,12 +147,22 @@ export function cpuPerRequestUs(summary: Pick<ProfileSummary, "idle">, requestsP
 }
 
 /** The summary as explanation lines; with the request rate while profiled, the CPU cost per request too. */
-export function profileLines(summary: ProfileSummary, what: string, requestsPerSecond?: number, topN = summary.topFunctions.length): string[] {
+export function profileLines(
+  summary: ProfileSummary,
+  what: string,
+  requestsPerSecond?: number,
+  topN = summary.topFunctions.length,
+): string[] {
   const pct = (x: number) => `${(x * 100).toFixed(1).padStart(5)} %`;
-  const cost = requestsPerSecond === undefined ? "" : `, ${Math.round(requestsPerSecond).toLocaleString("en-US")} req/s ≈ ${cpuPerRequestUs(summary, requestsPerSecond).toFixed(1)} µs of main-thread CPU per request`;
+  const cost =
+    requestsPerSecond === undefined
+      ? ""
+      : `, ${Math.round(requestsPerSecond).toLocaleString("en-US")} req/s ≈ ${cpuPerRequestUs(summary, requestsPerSecond).toFixed(1)} µs of main-thread CPU per request`;
   return [
     `CPU profile of ${what}: ${(summary.sampledMs / 1000).toFixed(1)} s sampled, ${(summary.idle * 100).toFixed(0)} % idle${cost}; self time of the busy samples —`,
     `  by area: ${summary.areas.map((a) => `${a.name} ${(a.share * 100).toFixed(1)} %`).join(", ")}`,
-    ...summary.topFunctions.slice(0, topN).map((f) => `  ${pct(f.share)}  ${f.name}${f.callers?.length ? `  ← ${f.callers.join(", ")}` : ""}`),
+    ...summary.topFunctions
+      .slice(0, topN)
+      .map((f) => `  ${pct(f.share)}  ${f.name}${f.callers?.length ? `  ← ${f.callers.join(", ")}` : ""}`),
   ];
 }

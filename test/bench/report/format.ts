@@ -20,7 +20,11 @@ export function formatTable(report: Report): string {
   const header = ["#", "figure", "measured", "target", "result"];
   const cells = rows.map((r) => [r.figure, r.title, r.shown, targetText(r), r.status]);
   const widths = header.map((h, i) => Math.max([...h].length, ...cells.map((c) => [...(c[i] ?? "")].length)));
-  const line = (c: string[]) => c.map((x, i) => pad(x, widths[i] ?? 0)).join("  ").trimEnd();
+  const line = (c: string[]) =>
+    c
+      .map((x, i) => pad(x, widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
   const out: string[] = [line(header), widths.map((w) => "─".repeat(w)).join("  ")];
   rows.forEach((r, i) => {
     out.push(line(cells[i] ?? []));

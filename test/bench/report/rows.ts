@@ -39,7 +39,17 @@ export function measuredRow(input: RowInput): Row {
 /** A row whose measurement crashed: the message is shown, the run goes on. */
 export function errorRow(id: string, figure: string, title: string, error: unknown, target?: Target): Row {
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return { id, figure, title, value: Number.NaN, shown: "—", ...(target && { target }), status: "ERROR", details: [], explanation: message.split("\n").slice(0, 12) };
+  return {
+    id,
+    figure,
+    title,
+    value: Number.NaN,
+    shown: "—",
+    ...(target && { target }),
+    status: "ERROR",
+    details: [],
+    explanation: message.split("\n").slice(0, 12),
+  };
 }
 
 export interface Environment {

@@ -38,7 +38,12 @@ import { startServing } from "../../../broker/serve/start.ts";
 import { publicKeyThumbprint } from "../../../broker/token-source/client-auth.ts";
 
 const args = JSON.parse(process.argv[2] ?? "{}") as { config: string; realmConfig: string; delegationKey: string };
-const io = { stdout: (t: string) => process.stdout.write(t), stderr: (t: string) => process.stderr.write(t), env: process.env, cwd: process.cwd() };
+const io = {
+  stdout: (t: string) => process.stdout.write(t),
+  stderr: (t: string) => process.stderr.write(t),
+  env: process.env,
+  cwd: process.cwd(),
+};
 const config = await requireConfig(args.config, io);
 const logger = createLogger({ level: "warn", write: io.stderr });
 const metrics = new MetricsRegistry({ processMetrics: true });
@@ -68,10 +73,18 @@ function perRequestIds(inner: ReplayCache): ReplayCache {
 
 const pem = readFileSync(args.delegationKey, "utf8");
 const agents = createTokenExchange({
-  verifier: { issuer: config.issuer, audience: AGENTS_AUDIENCE, keys: remoteKeys(new URL(`${config.issuer}/protocol/openid-connect/certs`)) },
+  verifier: {
+    issuer: config.issuer,
+    audience: AGENTS_AUDIENCE,
+    keys: remoteKeys(new URL(`${config.issuer}/protocol/openid-connect/certs`)),
+  },
   policy: openFilePolicyStore({ file: args.realmConfig, issuer: config.issuer, env: process.env, log: silentLogger, watch: false }),
   minter: memoized(cloudMinter(minterOptions(config))),
-  delegation: keycloakDelegatedTokens({ issuer: config.issuer, clientAuth: privateKeyJwtAuth(await importPKCS8(pem, "RS256"), await publicKeyThumbprint(pem)), clock: systemClock }),
+  delegation: keycloakDelegatedTokens({
+    issuer: config.issuer,
+    clientAuth: privateKeyJwtAuth(await importPKCS8(pem, "RS256"), await publicKeyThumbprint(pem)),
+    clock: systemClock,
+  }),
   clock: systemClock,
   // Production writes one JSON line per request to stdout; so does this (the bench discards it).
   audit: jsonLinesAuditSink(),

@@ -12,7 +12,12 @@ import { createRemoteJWKSet, jwtVerify } from "jose";
 
 const spec = JSON.parse(process.argv[2] ?? "{}") as { issuer: string; audience: string };
 const jwks = createRemoteJWKSet(new URL(`${spec.issuer}/protocol/openid-connect/certs`));
-const options = { issuer: spec.issuer, audience: spec.audience, algorithms: ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"], clockTolerance: 30 };
+const options = {
+  issuer: spec.issuer,
+  audience: spec.audience,
+  algorithms: ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"],
+  clockTolerance: 30,
+};
 const OK = JSON.stringify({ verified: true });
 
 const server = createServer((req, res) => {

@@ -13,7 +13,12 @@ import { MetricsRegistry } from "../../../broker/metrics.ts";
 import { listen } from "../../../broker/serve/listen.ts";
 import { startServing } from "../../../broker/serve/start.ts";
 
-const io = { stdout: (t: string) => process.stdout.write(t), stderr: (t: string) => process.stderr.write(t), env: process.env, cwd: process.cwd() };
+const io = {
+  stdout: (t: string) => process.stdout.write(t),
+  stderr: (t: string) => process.stderr.write(t),
+  env: process.env,
+  cwd: process.cwd(),
+};
 const config = await requireConfig(process.argv[2], io);
 const logger = createLogger({ level: "warn", write: io.stderr });
 const metrics = new MetricsRegistry();

@@ -87,7 +87,9 @@ async function run(): Promise<void> {
       if (r && first[i] === null) first[i] = t - go;
     });
     const cpu = process.cpuUsage(cpuAtGo);
-    process.stdout.write(`${JSON.stringify({ t, ready: ready.filter(Boolean).length, expired, cpuMs: (cpu.user + cpu.system) / 1000, failures })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ t, ready: ready.filter(Boolean).length, expired, cpuMs: (cpu.user + cpu.system) / 1000, failures })}\n`,
+    );
     if (!reportedFirst && (first.every((f) => f !== null) || t - go > FIRST_READY_DEADLINE_MS)) {
       reportedFirst = true;
       process.stdout.write(`${JSON.stringify({ first })}\n`);

@@ -14,7 +14,11 @@ describe("the broker bundle's inputs", { timeout: 60_000 }, () => {
   it("are broker/, realm-config/model/, package.json and npm packages, nothing else", async () => {
     const result = await build({ ...bundleOptions(BROKER_ENTRY, BROKER_ARTIFACT), absWorkingDir: repo, write: false, logLevel: "silent" });
     const firstParty = Object.keys(result.metafile.inputs).filter((input) => !input.includes("node_modules/"));
-    const folders = [...new Set(firstParty.map((input) => (input.startsWith("realm-config/") ? input.split("/").slice(0, 2).join("/") : input.split("/")[0])))].sort();
+    const folders = [
+      ...new Set(
+        firstParty.map((input) => (input.startsWith("realm-config/") ? input.split("/").slice(0, 2).join("/") : input.split("/")[0])),
+      ),
+    ].sort();
     expect(folders).toEqual(["broker", "package.json", "realm-config/model"]);
     expect(firstParty).toContain("realm-config/model/load.ts");
   });

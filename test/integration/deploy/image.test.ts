@@ -26,7 +26,14 @@ async function cannedCloud(status = 200): Promise<{ url: string; server: Server 
       res.statusCode = status;
       if (req.url?.startsWith("/msi")) {
         res.setHeader("content-type", "application/json");
-        res.end(JSON.stringify({ access_token: "azure-access-token", expires_on: String(Math.floor(Date.now() / 1000) + 3600), resource: "https://storage.azure.com", token_type: "Bearer" }));
+        res.end(
+          JSON.stringify({
+            access_token: "azure-access-token",
+            expires_on: String(Math.floor(Date.now() / 1000) + 3600),
+            resource: "https://storage.azure.com",
+            token_type: "Bearer",
+          }),
+        );
         return;
       }
       res.setHeader("content-type", "text/xml");
@@ -59,7 +66,10 @@ function nodeAsync(args: string[], env: Record<string, string> = {}): Promise<{ 
 describe("bundled SDKs", () => {
   it("the AWS SDK and @azure/identity work from one bundled ES module run by plain node", async () => {
     const outfile = join(work, "sdk-probe.mjs");
-    await build({ ...bundleOptions(join(import.meta.dirname, "..", "..", "support", "deploy", "sdk-probe.ts"), outfile), logLevel: "silent" });
+    await build({
+      ...bundleOptions(join(import.meta.dirname, "..", "..", "support", "deploy", "sdk-probe.ts"), outfile),
+      logLevel: "silent",
+    });
     const cloud = await cannedCloud();
     try {
       // Asynchronous, so this process keeps answering while the probe runs.
@@ -97,7 +107,12 @@ describe("healthcheck.mjs", () => {
 describe("the image, built by the Dockerfile's own steps", () => {
   let image: ImageConfig;
   beforeAll(() => {
-    image = runImageSteps({ context: repoRoot, dockerfile: "deploy/docker/Dockerfile", out: join(work, "image"), log: (l) => console.error(`[image-steps] ${l}`) });
+    image = runImageSteps({
+      context: repoRoot,
+      dockerfile: "deploy/docker/Dockerfile",
+      out: join(work, "image"),
+      log: (l) => console.error(`[image-steps] ${l}`),
+    });
   }, 600_000);
 
   /** The image's entrypoint on this machine: the runtime's node is ours, /app is the image directory. */
@@ -136,8 +151,12 @@ describe("the image, built by the Dockerfile's own steps", () => {
   type Env = Array<{ name: string; value: string }>;
   /** The environment a component (deploy/k8s/components/<mode>) adds to the app and to the sidecar, as name → value maps. */
   function componentEnv(mode: string): { app: Record<string, string>; sidecar: Record<string, string> } {
-    const kustomization = parse(readFileSync(join(repoRoot, "deploy", "k8s", "components", mode, "kustomization.yaml"), "utf8")) as { patches: Array<{ patch: string }> };
-    const patch = parse(kustomization.patches[0]?.patch ?? "") as { spec: { template: { spec: { containers: Array<{ env: Env }>; initContainers?: Array<{ env: Env }> } } } };
+    const kustomization = parse(readFileSync(join(repoRoot, "deploy", "k8s", "components", mode, "kustomization.yaml"), "utf8")) as {
+      patches: Array<{ patch: string }>;
+    };
+    const patch = parse(kustomization.patches[0]?.patch ?? "") as {
+      spec: { template: { spec: { containers: Array<{ env: Env }>; initContainers?: Array<{ env: Env }> } } };
+    };
     const map = (env?: Env) => Object.fromEntries(env?.map((e) => [e.name, e.value]) ?? []);
     return { app: map(patch.spec.template.spec.containers[0]?.env), sidecar: map(patch.spec.template.spec.initContainers?.[0]?.env) };
   }
@@ -147,9 +166,14 @@ describe("the image, built by the Dockerfile's own steps", () => {
     (mode) => {
       // The shell format: it names file-held secrets instead of reading them.
       // The base config keeps every mode off; the component turns its own on in the sidecar.
-      const run = start(["env", "--mode", mode, "--format", "env", "--config", join(repoRoot, "deploy", "k8s", "base", "cloud-broker.yaml")], componentEnv(mode).sidecar);
+      const run = start(
+        ["env", "--mode", mode, "--format", "env", "--config", join(repoRoot, "deploy", "k8s", "base", "cloud-broker.yaml")],
+        componentEnv(mode).sidecar,
+      );
       expect(run.status, run.stderr).toBe(0);
-      const printed = [...run.stdout.matchAll(/^export ([A-Z_]+)=(.*)$/gm)].map(([, name, value]) => [name ?? "", (value ?? "").replace(/^'(.*)'$/, "$1")] as const);
+      const printed = [...run.stdout.matchAll(/^export ([A-Z_]+)=(.*)$/gm)].map(
+        ([, name, value]) => [name ?? "", (value ?? "").replace(/^'(.*)'$/, "$1")] as const,
+      );
       // IDENTITY_HEADER is read by the app's command from the broker's file; the region is in the base.
       const expected = Object.fromEntries(printed.filter(([name, value]) => !value.startsWith('"$(cat') && !name.endsWith("REGION")));
       if (mode === "azure-app-service") expect(run.stdout).toContain("/var/run/cloud-broker/azure-identity-header");

@@ -47,7 +47,12 @@ interface K8sObject {
         securityContext?: Record<string, unknown>;
         initContainers?: Container[];
         containers: Container[];
-        volumes?: Array<{ name: string; secret?: { secretName: string }; projected?: { sources: Array<{ serviceAccountToken?: { audience: string; expirationSeconds: number; path: string } }> }; emptyDir?: { medium?: string } }>;
+        volumes?: Array<{
+          name: string;
+          secret?: { secretName: string };
+          projected?: { sources: Array<{ serviceAccountToken?: { audience: string; expirationSeconds: number; path: string } }> };
+          emptyDir?: { medium?: string };
+        }>;
       };
     };
   };
@@ -64,12 +69,21 @@ beforeAll(() => {
   }
 }, 600_000);
 
-function workload(dir: string): { pod: NonNullable<NonNullable<K8sObject["spec"]>["template"]>["spec"]; config: Record<string, unknown>; configText: string } {
+function workload(dir: string): {
+  pod: NonNullable<NonNullable<K8sObject["spec"]>["template"]>["spec"];
+  config: Record<string, unknown>;
+  configText: string;
+} {
   const docs = rendered.get(dir) ?? [];
   const deployment = docs.find((d) => d.kind === "Deployment" && d.metadata.name === "payments-api");
   const configMap = docs.find((d) => d.kind === "ConfigMap" && d.metadata.name.startsWith("cloud-broker"));
-  if (!deployment?.spec?.template || !configMap?.data?.["config.yaml"]) throw new Error(`${dir}: no payments-api Deployment or broker ConfigMap`);
-  return { pod: deployment.spec.template.spec, config: parse(configMap.data["config.yaml"]) as Record<string, unknown>, configText: configMap.data["config.yaml"] };
+  if (!deployment?.spec?.template || !configMap?.data?.["config.yaml"])
+    throw new Error(`${dir}: no payments-api Deployment or broker ConfigMap`);
+  return {
+    pod: deployment.spec.template.spec,
+    config: parse(configMap.data["config.yaml"]) as Record<string, unknown>,
+    configText: configMap.data["config.yaml"],
+  };
 }
 
 describe("deploy/k8s", () => {
@@ -109,7 +123,12 @@ describe("deploy/k8s", () => {
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
     const volumes = new Set(pod.volumes?.map((v) => v.name));
     for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
-      expect(c.securityContext, c.name).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } });
+      expect(c.securityContext, c.name).toMatchObject({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        capabilities: { drop: ["ALL"] },
+      });
       expect(c.resources?.requests?.memory, c.name).toBeDefined();
       expect(c.resources?.limits?.memory, c.name).toBeDefined();
       for (const m of c.volumeMounts ?? []) expect(volumes.has(m.name), `${c.name}: ${m.name}`).toBe(true);
@@ -128,9 +147,13 @@ describe("deploy/k8s", () => {
     const { pod, config } = workload(dir);
     const serve = config.serve as { host: string; port: number };
     const env = Object.fromEntries((pod.containers.find((c) => c.name === "app")?.env ?? []).map((e) => [e.name, e.value ?? ""]));
-    const urls = ["AWS_CONTAINER_CREDENTIALS_FULL_URI", "IDENTITY_ENDPOINT", "AZURE_POD_IDENTITY_AUTHORITY_HOST"].filter((k) => k in env).map((k) => env[k] ?? "");
+    const urls = ["AWS_CONTAINER_CREDENTIALS_FULL_URI", "IDENTITY_ENDPOINT", "AZURE_POD_IDENTITY_AUTHORITY_HOST"]
+      .filter((k) => k in env)
+      .map((k) => env[k] ?? "");
     for (const url of urls) expect(url.startsWith(`http://${serve.host}:${serve.port}`), url).toBe(true);
-    const files = ["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AZURE_FEDERATED_TOKEN_FILE"].filter((k) => k in env).map((k) => env[k] ?? "");
+    const files = ["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AZURE_FEDERATED_TOKEN_FILE"]
+      .filter((k) => k in env)
+      .map((k) => env[k] ?? "");
     for (const file of files) expect(file.startsWith(`${(config.serve as { stateDir: string }).stateDir}/`), file).toBe(true);
     // One AWS and one Azure mode per overlay.
     expect(urls.length + files.length).toBeGreaterThanOrEqual(2);
@@ -156,21 +179,28 @@ describe("deploy/k8s", () => {
     expect(served).toEqual(used);
   });
 
-  it.each(OVERLAYS)("%s: the broker's ops port admits only Prometheus's namespace; every other admitted port is a declared port of the app", (dir) => {
-    const { pod } = workload(dir);
-    const policies = (rendered.get(dir) ?? []).filter((d) => d.kind === "NetworkPolicy" && (d.spec as { policyTypes?: string[] } | undefined)?.policyTypes?.includes("Ingress"));
-    const selecting = policies.filter((p) => JSON.stringify((p.spec as { podSelector?: unknown }).podSelector).includes("payments-api"));
-    expect(selecting.length).toBeGreaterThan(0);
-    const rules = selecting.flatMap((p) => p.spec?.ingress ?? []);
-    const opsPort = pod.initContainers?.find((c) => c.name === "cloud-broker")?.ports?.find((p) => p.name === "ops")?.containerPort;
-    const ops = rules.filter((r) => r.ports?.some((p) => p.port === opsPort));
-    expect(ops.flatMap((r) => r.from ?? [])).toEqual([{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }]);
-    const appPorts = pod.containers.flatMap((c) => c.ports?.map((p) => p.containerPort) ?? []);
-    for (const rule of rules) {
-      expect(rule.ports?.length, JSON.stringify(rule)).toBeGreaterThan(0);
-      for (const p of rule.ports ?? []) expect([opsPort, ...appPorts], JSON.stringify(rule)).toContain(p.port);
-    }
-  });
+  it.each(OVERLAYS)(
+    "%s: the broker's ops port admits only Prometheus's namespace; every other admitted port is a declared port of the app",
+    (dir) => {
+      const { pod } = workload(dir);
+      const policies = (rendered.get(dir) ?? []).filter(
+        (d) => d.kind === "NetworkPolicy" && (d.spec as { policyTypes?: string[] } | undefined)?.policyTypes?.includes("Ingress"),
+      );
+      const selecting = policies.filter((p) => JSON.stringify((p.spec as { podSelector?: unknown }).podSelector).includes("payments-api"));
+      expect(selecting.length).toBeGreaterThan(0);
+      const rules = selecting.flatMap((p) => p.spec?.ingress ?? []);
+      const opsPort = pod.initContainers?.find((c) => c.name === "cloud-broker")?.ports?.find((p) => p.name === "ops")?.containerPort;
+      const ops = rules.filter((r) => r.ports?.some((p) => p.port === opsPort));
+      expect(ops.flatMap((r) => r.from ?? [])).toEqual([
+        { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } },
+      ]);
+      const appPorts = pod.containers.flatMap((c) => c.ports?.map((p) => p.containerPort) ?? []);
+      for (const rule of rules) {
+        expect(rule.ports?.length, JSON.stringify(rule)).toBeGreaterThan(0);
+        for (const p of rule.ports ?? []) expect([opsPort, ...appPorts], JSON.stringify(rule)).toContain(p.port);
+      }
+    },
+  );
 
   it("keycloak: the trust domain's features are built into the image it runs, with one public hostname", () => {
     const kc = (rendered.get("overlays/eu") ?? []).find((d) => d.kind === "Deployment" && d.metadata.name === "keycloak");
@@ -219,7 +249,9 @@ describe("deploy/k8s", () => {
       }
       expect([...ports].sort()).toEqual([7800, 8443, 9000]);
       const metrics = rules.filter((r) => r.ports?.some((p) => p.port === 9000));
-      expect(metrics.flatMap((r) => r.from ?? [])).toEqual([{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }]);
+      expect(metrics.flatMap((r) => r.from ?? [])).toEqual([
+        { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } },
+      ]);
     });
 
     it("serves the admin API on this cluster's admin host only; the public issuer host carries discovery and JWKS, nothing else", () => {
@@ -230,13 +262,21 @@ describe("deploy/k8s", () => {
       const pub = ingress("keycloak-public");
       expect(pub?.spec?.rules?.map((r) => r.host)).toEqual([publicHost]);
       const paths = pub?.spec?.rules?.flatMap((r) => r.http.paths) ?? [];
-      expect(paths.map((p) => `${p.pathType} ${p.path}`).sort()).toEqual(["Exact /realms/trust/.well-known/openid-configuration", "Exact /realms/trust/protocol/openid-connect/certs"]);
+      expect(paths.map((p) => `${p.pathType} ${p.path}`).sort()).toEqual([
+        "Exact /realms/trust/.well-known/openid-configuration",
+        "Exact /realms/trust/protocol/openid-connect/certs",
+      ]);
       const internal = ingress("keycloak-internal");
       expect(internal?.spec?.ingressClassName).not.toBe(pub?.spec?.ingressClassName);
       expect(internal?.spec?.rules?.map((r) => r.host)).toEqual([adminHost]);
       expect(internal?.spec?.rules?.flatMap((r) => r.http.paths).map((p) => p.path)).toContain("/admin/");
       // No other Ingress reaches Keycloak.
-      expect(objects().filter((d) => d.kind === "Ingress").map((d) => d.metadata.name).sort()).toEqual(["keycloak-internal", "keycloak-public"]);
+      expect(
+        objects()
+          .filter((d) => d.kind === "Ingress")
+          .map((d) => d.metadata.name)
+          .sort(),
+      ).toEqual(["keycloak-internal", "keycloak-public"]);
     });
 
     it("loads the signing keys from a mounted Secret through the files vault; no key is in the admin API's path", () => {

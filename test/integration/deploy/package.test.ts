@@ -16,14 +16,21 @@ const work = mkdtempSync(join(tmpdir(), "kcb-package-"));
 const installed = join(work, "installed");
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function run(command: string, args: string[], cwd: string, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+function run(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(command, args, { cwd, env: { ...process.env, ...env }, encoding: "utf8", timeout: 180_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** Each `run:` line of the workflow that calls realm-sync, as written. */
 function workflowRealmSyncLines(): string[] {
-  const workflow = parse(readFileSync(join(repoRoot, "deploy", "github", "workflows", "realm-sync.yml"), "utf8")) as { jobs: Record<string, { steps: Array<{ run?: string }> }> };
+  const workflow = parse(readFileSync(join(repoRoot, "deploy", "github", "workflows", "realm-sync.yml"), "utf8")) as {
+    jobs: Record<string, { steps: Array<{ run?: string }> }>;
+  };
   return Object.values(workflow.jobs)
     .flatMap((job) => job.steps.map((s) => s.run ?? ""))
     .flatMap((script) => script.split("\n"))
@@ -50,7 +57,8 @@ beforeAll(() => {
   expect(install.status, install.stderr).toBe(0);
   // The trust domain a user keeps in their repository, under the names the README and workflow use.
   mkdirSync(join(installed, "realm-config"));
-  for (const name of ["prod.yaml", "trust-domain.yaml"]) copyFileSync(join(repoRoot, "realm-config", "example", "trust-domain.yaml"), join(installed, "realm-config", name));
+  for (const name of ["prod.yaml", "trust-domain.yaml"])
+    copyFileSync(join(repoRoot, "realm-config", "example", "trust-domain.yaml"), join(installed, "realm-config", name));
 }, 300_000);
 
 describe("the installed package", () => {
@@ -62,13 +70,16 @@ describe("the installed package", () => {
   it.each(["realm-sync", "cloud-broker"])("npx %s --help works", (bin) => {
     const result = run("npx", ["--offline", bin, "--help"], installed);
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stdout).toContain(bin === "realm-sync" ? "usage: realm-sync <command>" : "cloud-broker: trades the workload's Keycloak identity");
+    expect(result.stdout).toContain(
+      bin === "realm-sync" ? "usage: realm-sync <command>" : "cloud-broker: trades the workload's Keycloak identity",
+    );
   });
 
   it("runs the workflow's realm-sync commands: every one is `npx realm-sync <command>`, and its validate step passes", () => {
     const lines = workflowRealmSyncLines();
     expect(lines.length).toBeGreaterThanOrEqual(6);
-    for (const line of lines) expect(line, line).toMatch(/^npx realm-sync (validate|plan|apply|check|export-trust|schema|bootstrap-identities) /);
+    for (const line of lines)
+      expect(line, line).toMatch(/^npx realm-sync (validate|plan|apply|check|export-trust|schema|bootstrap-identities) /);
     const validate = lines.find((l) => /^npx realm-sync validate "\$REALM_CONFIG"$/.test(l));
     expect(validate).toBeDefined();
     const result = run("bash", ["-eo", "pipefail", "-c", validate!], installed, { REALM_CONFIG: "realm-config/trust-domain.yaml" });

@@ -6,13 +6,28 @@ import type { Hono } from "hono";
  */
 export function inMemoryHandler(app: Hono) {
   return {
-    async handle(request: { method: string; protocol: string; hostname: string; port?: number; path: string; query?: Record<string, string | string[] | null>; headers: Record<string, string>; body?: unknown }) {
+    async handle(request: {
+      method: string;
+      protocol: string;
+      hostname: string;
+      port?: number;
+      path: string;
+      query?: Record<string, string | string[] | null>;
+      headers: Record<string, string>;
+      body?: unknown;
+    }) {
       const query = new URLSearchParams();
       for (const [k, v] of Object.entries(request.query ?? {})) for (const item of [v ?? ""].flat()) query.append(k, item ?? "");
       const qs = query.toString();
       const url = `${request.protocol}//${request.hostname}${request.port ? `:${request.port}` : ""}${request.path}${qs ? `?${qs}` : ""}`;
-      const res = await app.request(url, { method: request.method, headers: request.headers, body: typeof request.body === "string" || request.body instanceof Uint8Array ? request.body : undefined });
-      return { response: { statusCode: res.status, headers: Object.fromEntries(res.headers), body: new Uint8Array(await res.arrayBuffer()) } };
+      const res = await app.request(url, {
+        method: request.method,
+        headers: request.headers,
+        body: typeof request.body === "string" || request.body instanceof Uint8Array ? request.body : undefined,
+      });
+      return {
+        response: { statusCode: res.status, headers: Object.fromEntries(res.headers), body: new Uint8Array(await res.arrayBuffer()) },
+      };
     },
   };
 }

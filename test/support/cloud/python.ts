@@ -20,13 +20,24 @@ export function venvReady(): boolean {
 /** Env for Python children: no AWS profile or instance metadata from the machine, the local CA trusted. */
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const k of ["PATH", "HOME", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "LANG"]) if (process.env[k]) env[k] = process.env[k];
-  return { ...env, AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_EC2_METADATA_DISABLED: "true", PYTHONDONTWRITEBYTECODE: "1", ...extra };
+  for (const k of ["PATH", "HOME", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "LANG"])
+    if (process.env[k]) env[k] = process.env[k];
+  return {
+    ...env,
+    AWS_CONFIG_FILE: "/dev/null",
+    AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+    AWS_EC2_METADATA_DISABLED: "true",
+    PYTHONDONTWRITEBYTECODE: "1",
+    ...extra,
+  };
 }
 
 /** Runs the cross-check script with `input` on stdin; resolves with its JSON output or rejects with its stderr. */
 export async function runCrossCheck<T>(input: unknown, timeoutMs = 60_000): Promise<T> {
-  const child = spawn(venvBin("python"), [join(repoRoot, "test", "python", "cross_check.py")], { env: childEnv(), stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(venvBin("python"), [join(repoRoot, "test", "python", "cross_check.py")], {
+    env: childEnv(),
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   const forget = trackChild(child.pid!);
   let out = "";
   let err = "";
@@ -50,7 +61,11 @@ export interface MotoServer {
 /** Starts `moto_server` on a free loopback port and waits until it answers. */
 export async function startMotoServer(): Promise<MotoServer> {
   const port = await freePort();
-  const child = spawn(venvBin("moto_server"), ["-H", "127.0.0.1", "-p", String(port)], { env: childEnv(), stdio: "ignore", detached: true });
+  const child = spawn(venvBin("moto_server"), ["-H", "127.0.0.1", "-p", String(port)], {
+    env: childEnv(),
+    stdio: "ignore",
+    detached: true,
+  });
   const pid = child.pid!;
   const forget = trackChild(pid, true);
   const url = `http://127.0.0.1:${port}`;

@@ -10,7 +10,11 @@ const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url")
 
 function parts(token: string): { header: Record<string, unknown>; payload: Record<string, unknown>; signature: string } {
   const [h = "", p = "", s = ""] = token.split(".");
-  return { header: JSON.parse(Buffer.from(h, "base64url").toString("utf8")) as Record<string, unknown>, payload: JSON.parse(Buffer.from(p, "base64url").toString("utf8")) as Record<string, unknown>, signature: s };
+  return {
+    header: JSON.parse(Buffer.from(h, "base64url").toString("utf8")) as Record<string, unknown>,
+    payload: JSON.parse(Buffer.from(p, "base64url").toString("utf8")) as Record<string, unknown>,
+    signature: s,
+  };
 }
 
 /** Re-signs the claims with a freshly generated RSA key; `kid` as given (`undefined` drops it). */

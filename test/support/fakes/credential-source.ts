@@ -2,7 +2,14 @@
  * A fake of our own `CredentialSource` interface: fixed targets, credentials that tests
  * replace at will, and errors to throw on demand.
  */
-import type { AwsCredentials, AwsTargetRef, AzureAccessToken, AzureTargetRef, CredentialSource, TargetStatus } from "../../../broker/credentials.ts";
+import type {
+  AwsCredentials,
+  AwsTargetRef,
+  AzureAccessToken,
+  AzureTargetRef,
+  CredentialSource,
+  TargetStatus,
+} from "../../../broker/credentials.ts";
 import { BrokerError } from "../../../broker/errors.ts";
 
 export const TENANT = "11111111-2222-3333-4444-555555555555";
@@ -15,7 +22,12 @@ export class FakeSource implements CredentialSource {
     { name: "sqs-writer", roleArn: "arn:aws:iam::123456789012:role/sqs-writer" },
   ];
   readonly azureTargets: AzureTargetRef[] = [
-    { name: "storage", tenantId: TENANT, clientId: STORAGE_CLIENT, scopes: ["https://storage.azure.com/.default", "https://management.azure.com//.default"] },
+    {
+      name: "storage",
+      tenantId: TENANT,
+      clientId: STORAGE_CLIENT,
+      scopes: ["https://storage.azure.com/.default", "https://management.azure.com//.default"],
+    },
     { name: "vault", tenantId: TENANT, clientId: VAULT_CLIENT, scopes: ["https://vault.azure.net/.default"] },
   ];
   /** Throw this from every credential call when set. */
@@ -66,7 +78,13 @@ export class FakeSource implements CredentialSource {
     const key = `${target} ${wanted}`;
     let token = this.azureCache.get(key);
     if (!token) {
-      token = { accessToken: `azure-token:${key}`, expiresOn: this.expiresAt, resource: wanted.replace(/\/\.default$/, ""), clientId: ref.clientId, tenantId: ref.tenantId };
+      token = {
+        accessToken: `azure-token:${key}`,
+        expiresOn: this.expiresAt,
+        resource: wanted.replace(/\/\.default$/, ""),
+        clientId: ref.clientId,
+        tenantId: ref.tenantId,
+      };
       this.azureCache.set(key, token);
     }
     return token;

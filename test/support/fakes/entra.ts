@@ -25,7 +25,10 @@ export function entraError(status: number, error: string, aadsts: number | undef
     status,
     json: {
       error,
-      error_description: aadsts === undefined ? description : `AADSTS${aadsts}: ${description}. Trace ID: 0000 Correlation ID: 1111 Timestamp: 2030-01-01 00:00:00Z`,
+      error_description:
+        aadsts === undefined
+          ? description
+          : `AADSTS${aadsts}: ${description}. Trace ID: 0000 Correlation ID: 1111 Timestamp: 2030-01-01 00:00:00Z`,
       error_codes: aadsts === undefined ? [] : [aadsts],
       timestamp: "2030-01-01 00:00:00Z",
       trace_id: "0000",

@@ -34,12 +34,17 @@ export function send(baseUrl: string, req: RawRequest, timeoutMs = 15_000): Prom
   return new Promise((resolve) => {
     let out;
     try {
-      out = request({ host: url.hostname, port: url.port, method: req.method, path: req.path, headers: flat, timeout: timeoutMs, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-        res.on("error", (e) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8"), error: e.message }));
-      });
+      out = request(
+        { host: url.hostname, port: url.port, method: req.method, path: req.path, headers: flat, timeout: timeoutMs, agent: false },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+          res.on("error", (e) =>
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8"), error: e.message }),
+          );
+        },
+      );
     } catch (error) {
       // The client itself refused the request (e.g. a character Node never sends in a header).
       resolve({ status: -1, headers: {}, body: "", error: (error as Error).message });

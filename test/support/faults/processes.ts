@@ -62,7 +62,12 @@ export async function bundle(entry: string, outDir: string, name: string): Promi
 }
 
 /** Polls `probe` until it returns a value other than `undefined`, or throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 30_000,
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -78,7 +83,10 @@ export async function waitReady(base: string, child: Child, timeoutMs = 60_000):
     `${base}/readyz (broker stderr: ${child.stderr().slice(-2000)})`,
     async () => {
       if (child.child.exitCode !== null) throw new Error(`broker exited ${child.child.exitCode}: ${child.stderr().slice(-3000)}`);
-      const status = await fetch(`${base}/readyz`).then((r) => r.status, () => 0);
+      const status = await fetch(`${base}/readyz`).then(
+        (r) => r.status,
+        () => 0,
+      );
       return status === 200 ? true : undefined;
     },
     timeoutMs,

@@ -69,11 +69,30 @@ export function inProcessBroker(config: Config, opts: { logName: string; clock?:
     metrics,
     clock,
     ...(opts.random && { random: opts.random }),
-    tokenSource: createKeycloakTokenSource({ issuer: config.issuer, clientId: config.clientId, auth: clientAuthFor(config.authentication), timeoutMs, clock }),
-    ...(config.aws && {
-      aws: createStsExchanger({ region: config.aws.region, ...(config.aws.stsEndpoint && { endpoint: config.aws.stsEndpoint }), timeoutMs, maxAttempts: config.upstream.maxAttempts, onRetry: onRetry("aws") }),
+    tokenSource: createKeycloakTokenSource({
+      issuer: config.issuer,
+      clientId: config.clientId,
+      auth: clientAuthFor(config.authentication),
+      timeoutMs,
+      clock,
     }),
-    ...(config.azure && { azure: createEntraExchanger({ authorityHost: config.azure.authorityHost, timeoutMs, maxAttempts: config.upstream.maxAttempts, onRetry: onRetry("azure") }) }),
+    ...(config.aws && {
+      aws: createStsExchanger({
+        region: config.aws.region,
+        ...(config.aws.stsEndpoint && { endpoint: config.aws.stsEndpoint }),
+        timeoutMs,
+        maxAttempts: config.upstream.maxAttempts,
+        onRetry: onRetry("aws"),
+      }),
+    }),
+    ...(config.azure && {
+      azure: createEntraExchanger({
+        authorityHost: config.azure.authorityHost,
+        timeoutMs,
+        maxAttempts: config.upstream.maxAttempts,
+        onRetry: onRetry("azure"),
+      }),
+    }),
   });
   return { source, metrics, clock, retries };
 }

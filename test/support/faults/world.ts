@@ -97,18 +97,33 @@ export async function startBrokerWorld(opts: BrokerWorldOptions): Promise<Broker
     files[`${AGENT}.secret`] = secrets[AGENT];
     // The agent is a client of the realm like any workload (its tokens carry azp = copilot); it has no cloud target of its own.
     workloads.push({ name: AGENT, subject: `agent:${AGENT}`, authentication: { clientSecret: { file: `${AGENT}.secret` } } });
-    agents = [{ name: AGENT, match: { clientId: AGENT }, actFor: [WORKLOAD], targets: [{ aws: { role: ROLE_ARN, maxDuration: 900 } }, { azure: { identity: "blob" } }] }];
+    agents = [
+      {
+        name: AGENT,
+        match: { clientId: AGENT },
+        actFor: [WORKLOAD],
+        targets: [{ aws: { role: ROLE_ARN, maxDuration: 900 } }, { azure: { identity: "blob" } }],
+      },
+    ];
     const keys = generateKeyPairSync("rsa", { modulusLength: 2048 });
     files["delegation.pub.pem"] = keys.publicKey.export({ type: "spki", format: "pem" }).toString();
     delegationKey = { privateKey: keys.privateKey, file: join(dir, "delegation.pem") };
     writeFileSync(delegationKey.file, keys.privateKey.export({ type: "pkcs8", format: "pem" }).toString(), { mode: 0o600 });
   }
 
-  const fx = await createRealmFixture({ domain: opts.domain, prefix: opts.prefix, accessTokenLifespan: opts.accessTokenLifespan ?? 3600, files, workloads, agents });
+  const fx = await createRealmFixture({
+    domain: opts.domain,
+    prefix: opts.prefix,
+    accessTokenLifespan: opts.accessTokenLifespan ?? 3600,
+    files,
+    workloads,
+    agents,
+  });
   if (opts.agents) {
     fx.writeConfig((doc) => {
       const served = new Set((doc.agents as Array<{ actFor: string[] }>).flatMap((a) => a.actFor));
-      for (const w of doc.workloads as Array<Record<string, unknown>>) if (served.has(w.name as string)) w.agentDelegation = { privateKeyJwt: { publicKey: { file: "delegation.pub.pem" } } };
+      for (const w of doc.workloads as Array<Record<string, unknown>>)
+        if (served.has(w.name as string)) w.agentDelegation = { privateKeyJwt: { publicKey: { file: "delegation.pub.pem" } } };
     });
   }
   const extra: Clouds[] = [];
@@ -122,7 +137,8 @@ export async function startBrokerWorld(opts: BrokerWorldOptions): Promise<Broker
     throw error;
   }
   const trust = loadTrustExport(join(fx.dir, "trust-export"));
-  const startEmulators = (o: { clock?: Clock } = {}): Promise<Clouds> => startClouds(trust, { ...(o.clock && { clock: o.clock }), ...(opts.issuerKeys && { issuerKeys: opts.issuerKeys }) });
+  const startEmulators = (o: { clock?: Clock } = {}): Promise<Clouds> =>
+    startClouds(trust, { ...(o.clock && { clock: o.clock }), ...(opts.issuerKeys && { issuerKeys: opts.issuerKeys }) });
   const main = await startEmulators();
   const secretFile = join(dir, `${WORKLOAD}.secret`);
   writeFileSync(secretFile, `${secrets[WORKLOAD]}\n`, { mode: 0o600 });
@@ -132,7 +148,10 @@ export async function startBrokerWorld(opts: BrokerWorldOptions): Promise<Broker
     clientId: WORKLOAD,
     authentication: { clientSecret: { file: secretFile } },
     aws: { region: "us-east-1", stsEndpoint: emu.sts.url, roles: [{ name: "main", arn: ROLE_ARN, durationSeconds: 3600 }] },
-    azure: { authorityHost: emu.entra.url, identities: [{ name: "blob", tenantId: TENANT, clientId: APP, scopes: [`${emu.entra.resource}/.default`] }] },
+    azure: {
+      authorityHost: emu.entra.url,
+      identities: [{ name: "blob", tenantId: TENANT, clientId: APP, scopes: [`${emu.entra.resource}/.default`] }],
+    },
     upstream: { timeoutSeconds: 10, maxAttempts: 3 },
     ...more,
   });

@@ -15,7 +15,11 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 async function cli(argv: string[], load?: CommandLoader): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
-  const code = await main(argv, { cwd: repo, env: {}, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } }, load);
+  const code = await main(
+    argv,
+    { cwd: repo, env: {}, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } },
+    load,
+  );
   return { code, stdout, stderr };
 }
 
@@ -53,7 +57,9 @@ describe("realm-sync CLI", () => {
   it("validate --require-env fails (exit 2) when cluster admin URLs are unset", async () => {
     const { code, stderr } = await cli(["validate", "--require-env", "realm-config/example/trust-domain.yaml"]);
     expect(code).toBe(2);
-    expect(stderr).toMatch(/realm-config\/example\/trust-domain\.yaml:\d+:\d+ clusters\[0\]\.adminUrl: environment variable KCB_EU_ADMIN_URL is not set/);
+    expect(stderr).toMatch(
+      /realm-config\/example\/trust-domain\.yaml:\d+:\d+ clusters\[0\]\.adminUrl: environment variable KCB_EU_ADMIN_URL is not set/,
+    );
   });
 
   it("validate of a broken copy exits 2 with file:line:column path: message for every error", async () => {
@@ -65,7 +71,9 @@ describe("realm-sync CLI", () => {
     const arnLine = lineOf(BASE, "arn: arn:aws:iam::111122223333:role/app-a");
     const arnColumn = (BASE.split("\n")[arnLine - 1] ?? "").indexOf("arn:") + 1;
     expect(stderr).toContain(`${file}:${arnLine}:${arnColumn} workloads[0].aws.roles[0].arn: must be an IAM role ARN`);
-    expect(stderr).toContain(`${file}:${lineOf(BASE, "maxDuration: 900")}:11 agents[0].targets[0].aws.maxDuration: 9000 exceeds the role's maxSessionDuration 7200`);
+    expect(stderr).toContain(
+      `${file}:${lineOf(BASE, "maxDuration: 900")}:11 agents[0].targets[0].aws.maxDuration: 9000 exceeds the role's maxSessionDuration 7200`,
+    );
   });
 
   it("validate --json reports errors and warnings as data (exit 2)", async () => {
@@ -122,7 +130,8 @@ describe("realm-sync CLI", () => {
     ["DRIFT", 3],
     ["CONFIG_INVALID", 2],
   ] as const)("maps a thrown RealmSyncError %s to exit %i", async (errorCode, exit) => {
-    const load: CommandLoader = () => Promise.resolve({ run: () => Promise.reject(new RealmSyncError(errorCode, "cluster eu: boom", { cluster: "eu" })) });
+    const load: CommandLoader = () =>
+      Promise.resolve({ run: () => Promise.reject(new RealmSyncError(errorCode, "cluster eu: boom", { cluster: "eu" })) });
     const { code, stderr } = await cli(["apply", "x.yaml"], load);
     expect(code).toBe(exit);
     expect(stderr).toContain("realm-sync: cluster eu: boom");

@@ -11,7 +11,12 @@ const NOW = Date.parse("2030-01-01T11:00:00.000Z");
 
 function setup() {
   const source = new FakeSource();
-  const app = createApp({ source, options: allOn(), secrets: { awsContainerToken: awsSecret, appServiceHeader: azureSecret }, clock: { now: () => NOW } });
+  const app = createApp({
+    source,
+    options: allOn(),
+    secrets: { awsContainerToken: awsSecret, appServiceHeader: azureSecret },
+    clock: { now: () => NOW },
+  });
   return { source, app };
 }
 
@@ -39,7 +44,9 @@ describe("AWS container credentials", () => {
     const again = await (await app.request("/v1/aws/credentials/s3-reader", { headers: { authorization: awsSecret } })).text();
     expect(again).toBe(first);
     source.refresh(new Date("2030-01-01T13:00:00.000Z"));
-    const refreshed = (await (await app.request("/v1/aws/credentials/s3-reader", { headers: { authorization: awsSecret } })).json()) as { Expiration: string };
+    const refreshed = (await (await app.request("/v1/aws/credentials/s3-reader", { headers: { authorization: awsSecret } })).json()) as {
+      Expiration: string;
+    };
     expect(refreshed.Expiration).toBe("2030-01-01T13:00:00Z");
   });
 
@@ -75,7 +82,9 @@ describe("Azure App Service managed identity", () => {
 
   it("serves a token for the default identity, echoing the resource as asked", async () => {
     const { app, source } = setup();
-    const res = await app.request(url("api-version=2019-08-01&resource=https%3A%2F%2Fstorage.azure.com"), { headers: { "x-identity-header": azureSecret } });
+    const res = await app.request(url("api-version=2019-08-01&resource=https%3A%2F%2Fstorage.azure.com"), {
+      headers: { "x-identity-header": azureSecret },
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
       access_token: "azure-token:storage https://storage.azure.com/.default",
@@ -89,12 +98,23 @@ describe("Azure App Service managed identity", () => {
 
   it("picks the identity named by client_id and matches resources regardless of trailing slashes", async () => {
     const { app, source } = setup();
-    const vault = await app.request(url(`api-version=2019-08-01&resource=https://vault.azure.net/&client_id=${VAULT_CLIENT.toUpperCase()}`), { headers: { "x-identity-header": azureSecret } });
+    const vault = await app.request(
+      url(`api-version=2019-08-01&resource=https://vault.azure.net/&client_id=${VAULT_CLIENT.toUpperCase()}`),
+      { headers: { "x-identity-header": azureSecret } },
+    );
     expect(vault.status).toBe(200);
-    expect(((await vault.json()) as { resource: string; client_id: string })).toMatchObject({ resource: "https://vault.azure.net/", client_id: VAULT_CLIENT });
-    const arm = await app.request(url("api-version=2019-08-01&resource=https://management.azure.com/"), { headers: { "x-identity-header": azureSecret } });
+    expect((await vault.json()) as { resource: string; client_id: string }).toMatchObject({
+      resource: "https://vault.azure.net/",
+      client_id: VAULT_CLIENT,
+    });
+    const arm = await app.request(url("api-version=2019-08-01&resource=https://management.azure.com/"), {
+      headers: { "x-identity-header": azureSecret },
+    });
     expect(arm.status).toBe(200);
-    expect(source.azureCalls).toEqual([["vault", "https://vault.azure.net/.default"], ["storage", "https://management.azure.com//.default"]]);
+    expect(source.azureCalls).toEqual([
+      ["vault", "https://vault.azure.net/.default"],
+      ["storage", "https://management.azure.com//.default"],
+    ]);
   });
 
   it.each([
@@ -104,7 +124,9 @@ describe("Azure App Service managed identity", () => {
     ["the AWS secret", awsSecret],
   ])("refuses an X-IDENTITY-HEADER that is %s", async (_case, header) => {
     const { app, source } = setup();
-    const res = await app.request(url("api-version=2019-08-01&resource=https://storage.azure.com"), { headers: header === undefined ? {} : { "x-identity-header": header } });
+    const res = await app.request(url("api-version=2019-08-01&resource=https://storage.azure.com"), {
+      headers: header === undefined ? {} : { "x-identity-header": header },
+    });
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({ statusCode: 401, message: "unauthorized", error: "unauthorized" });
     expect(source.azureCalls).toEqual([]);
@@ -112,7 +134,11 @@ describe("Azure App Service managed identity", () => {
 
   it.each([
     ["a resource outside the identity's scopes", "api-version=2019-08-01&resource=https://vault.azure.net", "UNKNOWN_TARGET"],
-    ["an unknown client_id", `api-version=2019-08-01&resource=https://storage.azure.com&client_id=${"c".repeat(8)}-0000-0000-0000-000000000000`, "UNKNOWN_TARGET"],
+    [
+      "an unknown client_id",
+      `api-version=2019-08-01&resource=https://storage.azure.com&client_id=${"c".repeat(8)}-0000-0000-0000-000000000000`,
+      "UNKNOWN_TARGET",
+    ],
     ["no resource", "api-version=2019-08-01", "BAD_REQUEST"],
     ["another api-version", "api-version=2017-09-01&resource=https://storage.azure.com", "BAD_REQUEST"],
     ["an identity named by object id", "api-version=2019-08-01&resource=https://storage.azure.com&object_id=x", "BAD_REQUEST"],
@@ -126,22 +152,25 @@ describe("Azure App Service managed identity", () => {
 });
 
 describe("Azure IMDS-compatible endpoint", () => {
-  it.each(["/metadata/identity/oauth2/token", "/metadata/identity/oauth2/token/"])("serves IMDS's string-typed document on %s", async (path) => {
-    const { app } = setup();
-    const res = await app.request(`${path}?api-version=2018-02-01&resource=https://storage.azure.com/`, { headers: imdsHeaders });
-    expect(res.status).toBe(200);
-    const expiresOn = Date.parse("2030-01-01T12:00:00Z") / 1000;
-    expect(await res.json()).toEqual({
-      access_token: "azure-token:storage https://storage.azure.com/.default",
-      client_id: STORAGE_CLIENT,
-      expires_in: "3600",
-      expires_on: String(expiresOn),
-      ext_expires_in: "3600",
-      not_before: String(NOW / 1000),
-      resource: "https://storage.azure.com/",
-      token_type: "Bearer",
-    });
-  });
+  it.each(["/metadata/identity/oauth2/token", "/metadata/identity/oauth2/token/"])(
+    "serves IMDS's string-typed document on %s",
+    async (path) => {
+      const { app } = setup();
+      const res = await app.request(`${path}?api-version=2018-02-01&resource=https://storage.azure.com/`, { headers: imdsHeaders });
+      expect(res.status).toBe(200);
+      const expiresOn = Date.parse("2030-01-01T12:00:00Z") / 1000;
+      expect(await res.json()).toEqual({
+        access_token: "azure-token:storage https://storage.azure.com/.default",
+        client_id: STORAGE_CLIENT,
+        expires_in: "3600",
+        expires_on: String(expiresOn),
+        ext_expires_in: "3600",
+        not_before: String(NOW / 1000),
+        resource: "https://storage.azure.com/",
+        token_type: "Bearer",
+      });
+    },
+  );
 
   it.each([
     ["no Metadata header", { host: "127.0.0.1:8999" }],
@@ -164,15 +193,23 @@ describe("Azure IMDS-compatible endpoint", () => {
 
   it("answers 400 for an unknown identity or resource", async () => {
     const { app } = setup();
-    const unknownResource = await app.request("/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://graph.microsoft.com", { headers: imdsHeaders });
+    const unknownResource = await app.request(
+      "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://graph.microsoft.com",
+      { headers: imdsHeaders },
+    );
     expect(unknownResource.status).toBe(400);
-    expect(await unknownResource.json()).toEqual({ error: "unknown_target", error_description: "this identity may not get tokens for this resource" });
+    expect(await unknownResource.json()).toEqual({
+      error: "unknown_target",
+      error_description: "this identity may not get tokens for this resource",
+    });
   });
 
   it("accepts [::1] and localhost hosts", async () => {
     const { app } = setup();
     for (const host of ["[::1]:8999", "localhost:8999", "127.0.0.1"]) {
-      const res = await app.request("/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://storage.azure.com", { headers: { ...imdsHeaders, host } });
+      const res = await app.request("/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://storage.azure.com", {
+        headers: { ...imdsHeaders, host },
+      });
       expect(res.status, host).toBe(200);
     }
   });
@@ -196,7 +233,9 @@ describe("errors from the credential source", () => {
   it.each(final)("%s: mapped status, no Retry-After, nothing internal", async (code) => {
     const { app, source } = setup();
     source.failWith = new BrokerError(code, "internal detail");
-    const res = await app.request(`/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://storage.azure.com`, { headers: imdsHeaders });
+    const res = await app.request(`/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://storage.azure.com`, {
+      headers: imdsHeaders,
+    });
     expect(res.status).toBe(code === "UNKNOWN_TARGET" ? 400 : ERRORS[code].status);
     expect(res.headers.get("retry-after")).toBeNull();
     expect(await res.text()).not.toContain("internal");
@@ -205,7 +244,9 @@ describe("errors from the credential source", () => {
   it("turns an unexpected error into a bare 500", async () => {
     const { app, source } = setup();
     source.failWith = new Error("TypeError deep inside: at foo (/app/broker/x.ts:1:1)");
-    const res = await app.request("/v1/azure/msi/token?api-version=2019-08-01&resource=https://storage.azure.com", { headers: { "x-identity-header": azureSecret } });
+    const res = await app.request("/v1/azure/msi/token?api-version=2019-08-01&resource=https://storage.azure.com", {
+      headers: { "x-identity-header": azureSecret },
+    });
     expect(res.status).toBe(500);
     expect(await res.json()).toEqual({ statusCode: 500, message: "internal error", error: "internal" });
   });
@@ -218,8 +259,17 @@ describe("protocol switches", () => {
     delete options.azure.imds;
     delete options.azure.appService;
     const app = createApp({ source, options, secrets: { awsContainerToken: awsSecret } });
-    expect((await app.request("/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://storage.azure.com", { headers: imdsHeaders })).status).toBe(404);
-    expect((await app.request("/v1/azure/msi/token?api-version=2019-08-01&resource=x", { headers: { "x-identity-header": azureSecret } })).status).toBe(404);
+    expect(
+      (
+        await app.request("/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://storage.azure.com", {
+          headers: imdsHeaders,
+        })
+      ).status,
+    ).toBe(404);
+    expect(
+      (await app.request("/v1/azure/msi/token?api-version=2019-08-01&resource=x", { headers: { "x-identity-header": azureSecret } }))
+        .status,
+    ).toBe(404);
   });
 
   it("refuses to build without the secret of an enabled protocol", () => {
@@ -229,8 +279,16 @@ describe("protocol switches", () => {
 
 describe("the agents' endpoint", () => {
   it("is never served by the credential app (it has its own HTTPS listener)", async () => {
-    const app = createApp({ source: new FakeSource(), options: allOn(), secrets: { awsContainerToken: awsSecret, appServiceHeader: azureSecret } });
-    const res = await app.request("/v1/token", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=urn:ietf:params:oauth:grant-type:token-exchange" });
+    const app = createApp({
+      source: new FakeSource(),
+      options: allOn(),
+      secrets: { awsContainerToken: awsSecret, appServiceHeader: azureSecret },
+    });
+    const res = await app.request("/v1/token", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "grant_type=urn:ietf:params:oauth:grant-type:token-exchange",
+    });
     expect(res.status).toBe(404);
     expect((await app.request("/v1/aws/credentials/s3-reader", { headers: { authorization: awsSecret } })).status).toBe(200);
   });
@@ -252,7 +310,9 @@ describe("every credential route: loopback Host only, no proxy headers (the fast
     ["a foreign Host (DNS rebinding)", { host: "attacker.example:8999" }],
     ["a pod-address Host", { host: "10.1.2.3:8999" }],
   ];
-  const cases = routes.flatMap(([route, path, auth]) => refused.map(([what, extra]) => [route, what, path, { host: "127.0.0.1:8999", ...auth, ...extra }] as const));
+  const cases = routes.flatMap(([route, path, auth]) =>
+    refused.map(([what, extra]) => [route, what, path, { host: "127.0.0.1:8999", ...auth, ...extra }] as const),
+  );
 
   it.each(cases)("%s refuses %s with 400 before fetching anything", async (_route, _what, path, headers) => {
     const { app, source } = setup();
@@ -270,7 +330,10 @@ describe("every credential route: loopback Host only, no proxy headers (the fast
 
   it("serves MSAL4J's double-slash IMDS path (Java asks for //metadata/identity/oauth2/token)", async () => {
     const { app } = setup();
-    const res = await app.request("http://127.0.0.1:8999//metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://storage.azure.com", { headers: { metadata: "true", host: "127.0.0.1:8999" } });
+    const res = await app.request(
+      "http://127.0.0.1:8999//metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://storage.azure.com",
+      { headers: { metadata: "true", host: "127.0.0.1:8999" } },
+    );
     expect(res.status).toBe(200);
     expect(((await res.json()) as { token_type: string }).token_type).toBe("Bearer");
   });

@@ -38,7 +38,10 @@ describe("parseCommandLine", () => {
   it.each<[string[], Record<string, unknown>]>([
     [[], { command: "serve" }],
     [["serve", "--config", "a.yaml"], { command: "serve", config: "a.yaml" }],
-    [["credential-process", "--target", "s3", "--url", "http://127.0.0.1:8999", "--token-file", "/t"], { command: "credential-process", target: "s3", url: "http://127.0.0.1:8999", tokenFile: "/t" }],
+    [
+      ["credential-process", "--target", "s3", "--url", "http://127.0.0.1:8999", "--token-file", "/t"],
+      { command: "credential-process", target: "s3", url: "http://127.0.0.1:8999", tokenFile: "/t" },
+    ],
     [["env", "--mode", "aws-container", "--format", "json"], { command: "env", mode: "aws-container", format: "json" }],
     [["check-config", "--config=x.yaml"], { command: "check-config", config: "x.yaml" }],
     [["--help"], { command: "help" }],
@@ -47,9 +50,12 @@ describe("parseCommandLine", () => {
     expect(parseCommandLine(argv)).toEqual(expected);
   });
 
-  it.each([[["bogus"]], [["serve", "extra"]], [["--nope"]], [["serve", "--target", "x"]], [["check-config", "--mode", "aws-container"]]])("refuses %j", (argv) => {
-    expect(() => parseCommandLine(argv)).toThrow(UsageError);
-  });
+  it.each([[["bogus"]], [["serve", "extra"]], [["--nope"]], [["serve", "--target", "x"]], [["check-config", "--mode", "aws-container"]]])(
+    "refuses %j",
+    (argv) => {
+      expect(() => parseCommandLine(argv)).toThrow(UsageError);
+    },
+  );
 });
 
 describe("EXIT_CODES: the one outcome → exit-code table", () => {
@@ -91,7 +97,9 @@ describe("runCli", () => {
     expect(await runCli(["check-config"], i)).toBe(0);
     expect(out.stdout).toContain(`configuration OK (${configFile})`);
     expect(out.stdout).toContain("payments-api via kubernetes (federated-jwt)");
-    expect(out.stdout).toContain("delivery modes: aws-container, aws-web-identity, aws-credential-process, azure-app-service, azure-imds, azure-workload-identity");
+    expect(out.stdout).toContain(
+      "delivery modes: aws-container, aws-web-identity, aws-credential-process, azure-app-service, azure-imds, azure-workload-identity",
+    );
   });
 
   it("check-config lists every error and exits 2", async () => {
@@ -103,7 +111,7 @@ describe("runCli", () => {
       `${bad}: 3 errors`,
       `${bad}:1:1 issuer: must be an https:// URL`,
       `${bad}:5:3 aws.region: an AWS region, e.g. eu-west-1`,
-      "$CLOUD_BROKER_PORT must be an integer, got \"eighty\"",
+      '$CLOUD_BROKER_PORT must be an integer, got "eighty"',
     ]);
   });
 
@@ -117,10 +125,15 @@ describe("runCli", () => {
     const a = io();
     expect(await runCli(["env", "--config", configFile], a.io)).toBe(0);
     expect(a.out.stdout).toContain("export AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:8999/v1/aws/credentials/s3-reader\n");
-    expect(a.out.stdout).toContain(`export AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=${join(dir, "state", "aws-container-authorization-token")}\n`);
+    expect(a.out.stdout).toContain(
+      `export AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=${join(dir, "state", "aws-container-authorization-token")}\n`,
+    );
     const b = io();
     expect(await runCli(["env", "--config", configFile, "--mode", "aws-web-identity", "--format", "json"], b.io)).toBe(0);
-    expect(JSON.parse(b.out.stdout)).toMatchObject({ AWS_ROLE_ARN: "arn:aws:iam::123456789012:role/s3-reader", AWS_ROLE_SESSION_NAME: "payments" });
+    expect(JSON.parse(b.out.stdout)).toMatchObject({
+      AWS_ROLE_ARN: "arn:aws:iam::123456789012:role/s3-reader",
+      AWS_ROLE_SESSION_NAME: "payments",
+    });
   });
 
   it("env refuses an unknown mode (2) and an unknown target (1)", async () => {
@@ -160,7 +173,14 @@ describe("toServeOptions", () => {
         container: { authTokenFile: join(state, "aws-container-authorization-token") },
         credentialProcess: {
           configFile: join(state, "aws-config"),
-          command: ["cloud-broker", "credential-process", "--url", "http://127.0.0.1:8999", "--token-file", join(state, "aws-container-authorization-token")],
+          command: [
+            "cloud-broker",
+            "credential-process",
+            "--url",
+            "http://127.0.0.1:8999",
+            "--token-file",
+            join(state, "aws-container-authorization-token"),
+          ],
         },
         webIdentity: { tokenFile: join(state, "aws-web-identity-token"), rewriteBeforeExpirySeconds: 300, roleSessionName: "payments" },
         region: "eu-west-1",
@@ -175,7 +195,9 @@ describe("toServeOptions", () => {
   });
 
   it("leaves a mode off when told to", () => {
-    const result = parseBrokerConfig(`${CONFIG.replace(/serve:[\s\S]*$/, "")}serve: { aws: { container: false }, azure: { appService: false } }\n`);
+    const result = parseBrokerConfig(
+      `${CONFIG.replace(/serve:[\s\S]*$/, "")}serve: { aws: { container: false }, azure: { appService: false } }\n`,
+    );
     if (!result.ok) throw new Error(JSON.stringify(result.errors));
     const options = toServeOptions(result.config);
     expect(options.aws.container).toBeUndefined();
@@ -187,7 +209,13 @@ describe("toServeOptions", () => {
     const off = parseBrokerConfig(base);
     if (!off.ok) throw new Error(JSON.stringify(off.errors));
     const none = toServeOptions(off.config);
-    expect([none.aws.container, none.aws.webIdentity, none.azure.appService, none.azure.imds, none.azure.federatedTokenFile]).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect([none.aws.container, none.aws.webIdentity, none.azure.appService, none.azure.imds, none.azure.federatedTokenFile]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
 
     const on = parseBrokerConfig(base, { CLOUD_BROKER_SERVE_AWS_WEB_IDENTITY: "true", CLOUD_BROKER_SERVE_AZURE_IMDS: "true" });
     if (!on.ok) throw new Error(JSON.stringify(on.errors));

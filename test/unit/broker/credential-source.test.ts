@@ -37,7 +37,12 @@ function config(): Config {
 }
 
 function world() {
-  const state = { keycloak: "ok" as "ok" | BrokerErrorCode, sts: "ok" as "ok" | BrokerErrorCode, entra: "ok" as "ok" | BrokerErrorCode, tokenLifetimeMs: 10 * MIN };
+  const state = {
+    keycloak: "ok" as "ok" | BrokerErrorCode,
+    sts: "ok" as "ok" | BrokerErrorCode,
+    entra: "ok" as "ok" | BrokerErrorCode,
+    tokenLifetimeMs: 10 * MIN,
+  };
   let tokenCount = 0;
   const tokenSource = {
     fetch: vi.fn(async (audience: Audience) => {
@@ -71,7 +76,15 @@ function world() {
     }),
   } satisfies AzureExchanger;
   const metrics = new MetricsRegistry();
-  const source = createCredentialSource({ config: config(), tokenSource, aws, azure, logger: createLogger({ write: () => {} }), metrics, random: () => 0.5 });
+  const source = createCredentialSource({
+    config: config(),
+    tokenSource,
+    aws,
+    azure,
+    logger: createLogger({ write: () => {} }),
+    metrics,
+    random: () => 0.5,
+  });
   return { state, tokenSource, aws, azure, metrics, source };
 }
 
@@ -108,7 +121,12 @@ describe("createCredentialSource", () => {
     await w.source.aws("s3-reader");
     await w.source.aws("audit");
     expect(w.aws.assumeRole.mock.calls.map(([r]) => ({ ...r }))).toEqual([
-      { roleArn: "arn:aws:iam::123456789012:role/s3-reader", sessionName: "payments-api@s3-reader", durationSeconds: 3600, webIdentityToken: "aws-token-1" },
+      {
+        roleArn: "arn:aws:iam::123456789012:role/s3-reader",
+        sessionName: "payments-api@s3-reader",
+        durationSeconds: 3600,
+        webIdentityToken: "aws-token-1",
+      },
       {
         roleArn: "arn:aws:iam::123456789012:role/audit",
         sessionName: "custom-name",
@@ -141,14 +159,22 @@ describe("createCredentialSource", () => {
   ])("resolves the Azure scope %s to %s", async (asked, scope, resource) => {
     const w = world();
     const token = await w.source.azure("blob", asked);
-    expect(token).toMatchObject({ resource, clientId: "66666666-7777-8888-9999-000000000000", tenantId: "11111111-2222-3333-4444-555555555555" });
+    expect(token).toMatchObject({
+      resource,
+      clientId: "66666666-7777-8888-9999-000000000000",
+      tenantId: "11111111-2222-3333-4444-555555555555",
+    });
     expect(w.azure.getToken.mock.calls[0]?.[0].scope).toBe(scope);
   });
 
   it.each([
     ["an unknown AWS target", (w: ReturnType<typeof world>) => w.source.aws("nope"), "UNKNOWN_TARGET"],
     ["an unknown Azure target", (w: ReturnType<typeof world>) => w.source.azure("nope"), "UNKNOWN_TARGET"],
-    ["a scope the target does not have", (w: ReturnType<typeof world>) => w.source.azure("blob", "https://graph.microsoft.com/.default"), "BAD_REQUEST"],
+    [
+      "a scope the target does not have",
+      (w: ReturnType<typeof world>) => w.source.azure("blob", "https://graph.microsoft.com/.default"),
+      "BAD_REQUEST",
+    ],
   ])("refuses %s without any upstream call", async (_what, call, expected) => {
     const w = world();
     expect(await codeOf(call(w))).toBe(expected);
@@ -165,7 +191,10 @@ describe("createCredentialSource", () => {
     w.state.keycloak = "KEYCLOAK_UNAVAILABLE";
     await vi.advanceTimersByTimeAsync(45 * MIN); // refresh due at ~39 min: the token is gone, Keycloak is down
     expect((await w.source.aws("s3-reader")).accessKeyId).toBe(first.accessKeyId);
-    expect(w.source.status().find((s) => s.target === "s3-reader")).toMatchObject({ ready: true, lastError: expect.stringMatching(/^KEYCLOAK_UNAVAILABLE/) as string });
+    expect(w.source.status().find((s) => s.target === "s3-reader")).toMatchObject({
+      ready: true,
+      lastError: expect.stringMatching(/^KEYCLOAK_UNAVAILABLE/) as string,
+    });
 
     await vi.advanceTimersByTimeAsync(11 * MIN); // 56 min: inside the last 5 min
     expect(await codeOf(w.source.aws("s3-reader"))).toBe("CREDENTIALS_EXPIRING");
@@ -218,7 +247,13 @@ describe("createCredentialSource", () => {
     const result = parseBrokerConfig(CONFIG.replace(/azure:[\s\S]*$/, ""));
     if (!result.ok) throw new Error("config");
     const w = world();
-    const source = createCredentialSource({ config: result.config, tokenSource: w.tokenSource, aws: w.aws, logger: createLogger({ write: () => {} }), metrics: new MetricsRegistry() });
+    const source = createCredentialSource({
+      config: result.config,
+      tokenSource: w.tokenSource,
+      aws: w.aws,
+      logger: createLogger({ write: () => {} }),
+      metrics: new MetricsRegistry(),
+    });
     expect(await codeOf(source.workloadToken("azure"))).toBe("UNKNOWN_TARGET");
   });
 });

@@ -25,7 +25,14 @@ describe("createLogger", () => {
     log.child({ component: "cache" }).info("refreshed", { target: "s3", expiresAt: new Date("2030-01-01T01:00:00Z") });
     expect(lines).toHaveLength(1);
     expect(lines[0]?.endsWith("\n")).toBe(true);
-    expect(parsed()[0]).toEqual({ time: "2030-01-01T00:00:00.000Z", level: "info", msg: "refreshed", component: "cache", target: "s3", expiresAt: "2030-01-01T01:00:00.000Z" });
+    expect(parsed()[0]).toEqual({
+      time: "2030-01-01T00:00:00.000Z",
+      level: "info",
+      msg: "refreshed",
+      component: "cache",
+      target: "s3",
+      expiresAt: "2030-01-01T01:00:00.000Z",
+    });
   });
 
   it("drops events below the level", () => {
@@ -61,7 +68,10 @@ describe("createLogger", () => {
 
   it("replaces a JWT anywhere (message, innocent field, error message) with its fingerprint", () => {
     const { log, lines } = capture();
-    log.error(`got ${jwt}`, { detail: `Bearer ${jwt}`, err: new BrokerError("KEYCLOAK_REJECTED", `bad ${jwt}`, { cause: new Error(jwt) }) });
+    log.error(`got ${jwt}`, {
+      detail: `Bearer ${jwt}`,
+      err: new BrokerError("KEYCLOAK_REJECTED", `bad ${jwt}`, { cause: new Error(jwt) }),
+    });
     expect(lines[0]).not.toContain(jwt);
     expect(lines[0]).toContain(`[jwt sha256:${tokenFingerprint(jwt)}]`);
     expect(JSON.parse(lines[0] ?? "{}")).toMatchObject({ err: { name: "BrokerError", code: "KEYCLOAK_REJECTED" } });

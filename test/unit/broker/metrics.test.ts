@@ -82,7 +82,10 @@ describe("MetricsRegistry", () => {
   it.each([
     ["a metric name with a dash", () => new MetricsRegistry().counter("bad-name", "x")],
     ["a label name with a dash", () => new MetricsRegistry().counter("ok_total", "x", ["bad-label"])],
-    ["a label the metric does not have", () => new MetricsRegistry().counter("ok_total", "x", ["target"]).inc({ other: "x" } as unknown as { target: string })],
+    [
+      "a label the metric does not have",
+      () => new MetricsRegistry().counter("ok_total", "x", ["target"]).inc({ other: "x" } as unknown as { target: string }),
+    ],
     ["a negative counter increment", () => new MetricsRegistry().counter("ok_total", "x").inc(-1)],
     [
       "a name registered twice",

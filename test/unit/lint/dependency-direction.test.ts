@@ -13,24 +13,54 @@ const eslint = new ESLint({ cwd: repo, overrideConfig: tseslint.configs.disableT
 
 async function restricted(file: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath: file });
-  return (result?.messages ?? []).filter((m) => m.ruleId === "no-restricted-imports" || m.ruleId === "no-restricted-syntax").map((m) => m.message);
+  return (result?.messages ?? [])
+    .filter((m) => m.ruleId === "no-restricted-imports" || m.ruleId === "no-restricted-syntax")
+    .map((m) => m.message);
 }
 
 // Loading the config and the parser takes seconds on a busy machine; no speed is asserted here.
 describe("lint: one direction of dependency", { timeout: 60_000 }, () => {
   it.each([
-    ["broker/app.ts", 'import { EXIT } from "../admin-scripts/errors.ts";\nexport const x = EXIT;\n', "broker/ may not import from admin-scripts/"],
-    ["broker/agents/policy/file-store.ts", 'import type { ExitCode } from "../../../admin-scripts/errors.ts";\nexport type X = ExitCode;\n', "broker/ may not import from admin-scripts/"],
+    [
+      "broker/app.ts",
+      'import { EXIT } from "../admin-scripts/errors.ts";\nexport const x = EXIT;\n',
+      "broker/ may not import from admin-scripts/",
+    ],
+    [
+      "broker/agents/policy/file-store.ts",
+      'import type { ExitCode } from "../../../admin-scripts/errors.ts";\nexport type X = ExitCode;\n',
+      "broker/ may not import from admin-scripts/",
+    ],
     ["broker/cli/agents.ts", 'export * from "../../admin-scripts/trust/artifacts.ts";\n', "broker/ may not import from admin-scripts/"],
-    ["broker/config.ts", 'export { startLocalStack } from "../deploy/local/stack/local-stack.ts";\n', "broker/ may not import from deploy/local/"],
-    ["admin-scripts/cli.ts", 'import { BrokerError } from "../broker/errors.ts";\nexport const x = BrokerError;\n', "admin-scripts/ may not import from broker/"],
+    [
+      "broker/config.ts",
+      'export { startLocalStack } from "../deploy/local/stack/local-stack.ts";\n',
+      "broker/ may not import from deploy/local/",
+    ],
+    [
+      "admin-scripts/cli.ts",
+      'import { BrokerError } from "../broker/errors.ts";\nexport const x = BrokerError;\n',
+      "admin-scripts/ may not import from broker/",
+    ],
     ["admin-scripts/diff/diff.ts", 'export { BrokerError } from "../../broker/errors.ts";\n', "admin-scripts/ may not import from broker/"],
     ["admin-scripts/keycloak/read.ts", 'import "../../test/support/log-scan.ts";\n', "admin-scripts/ may not import from test/"],
     ["realm-config/model/path.ts", 'export * from "../../admin-scripts/errors.ts";\n', "realm-config/ may not import from admin-scripts/"],
     ["realm-config/model/load.ts", 'export * from "../../broker/errors.ts";\n', "realm-config/ may not import from broker/"],
-    ["deploy/local/cloud/sts/server.ts", 'import { recordSecret } from "../../../../test/support/log-scan.ts";\nexport const r = recordSecret;\n', "deploy/ may not import from test/"],
-    ["broker/cli/serve.ts", 'export const m = await import("../../admin-scripts/trust/export.ts");\n', "broker/ may not import from admin-scripts/"],
-    ["admin-scripts/commands/apply.ts", 'export const m = await import("../../broker/errors.ts");\n', "admin-scripts/ may not import from broker/"],
+    [
+      "deploy/local/cloud/sts/server.ts",
+      'import { recordSecret } from "../../../../test/support/log-scan.ts";\nexport const r = recordSecret;\n',
+      "deploy/ may not import from test/",
+    ],
+    [
+      "broker/cli/serve.ts",
+      'export const m = await import("../../admin-scripts/trust/export.ts");\n',
+      "broker/ may not import from admin-scripts/",
+    ],
+    [
+      "admin-scripts/commands/apply.ts",
+      'export const m = await import("../../broker/errors.ts");\n',
+      "admin-scripts/ may not import from broker/",
+    ],
   ])("%s: refuses %j", async (file, code, message) => {
     const messages = await restricted(file, code);
     expect(messages).toHaveLength(1);

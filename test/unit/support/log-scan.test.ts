@@ -10,10 +10,22 @@ import { join } from "node:path";
 import { SignJWT } from "jose";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLogger, tokenFingerprint } from "../../../broker/log.ts";
-import { formatReport, readKnownSecrets, recordSecret, scanFiles, scanText, startLogScan, TEST_SECRETS_DIR_ENV } from "../../support/log-scan.ts";
+import {
+  formatReport,
+  readKnownSecrets,
+  recordSecret,
+  scanFiles,
+  scanText,
+  startLogScan,
+  TEST_SECRETS_DIR_ENV,
+} from "../../support/log-scan.ts";
 
 const key = generateKeyPairSync("rsa", { modulusLength: 2048 });
-const jwt = await new SignJWT({ sub: "workload:orders", aud: "sts.amazonaws.com" }).setProtectedHeader({ alg: "RS256", kid: "k1" }).setIssuedAt().setExpirationTime("5m").sign(key.privateKey);
+const jwt = await new SignJWT({ sub: "workload:orders", aud: "sts.amazonaws.com" })
+  .setProtectedHeader({ alg: "RS256", kid: "k1" })
+  .setIssuedAt()
+  .setExpirationTime("5m")
+  .sign(key.privateKey);
 const secretAccessKey = randomBytes(30).toString("base64");
 const sessionToken = `IQoJb3JpZ2luX2Vj${randomBytes(240).toString("base64")}`;
 const clientSecret = randomBytes(24).toString("base64url");
@@ -81,9 +93,15 @@ describe("scanning files and reporting", () => {
     // A careless line written around the logger, as a bug would.
     writeFileSync(join(logs, "careless.log"), `ok\nok\nPOST body: client_secret=${clientSecret}\n${sessionToken}\n`);
 
-    const report = scanFiles([join(logs, "clean.log"), join(logs, "broker.log"), join(logs, "careless.log")], [{ kind: "client-secret", value: clientSecret }]);
+    const report = scanFiles(
+      [join(logs, "clean.log"), join(logs, "broker.log"), join(logs, "careless.log")],
+      [{ kind: "client-secret", value: clientSecret }],
+    );
     expect(report.files).toBe(3);
-    expect(report.findings.map((f) => `${f.file.slice(logs.length + 1)}:${f.line}:${f.kind}`)).toEqual(["careless.log:3:client-secret", "careless.log:4:aws-session-token"]);
+    expect(report.findings.map((f) => `${f.file.slice(logs.length + 1)}:${f.line}:${f.kind}`)).toEqual([
+      "careless.log:3:client-secret",
+      "careless.log:4:aws-session-token",
+    ]);
     const printed = formatReport(report);
     expect(printed).toContain("careless.log:3: client-secret [sha256:");
     for (const secret of [clientSecret, sessionToken, jwt]) expect(printed).not.toContain(secret);
@@ -97,7 +115,11 @@ describe("scanning files and reporting", () => {
     recordSecret("aws-secret-access-key", secretAccessKey, env);
     recordSecret("too-short", "abc", env);
     writeFileSync(join(secrets, "99999.jsonl"), '{"kind":"client-secret","val');
-    expect(readKnownSecrets(secrets).map((s) => s.kind).sort()).toEqual(["aws-secret-access-key", "client-secret"]);
+    expect(
+      readKnownSecrets(secrets)
+        .map((s) => s.kind)
+        .sort(),
+    ).toEqual(["aws-secret-access-key", "client-secret"]);
   });
 
   it("startLogScan: preloads the tee through NODE_OPTIONS and fails the run (exit code 1) on a hit, keeping the logs", () => {

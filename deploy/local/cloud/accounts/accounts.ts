@@ -14,7 +14,12 @@ const ACCOUNT = z.string().regex(/^\d{12}$/, "a 12-digit AWS account id");
 const GUID = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "a lower-case GUID");
 const NAME = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "1-64 characters of letters, digits, _ . -");
 const ROLE_ARN = z.string().regex(/^arn:aws:iam::\d{12}:role\/(?:[\x21-\x7e]*\/)?[\w+=,.@-]{1,64}$/, "an IAM role ARN");
-const POLICY = z.record(z.string(), z.unknown()).refine((p) => p.Version === "2012-10-17" && typeof p.Statement === "object" && p.Statement !== null, "an IAM policy document (Version 2012-10-17, Statement)");
+const POLICY = z
+  .record(z.string(), z.unknown())
+  .refine(
+    (p) => p.Version === "2012-10-17" && typeof p.Statement === "object" && p.Statement !== null,
+    "an IAM policy document (Version 2012-10-17, Statement)",
+  );
 
 const AwsAccounts = z.strictObject({
   /** The region the local Bedrock endpoint serves. */
@@ -23,10 +28,19 @@ const AwsAccounts = z.strictObject({
   foundationModels: z.array(z.string().regex(/^[a-z0-9-]+\.[A-Za-z0-9.:-]+$/, "a Bedrock model id such as amazon.nova-micro-v1:0")).min(1),
   /** Application inference profiles: taggable resources that route to one base model (ABAC targets). */
   inferenceProfiles: z
-    .array(z.strictObject({ id: z.string().regex(/^[a-z0-9]{1,64}$/, "lower-case letters and digits"), account: ACCOUNT, model: z.string(), tags: z.record(z.string(), z.string()).default({}) }))
+    .array(
+      z.strictObject({
+        id: z.string().regex(/^[a-z0-9]{1,64}$/, "lower-case letters and digits"),
+        account: ACCOUNT,
+        model: z.string(),
+        tags: z.record(z.string(), z.string()).default({}),
+      }),
+    )
     .default([]),
   /** The permission policies attached to each role (identity-based policies). */
-  roles: z.array(z.strictObject({ arn: ROLE_ARN, policies: z.array(z.strictObject({ name: NAME, document: POLICY })).default([]) })).default([]),
+  roles: z
+    .array(z.strictObject({ arn: ROLE_ARN, policies: z.array(z.strictObject({ name: NAME, document: POLICY })).default([]) }))
+    .default([]),
 });
 
 const AzureAccounts = z.strictObject({

@@ -18,7 +18,15 @@ export interface ActivityRecord {
   callerIpAddress: string;
   correlationId: string;
   identity: { claims: { tid?: string; appid?: string; oid?: string } };
-  properties: { apiVersion: string | undefined; modelDeploymentName: string | undefined; modelName?: string; modelVersion?: string; requestPath: string; errorCode?: string; errorMessage?: string };
+  properties: {
+    apiVersion: string | undefined;
+    modelDeploymentName: string | undefined;
+    modelName?: string;
+    modelVersion?: string;
+    requestPath: string;
+    errorCode?: string;
+    errorMessage?: string;
+  };
 }
 
 export interface ActivityLog {

@@ -62,7 +62,11 @@ export function createAzureOpenAiApp(deps: AzureOpenAiAppDeps): Hono {
         resultType: error ? "Failed" : "Succeeded",
         resultSignature: String(status),
         durationMs: 0,
-        callerIpAddress: (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress?.replace(/^::ffff:/, "") ?? "127.0.0.1",
+        callerIpAddress:
+          (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress?.replace(
+            /^::ffff:/,
+            "",
+          ) ?? "127.0.0.1",
         correlationId,
         identity: { claims: claims ? { tid: claims.tid, appid: claims.appid, oid: claims.oid } : {} },
         properties: {
@@ -77,7 +81,11 @@ export function createAzureOpenAiApp(deps: AzureOpenAiAppDeps): Hono {
 
     try {
       if (c.req.method !== "POST" || (!byDeployment && !v1)) throw new AzureOpenAiError("NotFound", "Resource not found");
-      if (byDeployment ? !apiVersion || !API_VERSION.test(apiVersion) : apiVersion !== undefined && apiVersion !== "preview" && !API_VERSION.test(apiVersion)) {
+      if (
+        byDeployment
+          ? !apiVersion || !API_VERSION.test(apiVersion)
+          : apiVersion !== undefined && apiVersion !== "preview" && !API_VERSION.test(apiVersion)
+      ) {
         throw new AzureOpenAiError("NotFound", "Resource not found");
       }
       const raw = await c.req.arrayBuffer();
@@ -85,14 +93,21 @@ export function createAzureOpenAiApp(deps: AzureOpenAiAppDeps): Hono {
 
       if (c.req.header("api-key") !== undefined && c.req.header("authorization") === undefined) {
         // Local accounts have key authentication disabled, as a keyless deployment does.
-        throw new AzureOpenAiError("Unauthorized", "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.");
+        throw new AzureOpenAiError(
+          "Unauthorized",
+          "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.",
+        );
       }
       const bearer = /^Bearer ([A-Za-z0-9._-]+)$/.exec(c.req.header("authorization") ?? "");
       claims = bearer ? await deps.verifyAccessToken(bearer[1]!, COGNITIVE_SERVICES, now.getTime()) : undefined;
       if (!claims) throw new AzureOpenAiError("Unauthorized", UNAUTHORIZED_MESSAGE(COGNITIVE_SERVICES));
 
       const fault = takeFault(deps.fault);
-      if (fault) throw new AzureOpenAiError("TooManyRequests", "Requests to the ChatCompletions_Create Operation have exceeded the rate limit of your current pricing tier. Please retry after 1 second.");
+      if (fault)
+        throw new AzureOpenAiError(
+          "TooManyRequests",
+          "Requests to the ChatCompletions_Create Operation have exceeded the rate limit of your current pricing tier. Please retry after 1 second.",
+        );
 
       let body: unknown;
       try {
@@ -108,15 +123,24 @@ export function createAzureOpenAiApp(deps: AzureOpenAiAppDeps): Hono {
         }
       } else {
         const model = (body as { model?: unknown } | null)?.model;
-        if (typeof model !== "string" || model === "") throw new AzureOpenAiError("InvalidRequest", "'model' is a required property.", "model");
+        if (typeof model !== "string" || model === "")
+          throw new AzureOpenAiError("InvalidRequest", "'model' is a required property.", "model");
         deploymentName = model;
       }
       deployment = deps.accounts.azure.deployments.find((d) => d.name === deploymentName);
       if (!deployment) {
-        throw new AzureOpenAiError("DeploymentNotFound", "The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.");
+        throw new AzureOpenAiError(
+          "DeploymentNotFound",
+          "The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.",
+        );
       }
       const resourceId = `${accountScope}/deployments/${deployment.name}`;
-      if (!isAuthorized({ tenantId: claims.tid, clientId: claims.appid, resourceId, dataAction: CHAT_COMPLETIONS_ACTION }, deps.accounts.azure.roleAssignments)) {
+      if (
+        !isAuthorized(
+          { tenantId: claims.tid, clientId: claims.appid, resourceId, dataAction: CHAT_COMPLETIONS_ACTION },
+          deps.accounts.azure.roleAssignments,
+        )
+      ) {
         throw new AzureOpenAiError(
           "PermissionDenied",
           `The principal \`${claims.oid}\` lacks the required data action \`${CHAT_COMPLETIONS_ACTION}\` to perform \`POST /openai/deployments/{deployment-id}/chat/completions\` operation.`,
@@ -126,7 +150,10 @@ export function createAzureOpenAiApp(deps: AzureOpenAiAppDeps): Hono {
       record(200);
       return c.json(answer.response, 200, headers);
     } catch (error) {
-      const e = error instanceof AzureOpenAiError ? error : new AzureOpenAiError("InternalServerError", "The server had an error while processing your request.");
+      const e =
+        error instanceof AzureOpenAiError
+          ? error
+          : new AzureOpenAiError("InternalServerError", "The server had an error while processing your request.");
       const status = AZURE_OPENAI_ERRORS[e.code];
       record(status, e);
       return c.json(errorBody(e), status, { ...headers, ...(e.code === "TooManyRequests" && { "retry-after": "1" }) });

@@ -31,9 +31,11 @@ export interface ChatAnswer {
 export function chatCompletion(deployment: Deployment, body: unknown, now: Date, id: string): ChatAnswer {
   if (!isRecord(body)) throw new AzureOpenAiError("InvalidRequest", "The request body must be a JSON object.");
   const messages = body.messages;
-  if (!Array.isArray(messages) || messages.length === 0) throw new AzureOpenAiError("InvalidRequest", "'messages' is a required property and must be a non-empty array.", "messages");
+  if (!Array.isArray(messages) || messages.length === 0)
+    throw new AzureOpenAiError("InvalidRequest", "'messages' is a required property and must be a non-empty array.", "messages");
   messages.forEach((m, i) => {
-    if (!isRecord(m) || typeof m.role !== "string" || !ROLES.has(m.role)) throw new AzureOpenAiError("InvalidRequest", `Invalid value for 'messages[${i}].role'.`, `messages[${i}].role`);
+    if (!isRecord(m) || typeof m.role !== "string" || !ROLES.has(m.role))
+      throw new AzureOpenAiError("InvalidRequest", `Invalid value for 'messages[${i}].role'.`, `messages[${i}].role`);
   });
   const limitKey = body.max_completion_tokens !== undefined ? "max_completion_tokens" : "max_tokens";
   const limit = body[limitKey];
@@ -56,7 +58,9 @@ export function chatCompletion(deployment: Deployment, body: unknown, now: Date,
       created: Math.floor(now.getTime() / 1000),
       model: `${deployment.model}-${deployment.version}`,
       system_fingerprint: "fp_kcb_local",
-      choices: [{ index: 0, finish_reason: cut ? "length" : "stop", logprobs: null, message: { role: "assistant", content: text, refusal: null } }],
+      choices: [
+        { index: 0, finish_reason: cut ? "length" : "stop", logprobs: null, message: { role: "assistant", content: text, refusal: null } },
+      ],
       usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
     },
   };

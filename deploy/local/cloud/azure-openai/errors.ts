@@ -11,7 +11,8 @@
  * - a malformed body: 400 in OpenAI's `invalid_request_error` shape;
  * - throttling: 429 with `retry-after`.
  */
-export type AzureOpenAiErrorCode = "Unauthorized" | "PermissionDenied" | "DeploymentNotFound" | "NotFound" | "InvalidRequest" | "TooManyRequests" | "InternalServerError";
+export type AzureOpenAiErrorCode =
+  "Unauthorized" | "PermissionDenied" | "DeploymentNotFound" | "NotFound" | "InvalidRequest" | "TooManyRequests" | "InternalServerError";
 
 export const AZURE_OPENAI_ERRORS: Record<AzureOpenAiErrorCode, 400 | 401 | 404 | 429 | 500> = {
   Unauthorized: 401,
@@ -35,7 +36,8 @@ export class AzureOpenAiError extends Error {
   }
 }
 
-export const UNAUTHORIZED_MESSAGE = (audience: string) => `Unauthorized. Access token is missing, invalid, audience is incorrect (${audience}), or have expired.`;
+export const UNAUTHORIZED_MESSAGE = (audience: string) =>
+  `Unauthorized. Access token is missing, invalid, audience is incorrect (${audience}), or have expired.`;
 
 /** The response body of a refusal, exactly as the service words it. */
 export function errorBody(e: AzureOpenAiError): Record<string, unknown> {

@@ -29,7 +29,13 @@ export const ROLE_DATA_ACTIONS: Record<CloudAccounts["azure"]["roleAssignments"]
 export const CHAT_COMPLETIONS_ACTION = `${OPENAI}/deployments/chat/completions/action`;
 
 function matches(pattern: string, action: string): boolean {
-  const re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, "\\$&")).join(".*")}$`, "i");
+  const re = new RegExp(
+    `^${pattern
+      .split("*")
+      .map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, "\\$&"))
+      .join(".*")}$`,
+    "i",
+  );
   return re.test(action);
 }
 

@@ -42,7 +42,13 @@ export interface AzureOpenAiEmulator {
 export async function startAzureOpenAiEmulator(opts: AzureOpenAiEmulatorOptions): Promise<AzureOpenAiEmulator> {
   const activity = createActivityLog(opts.activityLogFile);
   const fault: FaultSlot<AzureOpenAiFaultKind> = { kind: undefined, remaining: undefined };
-  const app = createAzureOpenAiApp({ accounts: opts.accounts, verifyAccessToken: (t, a, at) => opts.entra.verifyAccessToken(t, a, at), clock: opts.clock ?? systemClock, activity, fault });
+  const app = createAzureOpenAiApp({
+    accounts: opts.accounts,
+    verifyAccessToken: (t, a, at) => opts.entra.verifyAccessToken(t, a, at),
+    clock: opts.clock ?? systemClock,
+    activity,
+    fault,
+  });
   const served = await serveApp(app, { pki: opts.pki, port: opts.port });
   return {
     url: served.url,

@@ -68,7 +68,11 @@ export function createBedrockApp(deps: BedrockAppDeps): Hono {
     let session: IssuedSession | undefined;
     let accessKeyId: string | undefined;
     let resources: Array<{ accountId?: string; type: string; ARN: string }> = [];
-    const sourceIp = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress?.replace(/^::ffff:/, "") ?? "127.0.0.1";
+    const sourceIp =
+      (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress?.replace(
+        /^::ffff:/,
+        "",
+      ) ?? "127.0.0.1";
 
     const record = (error?: BedrockError) =>
       deps.events.append({
@@ -97,7 +101,13 @@ export function createBedrockApp(deps: BedrockAppDeps): Hono {
       if (!route) throw new BedrockError("UnknownOperationException", "");
       try {
         session = verifySigV4(
-          { method: c.req.method, path: url.pathname, query: url.search.replace(/^\?/, ""), headers: withAuthority(c.req.raw.headers, url.host), body },
+          {
+            method: c.req.method,
+            path: url.pathname,
+            query: url.search.replace(/^\?/, ""),
+            headers: withAuthority(c.req.raw.headers, url.host),
+            body,
+          },
           (id) => {
             accessKeyId = id;
             return deps.session(id);
@@ -117,7 +127,15 @@ export function createBedrockApp(deps: BedrockAppDeps): Hono {
       const model = resolveModel(modelIdParam, deps.accounts);
       resources = model.resources.map((r) => ({ ...(r.account && { accountId: r.account }), type: r.type, ARN: r.arn }));
       const decision = await authorize(
-        { session, action: "bedrock:InvokeModel", resources: model.resources, region, sourceIp, secureTransport: url.protocol === "https:", now },
+        {
+          session,
+          action: "bedrock:InvokeModel",
+          resources: model.resources,
+          region,
+          sourceIp,
+          secureTransport: url.protocol === "https:",
+          now,
+        },
         deps.accounts,
       );
       if (!decision.allowed) throw new BedrockError("AccessDeniedException", decision.message);

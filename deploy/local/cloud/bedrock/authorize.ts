@@ -25,9 +25,7 @@ export interface AuthorizationInput {
   now: Date;
 }
 
-export type AuthorizationResult =
-  | { allowed: true }
-  | { allowed: false; resource: string; message: string };
+export type AuthorizationResult = { allowed: true } | { allowed: false; resource: string; message: string };
 
 /** The request context AWS evaluates a call of this session with (resource keys excluded). */
 export function sessionContext(input: AuthorizationInput): Record<string, string> {
@@ -77,8 +75,10 @@ export async function authorize(input: AuthorizationInput, accounts: CloudAccoun
       },
       { simulationMode: "Strict" },
     );
-    if (result.resultType === "error") throw new TypeError(`IAM policy evaluation failed for ${input.session.roleArn}: ${result.errors.message}`);
-    if (result.resultType !== "single") throw new TypeError(`IAM policy evaluation of ${resource.arn} was not a single-resource evaluation`);
+    if (result.resultType === "error")
+      throw new TypeError(`IAM policy evaluation failed for ${input.session.roleArn}: ${result.errors.message}`);
+    if (result.resultType !== "single")
+      throw new TypeError(`IAM policy evaluation of ${resource.arn} was not a single-resource evaluation`);
     if (result.overallResult !== "Allowed") {
       return {
         allowed: false,

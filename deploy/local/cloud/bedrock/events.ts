@@ -64,7 +64,14 @@ export function createEventLog(file?: string): EventLog {
   return {
     events,
     append(partial) {
-      const event: CloudTrailEvent = { eventVersion: "1.09", eventID: randomUUID(), eventType: "AwsApiCall", eventCategory: "Management", responseElements: null, ...partial };
+      const event: CloudTrailEvent = {
+        eventVersion: "1.09",
+        eventID: randomUUID(),
+        eventType: "AwsApiCall",
+        eventCategory: "Management",
+        responseElements: null,
+        ...partial,
+      };
       events.push(event);
       if (file) appendFileSync(file, `${JSON.stringify(event)}\n`, { mode: 0o600 });
       return event;

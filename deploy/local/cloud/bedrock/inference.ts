@@ -31,10 +31,16 @@ function words(text: string): number {
 function messages(value: unknown, prefix: string): Message[] {
   if (!Array.isArray(value) || value.length === 0) throw invalid(`${prefix}messages: at least one message is required`);
   return value.map((m, i) => {
-    if (!isRecord(m) || (m.role !== "user" && m.role !== "assistant")) throw invalid(`${prefix}messages.${i}.role: must be user or assistant`);
-    if (!Array.isArray(m.content) || m.content.length === 0 || !m.content.every(isRecord)) throw invalid(`${prefix}messages.${i}.content: at least one content block is required`);
-    if (i === 0 && m.role !== "user") throw invalid("A conversation must start with a user message. Try again with a conversation that starts with a user message.");
-    if (i > 0 && (value[i - 1] as Message).role === m.role) throw invalid("A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.");
+    if (!isRecord(m) || (m.role !== "user" && m.role !== "assistant"))
+      throw invalid(`${prefix}messages.${i}.role: must be user or assistant`);
+    if (!Array.isArray(m.content) || m.content.length === 0 || !m.content.every(isRecord))
+      throw invalid(`${prefix}messages.${i}.content: at least one content block is required`);
+    if (i === 0 && m.role !== "user")
+      throw invalid("A conversation must start with a user message. Try again with a conversation that starts with a user message.");
+    if (i > 0 && (value[i - 1] as Message).role === m.role)
+      throw invalid(
+        "A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.",
+      );
     return m as unknown as Message;
   });
 }
@@ -100,7 +106,13 @@ export function invokeModel(modelId: string, body: unknown): { reply: Reply; res
     response: {
       output: { message: { role: "assistant", content: [{ text: r.text }] } },
       stopReason: r.stopReason,
-      usage: { inputTokens: r.inputTokens, outputTokens: r.outputTokens, totalTokens: r.inputTokens + r.outputTokens, cacheReadInputTokenCount: 0, cacheWriteInputTokenCount: 0 },
+      usage: {
+        inputTokens: r.inputTokens,
+        outputTokens: r.outputTokens,
+        totalTokens: r.inputTokens + r.outputTokens,
+        cacheReadInputTokenCount: 0,
+        cacheWriteInputTokenCount: 0,
+      },
     },
   };
 }

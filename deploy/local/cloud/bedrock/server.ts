@@ -42,7 +42,13 @@ export interface BedrockEmulator {
 export async function startBedrockEmulator(opts: BedrockEmulatorOptions): Promise<BedrockEmulator> {
   const events = createEventLog(opts.eventLogFile);
   const fault: FaultSlot<BedrockFaultKind> = { kind: undefined, remaining: undefined };
-  const app = createBedrockApp({ accounts: opts.accounts, session: (id) => opts.sts.session(id), clock: opts.clock ?? systemClock, events, fault });
+  const app = createBedrockApp({
+    accounts: opts.accounts,
+    session: (id) => opts.sts.session(id),
+    clock: opts.clock ?? systemClock,
+    events,
+    fault,
+  });
   const served = await serveApp(app, { pki: opts.pki, port: opts.port, http2: true });
   return {
     url: served.url,

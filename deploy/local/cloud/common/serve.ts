@@ -29,7 +29,10 @@ export async function serveApp(app: Hono, opts: { pki?: LocalPki; port?: number;
         fetch: app.fetch,
         port: opts.port ?? 0,
         hostname: "127.0.0.1",
-        ...(tls && (opts.http2 ? { createServer: createHttp2SecureServer, serverOptions: { ...tls, allowHTTP1: true } } : { createServer: createHttpsServer, serverOptions: tls })),
+        ...(tls &&
+          (opts.http2
+            ? { createServer: createHttp2SecureServer, serverOptions: { ...tls, allowHTTP1: true } }
+            : { createServer: createHttpsServer, serverOptions: tls })),
       },
       () => resolve(s),
     );

@@ -25,9 +25,19 @@ export interface AccessTokenClaims {
 
 export interface TokenSigner {
   jwks: { keys: JWK[] };
-  issue(opts: { issuer: string; tenant: string; clientId: string; resource: string; nowSeconds: number; lifetimeSec: number }): Promise<string>;
+  issue(opts: {
+    issuer: string;
+    tenant: string;
+    clientId: string;
+    resource: string;
+    nowSeconds: number;
+    lifetimeSec: number;
+  }): Promise<string>;
   /** Verifies a token this signer issued, for `audience`, with `iss` equal to `issuerFor(tid)`; `undefined` when it is not one. */
-  verify(token: string, opts: { issuerFor: (tenant: string) => string; audience: string; nowSeconds: number }): Promise<AccessTokenClaims | undefined>;
+  verify(
+    token: string,
+    opts: { issuerFor: (tenant: string) => string; audience: string; nowSeconds: number },
+  ): Promise<AccessTokenClaims | undefined>;
 }
 
 export async function createTokenSigner(): Promise<TokenSigner> {
@@ -50,7 +60,11 @@ export async function createTokenSigner(): Promise<TokenSigner> {
     },
     async verify(token, { issuerFor, audience, nowSeconds }) {
       try {
-        const { payload } = await jwtVerify(token, publicKey, { audience, algorithms: ["RS256"], currentDate: new Date(nowSeconds * 1000) });
+        const { payload } = await jwtVerify(token, publicKey, {
+          audience,
+          algorithms: ["RS256"],
+          currentDate: new Date(nowSeconds * 1000),
+        });
         if (typeof payload.tid !== "string" || payload.iss !== issuerFor(payload.tid)) return undefined;
         return payload as unknown as AccessTokenClaims;
       } catch {

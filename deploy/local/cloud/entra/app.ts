@@ -85,7 +85,6 @@ export interface EntraAppDeps {
 
 const TENANT = /^[0-9a-fA-F-]{36}$|^[a-z0-9.-]+\.[a-z]{2,}$/;
 
-
 export function createEntraApp(deps: EntraAppDeps): Hono {
   const app = new Hono();
   const tenants = new Set(deps.fics.map((f) => f.tenantId));
@@ -100,7 +99,8 @@ export function createEntraApp(deps: EntraAppDeps): Hono {
   app.get("/:tenant/v2.0/.well-known/openid-configuration", (c) => {
     const tenant = c.req.param("tenant");
     const base = origin(c.req.url);
-    if (!tenants.has(tenant)) return c.json({ error: "invalid_tenant", error_description: `AADSTS90002: Tenant '${tenant}' not found.` }, 400);
+    if (!tenants.has(tenant))
+      return c.json({ error: "invalid_tenant", error_description: `AADSTS90002: Tenant '${tenant}' not found.` }, 400);
     return c.json({
       token_endpoint: `${base}/${tenant}/oauth2/v2.0/token`,
       token_endpoint_auth_methods_supported: ["client_secret_post", "private_key_jwt", "client_secret_basic"],
@@ -128,7 +128,16 @@ export function createEntraApp(deps: EntraAppDeps): Hono {
     const now = new Date(deps.clock());
     const correlationId = c.req.header("client-request-id") ?? requestId();
     const form = new URLSearchParams(await c.req.text());
-    const call: EntraCall = { at: now, tenant, clientId: form.get("client_id") ?? undefined, scope: form.get("scope") ?? undefined, status: 200, aadsts: undefined, assertionSha256: undefined, correlationId };
+    const call: EntraCall = {
+      at: now,
+      tenant,
+      clientId: form.get("client_id") ?? undefined,
+      scope: form.get("scope") ?? undefined,
+      status: 200,
+      aadsts: undefined,
+      assertionSha256: undefined,
+      correlationId,
+    };
     deps.calls.push(call);
     const assertion = form.get("client_assertion");
     if (assertion) call.assertionSha256 = sha256Prefix(assertion);
@@ -162,9 +171,21 @@ export function createEntraApp(deps: EntraAppDeps): Hono {
       if (fics.length === 0) throw entraErrors.appNotFound(clientId, tenant);
       if (!assertion || form.get("client_assertion_type") !== JWT_BEARER) throw entraErrors.noCredential();
 
-      const validated = await validateClientAssertion(assertion, { fics, keys: deps.keys, nowSeconds: Math.floor(now.getTime() / 1000), clockToleranceSec: deps.clockToleranceSec });
+      const validated = await validateClientAssertion(assertion, {
+        fics,
+        keys: deps.keys,
+        nowSeconds: Math.floor(now.getTime() / 1000),
+        clockToleranceSec: deps.clockToleranceSec,
+      });
       const nowSeconds = Math.floor(now.getTime() / 1000);
-      const accessToken = await deps.signer.issue({ issuer: issuerFor(base, tenant), tenant, clientId, resource, nowSeconds, lifetimeSec: deps.tokenLifetimeSec });
+      const accessToken = await deps.signer.issue({
+        issuer: issuerFor(base, tenant),
+        tenant,
+        clientId,
+        resource,
+        nowSeconds,
+        lifetimeSec: deps.tokenLifetimeSec,
+      });
       deps.issued.push({
         tenant,
         clientId,
@@ -192,10 +213,18 @@ export function createEntraApp(deps: EntraAppDeps): Hono {
     deps.resourceCalls.push(record);
     const auth = c.req.header("authorization") ?? "";
     const m = /^Bearer ([A-Za-z0-9._-]+)$/.exec(auth);
-    const claims = m ? await deps.signer.verify(m[1]!, { issuerFor: (t) => issuerFor(base, t), audience: deps.resource, nowSeconds: Math.floor(deps.clock() / 1000) }) : undefined;
+    const claims = m
+      ? await deps.signer.verify(m[1]!, {
+          issuerFor: (t) => issuerFor(base, t),
+          audience: deps.resource,
+          nowSeconds: Math.floor(deps.clock() / 1000),
+        })
+      : undefined;
     if (!claims) {
       const challenge = m ? 'Bearer error="invalid_token", error_description="The access token is invalid for this resource"' : "Bearer";
-      return c.json({ error: { code: "InvalidAuthenticationToken", message: "Access token is missing or invalid." } }, 401, { "www-authenticate": challenge });
+      return c.json({ error: { code: "InvalidAuthenticationToken", message: "Access token is missing or invalid." } }, 401, {
+        "www-authenticate": challenge,
+      });
     }
     record.status = 200;
     record.clientId = claims.appid;

@@ -38,7 +38,12 @@ export async function validateClientAssertion(assertion: string, deps: Assertion
   const { header, payload } = decoded;
   const { iss, sub } = payload;
   if (typeof iss !== "string" || typeof sub !== "string") throw entraErrors.malformed();
-  const aud = typeof payload.aud === "string" ? [payload.aud] : Array.isArray(payload.aud) ? payload.aud.filter((a): a is string => typeof a === "string") : [];
+  const aud =
+    typeof payload.aud === "string"
+      ? [payload.aud]
+      : Array.isArray(payload.aud)
+        ? payload.aud.filter((a): a is string => typeof a === "string")
+        : [];
 
   const match = matchFederatedCredential(deps.fics, { iss, sub, aud });
   if (!match.ok) throw match.error;

@@ -31,7 +31,14 @@ export type AadstsCode =
   | 50000 // server error (fault)
   | 90033; // transient (fault)
 
-export type OAuthError = "invalid_request" | "invalid_client" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "temporarily_unavailable" | "server_error";
+export type OAuthError =
+  | "invalid_request"
+  | "invalid_client"
+  | "unauthorized_client"
+  | "unsupported_grant_type"
+  | "invalid_scope"
+  | "temporarily_unavailable"
+  | "server_error";
 
 export const AADSTS: Record<AadstsCode, { error: OAuthError; status: 400 | 401 | 429 | 500 | 503 }> = {
   70021: { error: "invalid_request", status: 400 },
@@ -71,27 +78,60 @@ const WIF_DOC = "https://learn.microsoft.com/entra/workload-id/workload-identity
 /** The descriptions, worded as Entra words them. */
 export const entraErrors = {
   noMatch: (iss: string, sub: string, aud: string) =>
-    new EntraError(70021, `No matching federated identity record found for presented assertion. Assertion Issuer: '${iss}'. Assertion Subject: '${sub}'. Assertion Audience: '${aud}'. ${WIF_DOC}`),
+    new EntraError(
+      70021,
+      `No matching federated identity record found for presented assertion. Assertion Issuer: '${iss}'. Assertion Subject: '${sub}'. Assertion Audience: '${aud}'. ${WIF_DOC}`,
+    ),
   issuer: (iss: string) =>
-    new EntraError(700211, `No matching federated identity record found for presented assertion issuer '${iss}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. ${WIF_DOC}`),
+    new EntraError(
+      700211,
+      `No matching federated identity record found for presented assertion issuer '${iss}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. ${WIF_DOC}`,
+    ),
   audience: (aud: string) =>
-    new EntraError(700212, `No matching federated identity record found for presented assertion audience '${aud}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. ${WIF_DOC}`),
+    new EntraError(
+      700212,
+      `No matching federated identity record found for presented assertion audience '${aud}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. ${WIF_DOC}`,
+    ),
   subject: (sub: string) =>
-    new EntraError(700213, `No matching federated identity record found for presented assertion subject '${sub}'. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. ${WIF_DOC}`),
+    new EntraError(
+      700213,
+      `No matching federated identity record found for presented assertion subject '${sub}'. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. ${WIF_DOC}`,
+    ),
   timeRange: (now: Date, nbf: Date, exp: Date) =>
-    new EntraError(700024, `Client assertion is not within its valid time range. Current time: ${now.toISOString()}, assertion valid from ${nbf.toISOString()}, expiry time of assertion ${exp.toISOString()}. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .`),
+    new EntraError(
+      700024,
+      `Client assertion is not within its valid time range. Current time: ${now.toISOString()}, assertion valid from ${nbf.toISOString()}, expiry time of assertion ${exp.toISOString()}. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .`,
+    ),
   keyNotFound: (kid: string | undefined, iss: string) =>
-    new EntraError(7000272, `The certificate with identifier ${kid ?? "(none)"} used to sign the federated credential could not be found in the metadata of identity provider ${iss}. Please validate that your Identity Provider's metadata exposes the key used to sign the incoming token.`),
+    new EntraError(
+      7000272,
+      `The certificate with identifier ${kid ?? "(none)"} used to sign the federated credential could not be found in the metadata of identity provider ${iss}. Please validate that your Identity Provider's metadata exposes the key used to sign the incoming token.`,
+    ),
   signature: () => new EntraError(700027, "Client assertion failed signature validation."),
   appNotFound: (clientId: string, tenant: string) =>
-    new EntraError(700016, `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`),
-  tenantNotFound: (tenant: string) => new EntraError(90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`),
+    new EntraError(
+      700016,
+      `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+    ),
+  tenantNotFound: (tenant: string) =>
+    new EntraError(
+      90002,
+      `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+    ),
   missing: (param: string) => new EntraError(900144, `The request body must contain the following parameter: '${param}'.`),
-  noCredential: () => new EntraError(7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."),
+  noCredential: () =>
+    new EntraError(7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."),
   grantType: (grant: string) => new EntraError(70003, `The app requested an unsupported grant type '${grant}'.`),
   scopeDefault: (scope: string) =>
-    new EntraError(1002012, `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`),
-  scopeInvalid: (scope: string) => new EntraError(70011, `The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope ${scope} is not valid.`),
+    new EntraError(
+      1002012,
+      `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+    ),
+  scopeInvalid: (scope: string) =>
+    new EntraError(
+      70011,
+      `The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope ${scope} is not valid.`,
+    ),
   malformed: () => new EntraError(50027, "JWT token is invalid or malformed."),
   issuerUnreachable: (iss: string) => new EntraError(50166, `Request to External OIDC endpoint failed. Issuer: '${iss}'.`),
 };
@@ -108,7 +148,10 @@ export interface AadstsBody {
 
 /** `2024-03-01 07:41:07Z`, the timestamp format of Entra error bodies. */
 export function aadTimestamp(date: Date): string {
-  return date.toISOString().replace("T", " ").replace(/\.\d{3}Z$/, "Z");
+  return date
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d{3}Z$/, "Z");
 }
 
 export function errorBody(e: EntraError, ids: { traceId: string; correlationId: string; now: Date; baseUrl: string }): AadstsBody {

@@ -15,7 +15,14 @@ import { createIssuerKeys, type IssuerKeys, type IssuerKeysOptions } from "../co
 import { serveApp } from "../common/serve.ts";
 import { systemClock, type Clock } from "../common/types.ts";
 import { createTokenSigner, type AccessTokenClaims } from "./access-token.ts";
-import { createEntraApp, type EntraCall, type EntraFaultKind, type EntraFaultState, type IssuedAccessToken, type ResourceCall } from "./app.ts";
+import {
+  createEntraApp,
+  type EntraCall,
+  type EntraFaultKind,
+  type EntraFaultState,
+  type IssuedAccessToken,
+  type ResourceCall,
+} from "./app.ts";
 
 export interface EntraEmulatorOptions {
   trust: TrustExport;
@@ -105,6 +112,11 @@ export async function startEntraEmulator(opts: EntraEmulatorOptions): Promise<En
       fault.remaining = kind ? times : undefined;
     },
     issuerKeys: keys,
-    verifyAccessToken: (token, audience, atMs) => signer.verify(token, { issuerFor: (tenant) => `${served.url}/${tenant}/v2.0`, audience, nowSeconds: Math.floor((atMs ?? clock()) / 1000) }),
+    verifyAccessToken: (token, audience, atMs) =>
+      signer.verify(token, {
+        issuerFor: (tenant) => `${served.url}/${tenant}/v2.0`,
+        audience,
+        nowSeconds: Math.floor((atMs ?? clock()) / 1000),
+      }),
   };
 }

@@ -23,7 +23,10 @@ const FAULTS: Record<StsFaultKind, { code: StsErrorCode; message: string }> = {
   throttling: { code: "Throttling", message: "Rate exceeded" },
   "internal-error": { code: "InternalFailure", message: "An internal error occurred. Try again." },
   "service-unavailable": { code: "ServiceUnavailable", message: "Service unavailable. Try again later." },
-  "idp-communication-error": { code: "IDPCommunicationError", message: "The identity provider could not be reached to verify the token; retry later" },
+  "idp-communication-error": {
+    code: "IDPCommunicationError",
+    message: "The identity provider could not be reached to verify the token; retry later",
+  },
 };
 
 /** One request as the emulator saw it (no token, only its sha256 prefix). */
@@ -59,7 +62,6 @@ export interface StsAppDeps {
 const VERSION = "2011-06-15";
 const MAX_BODY = 256 * 1024;
 
-
 export function createStsApp(deps: StsAppDeps): Hono {
   const app = new Hono();
 
@@ -67,7 +69,17 @@ export function createStsApp(deps: StsAppDeps): Hono {
     const requestId = newRequestId();
     const url = new URL(c.req.url);
     const body = new Uint8Array(await c.req.arrayBuffer());
-    const call: StsCall = { at: new Date(deps.clock()), action: undefined, status: 200, code: undefined, requestId, roleArn: undefined, roleSessionName: undefined, tokenSha256: undefined, accessKeyId: undefined };
+    const call: StsCall = {
+      at: new Date(deps.clock()),
+      action: undefined,
+      status: 200,
+      code: undefined,
+      requestId,
+      roleArn: undefined,
+      roleSessionName: undefined,
+      tokenSha256: undefined,
+      accessKeyId: undefined,
+    };
     deps.calls.push(call);
 
     const reply = (status: number, xml: string) => {
@@ -96,7 +108,8 @@ export function createStsApp(deps: StsAppDeps): Hono {
     if (token) call.tokenSha256 = sha256Prefix(token);
 
     if (!action) return fail("MissingAction", "Missing Action");
-    if (params.get("Version") !== VERSION) return fail("InvalidAction", `Could not find operation ${action} for version ${params.get("Version") ?? "NO_VERSION_SPECIFIED"}`);
+    if (params.get("Version") !== VERSION)
+      return fail("InvalidAction", `Could not find operation ${action} for version ${params.get("Version") ?? "NO_VERSION_SPECIFIED"}`);
 
     try {
       if (action === "AssumeRoleWithWebIdentity") {

@@ -39,14 +39,24 @@ function checkSessionPolicy(policy: string): void {
     throw new StsError("MalformedPolicyDocument", "The policy is not in the valid JSON format.");
   }
   const d = doc as { Version?: unknown; Statement?: unknown };
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw new StsError("MalformedPolicyDocument", "The policy must be a JSON object.");
-  if (d.Version !== undefined && d.Version !== "2012-10-17" && d.Version !== "2008-10-17") throw new StsError("MalformedPolicyDocument", "The policy Version is not supported.");
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc))
+    throw new StsError("MalformedPolicyDocument", "The policy must be a JSON object.");
+  if (d.Version !== undefined && d.Version !== "2012-10-17" && d.Version !== "2008-10-17")
+    throw new StsError("MalformedPolicyDocument", "The policy Version is not supported.");
   const statements = Array.isArray(d.Statement) ? (d.Statement as unknown[]) : d.Statement === undefined ? [] : [d.Statement];
   if (statements.length === 0) throw new StsError("MalformedPolicyDocument", "Syntax errors in policy: the policy has no Statement.");
   for (const s of statements) {
     const st = s as { Effect?: unknown; Action?: unknown; NotAction?: unknown };
-    if (typeof s !== "object" || s === null || (st.Effect !== "Allow" && st.Effect !== "Deny") || (st.Action === undefined && st.NotAction === undefined)) {
-      throw new StsError("MalformedPolicyDocument", "Syntax errors in policy: each Statement needs an Effect of Allow or Deny and an Action.");
+    if (
+      typeof s !== "object" ||
+      s === null ||
+      (st.Effect !== "Allow" && st.Effect !== "Deny") ||
+      (st.Action === undefined && st.NotAction === undefined)
+    ) {
+      throw new StsError(
+        "MalformedPolicyDocument",
+        "Syntax errors in policy: each Statement needs an Effect of Allow or Deny and an Action.",
+      );
     }
   }
 }
@@ -62,7 +72,8 @@ export async function assumeRoleWithWebIdentity(query: URLSearchParams, deps: As
   const arn = parseRoleArn(params.roleArn);
   if (!arn) throw new StsError("ValidationError", "Request ARN is invalid");
   if (params.policy !== undefined) checkSessionPolicy(params.policy);
-  for (const p of params.policyArns) if (!POLICY_ARN.test(p)) throw new StsError("ValidationError", `Invalid ARN for the managed session policy: ${p}`);
+  for (const p of params.policyArns)
+    if (!POLICY_ARN.test(p)) throw new StsError("ValidationError", `Invalid ARN for the managed session policy: ${p}`);
 
   const now = deps.clock();
   const token = await validateWebIdentityToken(params.webIdentityToken, {
@@ -93,13 +104,18 @@ export async function assumeRoleWithWebIdentity(query: URLSearchParams, deps: As
   for (const [k, v] of Object.entries(tags?.tags ?? {})) context.set(`aws:requesttag/${k.toLowerCase()}`, v);
   const allowed = (action: string) => role.trust.evaluate({ action, federatedPrincipal: token.provider.arn, context }) === "allow";
 
-  if (!allowed("sts:AssumeRoleWithWebIdentity")) throw new StsError("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity");
+  if (!allowed("sts:AssumeRoleWithWebIdentity"))
+    throw new StsError("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity");
   if (tags && !allowed("sts:TagSession")) throw new StsError("AccessDenied", "Not authorized to perform sts:TagSession");
-  if (sourceIdentity !== undefined && !allowed("sts:SetSourceIdentity")) throw new StsError("AccessDenied", "Not authorized to perform sts:SetSourceIdentity");
+  if (sourceIdentity !== undefined && !allowed("sts:SetSourceIdentity"))
+    throw new StsError("AccessDenied", "Not authorized to perform sts:SetSourceIdentity");
 
   const packed = packedPolicySize(params.policy, params.policyArns, tags?.tags ?? {});
   if (packed !== undefined && packed > 100) {
-    throw new StsError("PackedPolicyTooLarge", `Packed size of the session policies and session tags consumes ${packed}% of the allotted space; reduce them.`);
+    throw new StsError(
+      "PackedPolicyTooLarge",
+      `Packed size of the session policies and session tags consumes ${packed}% of the allotted space; reduce them.`,
+    );
   }
 
   return deps.sessions.issue({

@@ -35,9 +35,13 @@ function lengthRule(errors: string[], field: string, value: string | undefined, 
   if (value === undefined) {
     errors.push(`Value null at '${field}' failed to satisfy constraint: Member must not be null`);
   } else if (value.length < min) {
-    errors.push(`Value ${shown(value, sensitive)} at '${field}' failed to satisfy constraint: Member must have length greater than or equal to ${min}`);
+    errors.push(
+      `Value ${shown(value, sensitive)} at '${field}' failed to satisfy constraint: Member must have length greater than or equal to ${min}`,
+    );
   } else if (value.length > max) {
-    errors.push(`Value ${shown(value, sensitive)} at '${field}' failed to satisfy constraint: Member must have length less than or equal to ${max}`);
+    errors.push(
+      `Value ${shown(value, sensitive)} at '${field}' failed to satisfy constraint: Member must have length less than or equal to ${max}`,
+    );
   }
 }
 
@@ -49,13 +53,17 @@ export function parseAssumeRoleWithWebIdentity(params: URLSearchParams): AssumeR
   const roleArn = get("RoleArn");
   lengthRule(errors, "roleArn", roleArn, 20, 2048);
   if (roleArn !== undefined && roleArn.length >= 20 && !ARN_CHARS.test(roleArn)) {
-    errors.push(`Value '${roleArn}' at 'roleArn' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u007E\\u0085\\u00A0-\\uD7FF\\uE000-\\uFFFD\\u10000-\\u10FFFF]+`);
+    errors.push(
+      `Value '${roleArn}' at 'roleArn' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u007E\\u0085\\u00A0-\\uD7FF\\uE000-\\uFFFD\\u10000-\\u10FFFF]+`,
+    );
   }
 
   const roleSessionName = get("RoleSessionName");
   lengthRule(errors, "roleSessionName", roleSessionName, 2, 64);
   if (roleSessionName !== undefined && !SESSION_NAME.test(roleSessionName)) {
-    errors.push(`Value '${roleSessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
+    errors.push(
+      `Value '${roleSessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+    );
   }
 
   const webIdentityToken = get("WebIdentityToken");
@@ -68,8 +76,14 @@ export function parseAssumeRoleWithWebIdentity(params: URLSearchParams): AssumeR
       errors.push(`Value '${rawDuration}' at 'durationSeconds' failed to satisfy constraint: Member must be an integer`);
     } else {
       durationSeconds = Number(rawDuration);
-      if (durationSeconds < 900) errors.push(`Value '${durationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`);
-      if (durationSeconds > 43_200) errors.push(`Value '${durationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200`);
+      if (durationSeconds < 900)
+        errors.push(
+          `Value '${durationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`,
+        );
+      if (durationSeconds > 43_200)
+        errors.push(
+          `Value '${durationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200`,
+        );
     }
   }
 
@@ -77,7 +91,9 @@ export function parseAssumeRoleWithWebIdentity(params: URLSearchParams): AssumeR
   if (policy !== undefined) {
     lengthRule(errors, "policy", policy, 1, 2048);
     if (policy.length > 0 && !POLICY_CHARS.test(policy)) {
-      errors.push(`Value at 'policy' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+`);
+      errors.push(
+        `Value at 'policy' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+`,
+      );
     }
   }
 
@@ -93,7 +109,10 @@ export function parseAssumeRoleWithWebIdentity(params: URLSearchParams): AssumeR
   }
 
   if (errors.length > 0) {
-    throw new StsError("ValidationError", `${errors.length} validation error${errors.length > 1 ? "s" : ""} detected: ${errors.join("; ")}`);
+    throw new StsError(
+      "ValidationError",
+      `${errors.length} validation error${errors.length > 1 ? "s" : ""} detected: ${errors.join("; ")}`,
+    );
   }
   return { roleArn: roleArn!, roleSessionName: roleSessionName!, webIdentityToken: webIdentityToken!, durationSeconds, policy, policyArns };
 }

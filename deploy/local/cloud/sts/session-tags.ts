@@ -61,7 +61,13 @@ export function parseSessionTags(payload: Record<string, unknown>): SessionTags 
 export function parseSourceIdentity(payload: Record<string, unknown>): string | undefined {
   const value = payload[AWS_SOURCE_IDENTITY_CLAIM];
   if (value === undefined) return undefined;
-  if (typeof value !== "string" || value.length < 2 || value.length > 64 || !/^[\w+=,.@-]*$/.test(value) || value.toLowerCase().startsWith("aws:")) {
+  if (
+    typeof value !== "string" ||
+    value.length < 2 ||
+    value.length > 64 ||
+    !/^[\w+=,.@-]*$/.test(value) ||
+    value.toLowerCase().startsWith("aws:")
+  ) {
     throw invalid("The source identity claim must be 2-64 characters of [\\w+=,.@-] and not start with aws:");
   }
   return value;

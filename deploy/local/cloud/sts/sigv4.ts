@@ -102,7 +102,8 @@ interface ParsedAuthorization {
 
 function parseAuthorization(header: string): ParsedAuthorization {
   const prefix = "AWS4-HMAC-SHA256 ";
-  if (!header.startsWith(prefix)) throw new StsError("IncompleteSignature", "Unsupported AWS 'algorithm': only AWS4-HMAC-SHA256 is accepted");
+  if (!header.startsWith(prefix))
+    throw new StsError("IncompleteSignature", "Unsupported AWS 'algorithm': only AWS4-HMAC-SHA256 is accepted");
   const fields = new Map<string, string>();
   for (const part of header.slice(prefix.length).split(",")) {
     const eq = part.indexOf("=");
@@ -115,7 +116,11 @@ function parseAuthorization(header: string): ParsedAuthorization {
     throw new StsError("IncompleteSignature", "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters.");
   }
   const scope = credential.split("/");
-  if (scope.length !== 5 || scope.some((s) => s === "")) throw new StsError("IncompleteSignature", "Credential must have exactly 5 slash-delimited elements: <key>/<date>/<region>/<service>/aws4_request");
+  if (scope.length !== 5 || scope.some((s) => s === ""))
+    throw new StsError(
+      "IncompleteSignature",
+      "Credential must have exactly 5 slash-delimited elements: <key>/<date>/<region>/<service>/aws4_request",
+    );
   const [accessKeyId, date, region, service, terminator] = scope as [string, string, string, string, string];
   if (!/^[0-9a-f]{64}$/.test(signature)) throw new StsError("IncompleteSignature", "Signature must be 64 lower-case hex characters.");
   return { accessKeyId, date, region, service, terminator, signedHeaders: signedHeaders.split(";"), signature };
@@ -125,26 +130,39 @@ function parseAuthorization(header: string): ParsedAuthorization {
  * Verifies the request's SigV4 signature with credentials from `lookup`; resolves with what `lookup`
  * returned, or throws the `StsError` STS would answer with.
  */
-export function verifySigV4<T extends SigningCredentials>(req: SigV4Request, lookup: (accessKeyId: string) => T | undefined, nowMs: number, service = "sts"): T {
+export function verifySigV4<T extends SigningCredentials>(
+  req: SigV4Request,
+  lookup: (accessKeyId: string) => T | undefined,
+  nowMs: number,
+  service = "sts",
+): T {
   const authorization = req.headers.get("authorization");
   if (!authorization) throw new StsError("MissingAuthenticationToken", "Request is missing Authentication Token");
   const auth = parseAuthorization(authorization);
 
   const amzDate = req.headers.get("x-amz-date");
-  if (!amzDate) throw new StsError("IncompleteSignature", "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+  if (!amzDate)
+    throw new StsError("IncompleteSignature", "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
   const m = AMZ_DATE.exec(amzDate);
   if (!m) throw new StsError("IncompleteSignature", `X-Amz-Date must be in the ISO8601 basic format yyyyMMdd'T'HHmmss'Z'`);
   if (auth.date !== amzDate.slice(0, 8) || auth.service !== service || auth.terminator !== "aws4_request") {
-    throw new StsError("SignatureDoesNotMatch", `Credential should be scoped to a valid date, region and service: <date>/<region>/${service}/aws4_request`);
+    throw new StsError(
+      "SignatureDoesNotMatch",
+      `Credential should be scoped to a valid date, region and service: <date>/<region>/${service}/aws4_request`,
+    );
   }
   // Over HTTP/2 the host travels as the `:authority` pseudo-header, and SDKs sign it under that name.
-  if (!auth.signedHeaders.includes("host") && !auth.signedHeaders.includes(":authority")) throw new StsError("SignatureDoesNotMatch", "The host header must be signed.");
+  if (!auth.signedHeaders.includes("host") && !auth.signedHeaders.includes(":authority"))
+    throw new StsError("SignatureDoesNotMatch", "The host header must be signed.");
 
   const creds = lookup(auth.accessKeyId);
   if (!creds) throw new StsError("InvalidClientTokenId", "The security token included in the request is invalid.");
   const token = req.headers.get("x-amz-security-token");
   const expectedToken = creds.sessionToken;
-  const tokenOk = expectedToken === undefined ? token === null : token !== null && token.length === expectedToken.length && timingSafeEqual(Buffer.from(token), Buffer.from(expectedToken));
+  const tokenOk =
+    expectedToken === undefined
+      ? token === null
+      : token !== null && token.length === expectedToken.length && timingSafeEqual(Buffer.from(token), Buffer.from(expectedToken));
   if (!tokenOk) {
     throw new StsError("InvalidClientTokenId", "The security token included in the request is invalid.");
   }
@@ -152,12 +170,16 @@ export function verifySigV4<T extends SigningCredentials>(req: SigV4Request, loo
 
   const signedAt = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
   if (Math.abs(nowMs - signedAt) > MAX_SKEW_MS) {
-    throw new StsError("SignatureDoesNotMatch", `Signature expired: ${amzDate} is now earlier than the allowed window of 15 minutes around the server time.`);
+    throw new StsError(
+      "SignatureDoesNotMatch",
+      `Signature expired: ${amzDate} is now earlier than the allowed window of 15 minutes around the server time.`,
+    );
   }
 
   const bodyHash = sha256Hex(req.body);
   const declaredHash = req.headers.get("x-amz-content-sha256");
-  if (declaredHash !== null && declaredHash !== bodyHash) throw new StsError("SignatureDoesNotMatch", "The provided x-amz-content-sha256 header does not match what was computed.");
+  if (declaredHash !== null && declaredHash !== bodyHash)
+    throw new StsError("SignatureDoesNotMatch", "The provided x-amz-content-sha256 header does not match what was computed.");
 
   const canonicalHeaders = auth.signedHeaders
     .map((name) => {
@@ -166,13 +188,23 @@ export function verifySigV4<T extends SigningCredentials>(req: SigV4Request, loo
       return `${name}:${value.trim().replace(/\s+/g, " ")}\n`;
     })
     .join("");
-  const canonicalRequest = [req.method.toUpperCase(), canonicalUri(req.path), canonicalQuery(req.query), canonicalHeaders, auth.signedHeaders.join(";"), bodyHash].join("\n");
+  const canonicalRequest = [
+    req.method.toUpperCase(),
+    canonicalUri(req.path),
+    canonicalQuery(req.query),
+    canonicalHeaders,
+    auth.signedHeaders.join(";"),
+    bodyHash,
+  ].join("\n");
   const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
   const stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha256Hex(canonicalRequest)].join("\n");
   const signingKey = hmac(hmac(hmac(hmac(`AWS4${creds.secretAccessKey}`, auth.date), auth.region), auth.service), "aws4_request");
   const expected = createHmac("sha256", signingKey).update(stringToSign, "utf8").digest();
   if (!timingSafeEqual(expected, Buffer.from(auth.signature, "hex"))) {
-    throw new StsError("SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.");
+    throw new StsError(
+      "SignatureDoesNotMatch",
+      "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+    );
   }
   return creds;
 }

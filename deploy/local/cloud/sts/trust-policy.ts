@@ -38,7 +38,10 @@ const STATEMENT_KEYS = new Set(["Sid", "Effect", "Principal", "Action", "Resourc
 
 /** IAM wildcards: `*` any run of characters, `?` one character; everything else literal. */
 export function globToRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${body}$`, "s");
 }
 

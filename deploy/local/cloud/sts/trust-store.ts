@@ -51,11 +51,15 @@ function loadProvider(p: AwsOidcProvider, allowIssuerPort: boolean): Provider {
     throw new TypeError(`provider ${p.Arn}: Url is not a URL`);
   }
   if (url.protocol !== "https:") throw new TypeError(`provider ${p.Arn}: Url must be https`);
-  if (url.search || url.hash || url.username || url.password) throw new TypeError(`provider ${p.Arn}: Url must not carry query, fragment or credentials`);
+  if (url.search || url.hash || url.username || url.password)
+    throw new TypeError(`provider ${p.Arn}: Url must not carry query, fragment or credentials`);
   // Real IAM refuses a provider URL with a port (CreateOpenIDConnectProvider: "the URL … cannot contain
   // a port"), so production issuers never have one. The local Keycloak issuer does, hence this explicit,
   // local-only switch; without it the emulator refuses the configuration exactly as IAM would.
-  if (url.port !== "" && !allowIssuerPort) throw new TypeError(`provider ${p.Arn}: IAM does not accept a port in the provider URL (${p.Url}); start the emulator with allowIssuerPort for a local issuer`);
+  if (url.port !== "" && !allowIssuerPort)
+    throw new TypeError(
+      `provider ${p.Arn}: IAM does not accept a port in the provider URL (${p.Url}); start the emulator with allowIssuerPort for a local issuer`,
+    );
   const prefix = p.Url.slice("https://".length);
   if (m[2] !== prefix) throw new TypeError(`provider ${p.Arn}: ARN does not name the provider URL ${p.Url}`);
   if (p.ClientIDList.length === 0 || p.ClientIDList.length > 100 || p.ClientIDList.some((c) => c.length < 1 || c.length > 255)) {

@@ -44,7 +44,10 @@ export async function validateWebIdentityToken(token: string, deps: WebIdentityD
   const { header, payload } = decoded;
   const alg = header.alg;
   if (typeof alg !== "string" || !ALGS.includes(alg)) {
-    throw new StsError("InvalidIdentityToken", `Unsupported token signing algorithm: tokens must be signed with RS256, RS384, RS512, ES256, ES384 or ES512`);
+    throw new StsError(
+      "InvalidIdentityToken",
+      `Unsupported token signing algorithm: tokens must be signed with RS256, RS384, RS512, ES256, ES384 or ES512`,
+    );
   }
   if (header.crit !== undefined) throw new StsError("InvalidIdentityToken", "Unsupported critical header parameters in the token");
   const kid = header.kid;
@@ -58,7 +61,12 @@ export async function validateWebIdentityToken(token: string, deps: WebIdentityD
   const verified = await verifyWithIssuerKeys(token, iss, alg, kid, deps.keys);
   if (!verified) throw new StsError("InvalidIdentityToken", "The token signature could not be verified");
 
-  const auds = typeof payload.aud === "string" ? [payload.aud] : Array.isArray(payload.aud) ? payload.aud.filter((a): a is string => typeof a === "string") : [];
+  const auds =
+    typeof payload.aud === "string"
+      ? [payload.aud]
+      : Array.isArray(payload.aud)
+        ? payload.aud.filter((a): a is string => typeof a === "string")
+        : [];
   const audience = auds.find((a) => provider.clientIds.includes(a));
   if (audience === undefined) throw new StsError("InvalidIdentityToken", "Incorrect token audience");
 
@@ -71,10 +79,16 @@ export async function validateWebIdentityToken(token: string, deps: WebIdentityD
   if (payload.exp === undefined) throw new StsError("InvalidIdentityToken", "The token has no exp claim");
   const exp = payload.exp as number;
   if (exp + tolerance <= deps.nowSeconds) {
-    throw new StsError("ExpiredTokenException", `Token expired: current date/time ${deps.nowSeconds} must be before the expiration date/time ${exp}`);
+    throw new StsError(
+      "ExpiredTokenException",
+      `Token expired: current date/time ${deps.nowSeconds} must be before the expiration date/time ${exp}`,
+    );
   }
   if (typeof payload.nbf === "number" && payload.nbf - tolerance > deps.nowSeconds) {
-    throw new StsError("InvalidIdentityToken", `Token is not yet valid: current date/time ${deps.nowSeconds} is before the not-before date/time ${payload.nbf}`);
+    throw new StsError(
+      "InvalidIdentityToken",
+      `Token is not yet valid: current date/time ${deps.nowSeconds} is before the not-before date/time ${payload.nbf}`,
+    );
   }
 
   const sub = payload.sub;
@@ -90,13 +104,19 @@ async function verifyWithIssuerKeys(token: string, iss: string, alg: string, kid
       if (error instanceof IssuerKeysError && error.code === "ISSUER_UNREACHABLE") {
         throw new StsError("IDPCommunicationError", "The identity provider could not be reached to verify the token; retry later");
       }
-      throw new StsError("InvalidIdentityToken", "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements");
+      throw new StsError(
+        "InvalidIdentityToken",
+        "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements",
+      );
     }
   };
   let candidates = candidateKeys(await fetchKeys(false), alg, kid);
   if (candidates.length === 0) candidates = candidateKeys(await fetchKeys(true), alg, kid);
   if (candidates.length === 0) {
-    throw new StsError("InvalidIdentityToken", "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements");
+    throw new StsError(
+      "InvalidIdentityToken",
+      "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements",
+    );
   }
   for (const jwk of candidates) if (await signatureValid(token, jwk, alg)) return true;
   return false;

@@ -18,7 +18,8 @@ export function isoSeconds(date: Date): string {
 }
 
 export function assumeRoleWithWebIdentityXml(s: IssuedSession, requestId: string): string {
-  const optional = (name: string, value: string | number | undefined) => (value === undefined ? "" : `    <${name}>${escapeXml(String(value))}</${name}>\n`);
+  const optional = (name: string, value: string | number | undefined) =>
+    value === undefined ? "" : `    <${name}>${escapeXml(String(value))}</${name}>\n`;
   return (
     `<AssumeRoleWithWebIdentityResponse xmlns="${NS}">\n` +
     `  <AssumeRoleWithWebIdentityResult>\n` +

@@ -15,7 +15,10 @@ const ADMIN = { KC_BOOTSTRAP_ADMIN_USERNAME: "admin", KC_BOOTSTRAP_ADMIN_PASSWOR
 describe("bootstrapAdmin", () => {
   it.each([
     [ADMIN, { username: "admin", password: "bootstrap-pw" }],
-    [{ KC_BOOTSTRAP_ADMIN_CLIENT_ID: "temp-admin", KC_BOOTSTRAP_ADMIN_CLIENT_SECRET: "s" }, { clientId: "temp-admin", clientSecret: "s" }],
+    [
+      { KC_BOOTSTRAP_ADMIN_CLIENT_ID: "temp-admin", KC_BOOTSTRAP_ADMIN_CLIENT_SECRET: "s" },
+      { clientId: "temp-admin", clientSecret: "s" },
+    ],
   ])("reads Keycloak's own bootstrap variables", (env, expected) => {
     expect(bootstrapAdmin(env)).toEqual(expected);
   });
@@ -60,7 +63,15 @@ describe("bootstrap-identities, before any cluster is contacted", () => {
     writeFileSync(file, yaml);
     let out = "";
     try {
-      await run({ cwd: tmp, env, stdout: { write: (s: string) => (out += s) }, stderr: { write: () => true }, config: file, verbose: false, cluster: [] });
+      await run({
+        cwd: tmp,
+        env,
+        stdout: { write: (s: string) => (out += s) },
+        stderr: { write: () => true },
+        config: file,
+        verbose: false,
+        cluster: [],
+      });
     } catch (error) {
       return { error: error as RealmSyncError, out };
     }
@@ -84,7 +95,9 @@ describe("bootstrap-identities, before any cluster is contacted", () => {
   it("refuses an unset env secret with SECRET_UNAVAILABLE, naming the field and the variable but no value", async () => {
     const { error } = await offline(split.replace(/ {2}- name: us[\s\S]*?(?=signingKeys:)/, ""), { ...ADMIN, RS_APPLY_SECRET: "" });
     expect(error.code).toBe("SECRET_UNAVAILABLE");
-    expect(error.issues.map((i) => `${i.path}: ${i.message}`)).toEqual(["clusters[0].auth.apply.clientSecret: environment variable RS_APPLY_SECRET is not set"]);
+    expect(error.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      "clusters[0].auth.apply.clientSecret: environment variable RS_APPLY_SECRET is not set",
+    ]);
     expect(JSON.stringify(error)).not.toContain("bootstrap-pw");
   });
 

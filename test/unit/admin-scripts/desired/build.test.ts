@@ -38,7 +38,14 @@ describe("signing key material: the public certificate only", () => {
   it("configures the java-keystore provider with a file name, an alias and a vault reference: never a key or a password", async () => {
     const desired = await desiredOf();
     const config = keyConfig(desired.keys[0]!);
-    expect(config).toMatchObject({ keystore: "key-1.p12", keyAlias: "key-1", keystorePassword: "${vault.key-1-keystore}", keyPassword: "${vault.key-1-keystore}", keystoreType: "PKCS12", kid: desired.keys[0]!.kid });
+    expect(config).toMatchObject({
+      keystore: "key-1.p12",
+      keyAlias: "key-1",
+      keystorePassword: "${vault.key-1-keystore}",
+      keyPassword: "${vault.key-1-keystore}",
+      keystoreType: "PKCS12",
+      kid: desired.keys[0]!.kid,
+    });
     expect(JSON.stringify(desired)).not.toMatch(/PRIVATE KEY/);
   });
 
@@ -50,11 +57,17 @@ describe("signing key material: the public certificate only", () => {
         .map((f) => join(dir, f)),
     );
     expect(files.length).toBeGreaterThan(20);
-    for (const file of files) expect(readFileSync(join(root, file), "utf8"), file).not.toMatch(/createPrivateKey|importPKCS8|importPKCS1|PRIVATE KEY-----|createSign\(|\.sign\(/);
+    for (const file of files)
+      expect(readFileSync(join(root, file), "utf8"), file).not.toMatch(
+        /createPrivateKey|importPKCS8|importPKCS1|PRIVATE KEY-----|createSign\(|\.sign\(/,
+      );
   });
 
   it("has no place for a private key in the config", () => {
-    const parsed = TrustDomain.safeParse({ ...trustDomainInput(), signingKeys: [{ name: "k", privateKey: { env: "KEY" }, status: "active" }] });
+    const parsed = TrustDomain.safeParse({
+      ...trustDomainInput(),
+      signingKeys: [{ name: "k", privateKey: { env: "KEY" }, status: "active" }],
+    });
     expect(parsed.success).toBe(false);
   });
 });
@@ -69,14 +82,26 @@ describe("buildDesired", () => {
     expect(payments.optionalClientScopes).toEqual(["kcb-aws", "kcb-agents"]);
     expect(payments.mappers.map((m) => [m.name, m.config["claim.name"], m.config["claim.value"]])).toEqual([
       ["kcb-sub", "sub", "workload:payments-api"],
-      ["kcb-aws-session-tags", "https://aws\\.amazon\\.com/tags", '{"principal_tags":{"cost-center":["4711"],"team":["payments"]},"transitive_tag_keys":["team"]}'],
+      [
+        "kcb-aws-session-tags",
+        "https://aws\\.amazon\\.com/tags",
+        '{"principal_tags":{"cost-center":["4711"],"team":["payments"]},"transitive_tag_keys":["team"]}',
+      ],
     ]);
-    expect(d.clientScopes.map((s) => [s.name, s.mappers[0]!.protocolMapper, s.mappers[0]!.config["claim.value"] ?? s.mappers[0]!.config["included.custom.audience"]])).toEqual([
+    expect(
+      d.clientScopes.map((s) => [
+        s.name,
+        s.mappers[0]!.protocolMapper,
+        s.mappers[0]!.config["claim.value"] ?? s.mappers[0]!.config["included.custom.audience"],
+      ]),
+    ).toEqual([
       ["kcb-aws", "oidc-hardcoded-claim-mapper", "sts.amazonaws.com"],
       ["kcb-azure", "oidc-hardcoded-claim-mapper", "api://AzureADTokenExchange"],
       ["kcb-agents", "oidc-hardcoded-claim-mapper", "kcb-agents"],
     ]);
-    expect(d.identityProviders).toEqual([expect.objectContaining({ providerId: "kubernetes", config: { "kcb.managed-by": "realm-sync", issuer: "https://k8s.example" } })]);
+    expect(d.identityProviders).toEqual([
+      expect.objectContaining({ providerId: "kubernetes", config: { "kcb.managed-by": "realm-sync", issuer: "https://k8s.example" } }),
+    ]);
     expect(d.realm.attributes.frontendUrl).toBe("https://issuer.example");
   });
 
@@ -94,28 +119,54 @@ describe("buildDesired", () => {
     const td = trustDomain();
     const bad = {
       ...td,
-      signingKeys: [{ name: "key-1", certificate: { file: "MISSING_KEY" }, keystore: { file: "key-1.p12", passwordVault: "key-1-keystore" }, status: "active" as const }],
+      signingKeys: [
+        {
+          name: "key-1",
+          certificate: { file: "MISSING_KEY" },
+          keystore: { file: "key-1.p12", passwordVault: "key-1-keystore" },
+          status: "active" as const,
+        },
+      ],
       workloads: [
         ...td.workloads,
         { ...td.workloads[2]!, name: "kcb-sneaky", subject: "x" },
-        { ...td.workloads[0]!, name: "k8s-other-aud", subject: "y", authentication: { kubernetes: { issuer: "https://k8s.example", serviceAccount: "system:serviceaccount:a:b", audience: "sts.amazonaws.com" } } },
+        {
+          ...td.workloads[0]!,
+          name: "k8s-other-aud",
+          subject: "y",
+          authentication: {
+            kubernetes: { issuer: "https://k8s.example", serviceAccount: "system:serviceaccount:a:b", audience: "sts.amazonaws.com" },
+          },
+        },
       ],
     };
     const error = await buildDesired(bad, resolveTestSecret).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DesiredStateError);
-    expect((error as DesiredStateError).problems.map((p) => p.path.join("."))).toEqual(["signingKeys.0.certificate.file", "workloads.3.name", "workloads.4.authentication.kubernetes.audience"]);
+    expect((error as DesiredStateError).problems.map((p) => p.path.join("."))).toEqual([
+      "signingKeys.0.certificate.file",
+      "workloads.3.name",
+      "workloads.4.authentication.kubernetes.audience",
+    ]);
   });
 
   const withSidecarKeys = (td: ReturnType<typeof trustDomain>): ReturnType<typeof trustDomain> => ({
     ...td,
-    workloads: td.workloads.map((w, i) => ({ ...w, agentDelegation: { privateKeyJwt: { publicKey: { env: ["PAYMENTS_SIDECAR_PUB", "BATCH_SIDECAR_PUB", "LEGACY_SIDECAR_PUB"][i]! } } } })),
+    workloads: td.workloads.map((w, i) => ({
+      ...w,
+      agentDelegation: { privateKeyJwt: { publicKey: { env: ["PAYMENTS_SIDECAR_PUB", "BATCH_SIDECAR_PUB", "LEGACY_SIDECAR_PUB"][i]! } } },
+    })),
   });
 
   it("gives a delegation client per (agent, workload) only for the cloud its targets there need, accepting only that workload's sidecar key", async () => {
     const td = withSidecarKeys(
       trustDomain({
         agents: [
-          { name: "copilot", match: { clientId: "copilot" }, actFor: ["*"], targets: [{ aws: { role: "arn:aws:iam::111122223333:role/payments" } }] },
+          {
+            name: "copilot",
+            match: { clientId: "copilot" },
+            actFor: ["*"],
+            targets: [{ aws: { role: "arn:aws:iam::111122223333:role/payments" } }],
+          },
           { name: "helper", match: { clientId: "helper" }, actFor: ["reporting-batch"], targets: [{ azure: { identity: "reports" } }] },
         ],
       }),
@@ -134,7 +185,11 @@ describe("buildDesired", () => {
     expect(helper!.attributes["jwt.credential.public.key"]).toBe(spki(SECRETS.BATCH_SIDECAR_PUB!));
     expect(payments!.mappers.map((m) => [m.name, m.config["claim.name"], m.config["claim.value"]])).toEqual([
       ["kcb-sub", "sub", "workload:payments-api"],
-      ["kcb-aws-session-tags", "https://aws\\.amazon\\.com/tags", '{"principal_tags":{"cost-center":["4711"],"team":["payments"]},"transitive_tag_keys":["team"]}'],
+      [
+        "kcb-aws-session-tags",
+        "https://aws\\.amazon\\.com/tags",
+        '{"principal_tags":{"cost-center":["4711"],"team":["payments"]},"transitive_tag_keys":["team"]}',
+      ],
       ["kcb-aws-source-identity", "https://aws\\.amazon\\.com/source_identity", "copilot@payments-api"],
     ]);
     // Without its sidecar's key, no agent can act for a workload.
@@ -143,17 +198,39 @@ describe("buildDesired", () => {
   });
 
   it("refuses one delegation key for two workloads' sidecars, naming the path", async () => {
-    const td = withSidecarKeys(trustDomain({ agents: [{ name: "copilot", match: { clientId: "copilot" }, actFor: ["*"], targets: [{ aws: { role: "arn:aws:iam::111122223333:role/payments" } }] }] }));
-    const shared = { ...td, workloads: td.workloads.map((w) => ({ ...w, agentDelegation: { privateKeyJwt: { publicKey: { env: "PAYMENTS_SIDECAR_PUB" } } } })) };
+    const td = withSidecarKeys(
+      trustDomain({
+        agents: [
+          {
+            name: "copilot",
+            match: { clientId: "copilot" },
+            actFor: ["*"],
+            targets: [{ aws: { role: "arn:aws:iam::111122223333:role/payments" } }],
+          },
+        ],
+      }),
+    );
+    const shared = {
+      ...td,
+      workloads: td.workloads.map((w) => ({ ...w, agentDelegation: { privateKeyJwt: { publicKey: { env: "PAYMENTS_SIDECAR_PUB" } } } })),
+    };
     const error = await buildDesired(shared, resolveTestSecret).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DesiredStateError);
     expect((error as DesiredStateError).problems.map((p) => [p.path.join("."), p.message])).toEqual([
-      ["workloads.1.agentDelegation.privateKeyJwt", 'is the same delegation key as workload "payments-api"\'s; each workload\'s sidecar needs its own key'],
-      ["workloads.2.agentDelegation.privateKeyJwt", 'is the same delegation key as workload "payments-api"\'s; each workload\'s sidecar needs its own key'],
+      [
+        "workloads.1.agentDelegation.privateKeyJwt",
+        "is the same delegation key as workload \"payments-api\"'s; each workload's sidecar needs its own key",
+      ],
+      [
+        "workloads.2.agentDelegation.privateKeyJwt",
+        "is the same delegation key as workload \"payments-api\"'s; each workload's sidecar needs its own key",
+      ],
     ]);
   });
 
   it("writes the session-tags claim with sorted keys (stable diffs)", () => {
-    expect(sessionTagsClaimValue({ b: "2", a: "1" }, ["b", "a"])).toBe('{"principal_tags":{"a":["1"],"b":["2"]},"transitive_tag_keys":["a","b"]}');
+    expect(sessionTagsClaimValue({ b: "2", a: "1" }, ["b", "a"])).toBe(
+      '{"principal_tags":{"a":["1"],"b":["2"]},"transitive_tag_keys":["a","b"]}',
+    );
   });
 });

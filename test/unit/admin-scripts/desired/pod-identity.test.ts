@@ -11,7 +11,10 @@ import { EXIT, EXIT_CODES } from "../../../../admin-scripts/errors.ts";
 import pkg from "../../../../package.json" with { type: "json" };
 import { desiredOf, liveOf, trustDomain } from "../../../support/fixtures/realm-sync.ts";
 
-const declared = (extra: Record<string, unknown> = {}) => trustDomain({ kubernetesIssuers: [{ issuer: "https://k8s.example", clusterName: "eu-1", transitiveTagKeys: ["kubernetes-namespace"], ...extra }] });
+const declared = (extra: Record<string, unknown> = {}) =>
+  trustDomain({
+    kubernetesIssuers: [{ issuer: "https://k8s.example", clusterName: "eu-1", transitiveTagKeys: ["kubernetes-namespace"], ...extra }],
+  });
 
 describe("desired state with a declared Kubernetes issuer", () => {
   it("uses the extension's kubernetes-pod provider with the cluster name and pod binding, and needs the extension of this version", async () => {
@@ -25,7 +28,9 @@ describe("desired state with a declared Kubernetes issuer", () => {
   });
 
   it("puts the pod mapper after the static tags on the Kubernetes workload only, every config key written", async () => {
-    const d = await desiredOf(declared({ sessionTags: { namespace: "ns", podName: "pod" }, plainClaims: false, transitiveTagKeys: ["ns"] }));
+    const d = await desiredOf(
+      declared({ sessionTags: { namespace: "ns", podName: "pod" }, plainClaims: false, transitiveTagKeys: ["ns"] }),
+    );
     const payments = d.clients.find((c) => c.clientId === "payments-api")!;
     expect(payments.mappers.map((m) => m.name)).toEqual(["kcb-sub", "kcb-aws-session-tags", "kcb-pod-identity"]);
     expect(payments.mappers[2]).toEqual({
@@ -45,7 +50,8 @@ describe("desired state with a declared Kubernetes issuer", () => {
         "introspection.token.claim": "false",
       },
     });
-    for (const c of d.clients.filter((c) => c.clientId !== "payments-api")) expect(c.mappers.map((m) => m.protocolMapper)).not.toContain("oidc-kubernetes-pod-mapper");
+    for (const c of d.clients.filter((c) => c.clientId !== "payments-api"))
+      expect(c.mappers.map((m) => m.protocolMapper)).not.toContain("oidc-kubernetes-pod-mapper");
   });
 
   it("keeps Keycloak's own kubernetes provider, no mapper and no extension for an undeclared issuer", async () => {
@@ -76,8 +82,23 @@ describe("plan and drift", () => {
     mapper.config["tag.namespace"] = "ns";
     live.identityProviders[0]!.config.requirePodBinding = "false";
     const plan = diffCluster("eu", d, live);
-    expect(plan.changes).toContainEqual(expect.objectContaining({ op: "update", kind: "client", name: "payments-api", mappers: [{ op: "update", name: "kcb-pod-identity", fields: [{ path: 'config["tag.namespace"]', from: "ns", to: "kubernetes-namespace" }] }] }));
-    expect(plan.changes).toContainEqual(expect.objectContaining({ op: "update", kind: "identityProvider", fields: [{ path: 'config["requirePodBinding"]', from: "false", to: "true" }] }));
+    expect(plan.changes).toContainEqual(
+      expect.objectContaining({
+        op: "update",
+        kind: "client",
+        name: "payments-api",
+        mappers: [
+          { op: "update", name: "kcb-pod-identity", fields: [{ path: 'config["tag.namespace"]', from: "ns", to: "kubernetes-namespace" }] },
+        ],
+      }),
+    );
+    expect(plan.changes).toContainEqual(
+      expect.objectContaining({
+        op: "update",
+        kind: "identityProvider",
+        fields: [{ path: 'config["requirePodBinding"]', from: "false", to: "true" }],
+      }),
+    );
 
     payments.mappers = payments.mappers.filter((m) => m.name !== "kcb-pod-identity");
     const again = diffCluster("eu", d, live).changes.find((c) => c.kind === "client")!;
@@ -88,14 +109,29 @@ describe("plan and drift", () => {
     const before = liveOf(await desiredOf());
     const plan = diffCluster("eu", await desiredOf(declared()), before);
     const idp = plan.changes.find((c) => c.kind === "identityProvider")!;
-    expect(idp.op === "update" && idp.fields.find((f) => f.path === "providerId")).toEqual({ path: "providerId", from: "kubernetes", to: "kubernetes-pod" });
+    expect(idp.op === "update" && idp.fields.find((f) => f.path === "providerId")).toEqual({
+      path: "providerId",
+      from: "kubernetes",
+      to: "kubernetes-pod",
+    });
   });
 });
 
 describe("the extension check on a cluster's server info", () => {
   const installed = (version: string | undefined, drop?: string): ServerProviders => ({
-    identity_provider: { providers: { kubernetes: {}, ...(drop === "kubernetes-pod" ? {} : { "kubernetes-pod": { operationalInfo: version === undefined ? {} : { version } } }) } },
-    "protocol-mapper": { providers: { ...(drop === "oidc-kubernetes-pod-mapper" ? {} : { "oidc-kubernetes-pod-mapper": { operationalInfo: version === undefined ? {} : { version } } }) } },
+    identity_provider: {
+      providers: {
+        kubernetes: {},
+        ...(drop === "kubernetes-pod" ? {} : { "kubernetes-pod": { operationalInfo: version === undefined ? {} : { version } } }),
+      },
+    },
+    "protocol-mapper": {
+      providers: {
+        ...(drop === "oidc-kubernetes-pod-mapper"
+          ? {}
+          : { "oidc-kubernetes-pod-mapper": { operationalInfo: version === undefined ? {} : { version } } }),
+      },
+    },
   });
 
   it("passes when both providers report this version", () => {
@@ -103,9 +139,24 @@ describe("the extension check on a cluster's server info", () => {
   });
 
   it.each([
-    ["no extension at all", {}, "EXTENSION_MISSING", /cluster us: the Keycloak extension is not installed \(no identity_provider provider "kubernetes-pod", protocol-mapper provider "oidc-kubernetes-pod-mapper"\)/],
-    ["only the provider", installed(EXTENSION_VERSION, "oidc-kubernetes-pod-mapper"), "EXTENSION_MISSING", /no protocol-mapper provider "oidc-kubernetes-pod-mapper"/],
-    ["another version", installed("0.0.1"), "EXTENSION_VERSION_MISMATCH", /cluster us: .*"kubernetes-pod" is version 0\.0\.1, realm-sync needs/],
+    [
+      "no extension at all",
+      {},
+      "EXTENSION_MISSING",
+      /cluster us: the Keycloak extension is not installed \(no identity_provider provider "kubernetes-pod", protocol-mapper provider "oidc-kubernetes-pod-mapper"\)/,
+    ],
+    [
+      "only the provider",
+      installed(EXTENSION_VERSION, "oidc-kubernetes-pod-mapper"),
+      "EXTENSION_MISSING",
+      /no protocol-mapper provider "oidc-kubernetes-pod-mapper"/,
+    ],
+    [
+      "another version",
+      installed("0.0.1"),
+      "EXTENSION_VERSION_MISMATCH",
+      /cluster us: .*"kubernetes-pod" is version 0\.0\.1, realm-sync needs/,
+    ],
     ["no version reported", installed(undefined), "EXTENSION_VERSION_MISMATCH", /is version \(unreported\)/],
   ] as const)("refuses %s, naming the cluster", (_label, providers, code, message) => {
     const problem = extensionProblem("us", REQUIRED_EXTENSION, providers);

@@ -6,27 +6,58 @@ import { desiredOf, liveOf } from "../../../support/fixtures/realm-sync.ts";
 
 describe("coherence checks", () => {
   it("compares JWKS as sets of keys, regardless of order and key order", () => {
-    const a = { keys: [{ kid: "1", n: "x", e: "AQAB" }, { kid: "2", n: "y", e: "AQAB" }] };
-    const b = { keys: [{ e: "AQAB", kid: "2", n: "y" }, { n: "x", kid: "1", e: "AQAB" }] };
+    const a = {
+      keys: [
+        { kid: "1", n: "x", e: "AQAB" },
+        { kid: "2", n: "y", e: "AQAB" },
+      ],
+    };
+    const b = {
+      keys: [
+        { e: "AQAB", kid: "2", n: "y" },
+        { n: "x", kid: "1", e: "AQAB" },
+      ],
+    };
     expect(canonicalJwks(a)).toBe(canonicalJwks(b));
     expect(canonicalJwks(a)).not.toBe(canonicalJwks({ keys: [a.keys[0]!] }));
     expect(canonical({ b: 1, a: [2, { d: 1, c: 2 }] })).toBe('{"a":[2,{"c":2,"d":1}],"b":1}');
   });
 
   it.each([
-    ["agree", [{ cluster: "eu", value: "https://i/realms/r" }, { cluster: "us", value: "https://i/realms/r" }], 0],
-    ["disagree", [{ cluster: "eu", value: "https://i/realms/r" }, { cluster: "us", value: "https://other/realms/r" }], 1],
+    [
+      "agree",
+      [
+        { cluster: "eu", value: "https://i/realms/r" },
+        { cluster: "us", value: "https://i/realms/r" },
+      ],
+      0,
+    ],
+    [
+      "disagree",
+      [
+        { cluster: "eu", value: "https://i/realms/r" },
+        { cluster: "us", value: "https://other/realms/r" },
+      ],
+      1,
+    ],
   ] as const)("clusters that %s", (_l, values, findings) => {
     const out = sameEverywhere("issuer", values);
     expect(out).toHaveLength(findings);
-    if (findings) expect(out[0]!.message).toContain("eu: \"https://i/realms/r\" | us: \"https://other/realms/r\"");
+    if (findings) expect(out[0]!.message).toContain('eu: "https://i/realms/r" | us: "https://other/realms/r"');
   });
 
   it("checks a workload token's iss, sub, aud (a string, not a list), tags and integer timestamps", async () => {
     const d = await desiredOf();
     const payments = d.clients.find((c) => c.clientId === "payments-api")!;
     const expected = expectedClaims(d, payments, "kcb-aws");
-    const good = { iss: d.issuer, sub: "workload:payments-api", aud: "sts.amazonaws.com", exp: 2, iat: 1, "https://aws.amazon.com/tags": { principal_tags: { "cost-center": ["4711"], team: ["payments"] }, transitive_tag_keys: ["team"] } };
+    const good = {
+      iss: d.issuer,
+      sub: "workload:payments-api",
+      aud: "sts.amazonaws.com",
+      exp: 2,
+      iat: 1,
+      "https://aws.amazon.com/tags": { principal_tags: { "cost-center": ["4711"], team: ["payments"] }, transitive_tag_keys: ["team"] },
+    };
     expect(claimFindings("eu", "t", expected, good)).toEqual([]);
     const bad = { ...good, sub: "0b1c-uuid", aud: ["sts.amazonaws.com"], exp: 2.5, "https://aws.amazon.com/tags": undefined };
     expect(claimFindings("eu", "t", expected, bad).map((f) => f.message)).toEqual([

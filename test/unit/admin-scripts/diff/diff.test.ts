@@ -13,7 +13,10 @@ function compact(plan: ClusterPlan): string[] {
     const sym = { create: "+", update: "~", delete: "-", conflict: "!", foreign: "x" }[c.op];
     const head = `${sym} ${c.kind} ${c.name}`;
     if (c.op !== "update") return head;
-    const parts = [...c.fields.map((f) => f.path), ...c.mappers.map((m) => `${{ create: "+", update: "~", delete: "-" }[m.op]}mapper ${m.name}`)];
+    const parts = [
+      ...c.fields.map((f) => f.path),
+      ...c.mappers.map((m) => `${{ create: "+", update: "~", delete: "-" }[m.op]}mapper ${m.name}`),
+    ];
     return `${head} [${parts.join(", ")}]`;
   });
 }
@@ -88,17 +91,25 @@ const cases: Case[] = [
   },
   {
     name: "a changed subject updates only the sub mapper",
-    arrange: (live) => void (client(live, "payments-api").mappers.find((m) => m.name === "kcb-sub")!.config["claim.value"] = "workload:old"),
+    arrange: (live) =>
+      void (client(live, "payments-api").mappers.find((m) => m.name === "kcb-sub")!.config["claim.value"] = "workload:old"),
     expected: ["~ client payments-api [~mapper kcb-sub]"],
   },
   {
     name: "a mapper added by hand to a managed client is removed",
-    arrange: (live) => void client(live, "legacy-etl").mappers.push({ id: "m1", name: "extra", protocolMapper: "oidc-hardcoded-claim-mapper", config: { "claim.name": "x" } }),
+    arrange: (live) =>
+      void client(live, "legacy-etl").mappers.push({
+        id: "m1",
+        name: "extra",
+        protocolMapper: "oidc-hardcoded-claim-mapper",
+        config: { "claim.name": "x" },
+      }),
     expected: ["~ client legacy-etl [-mapper extra]"],
   },
   {
     name: "a removed session-tags mapper is recreated",
-    arrange: (live) => void (client(live, "payments-api").mappers = client(live, "payments-api").mappers.filter((m) => m.name !== "kcb-aws-session-tags")),
+    arrange: (live) =>
+      void (client(live, "payments-api").mappers = client(live, "payments-api").mappers.filter((m) => m.name !== "kcb-aws-session-tags")),
     expected: ["~ client payments-api [+mapper kcb-aws-session-tags]"],
   },
   {
@@ -134,13 +145,14 @@ const cases: Case[] = [
   },
   {
     name: "an RSA key imported by hand (no realm-sync certificate) is left alone",
-    arrange: (live) => void live.keys.push({ id: "h1", name: "key-1", providerId: "rsa", config: { certificate: ["MIIB"], active: ["true"] } }),
+    arrange: (live) =>
+      void live.keys.push({ id: "h1", name: "key-1", providerId: "rsa", config: { certificate: ["MIIB"], active: ["true"] } }),
     expected: [],
   },
   {
     name: "a server that loaded another key than the committed certificate is drift, down to the field",
     arrange: (live) => void (live.keys[0]!.loaded = { kid: live.keys[0]!.loaded!.kid, certificate: "MIIBother" }),
-    expected: ['~ key key-1 [loaded.certificate]'],
+    expected: ["~ key key-1 [loaded.certificate]"],
   },
   {
     name: "a keystore the server could not load (no key published by the provider) is drift",
@@ -241,7 +253,12 @@ describe("diffCluster", () => {
 
   it("switching a workload's authentication method clears the old method's attributes", async () => {
     const td = trustDomain();
-    const switched = await desiredOf({ ...td, workloads: td.workloads.map((w) => (w.name === "legacy-etl" ? { ...w, authentication: { privateKeyJwt: { jwksUrl: "https://jobs.example/jwks" } } } : w)) });
+    const switched = await desiredOf({
+      ...td,
+      workloads: td.workloads.map((w) =>
+        w.name === "legacy-etl" ? { ...w, authentication: { privateKeyJwt: { jwksUrl: "https://jobs.example/jwks" } } } : w,
+      ),
+    });
     const live = liveOf(desired);
     const change = diffCluster("eu", switched, live).changes.find((c) => c.name === "legacy-etl");
     expect(change).toMatchObject({ op: "update" });

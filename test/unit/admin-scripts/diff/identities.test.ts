@@ -1,11 +1,35 @@
 import { describe, expect, it } from "vitest";
-import { APPLY_ROLES, desiredIdentities, IDENTITY_ATTRIBUTE, VIEW_ROLES, type DesiredIdentity } from "../../../../admin-scripts/desired/identities.ts";
-import { describeSteps, IDENTITY_CLIENT_FIELDS, identitySteps, refusal, type LiveIdentity } from "../../../../admin-scripts/diff/identities.ts";
+import {
+  APPLY_ROLES,
+  desiredIdentities,
+  IDENTITY_ATTRIBUTE,
+  VIEW_ROLES,
+  type DesiredIdentity,
+} from "../../../../admin-scripts/desired/identities.ts";
+import {
+  describeSteps,
+  IDENTITY_CLIENT_FIELDS,
+  identitySteps,
+  refusal,
+  type LiveIdentity,
+} from "../../../../admin-scripts/diff/identities.ts";
 import { formatPath } from "../../../../realm-config/model/path.ts";
 import { trustDomain } from "../../../support/fixtures/realm-sync.ts";
 
-const view: DesiredIdentity = { kind: "view", clientId: "rs-view", clientSecret: { env: "V" }, path: ["clusters", 0, "auth", "view"], roles: VIEW_ROLES };
-const apply: DesiredIdentity = { kind: "apply", clientId: "rs-apply", clientSecret: { env: "A" }, path: ["clusters", 0, "auth", "apply"], roles: APPLY_ROLES };
+const view: DesiredIdentity = {
+  kind: "view",
+  clientId: "rs-view",
+  clientSecret: { env: "V" },
+  path: ["clusters", 0, "auth", "view"],
+  roles: VIEW_ROLES,
+};
+const apply: DesiredIdentity = {
+  kind: "apply",
+  clientId: "rs-apply",
+  clientSecret: { env: "A" },
+  path: ["clusters", 0, "auth", "apply"],
+  roles: APPLY_ROLES,
+};
 
 function live(overrides: Partial<LiveIdentity> = {}): LiveIdentity {
   return {
@@ -22,16 +46,22 @@ describe("realm-sync's identities: role sets", () => {
     expect(VIEW_ROLES).toEqual(["view-realm", "view-clients", "view-identity-providers", "view-users"]);
     expect(VIEW_ROLES.every((r) => r.startsWith("view-"))).toBe(true);
     expect(APPLY_ROLES).toEqual([...VIEW_ROLES, "manage-realm", "manage-clients", "manage-identity-providers", "manage-users"]);
-    for (const roles of [VIEW_ROLES, APPLY_ROLES]) for (const r of ["admin", "realm-admin", "create-realm", "impersonation", "manage-authorization", "manage-events", "query-realms"]) expect(roles).not.toContain(r);
+    for (const roles of [VIEW_ROLES, APPLY_ROLES])
+      for (const r of ["admin", "realm-admin", "create-realm", "impersonation", "manage-authorization", "manage-events", "query-realms"])
+        expect(roles).not.toContain(r);
     expect(VIEW_ROLES.filter((r) => r.startsWith("manage-"))).toEqual([]);
   });
 });
 
 describe("desiredIdentities", () => {
-  const split = (a: unknown, v: unknown) => trustDomain({ clusters: [{ name: "eu", adminUrl: "https://kc-eu.example", auth: { apply: a, view: v } }] });
+  const split = (a: unknown, v: unknown) =>
+    trustDomain({ clusters: [{ name: "eu", adminUrl: "https://kc-eu.example", auth: { apply: a, view: v } }] });
 
   it("names both identities with their roles and config paths", () => {
-    const config = split({ clientId: "rs-apply", clientSecret: { env: "A" } }, { clientId: "rs-view", clientSecret: { file: "view.secret" } });
+    const config = split(
+      { clientId: "rs-apply", clientSecret: { env: "A" } },
+      { clientId: "rs-view", clientSecret: { file: "view.secret" } },
+    );
     const { identities, problems } = desiredIdentities(config, 0);
     expect(problems).toEqual([]);
     expect(identities.map((i) => [i.kind, i.clientId, formatPath(i.path), i.roles])).toEqual([
@@ -42,9 +72,24 @@ describe("desiredIdentities", () => {
 
   it.each([
     ["one identity for every command", trustDomain(), "clusters[0].auth", /write it as \{ apply/],
-    ["a username identity", split({ username: "admin", password: { env: "P" } }, { clientId: "rs-view", clientSecret: { env: "V" } }), "clusters[0].auth.apply", /bootstrap admin's/],
-    ["one client for both", split({ clientId: "rs", clientSecret: { env: "A" } }, { clientId: "rs", clientSecret: { env: "V" } }), "clusters[0].auth.apply.clientId", /must be two clients/],
-    ["Keycloak's management client", split({ clientId: "unit-realm", clientSecret: { env: "A" } }, { clientId: "rs-view", clientSecret: { env: "V" } }), "clusters[0].auth.apply.clientId", /realm-management client/],
+    [
+      "a username identity",
+      split({ username: "admin", password: { env: "P" } }, { clientId: "rs-view", clientSecret: { env: "V" } }),
+      "clusters[0].auth.apply",
+      /bootstrap admin's/,
+    ],
+    [
+      "one client for both",
+      split({ clientId: "rs", clientSecret: { env: "A" } }, { clientId: "rs", clientSecret: { env: "V" } }),
+      "clusters[0].auth.apply.clientId",
+      /must be two clients/,
+    ],
+    [
+      "Keycloak's management client",
+      split({ clientId: "unit-realm", clientSecret: { env: "A" } }, { clientId: "rs-view", clientSecret: { env: "V" } }),
+      "clusters[0].auth.apply.clientId",
+      /realm-management client/,
+    ],
   ])("refuses %s, naming the field", (_, config, path, message) => {
     const { identities, problems } = desiredIdentities(config, 0);
     expect(identities).toEqual([]);

@@ -29,10 +29,23 @@ function plan(arrange: (live: LiveState) => void): Change[] {
 }
 
 function otherClient(clientId: string, mappers: LiveMapper[] = []): LiveClient {
-  return { ...structuredClone(client(base, "legacy-etl")), id: randomUUID(), clientId, name: clientId, attributes: {}, mappers, serviceAccount: undefined };
+  return {
+    ...structuredClone(client(base, "legacy-etl")),
+    id: randomUUID(),
+    clientId,
+    name: clientId,
+    attributes: {},
+    mappers,
+    serviceAccount: undefined,
+  };
 }
 
-const hardcodedSub = (value: string): LiveMapper => ({ id: randomUUID(), name: "sub", protocolMapper: "oidc-hardcoded-claim-mapper", config: { "claim.name": "sub", "claim.value": value, "access.token.claim": "true" } });
+const hardcodedSub = (value: string): LiveMapper => ({
+  id: randomUUID(),
+  name: "sub",
+  protocolMapper: "oidc-hardcoded-claim-mapper",
+  config: { "claim.name": "sub", "claim.value": value, "access.token.claim": "true" },
+});
 
 describe("a managed client's grants", () => {
   it("every grant attribute is written switched off", () => {
@@ -44,7 +57,15 @@ describe("a managed client's grants", () => {
   it.each(Object.entries(GRANT_ATTRIBUTES))("%s switched on by hand (%s) is an update back to off", (_grant, key) => {
     for (const value of ["true", "TRUE"]) {
       const changes = plan((live) => void (client(live, "payments-api").attributes[key] = value));
-      expect(changes).toEqual([expect.objectContaining({ op: "update", kind: "client", name: "payments-api", fields: [{ path: `attributes[${JSON.stringify(key)}]`, from: "true", to: "false" }], mappers: [] })]);
+      expect(changes).toEqual([
+        expect.objectContaining({
+          op: "update",
+          kind: "client",
+          name: "payments-api",
+          fields: [{ path: `attributes[${JSON.stringify(key)}]`, from: "true", to: "false" }],
+          mappers: [],
+        }),
+      ]);
     }
   });
 
@@ -60,9 +81,18 @@ describe("a managed client's grants", () => {
     }
   });
 
-  it.each([["standardFlowEnabled"], ["implicitFlowEnabled"], ["directAccessGrantsEnabled"], ["authorizationServicesEnabled"], ["publicClient"], ["fullScopeAllowed"]] as const)("%s switched on by hand is an update back to off", (field) => {
+  it.each([
+    ["standardFlowEnabled"],
+    ["implicitFlowEnabled"],
+    ["directAccessGrantsEnabled"],
+    ["authorizationServicesEnabled"],
+    ["publicClient"],
+    ["fullScopeAllowed"],
+  ] as const)("%s switched on by hand is an update back to off", (field) => {
     const changes = plan((live) => void (client(live, "legacy-etl")[field] = true));
-    expect(changes).toEqual([expect.objectContaining({ op: "update", name: "legacy-etl", fields: [{ path: field, from: true, to: false }] })]);
+    expect(changes).toEqual([
+      expect.objectContaining({ op: "update", name: "legacy-etl", fields: [{ path: field, from: true, to: false }] }),
+    ]);
   });
 });
 
@@ -79,12 +109,28 @@ describe("a managed client's service-account roles", () => {
       sa.roles.push({ id: "r1", name: "offline_access", containerId: live.realm!.id });
       sa.roles.push({ id: "r2", name: "manage-users", clientId: "realm-management", containerId: "rm-id" });
     });
-    expect(changes).toEqual([expect.objectContaining({ op: "update", name: "legacy-etl", fields: [{ path: "serviceAccountRoles", from: ["offline_access", "realm-management/manage-users"], to: [] }] })]);
+    expect(changes).toEqual([
+      expect.objectContaining({
+        op: "update",
+        name: "legacy-etl",
+        fields: [{ path: "serviceAccountRoles", from: ["offline_access", "realm-management/manage-users"], to: [] }],
+      }),
+    ]);
   });
 
   it("a client role named like the default role is not the default role", () => {
-    const changes = plan((live) => void client(live, "legacy-etl").serviceAccount!.roles.push({ id: "r3", name: `default-roles-${live.realm!.realm}`, clientId: "hand-made", containerId: "hm" }));
-    expect(changes).toEqual([expect.objectContaining({ op: "update", fields: [expect.objectContaining({ path: "serviceAccountRoles", to: [] })] })]);
+    const changes = plan(
+      (live) =>
+        void client(live, "legacy-etl").serviceAccount!.roles.push({
+          id: "r3",
+          name: `default-roles-${live.realm!.realm}`,
+          clientId: "hand-made",
+          containerId: "hm",
+        }),
+    );
+    expect(changes).toEqual([
+      expect.objectContaining({ op: "update", fields: [expect.objectContaining({ path: "serviceAccountRoles", to: [] })] }),
+    ]);
   });
 });
 
@@ -104,9 +150,21 @@ describe("anything else emitting a managed workload's sub", () => {
   });
 
   it("a sub taken from user data on another client is foreign: realm-sync cannot rule out a managed subject", () => {
-    const fromAttribute: LiveMapper = { id: "a", name: "sub from attribute", protocolMapper: "oidc-usermodel-attribute-mapper", config: { "claim.name": "sub", "user.attribute": "workload" } };
+    const fromAttribute: LiveMapper = {
+      id: "a",
+      name: "sub from attribute",
+      protocolMapper: "oidc-usermodel-attribute-mapper",
+      config: { "claim.name": "sub", "user.attribute": "workload" },
+    };
     const changes = plan((live) => void live.clients.push(otherClient("portal", [fromAttribute])));
-    expect(changes).toEqual([expect.objectContaining({ op: "foreign", kind: "client", name: "portal", reason: expect.stringContaining("oidc-usermodel-attribute-mapper") as unknown })]);
+    expect(changes).toEqual([
+      expect.objectContaining({
+        op: "foreign",
+        kind: "client",
+        name: "portal",
+        reason: expect.stringContaining("oidc-usermodel-attribute-mapper") as unknown,
+      }),
+    ]);
   });
 
   it("a client scope realm-sync does not manage with such a mapper is foreign; on a managed scope it is a mapper to delete", () => {
@@ -115,7 +173,12 @@ describe("anything else emitting a managed workload's sub", () => {
       live.clientScopes.find((s) => s.name === "kcb-aws")!.mappers.push(hardcodedSub("workload:legacy-etl"));
     });
     expect(changes).toEqual([
-      expect.objectContaining({ op: "update", kind: "clientScope", name: "kcb-aws", mappers: [expect.objectContaining({ op: "delete", name: "sub" })] }),
+      expect.objectContaining({
+        op: "update",
+        kind: "clientScope",
+        name: "kcb-aws",
+        mappers: [expect.objectContaining({ op: "delete", name: "sub" })],
+      }),
       expect.objectContaining({ op: "foreign", kind: "clientScope", name: "profile" }),
     ]);
   });
@@ -126,22 +189,45 @@ describe("anything else emitting a managed workload's sub", () => {
       live.subjectUsers.push({ id: "workload:payments-api", username: "service-account-imposter" });
     });
     expect(changes).toEqual([
-      expect.objectContaining({ op: "foreign", kind: "user", name: "imported-user", reason: expect.stringContaining('"workload:legacy-etl", the subject of legacy-etl') as unknown }),
-      expect.objectContaining({ op: "foreign", kind: "user", name: "service-account-imposter", reason: expect.stringContaining('"workload:payments-api", the subject of payments-api') as unknown }),
+      expect.objectContaining({
+        op: "foreign",
+        kind: "user",
+        name: "imported-user",
+        reason: expect.stringContaining('"workload:legacy-etl", the subject of legacy-etl') as unknown,
+      }),
+      expect.objectContaining({
+        op: "foreign",
+        kind: "user",
+        name: "service-account-imposter",
+        reason: expect.stringContaining('"workload:payments-api", the subject of payments-api') as unknown,
+      }),
     ]);
   });
 
   it("a managed client's own mappers are not foreign", () => {
-    expect(plan((live) => void live.clients.push({ ...otherClient("retired", [hardcodedSub("workload:payments-api")]), attributes: { "kcb.managed-by": "realm-sync" } }))).toEqual([
-      expect.objectContaining({ op: "delete", kind: "client", name: "retired" }),
-    ]);
+    expect(
+      plan(
+        (live) =>
+          void live.clients.push({
+            ...otherClient("retired", [hardcodedSub("workload:payments-api")]),
+            attributes: { "kcb.managed-by": "realm-sync" },
+          }),
+      ),
+    ).toEqual([expect.objectContaining({ op: "delete", kind: "client", name: "retired" })]);
   });
 });
 
 describe("the server's token exchange", () => {
   it("the legacy token exchange (v1) enabled is foreign; the standard one (v2) is per client", () => {
     expect(plan((live) => void (live.server = { enabledFeatures: ["TOKEN_EXCHANGE_STANDARD_V2", "CLIENT_AUTH_FEDERATED"] }))).toEqual([]);
-    expect(plan((live) => void (live.server = { enabledFeatures: ["TOKEN_EXCHANGE", "ADMIN_FINE_GRAINED_AUTHZ"] }))).toEqual([expect.objectContaining({ op: "foreign", kind: "realm", name: "unit", reason: expect.stringContaining("token-exchange, v1") as unknown })]);
+    expect(plan((live) => void (live.server = { enabledFeatures: ["TOKEN_EXCHANGE", "ADMIN_FINE_GRAINED_AUTHZ"] }))).toEqual([
+      expect.objectContaining({
+        op: "foreign",
+        kind: "realm",
+        name: "unit",
+        reason: expect.stringContaining("token-exchange, v1") as unknown,
+      }),
+    ]);
   });
 });
 

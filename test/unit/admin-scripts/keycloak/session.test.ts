@@ -40,8 +40,21 @@ describe("admin session", () => {
   });
 
   it.each([
-    ["a refused sign-in", () => Promise.resolve(new Response(JSON.stringify({ error: "invalid_grant", error_description: "Invalid user credentials" }), { status: 401 })), "CLUSTER_AUTH_FAILED", /cluster eu: signing in to the master realm failed: Invalid user credentials/],
-    ["an unreachable cluster", () => Promise.reject(Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNREFUSED" } })), "CLUSTER_UNREACHABLE", /cluster eu: signing in: unreachable \(ECONNREFUSED\)/],
+    [
+      "a refused sign-in",
+      () =>
+        Promise.resolve(
+          new Response(JSON.stringify({ error: "invalid_grant", error_description: "Invalid user credentials" }), { status: 401 }),
+        ),
+      "CLUSTER_AUTH_FAILED",
+      /cluster eu: signing in to the master realm failed: Invalid user credentials/,
+    ],
+    [
+      "an unreachable cluster",
+      () => Promise.reject(Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNREFUSED" } })),
+      "CLUSTER_UNREACHABLE",
+      /cluster eu: signing in: unreachable \(ECONNREFUSED\)/,
+    ],
   ])("names the cluster on %s", async (_label, impl, code, message) => {
     const error = await openSession(target, { fetch: vi.fn(impl) as unknown as typeof fetch }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RealmSyncError);

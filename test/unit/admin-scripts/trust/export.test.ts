@@ -26,7 +26,11 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
-function io(): { out: string[]; err: string[]; opts: { cwd: string; env: Record<string, string>; stdout: { write(s: string): void }; stderr: { write(s: string): void } } } {
+function io(): {
+  out: string[];
+  err: string[];
+  opts: { cwd: string; env: Record<string, string>; stdout: { write(s: string): void }; stderr: { write(s: string): void } };
+} {
   const out: string[] = [];
   const err: string[] = [];
   return { out, err, opts: { cwd: repo, env: {}, stdout: { write: (s) => out.push(s) }, stderr: { write: (s) => err.push(s) } } };
@@ -43,7 +47,9 @@ describe("export-trust on the example trust domain", () => {
     const config = example();
     const shuffled: TrustDomain = {
       ...config,
-      workloads: [...config.workloads].reverse().map((w) => ({ ...w, ...(w.aws ? { aws: { ...w.aws, roles: [...w.aws.roles].reverse() } } : {}) })),
+      workloads: [...config.workloads]
+        .reverse()
+        .map((w) => ({ ...w, ...(w.aws ? { aws: { ...w.aws, roles: [...w.aws.roles].reverse() } } : {}) })),
       agents: [...config.agents].reverse(),
     };
     expect(renderTrustFiles(shuffled)).toEqual(renderTrustFiles(config));
@@ -53,9 +59,14 @@ describe("export-trust on the example trust domain", () => {
     const config = example();
     const trust = buildTrustExport(config);
     const host = config.issuer.replace("https://", "");
-    expect(trust.aws.oidcProviders).toEqual([{ Arn: `arn:aws:iam::111122223333:oidc-provider/${host}`, Url: config.issuer, ClientIDList: [AWS_AUDIENCE], ThumbprintList: [] }]);
+    expect(trust.aws.oidcProviders).toEqual([
+      { Arn: `arn:aws:iam::111122223333:oidc-provider/${host}`, Url: config.issuer, ClientIDList: [AWS_AUDIENCE], ThumbprintList: [] },
+    ]);
     for (const role of trust.aws.roles) {
-      const subjects = config.workloads.filter((w) => w.aws?.roles.some((r) => r.arn === role.Arn)).map((w) => w.subject).sort();
+      const subjects = config.workloads
+        .filter((w) => w.aws?.roles.some((r) => r.arn === role.Arn))
+        .map((w) => w.subject)
+        .sort();
       // One statement for the workloads trusted from anywhere, one per namespace-locked workload
       // (aws.lockToNamespace), then one per delegated workload: together exactly the configured subjects.
       // A plain workload session sets no source identity; only an agent's delegated statement may.

@@ -19,7 +19,12 @@ function lockedDomain(tagKey = "kubernetes-namespace") {
     kubernetesIssuers: [{ issuer: "https://k8s.example", clusterName: "eu-1", sessionTags: { namespace: tagKey } }],
     workloads: [
       { ...base.workloads[0], aws: { ...base.workloads[0]!.aws, lockToNamespace: true } },
-      { name: "audit", subject: "workload:audit", authentication: { clientSecret: { env: "LEGACY_SECRET" } }, aws: { roles: [{ arn: "arn:aws:iam::111122223333:role/payments" }] } },
+      {
+        name: "audit",
+        subject: "workload:audit",
+        authentication: { clientSecret: { env: "LEGACY_SECRET" } },
+        aws: { roles: [{ arn: "arn:aws:iam::111122223333:role/payments" }] },
+      },
     ],
   });
 }
@@ -35,12 +40,27 @@ describe("export-trust with lockToNamespace", () => {
   it("gives the locked workload its own statement conditioned on aws:RequestTag/kubernetes-namespace, and keeps sts:TagSession", () => {
     const role = buildTrustExport(lockedDomain()).aws.roles.find((r) => r.RoleName === "payments")!;
     expect(role.AssumeRolePolicyDocument.Statement).toEqual([
-      { Effect: "Allow", Principal: { Federated: PROVIDER }, Action: ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"], Condition: { StringEquals: { [`${HOST}:aud`]: "sts.amazonaws.com", [`${HOST}:sub`]: "workload:audit" }, Null: { "sts:SourceIdentity": "true" } } },
       {
         Effect: "Allow",
         Principal: { Federated: PROVIDER },
         Action: ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"],
-        Condition: { StringEquals: { [`${HOST}:aud`]: "sts.amazonaws.com", [`${HOST}:sub`]: "workload:payments-api", "aws:RequestTag/kubernetes-namespace": "payments" }, Null: { "sts:SourceIdentity": "true" } },
+        Condition: {
+          StringEquals: { [`${HOST}:aud`]: "sts.amazonaws.com", [`${HOST}:sub`]: "workload:audit" },
+          Null: { "sts:SourceIdentity": "true" },
+        },
+      },
+      {
+        Effect: "Allow",
+        Principal: { Federated: PROVIDER },
+        Action: ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"],
+        Condition: {
+          StringEquals: {
+            [`${HOST}:aud`]: "sts.amazonaws.com",
+            [`${HOST}:sub`]: "workload:payments-api",
+            "aws:RequestTag/kubernetes-namespace": "payments",
+          },
+          Null: { "sts:SourceIdentity": "true" },
+        },
       },
     ]);
     expect(buildTrustExport(lockedDomain()).aws.oidcProviders[0]?.Url).toBe(ISSUER);
@@ -63,7 +83,13 @@ describe("export-trust with lockToNamespace", () => {
     const role = buildTrustExport(lockedDomain("k8s-ns")).aws.roles.find((r) => r.RoleName === "payments")!;
     expect(role.AssumeRolePolicyDocument.Statement[1]?.Condition?.StringEquals).toHaveProperty(["aws:RequestTag/k8s-ns"], "payments");
     const policy = compileTrustPolicy(role.AssumeRolePolicyDocument);
-    expect(policy.evaluate({ action: "sts:AssumeRoleWithWebIdentity", federatedPrincipal: PROVIDER, context: ctx("workload:payments-api", "payments", "k8s-ns") })).toBe("allow");
+    expect(
+      policy.evaluate({
+        action: "sts:AssumeRoleWithWebIdentity",
+        federatedPrincipal: PROVIDER,
+        context: ctx("workload:payments-api", "payments", "k8s-ns"),
+      }),
+    ).toBe("allow");
   });
 
   it("leaves an unlocked trust domain's documents as they were (one statement per role)", () => {

@@ -35,10 +35,17 @@ describe("fuzz cases are invalid by construction", () => {
 
   it("a token-exchange case never carries the valid request as a well-formed POST form", () => {
     for (const c of cases.filter((x) => x.endpoint === "token")) {
-      const isForm = c.method === "POST" && /^application\/x-www-form-urlencoded/.test(header(c, "content-type") ?? "") && (c.body?.length ?? 0) <= 32 * 1024;
+      const isForm =
+        c.method === "POST" &&
+        /^application\/x-www-form-urlencoded/.test(header(c, "content-type") ?? "") &&
+        (c.body?.length ?? 0) <= 32 * 1024;
       if (!isForm) continue;
       const form = new URLSearchParams(c.body);
-      const sameAsValid = [...validForm.keys()].every((k) => form.getAll(k).length === 1 && form.get(k) === validForm.get(k)) && !form.has("audience") && !form.has("scope") && !form.has("requested_token_type");
+      const sameAsValid =
+        [...validForm.keys()].every((k) => form.getAll(k).length === 1 && form.get(k) === validForm.get(k)) &&
+        !form.has("audience") &&
+        !form.has("scope") &&
+        !form.has("requested_token_type");
       expect(sameAsValid, c.mutations.join("; ")).toBe(false);
     }
   });

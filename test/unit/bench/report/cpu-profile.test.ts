@@ -57,7 +57,13 @@ describe("CPU profile window", () => {
     const summary = summarizeCpuProfile(timed, 10, 8);
     expect(summary.sampledMs).toBe(4);
     expect(summary.idle).toBe(0);
-    expect(summary.topFunctions.map((f) => f.name).sort()).toEqual(["(garbage collector)", "awsContainerHandler broker/serve/aws-container.ts:42", "dispatch hono/dist/hono-base.js:10", "parse @hono/node-server/dist/index.mjs:2", "writeHead node:_http_server:101"]);
+    expect(summary.topFunctions.map((f) => f.name).sort()).toEqual([
+      "(garbage collector)",
+      "awsContainerHandler broker/serve/aws-container.ts:42",
+      "dispatch hono/dist/hono-base.js:10",
+      "parse @hono/node-server/dist/index.mjs:2",
+      "writeHead node:_http_server:101",
+    ]);
   });
 });
 
@@ -68,8 +74,16 @@ describe("CPU profile callers", () => {
       endTime: 1_000,
       nodes: [
         { id: 1, callFrame: { functionName: "(root)", url: "", lineNumber: -1 }, children: [2, 5] },
-        { id: 2, callFrame: { functionName: "respond", url: "file:///r/node_modules/@hono/node-server/dist/index.mjs", lineNumber: 9 }, children: [3] },
-        { id: 3, callFrame: { functionName: "", url: "file:///r/node_modules/@hono/node-server/dist/index.mjs", lineNumber: 20 }, children: [4] },
+        {
+          id: 2,
+          callFrame: { functionName: "respond", url: "file:///r/node_modules/@hono/node-server/dist/index.mjs", lineNumber: 9 },
+          children: [3],
+        },
+        {
+          id: 3,
+          callFrame: { functionName: "", url: "file:///r/node_modules/@hono/node-server/dist/index.mjs", lineNumber: 20 },
+          children: [4],
+        },
         { id: 4, callFrame: { functionName: "writev", url: "", lineNumber: -1 } },
         { id: 5, callFrame: { functionName: "log", url: "file:///r/broker/log.ts", lineNumber: 4 }, children: [6] },
         { id: 6, callFrame: { functionName: "writev", url: "", lineNumber: -1 } },
@@ -77,8 +91,14 @@ describe("CPU profile callers", () => {
       samples: [4, 4, 4, 6],
     };
     const [top] = summarizeCpuProfile(tree, 1).topFunctions;
-    expect(top).toEqual({ name: "writev", share: 1, callers: ["respond @hono/node-server/dist/index.mjs:10 (75 %)", "log broker/log.ts:5 (25 %)"] });
-    expect(profileLines(summarizeCpuProfile(tree, 1), "x")[2]).toContain("writev  ← respond @hono/node-server/dist/index.mjs:10 (75 %), log broker/log.ts:5 (25 %)");
+    expect(top).toEqual({
+      name: "writev",
+      share: 1,
+      callers: ["respond @hono/node-server/dist/index.mjs:10 (75 %)", "log broker/log.ts:5 (25 %)"],
+    });
+    expect(profileLines(summarizeCpuProfile(tree, 1), "x")[2]).toContain(
+      "writev  ← respond @hono/node-server/dist/index.mjs:10 (75 %), log broker/log.ts:5 (25 %)",
+    );
   });
 });
 
@@ -86,6 +106,8 @@ describe("CPU per request", () => {
   it("spreads the busy fraction of one thread over the requests served", () => {
     expect(cpuPerRequestUs({ idle: 0.2 }, 20_000)).toBeCloseTo(40);
     expect(cpuPerRequestUs({ idle: 0 }, 0)).toBeNaN();
-    expect(profileLines(summarizeCpuProfile(profile, 1), "the broker", 1_000)[0]).toContain("1,000 req/s ≈ 666.7 µs of main-thread CPU per request");
+    expect(profileLines(summarizeCpuProfile(profile, 1), "the broker", 1_000)[0]).toContain(
+      "1,000 req/s ≈ 666.7 µs of main-thread CPU per request",
+    );
   });
 });

@@ -16,7 +16,15 @@ const environment = {
 };
 
 const rows = [
-  measuredRow({ id: "1-ratio", figure: "1", title: "AWS container: broker / bare req/s", value: 0.91, shown: "0.91", target: atLeast(0.85), details: ["broker 9,100 req/s, bare 10,000 req/s"] }),
+  measuredRow({
+    id: "1-ratio",
+    figure: "1",
+    title: "AWS container: broker / bare req/s",
+    value: 0.91,
+    shown: "0.91",
+    target: atLeast(0.85),
+    details: ["broker 9,100 req/s, bare 10,000 req/s"],
+  }),
   measuredRow({ id: "1-p99", figure: "1", title: "AWS container: broker p99", value: 2.5, shown: "2.50 ms", target: below(2, "ms") }),
   measuredRow({ id: "4-sts", figure: "4", title: "STS calls for 1,000 cold requests", value: 1, shown: "1", target: exactly(1) }),
   errorRow("6-cold", "6", "cold start to ready", new Error("broker exited with 1")),
@@ -36,7 +44,8 @@ describe("the table", () => {
     expect(row("STS calls")).toMatch(/1\s+= 1\s+PASS$/);
     expect(row("cold start")).toMatch(/—\s+ERROR$/);
     const resultColumn = lines[0]!.indexOf("result");
-    for (const title of ["broker / bare", "broker p99", "STS calls", "cold start"]) expect(row(title).search(/(PASS|MISS|ERROR)$/)).toBe(resultColumn);
+    for (const title of ["broker / bare", "broker p99", "STS calls", "cold start"])
+      expect(row(title).search(/(PASS|MISS|ERROR)$/)).toBe(resultColumn);
   });
 
   it("prints details under their row and explains misses and errors", () => {

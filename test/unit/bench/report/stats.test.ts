@@ -34,8 +34,18 @@ describe("summaries", () => {
   });
 
   it("request rate is total requests over total time, not the mean of rates", () => {
-    expect(requestRate([{ requests: 1000, seconds: 1 }, { requests: 3000, seconds: 3 }])).toBe(1000);
-    expect(requestRate([{ requests: 100, seconds: 1 }, { requests: 900, seconds: 9 }])).toBe(100);
+    expect(
+      requestRate([
+        { requests: 1000, seconds: 1 },
+        { requests: 3000, seconds: 3 },
+      ]),
+    ).toBe(1000);
+    expect(
+      requestRate([
+        { requests: 100, seconds: 1 },
+        { requests: 900, seconds: 9 },
+      ]),
+    ).toBe(100);
     expect(requestRate([])).toBeNaN();
   });
 

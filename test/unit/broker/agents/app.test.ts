@@ -54,7 +54,12 @@ describe("POST /v1/token — allowed", () => {
     expect(response.headers.get("cache-control")).toBe("no-store");
     expect(response.headers.get("pragma")).toBe("no-cache");
     expect(response.headers.get("x-request-id")).toBe("req-1");
-    expect(json).toEqual({ access_token: expect.any(String) as string, issued_token_type: AWS_CREDENTIALS_TOKEN_TYPE, token_type: "N_A", expires_in: 1800 });
+    expect(json).toEqual({
+      access_token: expect.any(String) as string,
+      issued_token_type: AWS_CREDENTIALS_TOKEN_TYPE,
+      token_type: "N_A",
+      expires_in: 1800,
+    });
     expect(decodeAwsCredentialsToken(json.access_token as string)).toEqual({
       Version: 1,
       AccessKeyId: "ASIAEXAMPLEKEYID0001",
@@ -67,7 +72,13 @@ describe("POST /v1/token — allowed", () => {
 
     expect(recorded.delegation).toEqual([{ agent: "copilot", workload: "billing", cloud: "aws" }]);
     expect(recorded.assumeRole).toEqual([
-      { roleArn: ROLE, webIdentityToken: expect.any(String) as string, sessionName: "copilot@billing", durationSeconds: 1800, policy: JSON.stringify(SESSION_POLICY) },
+      {
+        roleArn: ROLE,
+        webIdentityToken: expect.any(String) as string,
+        sessionName: "copilot@billing",
+        durationSeconds: 1800,
+        policy: JSON.stringify(SESSION_POLICY),
+      },
     ]);
 
     expect(recorded.audit).toHaveLength(1);
@@ -94,17 +105,35 @@ describe("POST /v1/token — allowed", () => {
       },
     });
     const audited = JSON.stringify(recorded.audit);
-    for (const secret of [subject, actor, AWS_SECRET, AWS_SESSION_TOKEN, recorded.assumeRole[0]?.webIdentityToken ?? "?"]) expect(audited).not.toContain(secret);
+    for (const secret of [subject, actor, AWS_SECRET, AWS_SESSION_TOKEN, recorded.assumeRole[0]?.webIdentityToken ?? "?"])
+      expect(audited).not.toContain(secret);
   });
 
   it("an agent gets an Azure access token for an allowed scope of the workload's identity", async () => {
     const { deps, recorded } = fakeDeps(keys);
-    const { response, json } = await post(deps, exchangeForm(keys, { resource: undefined, audience: "storage", scope: STORAGE, requested_token_type: ACCESS_TOKEN_TYPE }));
+    const { response, json } = await post(
+      deps,
+      exchangeForm(keys, { resource: undefined, audience: "storage", scope: STORAGE, requested_token_type: ACCESS_TOKEN_TYPE }),
+    );
     expect(response.status).toBe(200);
-    expect(json).toEqual({ access_token: AZURE_ACCESS_TOKEN, issued_token_type: ACCESS_TOKEN_TYPE, token_type: "Bearer", expires_in: 3599, scope: STORAGE });
+    expect(json).toEqual({
+      access_token: AZURE_ACCESS_TOKEN,
+      issued_token_type: ACCESS_TOKEN_TYPE,
+      token_type: "Bearer",
+      expires_in: 3599,
+      scope: STORAGE,
+    });
     expect(recorded.delegation).toEqual([{ agent: "copilot", workload: "billing", cloud: "azure" }]);
-    expect(recorded.azureToken).toEqual([{ tenantId: TENANT, clientId: AZ_CLIENT, scope: STORAGE, assertion: expect.any(String) as string }]);
-    expect(recorded.audit[0]).toMatchObject({ outcome: "allowed", rule: "copilot", target: "azure:storage", scopes: [STORAGE], issued: { cloud: "azure", scope: STORAGE } });
+    expect(recorded.azureToken).toEqual([
+      { tenantId: TENANT, clientId: AZ_CLIENT, scope: STORAGE, assertion: expect.any(String) as string },
+    ]);
+    expect(recorded.audit[0]).toMatchObject({
+      outcome: "allowed",
+      rule: "copilot",
+      target: "azure:storage",
+      scopes: [STORAGE],
+      issued: { cloud: "azure", scope: STORAGE },
+    });
     expect(JSON.stringify(recorded.audit)).not.toContain(AZURE_ACCESS_TOKEN);
   });
 });
@@ -112,22 +141,134 @@ describe("POST /v1/token — allowed", () => {
 describe("POST /v1/token — refused, one audit event each, never the detail to the client", () => {
   type Case = [string, (k: Keys) => { body: string; headers?: Record<string, string> }, number, string, string];
   const cases: Case[] = [
-    ["a JSON body", (_k) => ({ body: JSON.stringify({ grant_type: TOKEN_EXCHANGE_GRANT }), headers: { "content-type": "application/json" } }), 415, "invalid_request", "REQUEST_NOT_FORM"],
-    ["a body over the limit", (k) => ({ body: `${exchangeForm(k)}&pad=${"x".repeat(DEFAULT_LIMITS.maxBodyBytes)}` }), 413, "invalid_request", "REQUEST_TOO_LARGE"],
-    ["a repeated parameter", (k) => ({ body: `${exchangeForm(k)}&resource=${encodeURIComponent(ROLE)}` }), 400, "invalid_request", "REQUEST_MALFORMED"],
-    ["another grant type", (k) => ({ body: exchangeForm(k, { grant_type: "client_credentials" }) }), 400, "unsupported_grant_type", "GRANT_TYPE_UNSUPPORTED"],
-    ["no actor", (k) => ({ body: exchangeForm(k, { actor_token: undefined, actor_token_type: undefined }) }), 400, "invalid_request", "ACTOR_REQUIRED"],
-    ["a target that names nothing", (k) => ({ body: exchangeForm(k, { resource: "s3://bucket" }) }), 400, "invalid_target", "TARGET_INVALID"],
-    ["an expired subject token", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { iat: NOW / 1000 - 900, exp: NOW / 1000 - 300 }) }) }), 400, "invalid_request", "SUBJECT_TOKEN_INVALID"],
-    ["a subject token from a foreign issuer", (k) => ({ body: exchangeForm(k, { subject_token: signRaw({ alg: "RS256", kid: "k1" }, claims({ iss: "https://evil.example/realms/td", sub: "wl-billing" }), k.foreign) }) }), 400, "invalid_request", "SUBJECT_TOKEN_INVALID"],
-    ["an actor token with a jku header", (k) => ({ body: exchangeForm(k, { actor_token: signRaw({ alg: "RS256", kid: "k1", jku: "https://evil.example/jwks" }, claims({ sub: "a", azp: "agent-copilot" }), k.rsa) }) }), 400, "invalid_request", "ACTOR_TOKEN_INVALID"],
-    ["an actor token without jti", (k) => ({ body: exchangeForm(k, { actor_token: actorToken(k, { jti: undefined }) }) }), 400, "invalid_request", "ACTOR_TOKEN_INVALID"],
-    ["a subject that is no workload", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { sub: "someone-else" }) }) }), 400, "invalid_request", "SUBJECT_UNKNOWN"],
-    ["an actor no rule names", (k) => ({ body: exchangeForm(k, { actor_token: actorToken(k, { azp: "agent-rogue" }) }) }), 400, "unauthorized_client", "AGENT_UNKNOWN"],
-    ["an agent acting for a workload it may not (wrong actor)", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { sub: "wl-reports", azp: "reports" }) }) }), 400, "invalid_request", "ACTOR_NOT_PERMITTED"],
-    ["a subject whose may_act forbids the actor", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { may_act: { client_id: "agent-other" } }) }) }), 400, "invalid_request", "SUBJECT_FORBIDS_ACTOR"],
-    ["a role the rule does not allow", (k) => ({ body: exchangeForm(k, { resource: ROLE_WRITER }) }), 400, "invalid_target", "TARGET_NOT_ALLOWED"],
-    ["an Azure scope wider than the rule's (widening)", (k) => ({ body: exchangeForm(k, { resource: "storage", scope: VAULT }) }), 400, "invalid_scope", "SCOPE_NOT_ALLOWED"],
+    [
+      "a JSON body",
+      (_k) => ({ body: JSON.stringify({ grant_type: TOKEN_EXCHANGE_GRANT }), headers: { "content-type": "application/json" } }),
+      415,
+      "invalid_request",
+      "REQUEST_NOT_FORM",
+    ],
+    [
+      "a body over the limit",
+      (k) => ({ body: `${exchangeForm(k)}&pad=${"x".repeat(DEFAULT_LIMITS.maxBodyBytes)}` }),
+      413,
+      "invalid_request",
+      "REQUEST_TOO_LARGE",
+    ],
+    [
+      "a repeated parameter",
+      (k) => ({ body: `${exchangeForm(k)}&resource=${encodeURIComponent(ROLE)}` }),
+      400,
+      "invalid_request",
+      "REQUEST_MALFORMED",
+    ],
+    [
+      "another grant type",
+      (k) => ({ body: exchangeForm(k, { grant_type: "client_credentials" }) }),
+      400,
+      "unsupported_grant_type",
+      "GRANT_TYPE_UNSUPPORTED",
+    ],
+    [
+      "no actor",
+      (k) => ({ body: exchangeForm(k, { actor_token: undefined, actor_token_type: undefined }) }),
+      400,
+      "invalid_request",
+      "ACTOR_REQUIRED",
+    ],
+    [
+      "a target that names nothing",
+      (k) => ({ body: exchangeForm(k, { resource: "s3://bucket" }) }),
+      400,
+      "invalid_target",
+      "TARGET_INVALID",
+    ],
+    [
+      "an expired subject token",
+      (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { iat: NOW / 1000 - 900, exp: NOW / 1000 - 300 }) }) }),
+      400,
+      "invalid_request",
+      "SUBJECT_TOKEN_INVALID",
+    ],
+    [
+      "a subject token from a foreign issuer",
+      (k) => ({
+        body: exchangeForm(k, {
+          subject_token: signRaw(
+            { alg: "RS256", kid: "k1" },
+            claims({ iss: "https://evil.example/realms/td", sub: "wl-billing" }),
+            k.foreign,
+          ),
+        }),
+      }),
+      400,
+      "invalid_request",
+      "SUBJECT_TOKEN_INVALID",
+    ],
+    [
+      "an actor token with a jku header",
+      (k) => ({
+        body: exchangeForm(k, {
+          actor_token: signRaw(
+            { alg: "RS256", kid: "k1", jku: "https://evil.example/jwks" },
+            claims({ sub: "a", azp: "agent-copilot" }),
+            k.rsa,
+          ),
+        }),
+      }),
+      400,
+      "invalid_request",
+      "ACTOR_TOKEN_INVALID",
+    ],
+    [
+      "an actor token without jti",
+      (k) => ({ body: exchangeForm(k, { actor_token: actorToken(k, { jti: undefined }) }) }),
+      400,
+      "invalid_request",
+      "ACTOR_TOKEN_INVALID",
+    ],
+    [
+      "a subject that is no workload",
+      (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { sub: "someone-else" }) }) }),
+      400,
+      "invalid_request",
+      "SUBJECT_UNKNOWN",
+    ],
+    [
+      "an actor no rule names",
+      (k) => ({ body: exchangeForm(k, { actor_token: actorToken(k, { azp: "agent-rogue" }) }) }),
+      400,
+      "unauthorized_client",
+      "AGENT_UNKNOWN",
+    ],
+    [
+      "an agent acting for a workload it may not (wrong actor)",
+      (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { sub: "wl-reports", azp: "reports" }) }) }),
+      400,
+      "invalid_request",
+      "ACTOR_NOT_PERMITTED",
+    ],
+    [
+      "a subject whose may_act forbids the actor",
+      (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { may_act: { client_id: "agent-other" } }) }) }),
+      400,
+      "invalid_request",
+      "SUBJECT_FORBIDS_ACTOR",
+    ],
+    [
+      "a role the rule does not allow",
+      (k) => ({ body: exchangeForm(k, { resource: ROLE_WRITER }) }),
+      400,
+      "invalid_target",
+      "TARGET_NOT_ALLOWED",
+    ],
+    [
+      "an Azure scope wider than the rule's (widening)",
+      (k) => ({ body: exchangeForm(k, { resource: "storage", scope: VAULT }) }),
+      400,
+      "invalid_scope",
+      "SCOPE_NOT_ALLOWED",
+    ],
   ];
 
   it.each(cases)("%s → %i %s", async (_name, make, status, error, reason) => {
@@ -153,18 +294,82 @@ describe("POST /v1/token — refused, one audit event each, never the detail to 
   // a token that also works at AWS, one another client minted, an ID token, one from the future or
   // too old, or an actor that is the subject is refused before any policy or cloud is asked.
   it.each<[string, (k: Keys) => { body: string }, string, string]>([
-    ["a subject token whose aud also names AWS", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { aud: [AUDIENCE, "sts.amazonaws.com"] }) }) }), "SUBJECT_TOKEN_INVALID", "aud is not exactly kcb-agents"],
-    ["a subject token for AWS only", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { aud: "sts.amazonaws.com" }) }) }), "SUBJECT_TOKEN_INVALID", "AUDIENCE_MISMATCH"],
-    ["a subject token another client minted with the workload's sub", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { azp: "reports" }) }) }), "SUBJECT_CLIENT_MISMATCH", "SUBJECT_CLIENT_MISMATCH"],
-    ["a subject token without azp", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { azp: undefined }) }) }), "SUBJECT_CLIENT_MISMATCH", "SUBJECT_CLIENT_MISMATCH"],
-    ["a subject ID token (payload typ ID)", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { typ: "ID" }) }) }), "SUBJECT_TOKEN_INVALID", "NOT_ACCESS_TOKEN"],
-    ["a subject token without payload typ", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { typ: undefined }) }) }), "SUBJECT_TOKEN_INVALID", "NOT_ACCESS_TOKEN"],
-    ["a subject token issued a year ahead", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { iat: NOW / 1000 + 365 * 86400, exp: NOW / 1000 + 365 * 86400 + 300 }) }) }), "SUBJECT_TOKEN_INVALID", "ISSUED_IN_FUTURE"],
-    ["a subject token issued a minute ahead (beyond the 30 s skew)", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { iat: NOW / 1000 + 60 }) }) }), "SUBJECT_TOKEN_INVALID", "ISSUED_IN_FUTURE"],
-    ["a subject token older than the maximum age, not yet expired", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { iat: NOW / 1000 - 3600, exp: NOW / 1000 + 3600 }) }) }), "SUBJECT_TOKEN_INVALID", "TOO_OLD"],
-    ["an actor token with the subject's sub", (k) => ({ body: exchangeForm(k, { actor_token: actorToken(k, { sub: "wl-billing" }) }) }), "ACTOR_TOKEN_INVALID", "same sub as the subject token"],
-    ["an actor token with the subject token's jti", (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { jti: "shared" }), actor_token: actorToken(k, { jti: "shared" }) }) }), "ACTOR_TOKEN_INVALID", "same jti as the subject token"],
-    ["an actor ID token (payload typ ID)", (k) => ({ body: exchangeForm(k, { actor_token: actorToken(k, { typ: "ID" }) }) }), "ACTOR_TOKEN_INVALID", "NOT_ACCESS_TOKEN"],
+    [
+      "a subject token whose aud also names AWS",
+      (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { aud: [AUDIENCE, "sts.amazonaws.com"] }) }) }),
+      "SUBJECT_TOKEN_INVALID",
+      "aud is not exactly kcb-agents",
+    ],
+    [
+      "a subject token for AWS only",
+      (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { aud: "sts.amazonaws.com" }) }) }),
+      "SUBJECT_TOKEN_INVALID",
+      "AUDIENCE_MISMATCH",
+    ],
+    [
+      "a subject token another client minted with the workload's sub",
+      (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { azp: "reports" }) }) }),
+      "SUBJECT_CLIENT_MISMATCH",
+      "SUBJECT_CLIENT_MISMATCH",
+    ],
+    [
+      "a subject token without azp",
+      (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { azp: undefined }) }) }),
+      "SUBJECT_CLIENT_MISMATCH",
+      "SUBJECT_CLIENT_MISMATCH",
+    ],
+    [
+      "a subject ID token (payload typ ID)",
+      (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { typ: "ID" }) }) }),
+      "SUBJECT_TOKEN_INVALID",
+      "NOT_ACCESS_TOKEN",
+    ],
+    [
+      "a subject token without payload typ",
+      (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { typ: undefined }) }) }),
+      "SUBJECT_TOKEN_INVALID",
+      "NOT_ACCESS_TOKEN",
+    ],
+    [
+      "a subject token issued a year ahead",
+      (k) => ({
+        body: exchangeForm(k, { subject_token: subjectToken(k, { iat: NOW / 1000 + 365 * 86400, exp: NOW / 1000 + 365 * 86400 + 300 }) }),
+      }),
+      "SUBJECT_TOKEN_INVALID",
+      "ISSUED_IN_FUTURE",
+    ],
+    [
+      "a subject token issued a minute ahead (beyond the 30 s skew)",
+      (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { iat: NOW / 1000 + 60 }) }) }),
+      "SUBJECT_TOKEN_INVALID",
+      "ISSUED_IN_FUTURE",
+    ],
+    [
+      "a subject token older than the maximum age, not yet expired",
+      (k) => ({ body: exchangeForm(k, { subject_token: subjectToken(k, { iat: NOW / 1000 - 3600, exp: NOW / 1000 + 3600 }) }) }),
+      "SUBJECT_TOKEN_INVALID",
+      "TOO_OLD",
+    ],
+    [
+      "an actor token with the subject's sub",
+      (k) => ({ body: exchangeForm(k, { actor_token: actorToken(k, { sub: "wl-billing" }) }) }),
+      "ACTOR_TOKEN_INVALID",
+      "same sub as the subject token",
+    ],
+    [
+      "an actor token with the subject token's jti",
+      (k) => ({
+        body: exchangeForm(k, { subject_token: subjectToken(k, { jti: "shared" }), actor_token: actorToken(k, { jti: "shared" }) }),
+      }),
+      "ACTOR_TOKEN_INVALID",
+      "same jti as the subject token",
+    ],
+    [
+      "an actor ID token (payload typ ID)",
+      (k) => ({ body: exchangeForm(k, { actor_token: actorToken(k, { typ: "ID" }) }) }),
+      "ACTOR_TOKEN_INVALID",
+      "NOT_ACCESS_TOKEN",
+    ],
   ])("%s → %s (%s)", async (_name, make, reason, detail) => {
     const { deps, recorded } = fakeDeps(keys);
     const { response, json } = await post(deps, make(keys).body, FORM);
@@ -207,7 +412,11 @@ describe("POST /v1/token — refused, one audit event each, never the detail to 
 
   it("reads a bounded body that is not a form before refusing it (the connection stays usable: nothing left to drain)", async () => {
     const { deps, recorded } = fakeDeps(keys);
-    const request = new Request("http://127.0.0.1/v1/token", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pad: "x".repeat(4000) }) });
+    const request = new Request("http://127.0.0.1/v1/token", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ pad: "x".repeat(4000) }),
+    });
     const response = await createTokenExchangeApp(deps).fetch(request);
     expect(response.status).toBe(415);
     expect(recorded.audit[0]?.reason).toBe("REQUEST_NOT_FORM");
@@ -267,7 +476,12 @@ describe("POST /v1/token — abuse resistance", () => {
 describe("POST /v1/token — minting failures", () => {
   it("refuses to use a delegated token that does not carry the chain as SourceIdentity", async () => {
     const { deps, recorded } = fakeDeps(keys);
-    deps.delegation = { token: () => Promise.resolve(signRaw({ alg: "RS256", kid: "k1" }, claims({ sub: "wl-billing", [AWS_SOURCE_IDENTITY_CLAIM]: "someone-else" }), keys.rsa)) };
+    deps.delegation = {
+      token: () =>
+        Promise.resolve(
+          signRaw({ alg: "RS256", kid: "k1" }, claims({ sub: "wl-billing", [AWS_SOURCE_IDENTITY_CLAIM]: "someone-else" }), keys.rsa),
+        ),
+    };
     const { response, json } = await post(deps, exchangeForm(keys));
     expect(response.status).toBe(500);
     expect(json.error).toBe("server_error");
@@ -284,7 +498,13 @@ describe("POST /v1/token — minting failures", () => {
 
   it.each([
     ["STS refused (AWS_REJECTED)", new BrokerError("AWS_REJECTED", "AccessDenied"), 502, "server_error", "UPSTREAM_REJECTED"],
-    ["STS unavailable (AWS_RETRYABLE)", new BrokerError("AWS_RETRYABLE", "IDPCommunicationError"), 503, "temporarily_unavailable", "UPSTREAM_RETRYABLE"],
+    [
+      "STS unavailable (AWS_RETRYABLE)",
+      new BrokerError("AWS_RETRYABLE", "IDPCommunicationError"),
+      503,
+      "temporarily_unavailable",
+      "UPSTREAM_RETRYABLE",
+    ],
     ["an unexpected exception", new Error("boom"), 500, "server_error", "INTERNAL"],
   ])("%s → %i %s", async (_name, failure, status, error, reason) => {
     const { deps, recorded } = fakeDeps(keys);
@@ -298,7 +518,13 @@ describe("POST /v1/token — minting failures", () => {
   });
 
   it("still answers when the audit sink throws", async () => {
-    const { deps } = fakeDeps(keys, { audit: { emit: () => { throw new Error("disk full"); } } });
+    const { deps } = fakeDeps(keys, {
+      audit: {
+        emit: () => {
+          throw new Error("disk full");
+        },
+      },
+    });
     expect((await post(deps, exchangeForm(keys))).response.status).toBe(200);
   });
 });

@@ -2,7 +2,15 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { jsonLinesAuditSink, type AuditEvent } from "../../../../broker/agents/audit.ts";
 
-const event = (requestId: string): AuditEvent => ({ type: "token_exchange", time: "2026-11-29T12:00:00.000Z", requestId, outcome: "denied", status: 400, subject: {}, actor: {} });
+const event = (requestId: string): AuditEvent => ({
+  type: "token_exchange",
+  time: "2026-11-29T12:00:00.000Z",
+  requestId,
+  outcome: "denied",
+  status: 400,
+  subject: {},
+  actor: {},
+});
 
 describe("jsonLinesAuditSink", () => {
   it("writes nothing on the request's path, then the turn's lines in one write, one JSON line per event", async () => {
@@ -13,7 +21,12 @@ describe("jsonLinesAuditSink", () => {
     expect(writes).toEqual([]);
     await nextTurn();
     expect(writes).toHaveLength(1);
-    expect(writes[0]!.split("\n").filter(Boolean).map((l) => (JSON.parse(l) as AuditEvent).requestId)).toEqual(["a", "b"]);
+    expect(
+      writes[0]!
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as AuditEvent).requestId),
+    ).toEqual(["a", "b"]);
     sink.emit(event("c"));
     await nextTurn();
     expect(writes).toHaveLength(2);

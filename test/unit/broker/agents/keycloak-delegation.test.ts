@@ -38,7 +38,12 @@ const ok = (n: number) => Response.json({ access_token: `delegated-${n}`, token_
 describe("keycloakDelegatedTokens", () => {
   it("asks Keycloak as kcb-delegation.<agent>.<workload> with private_key_jwt and the cloud's scope", async () => {
     const kc = fakeKeycloak((_f, n) => ok(n));
-    const source = keycloakDelegatedTokens({ issuer: ISSUER, clientAuth: privateKeyJwtAuth(key, "d1"), clock: fixedClock(), fetch: kc.fetch });
+    const source = keycloakDelegatedTokens({
+      issuer: ISSUER,
+      clientAuth: privateKeyJwtAuth(key, "d1"),
+      clock: fixedClock(),
+      fetch: kc.fetch,
+    });
     expect(await source.token({ agent: "copilot", workload: "billing", cloud: "aws" })).toBe("delegated-1");
     expect(await source.token({ agent: "copilot", workload: "billing", cloud: "azure" })).toBe("delegated-2");
     const [aws, azure] = kc.tokenRequests;
@@ -57,7 +62,11 @@ describe("keycloakDelegatedTokens", () => {
     const clock = fixedClock();
     const source = keycloakDelegatedTokens({ issuer: ISSUER, clientAuth: privateKeyJwtAuth(key), clock, fetch: kc.fetch });
     const pair = { agent: "copilot", workload: "billing", cloud: "aws" } as const;
-    expect(await Promise.all([source.token(pair), source.token(pair), source.token(pair)])).toEqual(["delegated-1", "delegated-1", "delegated-1"]);
+    expect(await Promise.all([source.token(pair), source.token(pair), source.token(pair)])).toEqual([
+      "delegated-1",
+      "delegated-1",
+      "delegated-1",
+    ]);
     clock.advance(239_000);
     expect(await source.token(pair)).toBe("delegated-1");
     clock.advance(1_000); // 300 s lifetime − 60 s margin
@@ -66,7 +75,11 @@ describe("keycloakDelegatedTokens", () => {
   });
 
   it.each([
-    ["Keycloak refuses the client (it does not exist)", () => Response.json({ error: "invalid_client" }, { status: 401 }), "DELEGATION_MISCONFIGURED"],
+    [
+      "Keycloak refuses the client (it does not exist)",
+      () => Response.json({ error: "invalid_client" }, { status: 401 }),
+      "DELEGATION_MISCONFIGURED",
+    ],
     ["Keycloak refuses the scope", () => Response.json({ error: "invalid_scope" }, { status: 400 }), "DELEGATION_MISCONFIGURED"],
     ["Keycloak fails", () => new Response("oops", { status: 503 }), "DELEGATION_UNAVAILABLE"],
     ["the network fails", () => Promise.reject(new TypeError("fetch failed")), "DELEGATION_UNAVAILABLE"],

@@ -6,7 +6,21 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTokenExchangeApp } from "../../../../broker/agents/app.ts";
 import { JWT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from "../../../../broker/agents/protocol.ts";
-import { AWS_SECRET, AWS_SESSION_TOKEN, AZURE_ACCESS_TOKEN, ISSUER, NOW, ROLE, actorToken, claims, fakeDeps, makeKeys, signRaw, subjectToken, type Keys } from "../../../support/fixtures/agents.ts";
+import {
+  AWS_SECRET,
+  AWS_SESSION_TOKEN,
+  AZURE_ACCESS_TOKEN,
+  ISSUER,
+  NOW,
+  ROLE,
+  actorToken,
+  claims,
+  fakeDeps,
+  makeKeys,
+  signRaw,
+  subjectToken,
+  type Keys,
+} from "../../../support/fixtures/agents.ts";
 
 let keys: Keys;
 beforeAll(async () => {
@@ -16,7 +30,17 @@ beforeAll(async () => {
 type Params = Array<[string, string]>;
 type Mutation = (params: Params, k: Keys) => Params;
 
-const PARAMS = ["grant_type", "subject_token", "subject_token_type", "actor_token", "actor_token_type", "resource", "audience", "scope", "requested_token_type"];
+const PARAMS = [
+  "grant_type",
+  "subject_token",
+  "subject_token_type",
+  "actor_token",
+  "actor_token_type",
+  "resource",
+  "audience",
+  "scope",
+  "requested_token_type",
+];
 
 function validParams(k: Keys): Params {
   return [
@@ -31,22 +55,31 @@ function validParams(k: Keys): Params {
 
 const set = (params: Params, name: string, value: string): Params => params.map(([n, v]) => [n, n === name ? value : v]);
 const which = fc.constantFrom("subject_token", "actor_token");
-const junk = fc.oneof(fc.string({ maxLength: 200 }), fc.base64String({ maxLength: 400 }), fc.stringMatching(/^[A-Za-z0-9_-]{0,60}(\.[A-Za-z0-9_-]{0,60}){0,5}$/));
+const junk = fc.oneof(
+  fc.string({ maxLength: 200 }),
+  fc.base64String({ maxLength: 400 }),
+  fc.stringMatching(/^[A-Za-z0-9_-]{0,60}(\.[A-Za-z0-9_-]{0,60}){0,5}$/),
+);
 
 /** Each mutation is guaranteed to make the request unacceptable. */
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   // a character of a signed token changed (never the last two, whose spare bits may not matter)
   fc.tuple(which, fc.nat(), fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")).map(
-    ([name, at, ch]): Mutation => (params) =>
-      params.map(([n, v]) => {
-        if (n !== name) return [n, v];
-        const i = at % (v.length - 2);
-        const replacement = v[i] === ch ? (ch === "A" ? "B" : "A") : ch;
-        return [n, `${v.slice(0, i)}${replacement}${v.slice(i + 1)}`] as [string, string];
-      }),
+    ([name, at, ch]): Mutation =>
+      (params) =>
+        params.map(([n, v]) => {
+          if (n !== name) return [n, v];
+          const i = at % (v.length - 2);
+          const replacement = v[i] === ch ? (ch === "A" ? "B" : "A") : ch;
+          return [n, `${v.slice(0, i)}${replacement}${v.slice(i + 1)}`] as [string, string];
+        }),
   ),
   // a token replaced by junk
-  fc.tuple(which, junk).map(([name, value]): Mutation => (params) => set(params, name, value)),
+  fc.tuple(which, junk).map(
+    ([name, value]): Mutation =>
+      (params) =>
+        set(params, name, value),
+  ),
   // a validly signed token with a forbidden header
   fc
     .tuple(
@@ -63,9 +96,25 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
         { alg: "RS256", kid: "unknown" },
       ),
     )
-    .map(([name, header]): Mutation => (params, k) => set(params, name, signRaw(header, claims({ sub: "wl-billing", azp: "agent-copilot" }), k.rsa))),
+    .map(
+      ([name, header]): Mutation =>
+        (params, k) =>
+          set(params, name, signRaw(header, claims({ sub: "wl-billing", azp: "agent-copilot" }), k.rsa)),
+    ),
   // HS256 keyed with the public key
-  which.map((name): Mutation => (params, k) => set(params, name, signRaw({ alg: "HS256", kid: "k1" }, claims({ sub: "wl-billing", azp: "agent-copilot" }), k.rsaPublic.export({ type: "spki", format: "pem" }).toString()))),
+  which.map(
+    (name): Mutation =>
+      (params, k) =>
+        set(
+          params,
+          name,
+          signRaw(
+            { alg: "HS256", kid: "k1" },
+            claims({ sub: "wl-billing", azp: "agent-copilot" }),
+            k.rsaPublic.export({ type: "spki", format: "pem" }).toString(),
+          ),
+        ),
+  ),
   // validly signed, but a claim that must not pass
   fc
     .tuple(
@@ -77,26 +126,49 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
         fc.string({ maxLength: 30 }).map((s) => ({ sub: `x-${s}`, azp: `x-${s}` })),
       ),
     )
-    .map(([name, bad]): Mutation => (params, k) => set(params, name, name === "subject_token" ? subjectToken(k, bad) : actorToken(k, bad))),
+    .map(
+      ([name, bad]): Mutation =>
+        (params, k) =>
+          set(params, name, name === "subject_token" ? subjectToken(k, bad) : actorToken(k, bad)),
+    ),
   // signed by a foreign key
-  which.map((name): Mutation => (params, k) => set(params, name, signRaw({ alg: "RS256", kid: "k1" }, claims({ sub: "wl-billing", azp: "agent-copilot" }), k.foreign))),
+  which.map(
+    (name): Mutation =>
+      (params, k) =>
+        set(params, name, signRaw({ alg: "RS256", kid: "k1" }, claims({ sub: "wl-billing", azp: "agent-copilot" }), k.foreign)),
+  ),
   // a required parameter dropped
-  fc.constantFrom("grant_type", "subject_token", "subject_token_type", "actor_token", "resource").map((name): Mutation => (params) => params.filter(([n]) => n !== name)),
+  fc.constantFrom("grant_type", "subject_token", "subject_token_type", "actor_token", "resource").map(
+    (name): Mutation =>
+      (params) =>
+        params.filter(([n]) => n !== name),
+  ),
   // a parameter repeated
   fc.tuple(fc.constantFrom(...PARAMS), junk).map(([name, value]): Mutation => (params) => [...params, [name, value], [name, value]]),
   // a wrong value for a protocol parameter
   fc
-    .tuple(fc.constantFrom("grant_type", "subject_token_type", "actor_token_type", "resource", "requested_token_type"), fc.string({ maxLength: 80 }))
+    .tuple(
+      fc.constantFrom("grant_type", "subject_token_type", "actor_token_type", "resource", "requested_token_type"),
+      fc.string({ maxLength: 80 }),
+    )
     .map(([name, value]): Mutation => (params) => [...params.filter(([n]) => n !== name), [name, `x${value}`]]),
   // an oversized token
-  which.map((name): Mutation => (params) => set(params, name, "e".repeat(9000))),
+  which.map(
+    (name): Mutation =>
+      (params) =>
+        set(params, name, "e".repeat(9000)),
+  ),
 );
 
 const SECRETS = [AWS_SECRET, AWS_SESSION_TOKEN, AZURE_ACCESS_TOKEN];
 
 async function expectRefusal(body: string, contentType: string, k: Keys): Promise<void> {
   const { deps, recorded } = fakeDeps(k);
-  const response = await createTokenExchangeApp(deps).request("/v1/token", { method: "POST", headers: { "content-type": contentType }, body });
+  const response = await createTokenExchangeApp(deps).request("/v1/token", {
+    method: "POST",
+    headers: { "content-type": contentType },
+    body,
+  });
   const text = await response.text();
   expect(response.status).toBeGreaterThanOrEqual(400);
   expect(response.status).toBeLessThan(500);
@@ -115,8 +187,14 @@ async function expectRefusal(body: string, contentType: string, k: Keys): Promis
 describe("property: malformed requests never get a 5xx or a credential", () => {
   it("(control) the unmutated request is accepted, so each refusal comes from a mutation", async () => {
     const { deps } = fakeDeps(keys);
-    const body = validParams(keys).map(([n, v]) => `${n}=${encodeURIComponent(v)}`).join("&");
-    const response = await createTokenExchangeApp(deps).request("/v1/token", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
+    const body = validParams(keys)
+      .map(([n, v]) => `${n}=${encodeURIComponent(v)}`)
+      .join("&");
+    const response = await createTokenExchangeApp(deps).request("/v1/token", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body,
+    });
     expect(response.status).toBe(200);
   });
 
@@ -134,8 +212,18 @@ describe("property: malformed requests never get a 5xx or a credential", () => {
   it("arbitrary bodies and content types", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.string({ maxLength: 2000 }), fc.uint8Array({ maxLength: 2000 }).map((b) => Buffer.from(b).toString("latin1")), fc.webQueryParameters()),
-        fc.constantFrom("application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-8", "application/json", "text/plain", ""),
+        fc.oneof(
+          fc.string({ maxLength: 2000 }),
+          fc.uint8Array({ maxLength: 2000 }).map((b) => Buffer.from(b).toString("latin1")),
+          fc.webQueryParameters(),
+        ),
+        fc.constantFrom(
+          "application/x-www-form-urlencoded",
+          "application/x-www-form-urlencoded; charset=utf-8",
+          "application/json",
+          "text/plain",
+          "",
+        ),
         async (body, contentType) => {
           await expectRefusal(body, contentType, keys);
         },

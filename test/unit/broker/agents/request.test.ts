@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { AgentsErrorCode } from "../../../../broker/errors.ts";
-import { ACCESS_TOKEN_TYPE, AWS_CREDENTIALS_TOKEN_TYPE, DEFAULT_LIMITS, JWT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from "../../../../broker/agents/protocol.ts";
+import {
+  ACCESS_TOKEN_TYPE,
+  AWS_CREDENTIALS_TOKEN_TYPE,
+  DEFAULT_LIMITS,
+  JWT_TOKEN_TYPE,
+  TOKEN_EXCHANGE_GRANT,
+} from "../../../../broker/agents/protocol.ts";
 import { parseExchangeRequest } from "../../../../broker/agents/request.ts";
 import { AZ_CLIENT, ROLE, STORAGE, form } from "../../../support/fixtures/agents.ts";
 
@@ -36,7 +42,10 @@ describe("parseExchangeRequest", () => {
   });
 
   it("reads an Azure identity named in audience, with a scope", () => {
-    const request = parseExchangeRequest(form({ ...base, resource: undefined, audience: AZ_CLIENT.toUpperCase(), scope: STORAGE }), DEFAULT_LIMITS);
+    const request = parseExchangeRequest(
+      form({ ...base, resource: undefined, audience: AZ_CLIENT.toUpperCase(), scope: STORAGE }),
+      DEFAULT_LIMITS,
+    );
     expect(request.target).toEqual({ cloud: "azure", identity: AZ_CLIENT });
     expect(request.scopes).toEqual([STORAGE]);
     expect(request.issuedTokenType).toBe(ACCESS_TOKEN_TYPE);
@@ -57,12 +66,24 @@ describe("parseExchangeRequest", () => {
     ["a repeated empty parameter", `${form(base)}&scope=&scope=`, "REQUEST_MALFORMED"],
     ["no subject_token", form({ ...base, subject_token: undefined }), "REQUEST_MALFORMED"],
     ["no subject_token_type", form({ ...base, subject_token_type: undefined }), "REQUEST_MALFORMED"],
-    ["a SAML subject_token_type", form({ ...base, subject_token_type: "urn:ietf:params:oauth:token-type:saml2" }), "TOKEN_TYPE_UNSUPPORTED"],
-    ["a refresh-token actor_token_type", form({ ...base, actor_token_type: "urn:ietf:params:oauth:token-type:refresh_token" }), "TOKEN_TYPE_UNSUPPORTED"],
+    [
+      "a SAML subject_token_type",
+      form({ ...base, subject_token_type: "urn:ietf:params:oauth:token-type:saml2" }),
+      "TOKEN_TYPE_UNSUPPORTED",
+    ],
+    [
+      "a refresh-token actor_token_type",
+      form({ ...base, actor_token_type: "urn:ietf:params:oauth:token-type:refresh_token" }),
+      "TOKEN_TYPE_UNSUPPORTED",
+    ],
     ["no actor at all", form({ ...base, actor_token: undefined, actor_token_type: undefined }), "ACTOR_REQUIRED"],
     ["actor_token without its type", form({ ...base, actor_token_type: undefined }), "REQUEST_MALFORMED"],
     ["actor_token_type without a token", form({ ...base, actor_token: undefined }), "REQUEST_MALFORMED"],
-    ["a subject_token over the size limit", form({ ...base, subject_token: "x".repeat(DEFAULT_LIMITS.maxTokenChars + 1) }), "TOKEN_TOO_LARGE"],
+    [
+      "a subject_token over the size limit",
+      form({ ...base, subject_token: "x".repeat(DEFAULT_LIMITS.maxTokenChars + 1) }),
+      "TOKEN_TOO_LARGE",
+    ],
     ["an actor_token over the size limit", form({ ...base, actor_token: "x".repeat(DEFAULT_LIMITS.maxTokenChars + 1) }), "TOKEN_TOO_LARGE"],
     ["no target", form({ ...base, resource: undefined }), "TARGET_INVALID"],
     ["both resource and audience", form({ ...base, audience: "storage" }), "TARGET_INVALID"],
@@ -72,7 +93,11 @@ describe("parseExchangeRequest", () => {
     ["a scope with a double space", form({ ...base, scope: "a  b" }), "SCOPE_NOT_ALLOWED"],
     ["a scope with a quote", form({ ...base, scope: 'a"b' }), "SCOPE_NOT_ALLOWED"],
     ["requested_token_type access_token for AWS", form({ ...base, requested_token_type: ACCESS_TOKEN_TYPE }), "TOKEN_TYPE_UNSUPPORTED"],
-    ["requested_token_type aws-credentials for Azure", form({ ...base, resource: "storage", requested_token_type: AWS_CREDENTIALS_TOKEN_TYPE }), "TOKEN_TYPE_UNSUPPORTED"],
+    [
+      "requested_token_type aws-credentials for Azure",
+      form({ ...base, resource: "storage", requested_token_type: AWS_CREDENTIALS_TOKEN_TYPE }),
+      "TOKEN_TYPE_UNSUPPORTED",
+    ],
   ])("refuses %s", (_name, body, code) => {
     expect(codeOf(body)).toBe(code);
   });
@@ -82,6 +107,8 @@ describe("parseExchangeRequest", () => {
   });
 
   it("deduplicates scopes", () => {
-    expect(parseExchangeRequest(form({ ...base, resource: "storage", scope: `${STORAGE} ${STORAGE}` }), DEFAULT_LIMITS).scopes).toEqual([STORAGE]);
+    expect(parseExchangeRequest(form({ ...base, resource: "storage", scope: `${STORAGE} ${STORAGE}` }), DEFAULT_LIMITS).scopes).toEqual([
+      STORAGE,
+    ]);
   });
 });

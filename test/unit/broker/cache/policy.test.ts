@@ -100,11 +100,14 @@ const busiestSecondShare = (times: readonly number[], from: number) => {
 };
 
 describe("retryDelay across a fleet (what `npm run bench` figure 9 measures against real Keycloak)", () => {
-  it.each([45_000, 90_000, 137_000, 600_000])("500 credentials failing together: after a return at %i ms each retries within the cap, and no second carries a quarter of them", (returnAt) => {
-    const attempts = firstAttemptsAfterReturn(500, returnAt, DEFAULT_POLICY, seeded(returnAt));
-    expect(Math.max(...attempts) - returnAt).toBeLessThanOrEqual(DEFAULT_POLICY.retryMaxMs);
-    expect(busiestSecondShare(attempts, returnAt)).toBeLessThanOrEqual(0.25);
-  });
+  it.each([45_000, 90_000, 137_000, 600_000])(
+    "500 credentials failing together: after a return at %i ms each retries within the cap, and no second carries a quarter of them",
+    (returnAt) => {
+      const attempts = firstAttemptsAfterReturn(500, returnAt, DEFAULT_POLICY, seeded(returnAt));
+      expect(Math.max(...attempts) - returnAt).toBeLessThanOrEqual(DEFAULT_POLICY.retryMaxMs);
+      expect(busiestSecondShare(attempts, returnAt)).toBeLessThanOrEqual(0.25);
+    },
+  );
 
   it("without the random half every credential retries in the same second (what the jitter prevents)", () => {
     const attempts = firstAttemptsAfterReturn(500, 90_000, DEFAULT_POLICY, () => 0.5);

@@ -36,7 +36,8 @@ function cache(up: ReturnType<typeof upstream>, random = () => 0.5) {
     policy: DEFAULT_POLICY,
     random,
     isIrrecoverable: (e) => e instanceof BrokerError && e.code === "AWS_REJECTED",
-    expiringError: (key, cause) => new BrokerError("CREDENTIALS_EXPIRING", `credentials for ${key} expire soon and cannot be refreshed`, { cause }),
+    expiringError: (key, cause) =>
+      new BrokerError("CREDENTIALS_EXPIRING", `credentials for ${key} expire soon and cannot be refreshed`, { cause }),
   });
 }
 
@@ -126,7 +127,12 @@ describe("RefreshingCache", () => {
     // Bounded by the backoff (random 0: 0.5 s, 1 s, 2 s … capped at 30 s): one attempt at 40 min,
     // then one after each delay that still fits in the 15 min until 55 min.
     let attempts = 1;
-    for (let elapsed = retryDelay(1, DEFAULT_POLICY, () => 0); elapsed <= 15 * MIN; elapsed += retryDelay(attempts, DEFAULT_POLICY, () => 0)) attempts += 1;
+    for (
+      let elapsed = retryDelay(1, DEFAULT_POLICY, () => 0);
+      elapsed <= 15 * MIN;
+      elapsed += retryDelay(attempts, DEFAULT_POLICY, () => 0)
+    )
+      attempts += 1;
     expect(up.fetch).toHaveBeenCalledTimes(1 + attempts);
     expect(attempts).toBeLessThan(70); // 15 min / a 15-s floor, plus the first short steps
 

@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import { entraAnswerError, isRetryableEntraError, toBrokerError } from "../../../../broker/exchange/azure-entra.ts";
 
 const answer = (status: number, error: string, aadsts: number) =>
-  entraAnswerError(status, JSON.stringify({ error, error_description: `AADSTS${aadsts}: text.\r\nTrace ID: t\r\nCorrelation ID: c`, error_codes: [aadsts] }));
+  entraAnswerError(
+    status,
+    JSON.stringify({ error, error_description: `AADSTS${aadsts}: text.\r\nTrace ID: t\r\nCorrelation ID: c`, error_codes: [aadsts] }),
+  );
 const request = { tenantId: "tenant", clientId: "client", scope: "api://x/.default" };
 
 describe("which Entra answers a refresh may retry", () => {

@@ -15,8 +15,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("formatCredentialProcess", () => {
   it("prints the Version 1 document with an RFC 3339 Z expiration", () => {
-    const out = formatCredentialProcess({ accessKeyId: "ASIA1", secretAccessKey: "s", sessionToken: "t", expiration: new Date("2030-01-01T12:00:00.789Z"), accountId: "123456789012" });
-    expect(out).toBe('{"Version":1,"AccessKeyId":"ASIA1","SecretAccessKey":"s","SessionToken":"t","Expiration":"2030-01-01T12:00:00Z","AccountId":"123456789012"}');
+    const out = formatCredentialProcess({
+      accessKeyId: "ASIA1",
+      secretAccessKey: "s",
+      sessionToken: "t",
+      expiration: new Date("2030-01-01T12:00:00.789Z"),
+      accountId: "123456789012",
+    });
+    expect(out).toBe(
+      '{"Version":1,"AccessKeyId":"ASIA1","SecretAccessKey":"s","SessionToken":"t","Expiration":"2030-01-01T12:00:00Z","AccountId":"123456789012"}',
+    );
   });
 });
 
@@ -57,7 +65,12 @@ describe("fetchCredentialProcess (against the app)", () => {
   const viaApp = ((url: string, init?: RequestInit) => Promise.resolve(app.request(url, init))) as typeof fetch;
 
   it("turns the container document into credential_process output", async () => {
-    const out = await fetchCredentialProcess({ baseUrl: "http://127.0.0.1:8999", target: "s3-reader", authTokenFile: tokenFile, fetch: viaApp });
+    const out = await fetchCredentialProcess({
+      baseUrl: "http://127.0.0.1:8999",
+      target: "s3-reader",
+      authTokenFile: tokenFile,
+      fetch: viaApp,
+    });
     expect(JSON.parse(out)).toEqual({
       Version: 1,
       AccessKeyId: "ASIAS3READERXXXXXXXX",
@@ -72,17 +85,28 @@ describe("fetchCredentialProcess (against the app)", () => {
     ["an unknown target", { target: "nope" }, "UNKNOWN_TARGET"],
     ["a wrong secret", { authTokenFile: join(dir, "wrong") }, "UNAUTHORIZED"],
     ["a missing secret file", { authTokenFile: join(dir, "missing") }, "CONFIG_INVALID"],
-    ["an unreachable sidecar", { fetch: (() => Promise.reject(new TypeError("fetch failed"))) }, "AWS_RETRYABLE"],
+    ["an unreachable sidecar", { fetch: () => Promise.reject(new TypeError("fetch failed")) }, "AWS_RETRYABLE"],
   ])("fails with the sidecar's code for %s", async (_case, override, code) => {
     writeFileSync(join(dir, "wrong"), generateSecret());
-    const error = await fetchCredentialProcess({ baseUrl: "http://127.0.0.1:8999", target: "s3-reader", authTokenFile: tokenFile, fetch: viaApp, ...override }).catch((e: unknown) => e);
+    const error = await fetchCredentialProcess({
+      baseUrl: "http://127.0.0.1:8999",
+      target: "s3-reader",
+      authTokenFile: tokenFile,
+      fetch: viaApp,
+      ...override,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BrokerError);
     expect((error as BrokerError).code).toBe(code);
   });
 
   it("passes a retryable sidecar error on as retryable", async () => {
     source.failWith = new BrokerError("CREDENTIALS_EXPIRING", "x");
-    const error = await fetchCredentialProcess({ baseUrl: "http://127.0.0.1:8999", target: "s3-reader", authTokenFile: tokenFile, fetch: viaApp }).catch((e: unknown) => e);
+    const error = await fetchCredentialProcess({
+      baseUrl: "http://127.0.0.1:8999",
+      target: "s3-reader",
+      authTokenFile: tokenFile,
+      fetch: viaApp,
+    }).catch((e: unknown) => e);
     source.failWith = undefined;
     expect((error as BrokerError).code).toBe("CREDENTIALS_EXPIRING");
   });

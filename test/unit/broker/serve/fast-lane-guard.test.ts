@@ -13,12 +13,25 @@ import { FakeSource } from "../../../support/fakes/credential-source.ts";
 
 const secret = generateSecret();
 
-function attempt(headers: Record<string, string>, alsoHost?: string): { handled: boolean; readonly status: number | undefined; source: FakeSource } {
+function attempt(
+  headers: Record<string, string>,
+  alsoHost?: string,
+): { handled: boolean; readonly status: number | undefined; source: FakeSource } {
   const source = new FakeSource();
-  const lane = awsContainerFastLane({ source, matchesSecret: secretMatcher(secret), log: quietLogger, retryAfterSeconds: 5, ...(alsoHost !== undefined && { alsoHost }) });
+  const lane = awsContainerFastLane({
+    source,
+    matchesSecret: secretMatcher(secret),
+    log: quietLogger,
+    retryAfterSeconds: 5,
+    ...(alsoHost !== undefined && { alsoHost }),
+  });
   let status: number | undefined;
   const res = { writeHead: (s: number) => void (status = s), end: () => undefined } as unknown as ServerResponse;
-  const req = { method: "GET", url: "/v1/aws/credentials/s3-reader", headers: { authorization: secret, ...headers } } as unknown as IncomingMessage;
+  const req = {
+    method: "GET",
+    url: "/v1/aws/credentials/s3-reader",
+    headers: { authorization: secret, ...headers },
+  } as unknown as IncomingMessage;
   const handled = lane(req, res);
   return {
     handled,
@@ -61,15 +74,27 @@ describe("App Service fast lane: the credential-request guard", () => {
   const appSecret = generateSecret();
   function lane(headers: Record<string, string>): boolean {
     const source = new FakeSource();
-    const fast = azureAppServiceFastLane({ source: { azureTargets: source.azureTargets, azureIfCached: (t, s) => source.azureNow(t, s) }, matchesSecret: secretMatcher(appSecret) });
+    const fast = azureAppServiceFastLane({
+      source: { azureTargets: source.azureTargets, azureIfCached: (t, s) => source.azureNow(t, s) },
+      matchesSecret: secretMatcher(appSecret),
+    });
     const res = { writeHead: () => undefined, end: () => undefined } as unknown as ServerResponse;
-    const req = { method: "GET", url: `${AZURE_APP_SERVICE_PATH}?api-version=2019-08-01&resource=https://storage.azure.com`, headers: { "x-identity-header": appSecret, ...headers } } as unknown as IncomingMessage;
+    const req = {
+      method: "GET",
+      url: `${AZURE_APP_SERVICE_PATH}?api-version=2019-08-01&resource=https://storage.azure.com`,
+      headers: { "x-identity-header": appSecret, ...headers },
+    } as unknown as IncomingMessage;
     return fast(req, res);
   }
 
   it("answers a loopback request itself, and leaves a proxied or foreign-Host request to the app", () => {
     expect(lane({ host: "127.0.0.1:8999" })).toBe(true);
-    const refused: Array<Record<string, string>> = [{ host: "127.0.0.1:8999", "x-forwarded-for": "10.0.0.7" }, { host: "127.0.0.1:8999", forwarded: "for=x" }, { host: "attacker.example" }, {}];
+    const refused: Array<Record<string, string>> = [
+      { host: "127.0.0.1:8999", "x-forwarded-for": "10.0.0.7" },
+      { host: "127.0.0.1:8999", forwarded: "for=x" },
+      { host: "attacker.example" },
+      {},
+    ];
     for (const headers of refused) expect(lane(headers)).toBe(false);
   });
 });

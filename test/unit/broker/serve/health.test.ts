@@ -54,7 +54,15 @@ describe("operational endpoints", () => {
     expect((await ops.request("/healthz")).status).toBe(200);
     expect((await ops.request("/readyz")).status).toBe(200);
     expect((await ops.request("/metrics")).status).toBe(200);
-    expect((await ops.request("/v1/aws/credentials/s3-reader", { headers: { authorization: secrets.awsContainerToken } })).status).toBe(404);
-    expect((await ops.request("/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://storage.azure.com", { headers: { metadata: "true" } })).status).toBe(404);
+    expect((await ops.request("/v1/aws/credentials/s3-reader", { headers: { authorization: secrets.awsContainerToken } })).status).toBe(
+      404,
+    );
+    expect(
+      (
+        await ops.request("/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://storage.azure.com", {
+          headers: { metadata: "true" },
+        })
+      ).status,
+    ).toBe(404);
   });
 });

@@ -69,7 +69,12 @@ describe("removeStaleTempFiles", () => {
   it("removes only the temp files an interrupted write of this target left behind", async () => {
     const path = join(dir, "aws-web-identity-token");
     const left = [".aws-web-identity-token.0123456789ab.tmp", ".aws-web-identity-token.ba9876543210.tmp"];
-    const kept = ["aws-web-identity-token", ".azure-federated-token.0123456789ab.tmp", ".aws-web-identity-token.notatempname.tmp", "aws-web-identity-token.0123456789ab.tmp"];
+    const kept = [
+      "aws-web-identity-token",
+      ".azure-federated-token.0123456789ab.tmp",
+      ".aws-web-identity-token.notatempname.tmp",
+      "aws-web-identity-token.0123456789ab.tmp",
+    ];
     for (const name of [...left, ...kept]) writeFileSync(join(dir, name), "eyJ.partial");
     expect(await removeStaleTempFiles(path)).toBe(2);
     expect(readdirSync(dir).sort()).toEqual([...kept].sort());

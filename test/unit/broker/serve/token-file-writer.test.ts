@@ -20,7 +20,13 @@ describe("nextRewrite", () => {
     expect(nextRewrite({ expiresAtMs: T0 + left, nowMs: T0, rewriteBeforeMs: window })).toEqual({ delayMs, insideWindow });
   });
 
-  it.each([[1, 1000], [2, 2000], [5, 16_000], [6, 30_000], [50, 30_000]])("retry after %i failures: %i ms", (failures, ms) => {
+  it.each([
+    [1, 1000],
+    [2, 2000],
+    [5, 16_000],
+    [6, 30_000],
+    [50, 30_000],
+  ])("retry after %i failures: %i ms", (failures, ms) => {
     expect(retryDelay(failures)).toBe(ms);
   });
 });
@@ -70,7 +76,10 @@ describe("TokenFileWriter", () => {
     await vi.advanceTimersByTimeAsync(45 * MIN - 1);
     expect(writes).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
-    expect(writes.map((w) => [w.at, w.data])).toEqual([[0, "azure-token-issued-0"], [45 * MIN, "azure-token-issued-1800"]]);
+    expect(writes.map((w) => [w.at, w.data])).toEqual([
+      [0, "azure-token-issued-0"],
+      [45 * MIN, "azure-token-issued-1800"],
+    ]);
     // The new token (issued at 30 min, expires at 90 min) is rewritten at 75 min.
     await vi.advanceTimersByTimeAsync(30 * MIN);
     expect(writes.map((w) => w.at)).toEqual([0, 45 * MIN, 75 * MIN]);

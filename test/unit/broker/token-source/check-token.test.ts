@@ -12,7 +12,10 @@ const good = { iss: ISSUER, aud: AUD, sub: "workload:payments", iat: nowS, exp: 
 async function failure(claims: Record<string, unknown>, extra: Record<string, unknown> = {}, alg?: string): Promise<BrokerError> {
   const token = await signToken(claims, alg ? { alg } : {});
   try {
-    checkTokenResponse({ access_token: token, token_type: "Bearer", expires_in: 600, ...extra }, { issuer: ISSUER, audience: AUD, now: NOW });
+    checkTokenResponse(
+      { access_token: token, token_type: "Bearer", expires_in: 600, ...extra },
+      { issuer: ISSUER, audience: AUD, now: NOW },
+    );
   } catch (e) {
     return e as BrokerError;
   }
@@ -22,16 +25,22 @@ async function failure(claims: Record<string, unknown>, extra: Record<string, un
 describe("checkTokenResponse", () => {
   it("returns the token and the earlier of exp and expires_in", async () => {
     const token = await signToken(good);
-    expect(checkTokenResponse({ access_token: token, token_type: "bearer", expires_in: 300 }, { issuer: ISSUER, audience: AUD, now: NOW })).toEqual({
+    expect(
+      checkTokenResponse({ access_token: token, token_type: "bearer", expires_in: 300 }, { issuer: ISSUER, audience: AUD, now: NOW }),
+    ).toEqual({
       token,
       expiresAt: new Date(NOW + 300_000),
     });
-    expect(checkTokenResponse({ access_token: token, token_type: "Bearer" }, { issuer: ISSUER, audience: AUD, now: NOW }).expiresAt).toEqual(new Date(NOW + 600_000));
+    expect(
+      checkTokenResponse({ access_token: token, token_type: "Bearer" }, { issuer: ISSUER, audience: AUD, now: NOW }).expiresAt,
+    ).toEqual(new Date(NOW + 600_000));
   });
 
   it("accepts an aud array holding exactly the audience", async () => {
     const token = await signToken({ ...good, aud: [AUD] });
-    expect(checkTokenResponse({ access_token: token, token_type: "Bearer" }, { issuer: ISSUER, audience: AUD, now: NOW }).token).toBe(token);
+    expect(checkTokenResponse({ access_token: token, token_type: "Bearer" }, { issuer: ISSUER, audience: AUD, now: NOW }).token).toBe(
+      token,
+    );
   });
 
   it.each<[string, Record<string, unknown>, Record<string, unknown>, string | undefined, RegExp]>([
@@ -53,9 +62,9 @@ describe("checkTokenResponse", () => {
   });
 
   it.each([["not-a-jwt"], ["a.b.c"], [42]])("refuses an access_token %j that is not a JWT", (accessToken) => {
-    expect(() => checkTokenResponse({ access_token: accessToken, token_type: "Bearer" }, { issuer: ISSUER, audience: AUD, now: NOW })).toThrow(
-      expect.objectContaining({ code: "KEYCLOAK_INVALID_TOKEN" }) as Error,
-    );
+    expect(() =>
+      checkTokenResponse({ access_token: accessToken, token_type: "Bearer" }, { issuer: ISSUER, audience: AUD, now: NOW }),
+    ).toThrow(expect.objectContaining({ code: "KEYCLOAK_INVALID_TOKEN" }) as Error);
   });
 });
 

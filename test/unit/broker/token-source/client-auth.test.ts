@@ -23,7 +23,10 @@ const file = (name: string, content: string) => {
   return path;
 };
 
-const AS = { issuer: "https://kc.example.com/realms/prod", tokenEndpoint: "https://kc.example.com/realms/prod/protocol/openid-connect/token" };
+const AS = {
+  issuer: "https://kc.example.com/realms/prod",
+  tokenEndpoint: "https://kc.example.com/realms/prod/protocol/openid-connect/token",
+};
 
 async function apply(auth: ClientAuth): Promise<{ body: URLSearchParams; headers: Record<string, string> }> {
   const body = new URLSearchParams();
@@ -48,7 +51,11 @@ describe("kubernetes: the projected service-account token as federated client as
     const path = file("sa-token", `${first}\n`);
     const auth = federatedServiceAccountAuth(path);
     const { body } = await apply(auth);
-    expect(Object.fromEntries(body)).toEqual({ client_id: "payments-api", client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: first });
+    expect(Object.fromEntries(body)).toEqual({
+      client_id: "payments-api",
+      client_assertion_type: JWT_BEARER_ASSERTION_TYPE,
+      client_assertion: first,
+    });
 
     const rotated = await signToken({ iss: "https://kube.example", sub: "system:serviceaccount:payments:api", exp: now + 1200 });
     writeFileSync(path, rotated);
@@ -78,7 +85,11 @@ describe("private_key_jwt", () => {
     expect(body.get("client_assertion_type")).toBe(JWT_BEARER_ASSERTION_TYPE);
     expect(body.get("client_id")).toBe("payments-api");
     const assertion = body.get("client_assertion") ?? "";
-    const { payload } = await jwtVerify(assertion, keys.publicKey, { issuer: "payments-api", subject: "payments-api", audience: AS.issuer });
+    const { payload } = await jwtVerify(assertion, keys.publicKey, {
+      issuer: "payments-api",
+      subject: "payments-api",
+      audience: AS.issuer,
+    });
     expect(payload.exp! - payload.iat!).toBeLessThanOrEqual(60);
     expect(decodeProtectedHeader(assertion).kid).toBe(await calculateJwkThumbprint(await exportJWK(keys.publicKey)));
   });
@@ -95,7 +106,11 @@ describe("private_key_jwt", () => {
 
   it.each([
     ["a missing key file", () => join(dir, "absent.pem"), "RS256"],
-    ["a key that is not PKCS#8 PEM", () => file("bad.pem", `-----BEGIN ${"PRIVATE"} KEY-----\nAAAA\n-----END ${"PRIVATE"} KEY-----\n`), "RS256"],
+    [
+      "a key that is not PKCS#8 PEM",
+      () => file("bad.pem", `-----BEGIN ${"PRIVATE"} KEY-----\nAAAA\n-----END ${"PRIVATE"} KEY-----\n`),
+      "RS256",
+    ],
     ["an RSA key with an EC algorithm", () => file("rsa-for-ec.pem", pem), "ES256"],
   ])("refuses %s as CLIENT_ASSERTION_UNREADABLE", async (_what, path, alg) => {
     expect(await code(apply(privateKeyJwtAuth(path(), alg, undefined)))).toBe("CLIENT_ASSERTION_UNREADABLE");

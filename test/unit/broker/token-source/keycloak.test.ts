@@ -62,11 +62,22 @@ describe("createKeycloakTokenSource", () => {
   ] as const)("gets the %s token with scope=%s from the discovered token endpoint", async (audience, scope, aud) => {
     const token = await accessToken(aud);
     const kc = fakeKeycloak({ token: [{ status: 200, json: { access_token: token, token_type: "Bearer", expires_in: 300 } }] });
-    const source = createKeycloakTokenSource({ issuer: ISSUER, clientId: "payments-api", auth: staticSecret, timeoutMs: 5_000, http: kc.http });
+    const source = createKeycloakTokenSource({
+      issuer: ISSUER,
+      clientId: "payments-api",
+      auth: staticSecret,
+      timeoutMs: 5_000,
+      http: kc.http,
+    });
     const got = await source.fetch(audience);
     expect(got.token).toBe(token);
     expect(kc.calls.map((c) => c.url)).toEqual([`${ISSUER}/.well-known/openid-configuration`, TOKEN_ENDPOINT]);
-    expect(Object.fromEntries(kc.calls[1]!.body)).toEqual({ grant_type: "client_credentials", scope, client_id: "payments-api", client_secret: "s3cr3t" });
+    expect(Object.fromEntries(kc.calls[1]!.body)).toEqual({
+      grant_type: "client_credentials",
+      scope,
+      client_id: "payments-api",
+      client_secret: "s3cr3t",
+    });
   });
 
   it("discovers once, and again after a failed discovery", async () => {
@@ -75,7 +86,13 @@ describe("createKeycloakTokenSource", () => {
       discovery: [Object.assign(new Error("getaddrinfo ENOTFOUND"), { code: "ENOTFOUND" }), { status: 200, json: discoveryDoc }],
       token: [{ status: 200, json: { access_token: token, token_type: "Bearer" } }],
     });
-    const source = createKeycloakTokenSource({ issuer: ISSUER, clientId: "payments-api", auth: staticSecret, timeoutMs: 5_000, http: kc.http });
+    const source = createKeycloakTokenSource({
+      issuer: ISSUER,
+      clientId: "payments-api",
+      auth: staticSecret,
+      timeoutMs: 5_000,
+      http: kc.http,
+    });
     expect(await codeOf(source.fetch("aws"))).toBe("KEYCLOAK_UNAVAILABLE");
     await source.fetch("aws");
     await source.fetch("aws");
@@ -83,18 +100,42 @@ describe("createKeycloakTokenSource", () => {
   });
 
   it.each<[string, { discovery?: Reply[]; token?: Reply[] }, string]>([
-    ["invalid_client (wrong secret, disabled client)", { token: [{ status: 401, json: { error: "invalid_client", error_description: "Invalid client or Invalid client credentials" } }] }, "KEYCLOAK_REJECTED"],
+    [
+      "invalid_client (wrong secret, disabled client)",
+      { token: [{ status: 401, json: { error: "invalid_client", error_description: "Invalid client or Invalid client credentials" } }] },
+      "KEYCLOAK_REJECTED",
+    ],
     ["unauthorized_client", { token: [{ status: 400, json: { error: "unauthorized_client" } }] }, "KEYCLOAK_REJECTED"],
     ["invalid_scope (client scope not assigned)", { token: [{ status: 400, json: { error: "invalid_scope" } }] }, "KEYCLOAK_REJECTED"],
     ["a 503 from the front", { token: [{ status: 503, text: "<html>down</html>" }] }, "KEYCLOAK_UNAVAILABLE"],
     ["an OAuth server_error", { token: [{ status: 500, json: { error: "server_error" } }] }, "KEYCLOAK_UNAVAILABLE"],
-    ["a refused connection", { token: [Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" })] }, "KEYCLOAK_UNAVAILABLE"],
-    ["a 429 with temporarily_unavailable", { token: [{ status: 429, json: { error: "temporarily_unavailable" } }] }, "KEYCLOAK_UNAVAILABLE"],
+    [
+      "a refused connection",
+      { token: [Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" })] },
+      "KEYCLOAK_UNAVAILABLE",
+    ],
+    [
+      "a 429 with temporarily_unavailable",
+      { token: [{ status: 429, json: { error: "temporarily_unavailable" } }] },
+      "KEYCLOAK_UNAVAILABLE",
+    ],
     ["a token response that is not JSON", { token: [{ status: 200, text: "<html>proxy</html>" }] }, "KEYCLOAK_UNAVAILABLE"],
-    ["a discovery document without an https token endpoint", { discovery: [{ status: 200, json: { ...discoveryDoc, token_endpoint: "http://kc.example.com/token" } }] }, "KEYCLOAK_REJECTED"],
-    ["a discovery document for another issuer", { discovery: [{ status: 200, json: { ...discoveryDoc, issuer: "https://other.example/realms/prod" } }] }, "KEYCLOAK_REJECTED"],
+    [
+      "a discovery document without an https token endpoint",
+      { discovery: [{ status: 200, json: { ...discoveryDoc, token_endpoint: "http://kc.example.com/token" } }] },
+      "KEYCLOAK_REJECTED",
+    ],
+    [
+      "a discovery document for another issuer",
+      { discovery: [{ status: 200, json: { ...discoveryDoc, issuer: "https://other.example/realms/prod" } }] },
+      "KEYCLOAK_REJECTED",
+    ],
     ["a 404 discovery (wrong realm)", { discovery: [{ status: 404, json: { error: "Realm does not exist" } }] }, "KEYCLOAK_REJECTED"],
-    ["a token for the wrong audience", { token: [{ status: 200, json: { access_token: "PLACEHOLDER", token_type: "Bearer" } }] }, "KEYCLOAK_INVALID_TOKEN"],
+    [
+      "a token for the wrong audience",
+      { token: [{ status: 200, json: { access_token: "PLACEHOLDER", token_type: "Bearer" } }] },
+      "KEYCLOAK_INVALID_TOKEN",
+    ],
   ])("maps %s to its code", async (_what, replies, expected) => {
     for (const r of replies.token ?? []) {
       if (!(r instanceof Error) && (r.json as { access_token?: string } | undefined)?.access_token === "PLACEHOLDER") {
@@ -102,13 +143,25 @@ describe("createKeycloakTokenSource", () => {
       }
     }
     const kc = fakeKeycloak(replies);
-    const source = createKeycloakTokenSource({ issuer: ISSUER, clientId: "payments-api", auth: staticSecret, timeoutMs: 5_000, http: kc.http });
+    const source = createKeycloakTokenSource({
+      issuer: ISSUER,
+      clientId: "payments-api",
+      auth: staticSecret,
+      timeoutMs: 5_000,
+      http: kc.http,
+    });
     expect(await codeOf(source.fetch("aws"))).toBe(expected);
   });
 
   it("passes on the client authentication's own error (an unreadable secret file)", async () => {
     const kc = fakeKeycloak({});
-    const source = createKeycloakTokenSource({ issuer: ISSUER, clientId: "payments-api", auth: clientSecretFileAuth("/nonexistent/secret", "client_secret_post"), timeoutMs: 5_000, http: kc.http });
+    const source = createKeycloakTokenSource({
+      issuer: ISSUER,
+      clientId: "payments-api",
+      auth: clientSecretFileAuth("/nonexistent/secret", "client_secret_post"),
+      timeoutMs: 5_000,
+      http: kc.http,
+    });
     expect(await codeOf(source.fetch("aws"))).toBe("CLIENT_ASSERTION_UNREADABLE");
   });
 });

@@ -2,7 +2,15 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BROKER_ARTIFACT } from "../../../../deploy/build/bundle-options.ts";
-import { execForm, parseCopy, parseDockerfile, parseHealthcheck, substitute, type Dockerfile, type Stage } from "../../../../deploy/build/dockerfile.ts";
+import {
+  execForm,
+  parseCopy,
+  parseDockerfile,
+  parseHealthcheck,
+  substitute,
+  type Dockerfile,
+  type Stage,
+} from "../../../../deploy/build/dockerfile.ts";
 import { parseDockerIgnore } from "../../../../deploy/build/dockerignore.ts";
 
 const root = join(import.meta.dirname, "..", "..", "..", "..");
@@ -20,7 +28,10 @@ const args = (stage: Stage, keyword: string) => stage.instructions.filter((i) =>
 
 describe("Dockerfile reader", () => {
   it.each([
-    ["--from=build --chown=0:0 --chmod=0444 /a /b /app/", { from: "build", chown: "0:0", chmod: "0444", sources: ["/a", "/b"], dest: "/app/" }],
+    [
+      "--from=build --chown=0:0 --chmod=0444 /a /b /app/",
+      { from: "build", chown: "0:0", chmod: "0444", sources: ["/a", "/b"], dest: "/app/" },
+    ],
     ["package.json package-lock.json ./", { sources: ["package.json", "package-lock.json"], dest: "./" }],
     ['["a b", "/c"]', { sources: ["a b"], dest: "/c" }],
   ])("COPY %s", (text, expected) => {
@@ -33,11 +44,22 @@ describe("Dockerfile reader", () => {
   });
 
   it("substitutes build arguments", () => {
-    expect(substitute("${A}:$B-${C}", new Map([["A", "x"], ["B", "y"]]))).toBe("x:y-");
+    expect(
+      substitute(
+        "${A}:$B-${C}",
+        new Map([
+          ["A", "x"],
+          ["B", "y"],
+        ]),
+      ),
+    ).toBe("x:y-");
   });
 
   it("reads HEALTHCHECK options and exec form", () => {
-    expect(parseHealthcheck('--interval=30s --retries=3 CMD ["node", "h.mjs"]')).toEqual({ options: { interval: "30s", retries: "3" }, command: ["node", "h.mjs"] });
+    expect(parseHealthcheck('--interval=30s --retries=3 CMD ["node", "h.mjs"]')).toEqual({
+      options: { interval: "30s", retries: "3" },
+      command: ["node", "h.mjs"],
+    });
     expect(execForm("serve")).toBeUndefined();
   });
 });
@@ -89,7 +111,9 @@ describe.each(DOCKERFILES)("%s", (path) => {
       expect(tag).not.toBe("latest");
       expect(`${name}:${tag}`).toMatch(/\d/);
       // With a digest the reference is valid and exact.
-      expect(substitute(stage.from, new Map([...file.globalArgs, [digestArg, `sha256:${"0".repeat(64)}`]]))).toMatch(/^[^@\s]+:[\w.-]+@sha256:[0-9a-f]{64}$/);
+      expect(substitute(stage.from, new Map([...file.globalArgs, [digestArg, `sha256:${"0".repeat(64)}`]]))).toMatch(
+        /^[^@\s]+:[\w.-]+@sha256:[0-9a-f]{64}$/,
+      );
     }
   });
 
@@ -105,7 +129,9 @@ describe.each(DOCKERFILES)("%s", (path) => {
 
   it("copies from the build context only what .dockerignore lets in", () => {
     for (const stage of file.stages) {
-      for (const copy of args(stage, "COPY").map(parseCopy).filter((c) => c.from === undefined)) {
+      for (const copy of args(stage, "COPY")
+        .map(parseCopy)
+        .filter((c) => c.from === undefined)) {
         for (const source of copy.sources) expect(ignore.excludes(source), source).toBe(false);
       }
     }
@@ -122,7 +148,10 @@ describe("deploy/docker/Dockerfile (the broker)", () => {
   const last = finalStage(file);
 
   it("installs without running any package's install scripts, then builds like a developer", () => {
-    expect(args(build, "RUN")).toEqual(["npm ci --ignore-scripts --no-audit --no-fund", "npm run build -- --entry broker/main.ts --outfile dist/cloud-broker.mjs"]);
+    expect(args(build, "RUN")).toEqual([
+      "npm ci --ignore-scripts --no-audit --no-fund",
+      "npm run build -- --entry broker/main.ts --outfile dist/cloud-broker.mjs",
+    ]);
   });
 
   it("uses the same Node major version to build and to run", () => {
@@ -152,14 +181,26 @@ describe("deploy/docker/Dockerfile (the broker)", () => {
   });
 
   it("runs the bundle (source maps beside it, not parsed at start) and labels the image", () => {
-    expect(execForm(args(last, "ENTRYPOINT").at(-1) ?? "")).toEqual(["/nodejs/bin/node", "--max-semi-space-size=1", `/app/${BROKER_ARTIFACT.replace("dist/", "")}`]);
+    expect(execForm(args(last, "ENTRYPOINT").at(-1) ?? "")).toEqual([
+      "/nodejs/bin/node",
+      "--max-semi-space-size=1",
+      `/app/${BROKER_ARTIFACT.replace("dist/", "")}`,
+    ]);
     expect(args(last, "ENTRYPOINT").join(" ")).not.toContain("--enable-source-maps");
     expect(args(last, "LABEL").join(" ")).toMatch(/org\.opencontainers\.image\.title="cloud-broker"/);
     expect(args(last, "EXPOSE")).toHaveLength(1);
   });
 
   it("leaves tests, local state and secrets out of the build context", () => {
-    for (const path of ["node_modules/x", ".git/HEAD", "dist/cloud-broker.mjs", "test/unit/x.test.ts", ".venv/bin/python", ".kcb/keys/k.pem", "realm-config/example/trust-domain.yaml"]) {
+    for (const path of [
+      "node_modules/x",
+      ".git/HEAD",
+      "dist/cloud-broker.mjs",
+      "test/unit/x.test.ts",
+      ".venv/bin/python",
+      ".kcb/keys/k.pem",
+      "realm-config/example/trust-domain.yaml",
+    ]) {
       expect(ignore.excludes(path), path).toBe(true);
     }
   });

@@ -155,7 +155,10 @@ describe("realm-sync workflow", () => {
       expect(apply?.condition).toContain("github.event_name == 'push'");
       expect(apply?.condition).toContain("github.event.repository.default_branch");
       expect(apply?.environment).toBe('"keycloak-admin"');
-      expect(apply?.secrets.filter((s) => s.includes("APPLY"))).toEqual(["KCB_EU_REALM_SYNC_APPLY_SECRET", "KCB_US_REALM_SYNC_APPLY_SECRET"]);
+      expect(apply?.secrets.filter((s) => s.includes("APPLY"))).toEqual([
+        "KCB_EU_REALM_SYNC_APPLY_SECRET",
+        "KCB_US_REALM_SYNC_APPLY_SECRET",
+      ]);
       // The write identity reaches only the apply step; the check after it signs in with the view-only identity.
       const steps = workflow.jobs.apply!.steps;
       for (const step of steps) {

@@ -64,9 +64,19 @@ describe("Kubernetes schema validation", () => {
   });
 
   it.each([
-    ["an unknown field deep inside", "/spec/template/spec/containers/0/readinessProbes", {}, "/spec/template/spec/containers/0/readinessProbes"],
+    [
+      "an unknown field deep inside",
+      "/spec/template/spec/containers/0/readinessProbes",
+      {},
+      "/spec/template/spec/containers/0/readinessProbes",
+    ],
     ["an unknown top-level field", "/specs", {}, "/specs"],
-    ["a value outside an enum", "/spec/template/spec/containers/0/imagePullPolicy", "Sometimes", "/spec/template/spec/containers/0/imagePullPolicy"],
+    [
+      "a value outside an enum",
+      "/spec/template/spec/containers/0/imagePullPolicy",
+      "Sometimes",
+      "/spec/template/spec/containers/0/imagePullPolicy",
+    ],
     ["a missing required field", "/spec/template/spec/containers/0/name", undefined, "/spec/template/spec/containers/0"],
     ["a wrong type", "/spec/replicas", "two", "/spec/replicas"],
   ])("reports %s", async (_what, pointer, value, path) => {

@@ -3,11 +3,17 @@ import { TrustDomainError } from "../../../../realm-config/model/errors.ts";
 import { parseTrustDomain } from "../../../../realm-config/model/load.ts";
 import { BASE, edit } from "../../../support/fixtures/trust-domain-yaml.ts";
 
-const TEXT = edit(edit(BASE, "adminUrl: https://kc-eu.example.com", "adminUrl: ${KCB_EU_ADMIN_URL}/"), "issuer: https://id.example.com/realms/t", "issuer: https://${KCB_HOST}/realms/t");
+const TEXT = edit(
+  edit(BASE, "adminUrl: https://kc-eu.example.com", "adminUrl: ${KCB_EU_ADMIN_URL}/"),
+  "issuer: https://id.example.com/realms/t",
+  "issuer: https://${KCB_HOST}/realms/t",
+);
 
 describe("${VAR} interpolation (issuer and adminUrl only)", () => {
   it("substitutes set variables", () => {
-    const { config, warnings } = parseTrustDomain(TEXT, "t.yaml", { env: { KCB_EU_ADMIN_URL: "https://127.0.0.1:9443", KCB_HOST: "id.example.com" } });
+    const { config, warnings } = parseTrustDomain(TEXT, "t.yaml", {
+      env: { KCB_EU_ADMIN_URL: "https://127.0.0.1:9443", KCB_HOST: "id.example.com" },
+    });
     expect(config.clusters[0]?.adminUrl).toBe("https://127.0.0.1:9443/");
     expect(config.issuer).toBe("https://id.example.com/realms/t");
     expect(warnings).toEqual([]);
@@ -20,7 +26,14 @@ describe("${VAR} interpolation (issuer and adminUrl only)", () => {
     } catch (err) {
       expect(err).toBeInstanceOf(TrustDomainError);
       const issues = (err as TrustDomainError).issues;
-      expect(issues).toEqual([expect.objectContaining({ path: "clusters[0].adminUrl", line: 6, severity: "error", message: expect.stringContaining("KCB_EU_ADMIN_URL is not set") as unknown })]);
+      expect(issues).toEqual([
+        expect.objectContaining({
+          path: "clusters[0].adminUrl",
+          line: 6,
+          severity: "error",
+          message: expect.stringContaining("KCB_EU_ADMIN_URL is not set") as unknown,
+        }),
+      ]);
     }
   });
 
@@ -39,6 +52,13 @@ describe("${VAR} interpolation (issuer and adminUrl only)", () => {
   it("warns, without failing, when the issuer has a port", () => {
     const text = edit(BASE, "issuer: https://id.example.com/realms/t", "issuer: https://localhost:8443/realms/t");
     const { warnings } = parseTrustDomain(text, "t.yaml", { env: {} });
-    expect(warnings).toEqual([expect.objectContaining({ path: "issuer", line: 3, severity: "warning", message: expect.stringContaining("AWS IAM rejects OIDC provider URLs with a port") as unknown })]);
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        path: "issuer",
+        line: 3,
+        severity: "warning",
+        message: expect.stringContaining("AWS IAM rejects OIDC provider URLs with a port") as unknown,
+      }),
+    ]);
   });
 });

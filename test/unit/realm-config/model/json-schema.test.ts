@@ -10,8 +10,22 @@ describe("realm-config/trust-domain.schema.json", () => {
   });
 
   it("describes the top-level fields editors complete", () => {
-    const schema = JSON.parse(trustDomainJsonSchema()) as { properties: Record<string, unknown>; required: string[]; additionalProperties: boolean };
-    expect(Object.keys(schema.properties)).toEqual(["version", "realm", "issuer", "clusters", "signingKeys", "tokens", "kubernetesIssuers", "workloads", "agents"]);
+    const schema = JSON.parse(trustDomainJsonSchema()) as {
+      properties: Record<string, unknown>;
+      required: string[];
+      additionalProperties: boolean;
+    };
+    expect(Object.keys(schema.properties)).toEqual([
+      "version",
+      "realm",
+      "issuer",
+      "clusters",
+      "signingKeys",
+      "tokens",
+      "kubernetesIssuers",
+      "workloads",
+      "agents",
+    ]);
     expect(schema.required).toEqual(["version", "realm", "issuer", "clusters", "signingKeys"]);
     expect(schema.additionalProperties).toBe(false);
   });

@@ -57,7 +57,9 @@ describe("file policy store", () => {
 
   it("refuses a file for another issuer", () => {
     write({ ...trustDomainInput(), issuer: "https://other.example/realms/td" });
-    expect(() => openFilePolicyStore({ file, issuer: ISSUER, env: {}, log: log(), watch: false })).toThrow(/not the broker's trusted issuer/);
+    expect(() => openFilePolicyStore({ file, issuer: ISSUER, env: {}, log: log(), watch: false })).toThrow(
+      /not the broker's trusted issuer/,
+    );
   });
 
   it("keeps the previous policy when the new file is bad, and logs why", () => {

@@ -42,15 +42,35 @@ describe("token verifier", () => {
   it.each<Case>([
     ["alg none, empty signature", () => `${b64({ alg: "none", kid: "k1" })}.${b64(claims({ sub: "x" }))}.`, "MALFORMED", false],
     ["alg none with a signature", () => `${b64({ alg: "none", kid: "k1" })}.${b64(claims({ sub: "x" }))}.c2ln`, "ALG_NOT_ALLOWED", false],
-    ["HS256 keyed with the public key", () => signRaw({ alg: "HS256", kid: "k1" }, claims({ sub: "x" }), keys.rsaPublic.export({ type: "spki", format: "pem" }).toString()), "ALG_NOT_ALLOWED", false],
+    [
+      "HS256 keyed with the public key",
+      () => signRaw({ alg: "HS256", kid: "k1" }, claims({ sub: "x" }), keys.rsaPublic.export({ type: "spki", format: "pem" }).toString()),
+      "ALG_NOT_ALLOWED",
+      false,
+    ],
     ["alg missing", () => signRaw({ kid: "k1" }, claims({ sub: "x" }), keys.rsa), "ALG_NOT_ALLOWED", false],
-    ["jku header", () => signRaw({ ...header, jku: "https://attacker.example/jwks" }, claims({ sub: "x" }), keys.rsa), "HEADER_FORBIDDEN", false],
-    ["x5u header", () => signRaw({ ...header, x5u: "https://attacker.example/cert" }, claims({ sub: "x" }), keys.rsa), "HEADER_FORBIDDEN", false],
+    [
+      "jku header",
+      () => signRaw({ ...header, jku: "https://attacker.example/jwks" }, claims({ sub: "x" }), keys.rsa),
+      "HEADER_FORBIDDEN",
+      false,
+    ],
+    [
+      "x5u header",
+      () => signRaw({ ...header, x5u: "https://attacker.example/cert" }, claims({ sub: "x" }), keys.rsa),
+      "HEADER_FORBIDDEN",
+      false,
+    ],
     ["x5c header", () => signRaw({ ...header, x5c: ["MIIB"] }, claims({ sub: "x" }), keys.rsa), "HEADER_FORBIDDEN", false],
     ["embedded jwk header", () => signRaw({ ...header, jwk: keys.publicJwk }, claims({ sub: "x" }), keys.rsa), "HEADER_FORBIDDEN", false],
     ["crit header", () => signRaw({ ...header, crit: ["exp"] }, claims({ sub: "x" }), keys.rsa), "HEADER_FORBIDDEN", false],
     ["typ other than JWT", () => signRaw({ ...header, typ: "dpop+jwt" }, claims({ sub: "x" }), keys.rsa), "HEADER_FORBIDDEN", false],
-    ["nested JWT (cty)", () => signRaw({ ...header, cty: "JWT" }, signRaw(header, claims({ sub: "x" }), keys.rsa), keys.rsa), "NESTED_JWT", false],
+    [
+      "nested JWT (cty)",
+      () => signRaw({ ...header, cty: "JWT" }, signRaw(header, claims({ sub: "x" }), keys.rsa), keys.rsa),
+      "NESTED_JWT",
+      false,
+    ],
     ["nested JWT without cty", () => signRaw(header, signRaw(header, claims({ sub: "x" }), keys.rsa), keys.rsa), "MALFORMED", false],
     ["JWE (five parts)", () => "eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d", "MALFORMED", false],
     ["kid missing", () => signRaw({ alg: "RS256" }, claims({ sub: "x" }), keys.rsa), "KID_INVALID", false],
@@ -58,7 +78,12 @@ describe("token verifier", () => {
     ["kid with dots", () => signRaw({ alg: "RS256", kid: "k1/../k2" }, claims({ sub: "x" }), keys.rsa), "KID_INVALID", false],
     ["kid URL", () => signRaw({ alg: "RS256", kid: "https://attacker.example/k" }, claims({ sub: "x" }), keys.rsa), "KID_INVALID", false],
     ["kid not a string", () => signRaw({ alg: "RS256", kid: 7 }, claims({ sub: "x" }), keys.rsa), "KID_INVALID", false],
-    ["foreign issuer", () => signRaw(header, claims({ sub: "x", iss: "https://attacker.example/realms/td" }), keys.foreign), "ISSUER_UNTRUSTED", false],
+    [
+      "foreign issuer",
+      () => signRaw(header, claims({ sub: "x", iss: "https://attacker.example/realms/td" }), keys.foreign),
+      "ISSUER_UNTRUSTED",
+      false,
+    ],
     ["issuer with a trailing slash", () => signRaw(header, claims({ sub: "x", iss: `${ISSUER}/` }), keys.rsa), "ISSUER_UNTRUSTED", false],
     ["issuer missing", () => signRaw(header, claims({ sub: "x", iss: undefined }), keys.rsa), "ISSUER_UNTRUSTED", false],
     ["payload not JSON", () => `${b64(header)}.${Buffer.from("not json").toString("base64url")}.c2ln`, "MALFORMED", false],
@@ -66,7 +91,12 @@ describe("token verifier", () => {
     ["signed by a foreign key with the trusted kid", () => signRaw(header, claims({ sub: "x" }), keys.foreign), "SIGNATURE_INVALID", true],
     ["expired", () => signRaw(header, claims({ sub: "x", iat: NOW / 1000 - 900, exp: NOW / 1000 - 60 }), keys.rsa), "EXPIRED", true],
     ["not yet valid", () => signRaw(header, claims({ sub: "x", nbf: NOW / 1000 + 600 }), keys.rsa), "NOT_YET_VALID", true],
-    ["wrong audience (a token for AWS)", () => signRaw(header, claims({ sub: "x", aud: "sts.amazonaws.com" }), keys.rsa), "AUDIENCE_MISMATCH", true],
+    [
+      "wrong audience (a token for AWS)",
+      () => signRaw(header, claims({ sub: "x", aud: "sts.amazonaws.com" }), keys.rsa),
+      "AUDIENCE_MISMATCH",
+      true,
+    ],
     ["no audience", () => signRaw(header, claims({ sub: "x", aud: undefined }), keys.rsa), "AUDIENCE_MISMATCH", true],
     ["no sub", () => signRaw(header, claims({}), keys.rsa), "CLAIM_INVALID", true],
     ["no exp", () => signRaw(header, claims({ sub: "x", exp: undefined }), keys.rsa), "CLAIM_INVALID", true],
@@ -90,7 +120,10 @@ describe("token verifier", () => {
   });
 
   it("reports a JWKS that cannot be fetched as the broker's problem, not the token's", async () => {
-    const down = createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: () => Promise.reject(new TypeError("fetch failed")) }, fixedClock());
+    const down = createTokenVerifier(
+      { issuer: ISSUER, audience: AUDIENCE, keys: () => Promise.reject(new TypeError("fetch failed")) },
+      fixedClock(),
+    );
     const result = await down.verify(signRaw(header, claims({ sub: "x" }), keys.rsa));
     expect(result.ok ? "accepted" : result.reason).toBe("KEYS_UNAVAILABLE");
   });

@@ -37,9 +37,12 @@ describe("Keycloak extension build", () => {
     const pom = readFileSync(join(EXTENSION_DIR, "pom.xml"), "utf8");
     const file = parseDockerfile(readFileSync(join(repoRoot, "deploy", "docker", "keycloak.Dockerfile"), "utf8"));
     const [extension, build] = file.stages;
-    expect(extension?.instructions.filter((i) => i.keyword === "RUN").map((i) => i.args)).toEqual(["--mount=type=cache,target=/root/.m2 mvn -B --no-transfer-progress package"]);
+    expect(extension?.instructions.filter((i) => i.keyword === "RUN").map((i) => i.args)).toEqual([
+      "--mount=type=cache,target=/root/.m2 mvn -B --no-transfer-progress package",
+    ]);
     const jar = `/src/target/${/<finalName>([^<]+)<\/finalName>/.exec(pom)?.[1]}.jar`;
-    const steps = build?.instructions.map((i) => (i.keyword === "COPY" ? { copy: parseCopy(i.args) } : { keyword: i.keyword, args: i.args })) ?? [];
+    const steps =
+      build?.instructions.map((i) => (i.keyword === "COPY" ? { copy: parseCopy(i.args) } : { keyword: i.keyword, args: i.args })) ?? [];
     expect(steps[0]).toEqual({ copy: { from: "extension", chown: "1000:0", sources: [jar], dest: "/opt/keycloak/providers/" } });
     expect(steps[1]).toMatchObject({ keyword: "RUN", args: expect.stringMatching(/^\/opt\/keycloak\/bin\/kc\.sh build /) as unknown });
     const keycloakVersion = /<keycloak\.version>([^<]+)<\/keycloak\.version>/.exec(pom)?.[1];

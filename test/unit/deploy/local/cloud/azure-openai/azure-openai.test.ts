@@ -22,22 +22,36 @@ async function harness() {
   const fault: FaultSlot<AzureOpenAiFaultKind> = { kind: undefined, remaining: undefined };
   const app = createAzureOpenAiApp({
     accounts,
-    verifyAccessToken: (token, audience, atMs) => signer.verify(token, { issuerFor: (t) => `${AUTHORITY}/${t}/v2.0`, audience, nowSeconds: Math.floor(atMs / 1000) }),
+    verifyAccessToken: (token, audience, atMs) =>
+      signer.verify(token, { issuerFor: (t) => `${AUTHORITY}/${t}/v2.0`, audience, nowSeconds: Math.floor(atMs / 1000) }),
     clock: () => clock.now,
     activity,
     fault,
   });
-  const token = (clientId: string, resource = COGNITIVE) => signer.issue({ issuer: `${AUTHORITY}/${TENANT}/v2.0`, tenant: TENANT, clientId, resource, nowSeconds: Math.floor(NOW / 1000), lifetimeSec: 3599 });
+  const token = (clientId: string, resource = COGNITIVE) =>
+    signer.issue({
+      issuer: `${AUTHORITY}/${TENANT}/v2.0`,
+      tenant: TENANT,
+      clientId,
+      resource,
+      nowSeconds: Math.floor(NOW / 1000),
+      lifetimeSec: 3599,
+    });
   // The unmodified SDK builds the request; its fetch hands it to the app in memory (no socket).
-  const fetch = (input: string | URL | Request, init?: RequestInit) => Promise.resolve(app.request(input instanceof Request ? input : String(input), init));
-  const azure = (t: string) => new AzureOpenAI({ endpoint: ENDPOINT, apiVersion: "2024-10-21", azureADTokenProvider: () => Promise.resolve(t), fetch, maxRetries: 0 });
+  const fetch = (input: string | URL | Request, init?: RequestInit) =>
+    Promise.resolve(app.request(input instanceof Request ? input : String(input), init));
+  const azure = (t: string) =>
+    new AzureOpenAI({ endpoint: ENDPOINT, apiVersion: "2024-10-21", azureADTokenProvider: () => Promise.resolve(t), fetch, maxRetries: 0 });
   return { app, activity, clock, fault, token, fetch, azure };
 }
 
 const ask = { messages: [{ role: "user" as const, content: "hello there model" }] };
 
 async function refusal(promise: Promise<unknown>): Promise<{ status: number; error: unknown }> {
-  const e = await promise.then(() => undefined, (err: unknown) => err);
+  const e = await promise.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(OpenAI.APIError);
   const apiError = e as InstanceType<typeof OpenAI.APIError>;
   return { status: apiError.status ?? 0, error: apiError.error };
@@ -49,9 +63,16 @@ describe("Azure OpenAI emulator with the unmodified openai SDK (AzureOpenAI)", (
     const out = await h.azure(await h.token(PAYMENTS)).chat.completions.create({ model: "gpt-4o", ...ask });
     expect(out.object).toBe("chat.completion");
     expect(out.model).toBe("gpt-4o-2024-08-06");
-    expect(out.choices[0]?.message.content).toBe("[local Azure OpenAI emulator, no model ran] deployment gpt-4o (gpt-4o 2024-08-06) received 1 message(s); the last one had 3 word(s).");
+    expect(out.choices[0]?.message.content).toBe(
+      "[local Azure OpenAI emulator, no model ran] deployment gpt-4o (gpt-4o 2024-08-06) received 1 message(s); the last one had 3 word(s).",
+    );
     expect(out.usage?.prompt_tokens).toBe(3);
-    expect(h.activity.records[0]).toMatchObject({ resultType: "Succeeded", resultSignature: "200", identity: { claims: { appid: PAYMENTS, tid: TENANT } }, properties: { modelDeploymentName: "gpt-4o", apiVersion: "2024-10-21", requestPath: "/openai/deployments/gpt-4o/chat/completions" } });
+    expect(h.activity.records[0]).toMatchObject({
+      resultType: "Succeeded",
+      resultSignature: "200",
+      identity: { claims: { appid: PAYMENTS, tid: TENANT } },
+      properties: { modelDeploymentName: "gpt-4o", apiVersion: "2024-10-21", requestPath: "/openai/deployments/gpt-4o/chat/completions" },
+    });
   });
 
   it("refuses a deployment outside the identity's role assignment scope with 401 PermissionDenied", async () => {
@@ -60,7 +81,12 @@ describe("Azure OpenAI emulator with the unmodified openai SDK (AzureOpenAI)", (
     await client.chat.completions.create({ model: "gpt-4o-mini", ...ask });
     const { status, error } = await refusal(client.chat.completions.create({ model: "gpt-4o", ...ask }));
     expect(status).toBe(401);
-    expect(error).toMatchObject({ code: "PermissionDenied", message: expect.stringContaining("lacks the required data action `Microsoft.CognitiveServices/accounts/OpenAI/deployments/chat/completions/action`") as string });
+    expect(error).toMatchObject({
+      code: "PermissionDenied",
+      message: expect.stringContaining(
+        "lacks the required data action `Microsoft.CognitiveServices/accounts/OpenAI/deployments/chat/completions/action`",
+      ) as string,
+    });
     expect(h.activity.records.map((r) => [r.properties.modelDeploymentName, r.resultSignature, r.properties.errorCode])).toEqual([
       ["gpt-4o-mini", "200", undefined],
       ["gpt-4o", "401", "PermissionDenied"],
@@ -69,14 +95,42 @@ describe("Azure OpenAI emulator with the unmodified openai SDK (AzureOpenAI)", (
 
   it.each([
     ["a token for another audience", async (h: Awaited<ReturnType<typeof harness>>) => h.token(PAYMENTS, "https://storage.azure.com")],
-    ["a tampered token", async (h: Awaited<ReturnType<typeof harness>>) => { const t = await h.token(PAYMENTS); return `${t.slice(0, -6)}AAAAAA`; }],
-    ["an expired token", async (h: Awaited<ReturnType<typeof harness>>) => { const t = await h.token(PAYMENTS); h.clock.now = NOW + 3600_000; return t; }],
-    ["a token of another issuer's key", async () => (await createTokenSigner()).issue({ issuer: `${AUTHORITY}/${TENANT}/v2.0`, tenant: TENANT, clientId: PAYMENTS, resource: COGNITIVE, nowSeconds: Math.floor(NOW / 1000), lifetimeSec: 3599 })],
+    [
+      "a tampered token",
+      async (h: Awaited<ReturnType<typeof harness>>) => {
+        const t = await h.token(PAYMENTS);
+        return `${t.slice(0, -6)}AAAAAA`;
+      },
+    ],
+    [
+      "an expired token",
+      async (h: Awaited<ReturnType<typeof harness>>) => {
+        const t = await h.token(PAYMENTS);
+        h.clock.now = NOW + 3600_000;
+        return t;
+      },
+    ],
+    [
+      "a token of another issuer's key",
+      async () =>
+        (await createTokenSigner()).issue({
+          issuer: `${AUTHORITY}/${TENANT}/v2.0`,
+          tenant: TENANT,
+          clientId: PAYMENTS,
+          resource: COGNITIVE,
+          nowSeconds: Math.floor(NOW / 1000),
+          lifetimeSec: 3599,
+        }),
+    ],
   ])("refuses %s with 401 in the service's shape", async (_what, make) => {
     const h = await harness();
     const { status, error } = await refusal(h.azure(await make(h)).chat.completions.create({ model: "gpt-4o", ...ask }));
     expect(status).toBe(401);
-    expect(error).toEqual({ statusCode: 401, message: "Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired." });
+    expect(error).toEqual({
+      statusCode: 401,
+      message:
+        "Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired.",
+    });
   });
 
   it("answers an unknown deployment with 404 DeploymentNotFound", async () => {
@@ -92,7 +146,11 @@ describe("Azure OpenAI emulator with the unmodified openai SDK (AzureOpenAI)", (
     ["an unknown path", "/openai/deployments/gpt-4o/chat?api-version=2024-10-21"],
   ])("answers %s with 404 Resource not found", async (_what, path) => {
     const h = await harness();
-    const res = await h.app.request(`${ENDPOINT}${path}`, { method: "POST", headers: { authorization: `Bearer ${await h.token(PAYMENTS)}`, "content-type": "application/json" }, body: JSON.stringify(ask) });
+    const res = await h.app.request(`${ENDPOINT}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${await h.token(PAYMENTS)}`, "content-type": "application/json" },
+      body: JSON.stringify(ask),
+    });
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ error: { code: "404", message: "Resource not found" } });
   });
@@ -116,7 +174,11 @@ describe("Azure OpenAI emulator with the unmodified openai SDK (AzureOpenAI)", (
     const h = await harness();
     h.fault.kind = "throttling";
     h.fault.remaining = 1;
-    const res = await h.app.request(`${ENDPOINT}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21`, { method: "POST", headers: { authorization: `Bearer ${await h.token(PAYMENTS)}` }, body: JSON.stringify(ask) });
+    const res = await h.app.request(`${ENDPOINT}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${await h.token(PAYMENTS)}` },
+      body: JSON.stringify(ask),
+    });
     expect(res.status).toBe(429);
     expect(res.headers.get("retry-after")).toBe("1");
   });

@@ -44,9 +44,17 @@ describe("issuer discovery and JWKS", () => {
     ["a refused connection", () => Promise.reject(new TypeError("fetch failed")), "ISSUER_UNREACHABLE"],
     ["a 503", () => Promise.resolve(new Response("x", { status: 503 })), "ISSUER_UNREACHABLE"],
     ["a 404", () => Promise.resolve(new Response("x", { status: 404 })), "ISSUER_METADATA_INVALID"],
-    ["a discovery document for another issuer", () => Promise.resolve(Response.json({ issuer: "https://evil.example", jwks_uri: "https://evil.example/jwks" })), "ISSUER_METADATA_INVALID"],
+    [
+      "a discovery document for another issuer",
+      () => Promise.resolve(Response.json({ issuer: "https://evil.example", jwks_uri: "https://evil.example/jwks" })),
+      "ISSUER_METADATA_INVALID",
+    ],
     ["an oversized body", () => Promise.resolve(new Response("x".repeat(70_000))), "ISSUER_METADATA_INVALID"],
-    ["a jwks_uri over http", () => Promise.resolve(Response.json({ issuer: ISSUER, jwks_uri: "http://issuer.example/jwks" })), "ISSUER_METADATA_INVALID"],
+    [
+      "a jwks_uri over http",
+      () => Promise.resolve(Response.json({ issuer: ISSUER, jwks_uri: "http://issuer.example/jwks" })),
+      "ISSUER_METADATA_INVALID",
+    ],
   ])("classifies %s", async (_name, fetch, code) => {
     const keys = createIssuerKeys({ fetch });
     const error = await keys.get(ISSUER).catch((e: unknown) => e);

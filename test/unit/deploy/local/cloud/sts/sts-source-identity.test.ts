@@ -19,13 +19,25 @@ const config = TrustDomain.parse({
   realm: "kcb",
   issuer: ISSUER,
   clusters: [{ name: "eu", adminUrl: "https://kc.example", auth: { username: "admin", password: { env: "P" } } }],
-  signingKeys: [{ name: "main", certificate: { file: "unused.crt" }, keystore: { file: "main.p12", passwordVault: "main-keystore" }, status: "active" }],
+  signingKeys: [
+    { name: "main", certificate: { file: "unused.crt" }, keystore: { file: "main.p12", passwordVault: "main-keystore" }, status: "active" },
+  ],
   workloads: [
-    { name: "billing", subject: "workload:billing", authentication: { clientSecret: { env: "S" } }, aws: { roles: [{ arn: READER }, { arn: SHARED }, { arn: PLAIN_ONLY }] } },
+    {
+      name: "billing",
+      subject: "workload:billing",
+      authentication: { clientSecret: { env: "S" } },
+      aws: { roles: [{ arn: READER }, { arn: SHARED }, { arn: PLAIN_ONLY }] },
+    },
     { name: "reports", subject: "workload:reports", authentication: { clientSecret: { env: "S" } }, aws: { roles: [{ arn: SHARED }] } },
   ],
   agents: [
-    { name: "copilot", match: { clientId: "agent-copilot" }, actFor: ["billing"], targets: [{ aws: { role: READER } }, { aws: { role: SHARED } }] },
+    {
+      name: "copilot",
+      match: { clientId: "agent-copilot" },
+      actFor: ["billing"],
+      targets: [{ aws: { role: READER } }, { aws: { role: SHARED } }],
+    },
     { name: "auditor", match: { clientId: "agent-auditor" }, actFor: ["reports"], targets: [{ aws: { role: SHARED } }] },
   ],
 });
@@ -38,8 +50,17 @@ beforeEach(async () => {
 });
 
 async function assume(role: string, sub: string, sourceIdentity?: string): Promise<string> {
-  const token = await sign(h.key, goodClaims(nowSec, { sub, ...(sourceIdentity !== undefined ? { [AWS_SOURCE_IDENTITY_CLAIM]: sourceIdentity } : {}) }));
-  const reply = await h.post({ Action: "AssumeRoleWithWebIdentity", Version: "2011-06-15", RoleArn: role, RoleSessionName: "s-1", WebIdentityToken: token });
+  const token = await sign(
+    h.key,
+    goodClaims(nowSec, { sub, ...(sourceIdentity !== undefined ? { [AWS_SOURCE_IDENTITY_CLAIM]: sourceIdentity } : {}) }),
+  );
+  const reply = await h.post({
+    Action: "AssumeRoleWithWebIdentity",
+    Version: "2011-06-15",
+    RoleArn: role,
+    RoleSessionName: "s-1",
+    WebIdentityToken: token,
+  });
   return reply.code ?? "OK";
 }
 
@@ -62,7 +83,10 @@ describe("export-trust × STS emulator: source identity", () => {
   it("states it in the policy: Null on plain statements, the declared values with sts:SetSourceIdentity on delegated ones", () => {
     const role = buildTrustExport(config).aws.roles.find((r) => r.Arn === SHARED);
     const statements = role?.AssumeRolePolicyDocument.Statement ?? [];
-    expect(statements[0]).toMatchObject({ Action: ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"], Condition: { Null: { "sts:SourceIdentity": "true" } } });
+    expect(statements[0]).toMatchObject({
+      Action: ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"],
+      Condition: { Null: { "sts:SourceIdentity": "true" } },
+    });
     expect(statements.slice(1).map((s) => [s.Action, s.Condition?.StringEquals?.["sts:SourceIdentity"], s.Condition?.Null])).toEqual([
       [["sts:AssumeRoleWithWebIdentity", "sts:SetSourceIdentity", "sts:TagSession"], "copilot@billing", undefined],
       [["sts:AssumeRoleWithWebIdentity", "sts:SetSourceIdentity", "sts:TagSession"], "auditor@reports", undefined],
