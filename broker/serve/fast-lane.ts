@@ -19,6 +19,11 @@ import { errorAnswer } from "./on-error.ts";
 import type { ServeCounter, ServeLogger } from "./ports.ts";
 import { credentialRequestRefusal } from "./request-guard.ts";
 
+/** Whether the credential-request guard refuses `req` (proxy headers, a Host that is not loopback or `alsoHost`). */
+function refusedByGuard(req: IncomingMessage, alsoHost: string | undefined): boolean {
+  return credentialRequestRefusal(Object.keys(req.headers), req.headers.host, alsoHost !== undefined ? { alsoHost } : {}) !== undefined;
+}
+
 /** Answers the request and returns true, or returns false and leaves it untouched for the app. */
 export type FastLane = (req: IncomingMessage, res: ServerResponse) => boolean;
 
@@ -94,14 +99,7 @@ export function awsContainerFastLane(deps: {
     }
     if (!targets.has(target) || !deps.matchesSecret(req.headers.authorization)) return false;
     // A proxied request or a foreign Host goes to the app, which refuses it with the same guard.
-    if (
-      credentialRequestRefusal(
-        Object.keys(req.headers),
-        req.headers.host,
-        deps.alsoHost !== undefined ? { alsoHost: deps.alsoHost } : {},
-      ) !== undefined
-    )
-      return false;
+    if (refusedByGuard(req, deps.alsoHost)) return false;
 
     const cached = deps.source.awsIfCached?.(target);
     if (cached) {
@@ -178,14 +176,7 @@ export function azureAppServiceFastLane(deps: {
     const header = req.headers["x-identity-header"];
     if (typeof header !== "string" || !deps.matchesSecret(header)) return false;
     // A proxied request or a foreign Host goes to the app, which refuses it with the same guard.
-    if (
-      credentialRequestRefusal(
-        Object.keys(req.headers),
-        req.headers.host,
-        deps.alsoHost !== undefined ? { alsoHost: deps.alsoHost } : {},
-      ) !== undefined
-    )
-      return false;
+    if (refusedByGuard(req, deps.alsoHost)) return false;
     const asked = meaningOf(url);
     if (!asked) return false;
     const token = deps.source.azureIfCached(asked.target, asked.scope);
