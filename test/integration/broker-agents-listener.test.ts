@@ -4,7 +4,7 @@
  * without a restart, and unusable files refused with the file named.
  */
 import "reflect-metadata";
-import { webcrypto } from "node:crypto";
+import { KeyObject, webcrypto } from "node:crypto";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
@@ -39,11 +39,7 @@ async function selfSigned(cn: string): Promise<{ cert: string; key: string }> {
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
     ],
   });
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey)).toString("base64");
-  return {
-    cert: cert.toString("pem"),
-    key: `-----BEGIN PRIVATE KEY-----\n${pkcs8.match(/.{1,64}/g)!.join("\n")}\n-----END PRIVATE KEY-----\n`,
-  };
+  return { cert: cert.toString("pem"), key: KeyObject.from(keys.privateKey).export({ type: "pkcs8", format: "pem" }).toString() };
 }
 
 /** POST over TLS, trusting the local CA; status, or the error message when the handshake fails. */
@@ -156,7 +152,7 @@ describe("the agents' HTTPS listener", () => {
     await expect(missing).rejects.toThrow(BrokerError);
     await expect(missing).rejects.toThrow(/tls\.certFile: cannot read .*absent\.pem \(ENOENT\)/);
     const garbage = join(dir, "garbage.pem");
-    writeFileSync(garbage, "-----BEGIN PRIVATE KEY-----\nsecret-looking-bytes\n-----END PRIVATE KEY-----\n");
+    writeFileSync(garbage, "secret-looking-bytes\n");
     const unusable = listenTls(
       app,
       { host: "127.0.0.1", port: 0 },
