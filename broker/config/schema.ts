@@ -6,6 +6,10 @@ import { z } from "zod";
 import { ROLE_SESSION_NAME } from "../exchange/role-session-name.ts";
 import { isLoopbackHost } from "../serve/loopback.ts";
 
+/** Default ports: the credential listener's and the agents' HTTPS listener's (also used by the cross-field checks). */
+const CREDENTIALS_PORT = 8999;
+const AGENTS_PORT = 8443;
+
 /** Local name of a target: used in URLs, file names and metric labels. */
 const targetName = z
   .string()
@@ -109,7 +113,7 @@ const seconds = z.number().int().positive();
 export const ServeConfig = z.strictObject({
   /** Listen address of the credential endpoints. Credentials go over plain http: anything but loopback needs `allowNonLoopback`. */
   host: z.string().min(1).default("127.0.0.1"),
-  port: z.number().int().min(0).max(65535).default(8999),
+  port: z.number().int().min(0).max(65535).default(CREDENTIALS_PORT),
   allowNonLoopback: z.boolean().default(false),
   /** A second listener with only /healthz, /readyz, /metrics (for kubelet probes and Prometheus); never credentials. */
   ops: z.strictObject({ host: z.string().min(1).default("0.0.0.0"), port: z.number().int().min(0).max(65535) }).optional(),
@@ -187,7 +191,7 @@ export const AgentsConfig = z.strictObject({
    */
   listen: z.strictObject({
     host: z.string().min(1).default("127.0.0.1"),
-    port: z.number().int().min(0).max(65535).default(8443),
+    port: z.number().int().min(0).max(65535).default(AGENTS_PORT),
     tls: z.strictObject({
       /** PEM certificate chain and its private key; re-read when either file changes (cert-manager rotation). */
       certFile: filePath,
@@ -262,10 +266,10 @@ export function crossFieldIssues(input: unknown): CrossFieldIssue[] {
   if (agents && !record(agents.aws) && !aws) {
     issues.push({ path: ["agents"], message: "agents need an AWS region: set agents.aws.region (or an aws section)" });
   }
-  const agentsPort = record(agents?.listen)?.port ?? 8443;
+  const agentsPort = record(agents?.listen)?.port ?? AGENTS_PORT;
   const serveSection = record(raw.serve);
   for (const [name, port] of [
-    ["serve.port", serveSection?.port ?? 8999],
+    ["serve.port", serveSection?.port ?? CREDENTIALS_PORT],
     ["serve.ops.port", record(serveSection?.ops)?.port],
   ] as const) {
     if (agents && port !== 0 && port === agentsPort)
