@@ -45,6 +45,7 @@ export async function run(opts: ApplyOptions): Promise<Outcome> {
       changes: c.plan.changes,
       writes: c.writes.length,
       durationMs: c.durationMs,
+      timings: c.timings,
       failures: c.failures.map((f) => ({ kind: f.kind, name: f.name, op: f.op, code: f.error.code, message: f.error.message })),
       remaining: c.remaining.changes,
     }));

@@ -16,7 +16,7 @@ import type { LiveState } from "../diff/live.ts";
 import type { DesiredState } from "../desired/types.ts";
 import { RealmSyncError } from "../errors.ts";
 import { managedSubjects } from "../diff/foreign.ts";
-import { assertExtension, readServerInfo } from "./extension.ts";
+import { assertExtension, readServerInfo, type ServerInfo } from "./extension.ts";
 import { acquireLock, type HeldLock } from "./lock.ts";
 import { readLive } from "./read.ts";
 import { ensureRealm } from "./realm.ts";
@@ -60,10 +60,13 @@ async function settle<T>(
   return { ok, failed };
 }
 
-/** Reads and diffs one cluster (read-only); refuses a cluster without the Keycloak extension the state needs. */
-export async function planCluster(session: ClusterSession, desired: DesiredState): Promise<PlannedCluster> {
+/**
+ * Reads and diffs one cluster (read-only); refuses a cluster without the Keycloak extension the state
+ * needs. `known`: the server info this command already read from the cluster (apply reads it once, not per read).
+ */
+export async function planCluster(session: ClusterSession, desired: DesiredState, known?: ServerInfo): Promise<PlannedCluster> {
   const started = Date.now();
-  const server = await readServerInfo(session);
+  const server = known ?? (await readServerInfo(session));
   if (desired.extension) assertExtension(session, desired.extension, server);
   const live: LiveState = {
     ...(await readLive(session, desired.realm.realm, [...managedSubjects(desired).keys()])),
@@ -97,7 +100,9 @@ export interface AppliedCluster {
   failures: WriteFailure[];
   /** Changes still pending after the apply (empty when the cluster converged). */
   remaining: ClusterPlan;
+  /** Writing and verifying (the timings below: the stage-1 read, the writes, the read that proves convergence). */
   durationMs: number;
+  timings: { readMs: number; writeMs: number; verifyMs: number };
 }
 
 export type ApplyOutcome =
@@ -107,6 +112,7 @@ export type ApplyOutcome =
 
 interface Prepared {
   session: ClusterSession;
+  server: ServerInfo;
   lock: HeldLock;
   planned: PlannedCluster;
 }
@@ -121,11 +127,12 @@ export async function applyAll(targets: readonly ClusterTarget[], desired: Desir
   const bySession = new Map(sessions.ok.map((s) => [s.name, s]));
   const prepared = await settle(targets, async (t): Promise<Prepared> => {
     const session = bySession.get(t.name)!;
-    if (desired.extension) assertExtension(session, desired.extension, await readServerInfo(session));
+    const server = await readServerInfo(session);
+    if (desired.extension) assertExtension(session, desired.extension, server);
     await ensureRealm(session, desired.realm);
     const lock = await acquireLock(session, desired.realm.realm, { leaseMs: opts.leaseMs });
     try {
-      const planned = await planCluster(session, desired);
+      const planned = await planCluster(session, desired, server);
       const conflicts = planned.plan.changes.filter((c) => c.op === "conflict");
       if (conflicts.length) {
         throw new RealmSyncError(
@@ -134,7 +141,7 @@ export async function applyAll(targets: readonly ClusterTarget[], desired: Desir
           { cluster: t.name },
         );
       }
-      return { session, lock, planned };
+      return { session, server, lock, planned };
     } catch (error) {
       await lock.release().catch(() => undefined);
       throw error;
@@ -147,7 +154,7 @@ export async function applyAll(targets: readonly ClusterTarget[], desired: Desir
 
   // Stage 2: write everywhere, verify.
   const applied = await settle(targets, async (t): Promise<AppliedCluster> => {
-    const { session, lock, planned } = prepared.ok.find((p) => p.session.name === t.name)!;
+    const { session, server, lock, planned } = prepared.ok.find((p) => p.session.name === t.name)!;
     const started = Date.now();
     try {
       const result = await writePlan(session, desired, planned.live, planned.plan, {
@@ -155,7 +162,8 @@ export async function applyAll(targets: readonly ClusterTarget[], desired: Desir
         assertLocked: () => lock.assertHeld(),
         onProgress: (done, total) => opts.onProgress?.(t.name, done, total),
       });
-      const after = await planCluster(session, desired);
+      const written = Date.now();
+      const after = await planCluster(session, desired, server);
       return {
         cluster: t.name,
         url: session.url,
@@ -164,6 +172,7 @@ export async function applyAll(targets: readonly ClusterTarget[], desired: Desir
         failures: result.failures,
         remaining: after.plan,
         durationMs: Date.now() - started,
+        timings: { readMs: planned.readMs, writeMs: written - started, verifyMs: after.readMs },
       };
     } finally {
       await lock.release().catch(() => undefined);

@@ -15,6 +15,8 @@ export interface SeenCall {
   clientId?: string;
   /** The `Location` header of the answer (the id of something created). */
   location?: string;
+  /** From the request's end to the answer's headers, in ms. */
+  ms: number;
 }
 
 export interface CountingProxy {
@@ -32,6 +34,7 @@ export async function startCountingProxy(upstream: string, pki: LocalPki): Promi
     req.on("end", () => {
       const body = Buffer.concat(chunks);
       const target = new URL(req.url ?? "/", upstream);
+      const sent = performance.now();
       let clientId: string | undefined;
       try {
         const parsed = JSON.parse(body.toString("utf8")) as { clientId?: unknown };
@@ -47,6 +50,7 @@ export async function startCountingProxy(upstream: string, pki: LocalPki): Promi
           status: up.statusCode ?? 0,
           ...(clientId && { clientId }),
           ...(location && { location }),
+          ms: performance.now() - sent,
         });
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
