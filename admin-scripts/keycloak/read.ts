@@ -1,9 +1,10 @@
 /**
  * Reads a realm's live state in bulk: the realm, its key providers, client scopes, identity
  * providers and clients (full representations with mappers and scope links), in five list calls
- * plus one per 1000 clients. Then what no list returns, bounded in flight: the role mappings of each
- * managed client's service account (two calls per managed client: its user, its mappings) and
- * whether a user has a managed subject as its id (one call per subject).
+ * plus one per 1000 clients. Then what no list returns, bounded in flight: the managed clients'
+ * service-account users and the users whose id is a managed subject, found in bulk (a few `search`
+ * calls per 500, `user-search.ts`), and each service account's role mappings (one call per managed
+ * client: Keycloak has no list of every client role to ask "who holds it" instead).
  */
 import type ClientRepresentation from "@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js";
 import type IdentityProviderRepresentation from "@keycloak/keycloak-admin-client/lib/defs/identityProviderRepresentation.js";
@@ -13,6 +14,7 @@ import { EMPTY_LIVE_STATE, type LiveClient, type LiveMapper, type LiveRoleMappin
 import { LOCK_CLIENT_ID } from "../desired/names.ts";
 import { clusterError, statusOf } from "./errors.ts";
 import { settleAll } from "./pool.ts";
+import { batchable, searchBatches, searchValue, serviceAccountUsername, unansweredIds } from "./user-search.ts";
 import type { ClusterSession } from "./session.ts";
 
 export const KEY_PROVIDER_TYPE = "org.keycloak.keys.KeyProvider";
@@ -93,14 +95,47 @@ function valuesOf<R>(results: Array<PromiseSettledResult<R>>): R[] {
 
 type ClientMappings = Record<string, { id?: string; client?: string; mappings?: Array<{ id?: string; name?: string }> } | undefined>;
 
-/** The service-account user of each managed client and its direct role mappings. */
+type FoundUser = { id: string; username: string };
+
+/** Users answered by one bulk `search` (see `user-search.ts`). */
+async function searchUsers(session: ClusterSession, realm: string, search: string): Promise<FoundUser[]> {
+  const users = await session.admin.users.find({ realm, search, briefRepresentation: true });
+  return users.flatMap((u) => (u.id ? [{ id: u.id, username: u.username ?? "" }] : []));
+}
+
+/** Managed client id → its service-account user's id: by username in bulk, a client not found that way by its own call. */
+async function serviceAccountUserIds(session: ClusterSession, realm: string, managed: readonly LiveClient[]): Promise<Map<string, string>> {
+  const byUsername = new Map(managed.map((c) => [serviceAccountUsername(c.clientId), c]));
+  const out = new Map<string, string>();
+  const batches = searchBatches("username:", [...byUsername.keys()]);
+  for (const users of valuesOf(
+    await settleAll(batches, READS_IN_FLIGHT, (batch) => searchUsers(session, realm, searchValue("username:", batch))),
+  )) {
+    for (const u of users) {
+      const client = byUsername.get(u.username.toLowerCase());
+      if (client) out.set(client.id, u.id);
+    }
+  }
+  const missing = managed.filter((c) => !out.has(c.id));
+  const found = valuesOf(
+    await settleAll(
+      missing,
+      READS_IN_FLIGHT,
+      async (c) => (await session.admin.clients.getServiceAccountUser({ realm, id: c.id })).id ?? "",
+    ),
+  );
+  missing.forEach((c, i) => out.set(c.id, found[i] ?? ""));
+  return out;
+}
+
+/** The service-account user of each managed client and its direct role mappings (one call per managed client). */
 async function serviceAccounts(session: ClusterSession, realm: string, clients: LiveClient[]): Promise<void> {
   const managed = clients.filter(
     (c) => c.serviceAccountsEnabled && c.clientId !== LOCK_CLIENT_ID && c.attributes[MANAGED_ATTRIBUTE] === MANAGED_VALUE,
   );
+  const userIds = await serviceAccountUserIds(session, realm, managed);
   const results = await settleAll(managed, READS_IN_FLIGHT, async (c) => {
-    const user = await session.admin.clients.getServiceAccountUser({ realm, id: c.id });
-    const userId = user.id ?? "";
+    const userId = userIds.get(c.id) ?? "";
     const mappings = await session.admin.users.listRoleMappings({ realm, id: userId });
     const roles: LiveRoleMapping[] = (mappings.realmMappings ?? []).map((r) => ({
       id: r.id ?? "",
@@ -116,12 +151,42 @@ async function serviceAccounts(session: ClusterSession, realm: string, clients: 
   valuesOf(results);
 }
 
-/** Users whose id is one of `subjects` (a 404 is the normal answer). */
-async function subjectUsers(session: ClusterSession, realm: string, subjects: readonly string[]): Promise<LiveUser[]> {
-  const found = valuesOf(
-    await settleAll(subjects, READS_IN_FLIGHT, (id) => session.admin.users.findOne({ realm, id }, { catchNotFound: true })),
+/** A user known to exist, to prove that the server answers an `id:` search as a list; none when the realm has no user at all. */
+async function knownUserId(session: ClusterSession, realm: string, clients: readonly LiveClient[]): Promise<string | undefined> {
+  const serviceAccount = clients.find((c) => c.serviceAccount?.userId)?.serviceAccount?.userId;
+  if (serviceAccount) return serviceAccount;
+  // Without a service account of a managed client: any user (this list leaves service accounts out).
+  const [user] = await session.admin.users.find({ realm, first: 0, max: 1, briefRepresentation: true });
+  if (user?.id) return user.id;
+  // No user but service accounts, and only clients with a service account have one.
+  const other = clients.find((c) => c.serviceAccountsEnabled);
+  return other ? (await session.admin.clients.getServiceAccountUser({ realm, id: other.id })).id : undefined;
+}
+
+/** Users whose id is one of `subjects`: in bulk (`id:` search with a canary), one by one where the server did not answer a list. */
+async function subjectUsers(
+  session: ClusterSession,
+  realm: string,
+  subjects: readonly string[],
+  clients: readonly LiveClient[],
+): Promise<LiveUser[]> {
+  if (subjects.length === 0) return [];
+  const canary = await knownUserId(session, realm, clients);
+  if (canary === undefined) return []; // the realm has no user at all
+  const wanted = new Set(subjects);
+  const batches = searchBatches("id:", subjects, { fixed: canary });
+  const answers = valuesOf(await settleAll(batches, READS_IN_FLIGHT, (batch) => searchUsers(session, realm, searchValue("id:", batch))));
+  const alone = subjects.filter((s) => !batchable(s));
+  const found: FoundUser[] = [];
+  answers.forEach((users, i) => {
+    alone.push(...unansweredIds(batches[i] ?? [], canary, new Set(users.map((u) => u.id))));
+    found.push(...users.filter((u) => wanted.has(u.id)));
+  });
+  const single = valuesOf(
+    await settleAll(alone, READS_IN_FLIGHT, (id) => session.admin.users.findOne({ realm, id }, { catchNotFound: true })),
   );
-  return found.flatMap((u) => (u?.id ? [{ id: u.id, username: u.username ?? "" }] : []));
+  for (const u of single) if (u?.id) found.push({ id: u.id, username: u.username ?? "" });
+  return [...new Map(found.map((u) => [u.id, u])).values()];
 }
 
 /**
@@ -141,7 +206,8 @@ export async function readLive(session: ClusterSession, realm: string, subjects:
       allClients(session, realm),
     ]);
     const liveClients = clients.map(toLiveClient);
-    const [, users] = await Promise.all([serviceAccounts(session, realm, liveClients), subjectUsers(session, realm, subjects)]);
+    await serviceAccounts(session, realm, liveClients);
+    const users = await subjectUsers(session, realm, subjects, liveClients);
     return {
       realm: {
         id: rep.id,
