@@ -20,7 +20,8 @@ export interface TokenVerifierConfig {
   /**
    * Key lookup for the pinned issuer's JWKS, e.g. {@link remoteKeys} (`createRemoteJWKSet`, bounded
    * timeout and cooldown) in production or jose's `createLocalJWKSet` in tests. It is only called for
-   * tokens whose header and `iss` already passed the offline checks.
+   * tokens whose header and `iss` already passed the offline checks, and must give a CryptoKey
+   * (what jose's JWKS sets give) or a KeyObject: the signature is verified with node:crypto.
    */
   keys: JWTVerifyGetKey;
   /** Default RS256/384/512 and ES256/384/512, the set AWS STS accepts. */

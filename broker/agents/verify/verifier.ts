@@ -1,21 +1,26 @@
 /**
- * Verifies subject and actor tokens: the offline {@link precheckToken} first, then jose's
- * `jwtVerify` with the pinned issuer, the broker's audience, the algorithm allow-list, an explicit
- * clock tolerance, a maximum age (which also refuses an `iat` ahead of the clock) and the injected
- * clock; then the payload's `typ` must be `Bearer` (an access token, not an ID or refresh token).
+ * Verifies subject and actor tokens, decoding each once: the offline {@link precheckToken} (shape,
+ * header, `iss` pinned; the only decode), then the key for its `kid` and `alg` from the issuer's
+ * JWKS (`config.keys`, jose's JWKS set), the signature with node:crypto ({@link verifySignature}:
+ * as strict as jose about the key), then the claims on the pre-check's payload ({@link checkClaims}:
+ * jose's `jwtVerify` rules with the broker's audience, an explicit clock tolerance, a maximum age
+ * that also refuses an `iat` ahead of the clock, the injected clock; then `sub`, the payload's `typ`
+ * `Bearer` — an access token, not an ID or refresh token — and, for actor tokens, `jti`).
  * Never throws: a refusal is a value with a reason code.
  */
-import { errors, jwtVerify, type JWTPayload } from "jose";
+import { errors, type CompactJWSHeaderParameters } from "jose";
 import type { Clock } from "../../clock.ts";
 import { DEFAULT_MAX_TOKEN_AGE_SECONDS, type AsymmetricAlg, type TokenVerifierConfig } from "../ports.ts";
+import { checkClaims, type ClaimRules, type VerifiedClaims } from "./claims.ts";
 import { precheckToken } from "./precheck.ts";
 import type { TokenRejection } from "./rejection.ts";
+import { verificationKey, verifySignature } from "./signature.ts";
 
 export const DEFAULT_ALGORITHMS: readonly AsymmetricAlg[] = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"];
 
 export interface VerifiedToken {
   /** All claims, with `iss`, `sub`, `exp`, `iat` (and `jti` when required) present. */
-  claims: JWTPayload & { iss: string; sub: string; exp: number; iat: number };
+  claims: VerifiedClaims;
   kid: string;
 }
 
@@ -26,28 +31,10 @@ export interface TokenVerifier {
   verify(token: string, options?: { requireJti?: boolean }): Promise<VerifyResult>;
 }
 
-function classify(error: unknown): { reason: TokenRejection; detail: string } {
-  if (error instanceof errors.JWTExpired)
-    return error.claim === "iat"
-      ? { reason: "TOO_OLD", detail: "iat older than the maximum token age" }
-      : { reason: "EXPIRED", detail: "exp in the past" };
-  if (error instanceof errors.JWTClaimValidationFailed) {
-    const reason: TokenRejection =
-      error.claim === "aud"
-        ? "AUDIENCE_MISMATCH"
-        : error.claim === "nbf"
-          ? "NOT_YET_VALID"
-          : error.claim === "iat" && error.reason === "check_failed"
-            ? "ISSUED_IN_FUTURE"
-            : "CLAIM_INVALID";
-    return { reason, detail: `claim ${error.claim}: ${error.reason}` };
-  }
-  if (error instanceof errors.JWSSignatureVerificationFailed) return { reason: "SIGNATURE_INVALID", detail: "signature does not verify" };
+/** Why the key lookup failed: the token's `kid` is not in the JWKS, or the JWKS could not be had. */
+function keyLookupFailure(error: unknown): { reason: TokenRejection; detail: string } {
   if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys)
     return { reason: "KEY_NOT_FOUND", detail: "kid not in the issuer's JWKS" };
-  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported)
-    return { reason: "ALG_NOT_ALLOWED", detail: error.code };
-  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return { reason: "MALFORMED", detail: error.code };
   // Anything else comes from fetching the JWKS (timeout, HTTP status, network, invalid JWKS).
   const code = error instanceof errors.JOSEError ? error.code : error instanceof Error ? error.name : "unknown";
   return { reason: "KEYS_UNAVAILABLE", detail: `JWKS lookup failed: ${code}` };
@@ -59,36 +46,32 @@ export function createTokenVerifier(config: TokenVerifierConfig, clock: Clock): 
   if (config.audience === "") throw new TypeError("audience must not be empty");
   const algorithms = config.algorithms ?? DEFAULT_ALGORITHMS;
   if (algorithms.length === 0) throw new TypeError("algorithms must not be empty");
-  const clockTolerance = config.clockToleranceSeconds ?? 30;
-  const maxTokenAge = config.maxTokenAgeSeconds ?? DEFAULT_MAX_TOKEN_AGE_SECONDS;
-  if (!(maxTokenAge > 0)) throw new TypeError("maxTokenAgeSeconds must be positive");
+  const clockToleranceSeconds = config.clockToleranceSeconds ?? 30;
+  const maxTokenAgeSeconds = config.maxTokenAgeSeconds ?? DEFAULT_MAX_TOKEN_AGE_SECONDS;
+  if (!(maxTokenAgeSeconds > 0)) throw new TypeError("maxTokenAgeSeconds must be positive");
+  const rules = (requireJti: boolean): ClaimRules => ({ audience: config.audience, clockToleranceSeconds, maxTokenAgeSeconds, requireJti });
+  const actorRules = rules(true);
+  const subjectRules = rules(false);
 
   return {
     async verify(token, options = {}) {
       const pre = precheckToken(token, config.issuer, algorithms);
       if (!pre.ok) return pre;
-      const requiredClaims = ["iss", "sub", "exp", "iat", ...(options.requireJti ? ["jti"] : [])];
+      const { segments } = pre;
+      let found: unknown;
       try {
-        const { payload } = await jwtVerify(token, config.keys, {
-          issuer: config.issuer,
-          audience: config.audience,
-          algorithms: [...algorithms],
-          clockTolerance,
-          maxTokenAge,
-          currentDate: new Date(clock.now()),
-          requiredClaims,
-        });
-        if (typeof payload.sub !== "string" || payload.sub === "")
-          return { ok: false, reason: "CLAIM_INVALID", detail: "sub is not a string" };
-        // Keycloak's access tokens say `"typ": "Bearer"` in the payload; its ID, refresh and logout tokens say otherwise.
-        if (payload.typ !== "Bearer") return { ok: false, reason: "NOT_ACCESS_TOKEN", detail: "payload typ is not Bearer" };
-        if (options.requireJti && (typeof payload.jti !== "string" || payload.jti === "" || payload.jti.length > 256)) {
-          return { ok: false, reason: "CLAIM_INVALID", detail: "jti is not a usable string" };
-        }
-        return { ok: true, token: { claims: payload as VerifiedToken["claims"], kid: pre.kid } };
+        // The header is jose's shape: an object whose `alg` (a string) and `kid` the pre-check checked.
+        found = await config.keys(pre.header as CompactJWSHeaderParameters, segments);
       } catch (error) {
-        return { ok: false, ...classify(error) };
+        return { ok: false, ...keyLookupFailure(error) };
       }
+      const key = verificationKey(pre.alg, found);
+      if (typeof key === "string") return { ok: false, reason: "KEYS_UNAVAILABLE", detail: `JWKS key unusable for ${pre.alg}: ${key}` };
+      const signingInput = token.slice(0, segments.protected.length + 1 + segments.payload.length);
+      if (!(await verifySignature(pre.alg, key, signingInput, segments.signature)))
+        return { ok: false, reason: "SIGNATURE_INVALID", detail: "signature does not verify" };
+      const claims = checkClaims(pre.payload, options.requireJti ? actorRules : subjectRules, Math.floor(clock.now() / 1000));
+      return claims.ok ? { ok: true, token: { claims: claims.claims, kid: pre.kid } } : claims;
     },
   };
 }

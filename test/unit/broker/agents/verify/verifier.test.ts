@@ -22,6 +22,9 @@ beforeAll(async () => {
 const header = { alg: "RS256", typ: "JWT", kid: "k1" };
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
 
+/** `text` with "A"s appended up to a length of 4n + 1: base64url of no whole number of bytes. */
+const oneOver = (text: string) => text.padEnd(text.length + ((5 - (text.length % 4)) % 4 || 4), "A");
+
 type Case = [string, () => string, TokenRejection, boolean];
 
 describe("token verifier", () => {
@@ -87,6 +90,22 @@ describe("token verifier", () => {
     ["issuer with a trailing slash", () => signRaw(header, claims({ sub: "x", iss: `${ISSUER}/` }), keys.rsa), "ISSUER_UNTRUSTED", false],
     ["issuer missing", () => signRaw(header, claims({ sub: "x", iss: undefined }), keys.rsa), "ISSUER_UNTRUSTED", false],
     ["payload not JSON", () => `${b64(header)}.${Buffer.from("not json").toString("base64url")}.c2ln`, "MALFORMED", false],
+    [
+      "payload not UTF-8",
+      () => `${b64(header)}.${Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]).toString("base64url")}.c2ln`,
+      "MALFORMED",
+      false,
+    ],
+    ["payload of 4n+1 base64url characters", () => `${b64(header)}.${oneOver(b64(claims({ sub: "x" })))}.c2ln`, "MALFORMED", false],
+    [
+      "signature of 4n+1 base64url characters",
+      () => {
+        const [h, p, sig] = signRaw(header, claims({ sub: "x" }), keys.rsa).split(".");
+        return `${h}.${p}.${oneOver(sig ?? "")}`;
+      },
+      "MALFORMED",
+      false,
+    ],
     ["unknown kid", () => signRaw({ ...header, kid: "k9" }, claims({ sub: "x" }), keys.rsa), "KEY_NOT_FOUND", true],
     ["signed by a foreign key with the trusted kid", () => signRaw(header, claims({ sub: "x" }), keys.foreign), "SIGNATURE_INVALID", true],
     ["expired", () => signRaw(header, claims({ sub: "x", iat: NOW / 1000 - 900, exp: NOW / 1000 - 60 }), keys.rsa), "EXPIRED", true],
