@@ -27,6 +27,40 @@ export interface ExchangeRequest {
 // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 
+// With the u flag a surrogate pair is one code point: only a lone surrogate is of category Cs.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** One name or value of the form: `+` is a space, then percent-decoded as UTF-8; undefined when that is not strict UTF-8. */
+function formComponent(text: string): string | undefined {
+  if (!text.includes("%") && !text.includes("+")) return text;
+  try {
+    return decodeURIComponent(text.replaceAll("+", " "));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The name-value pairs of an `application/x-www-form-urlencoded` body, exactly as `URLSearchParams`
+ * reads them (the WHATWG URL standard's parser), without its per-character loop over the tokens:
+ * each pair is split at `&` and `=` and decoded by the engine. A body whose decoding is not strict
+ * UTF-8 (a stray `%`, a lone surrogate, invalid bytes) is left to `URLSearchParams`, which replaces
+ * what it cannot decode.
+ */
+export function formPairs(body: string): Array<[string, string]> {
+  if (LONE_SURROGATE.test(body)) return [...new URLSearchParams(body)];
+  const pairs: Array<[string, string]> = [];
+  for (const piece of body.split("&")) {
+    if (piece === "") continue;
+    const eq = piece.indexOf("=");
+    const name = formComponent(eq < 0 ? piece : piece.slice(0, eq));
+    const value = eq < 0 ? "" : formComponent(piece.slice(eq + 1));
+    if (name === undefined || value === undefined) return [...new URLSearchParams(body)];
+    pairs.push([name, value]);
+  }
+  return pairs;
+}
+
 /**
  * Reads the form parameters: every name at most once (RFC 6749 §3.2), an empty value is the same
  * as an absent parameter (RFC 6749 §3.1), unknown parameters are ignored (RFC 6749 §3.2).
@@ -34,7 +68,7 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 export function readForm(body: string): Map<string, string> {
   const params = new Map<string, string>();
   const seen = new Set<string>();
-  for (const [name, value] of new URLSearchParams(body)) {
+  for (const [name, value] of formPairs(body)) {
     if (seen.has(name)) throw new AgentsError("REQUEST_MALFORMED", `parameter ${JSON.stringify(name.slice(0, 40))} repeated`);
     seen.add(name);
     if (value !== "") params.set(name, value);
