@@ -62,20 +62,29 @@ export interface FlushableAuditSink extends AuditSink {
 
 /**
  * Writes each event as one JSON line (default: stdout, the conventional audit stream of a
- * container), off the request's path: `emit` only queues the line; the lines queued during one turn
- * of the event loop are written together right after it (`setImmediate`), one write for many
- * exchanges under load. stdout to a pipe or a file is a synchronous write on Linux, so writing per
- * request would stall every other request for a system call. `flush()` writes what is queued now.
+ * container), off the request's path: `emit` only queues the event; the events queued during one
+ * turn of the event loop are serialized and written together right after it (`setImmediate`), one
+ * write for many exchanges under load. stdout to a pipe or a file is a synchronous write on Linux,
+ * so writing per request would stall every other request for a system call. The caller hands the
+ * event over: it must not change it after `emit`. `flush()` writes what is queued now.
  */
 export function jsonLinesAuditSink(write: (text: string) => void = (text) => process.stdout.write(text)): FlushableAuditSink {
-  let queued: string[] = [];
+  let queued: AuditEvent[] = [];
   let scheduled: ReturnType<typeof setImmediate> | undefined;
   const flush = () => {
     if (scheduled !== undefined) clearImmediate(scheduled);
     scheduled = undefined;
     if (queued.length === 0) return;
-    const text = queued.join("");
+    const events = queued;
     queued = [];
+    let text = "";
+    for (const event of events) {
+      try {
+        text += `${JSON.stringify(event)}\n`;
+      } catch {
+        // not serializable: never the case for an AuditEvent, and never the other events' loss
+      }
+    }
     try {
       write(text);
     } catch {
@@ -84,11 +93,7 @@ export function jsonLinesAuditSink(write: (text: string) => void = (text) => pro
   };
   return {
     emit(event) {
-      try {
-        queued.push(`${JSON.stringify(event)}\n`);
-      } catch {
-        return; // not serializable: never the case for an AuditEvent, and never the request's failure
-      }
+      queued.push(event);
       scheduled ??= setImmediate(flush);
     },
     flush,

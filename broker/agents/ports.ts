@@ -63,7 +63,7 @@ export interface DelegatedTokenSource {
   token(request: { agent: string; workload: string; cloud: "aws" | "azure" }): Promise<string>;
 }
 
-/** Receives exactly one event per exchange, allowed or denied. Must not throw. */
+/** Receives exactly one event per exchange, allowed or denied, and may keep it: not changed after `emit`. Must not throw. */
 export interface AuditSink {
   emit(event: AuditEvent): void;
 }

@@ -42,6 +42,23 @@ describe("jsonLinesAuditSink", () => {
     expect(writes).toHaveLength(1);
   });
 
+  it("serializes the turn's events after the turn, and loses no other event to one that cannot be serialized", async () => {
+    const writes: string[] = [];
+    const sink = jsonLinesAuditSink((text) => writes.push(text));
+    const first = event("a");
+    sink.emit(first);
+    sink.emit({ ...event("broken"), detail: 1n as unknown as string });
+    sink.emit(event("c"));
+    expect(writes).toEqual([]);
+    await nextTurn();
+    expect(
+      writes[0]!
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as AuditEvent).requestId),
+    ).toEqual(["a", "c"]);
+  });
+
   it("never throws into the exchange when the stream fails (EPIPE)", async () => {
     const sink = jsonLinesAuditSink(() => {
       throw Object.assign(new Error("write EPIPE"), { code: "EPIPE" });
