@@ -5,11 +5,13 @@
  * kcb-agents), target the workload's AWS role.
  *
  * What the broker does per request here: node:http and the serve lanes (POST /v1/token is a lane,
- * no web Request), form parsing with limits, the pre-checks and jose verification of both tokens,
- * rate limit, replay store, policy evaluation, the delegated Keycloak token (cached by the product),
- * the STS credentials (memoized by the bench: see servers/agents-broker.ts), the aws-credentials
- * token encoding, one audit JSON line (queued; written after the event-loop turn). The baseline:
- * form parsing and the two jose verifications.
+ * no web Request), form parsing with limits, the verification of both tokens (each decoded once by
+ * the pre-check; the signature checked with node:crypto against the JWKS key, the claims with
+ * jose's rules on the decoded payload), rate limit, replay store, policy evaluation, the delegated
+ * Keycloak token (cached by the product, its claims decoded once per token), the STS credentials
+ * (memoized by the bench: see servers/agents-broker.ts), the aws-credentials token encoding, one
+ * audit event (queued; serialized and written after the event-loop turn). The baseline: form
+ * parsing and the two jose verifications (jwtVerify: its own decode, WebCrypto).
  */
 import { join } from "node:path";
 import { listeningPort, spawnNode, type Child } from "../env/child.ts";
@@ -103,7 +105,7 @@ export async function agentsFigure(ctx: FigureContext): Promise<Row[]> {
       target: atLeast(0.75),
       details: [
         `broker POST /v1/token ${fmtRate(ab.rateA)} (p99 ${fmtMs(ab.p99A)}) vs bare handler verifying the same 2 tokens with jose ${fmtRate(ab.rateB)} (p99 ${fmtMs(ab.p99B)}); ${CONNECTIONS} connections, ${pairs} interleaved pair(s) of ${seconds} s`,
-        "measured per request: the /v1/token lane (node:http, body read within the limit), form parsing, pre-checks and jose verification of subject and actor token, rate limit, replay store, policy, delegated Keycloak token (product cache), aws-credentials encoding, the audit line (queued, written once per event-loop turn)",
+        "measured per request: the /v1/token lane (node:http, body read within the limit), form parsing, verification of subject and actor token (each decoded once by the pre-check, signature with node:crypto against the JWKS key, jose's claim rules on the decoded payload), rate limit, replay store, policy, delegated Keycloak token (product cache), aws-credentials encoding, the audit event (queued, serialized and written once per event-loop turn)",
         "not measured: the STS call (memoized by the bench: the product calls STS per exchange, which is STS latency, not broker work); replay ids are stored per request because the load re-sends one actor token",
         ...(broken ? [`INVALID RUN: ${broken}`] : []),
       ],
@@ -138,7 +140,7 @@ export async function agentsFigure(ctx: FigureContext): Promise<Row[]> {
         },
       );
       row.explanation.unshift(
-        `the bare handler did the same two jose verifications at ${fmtRate(ab.rateB)}: the difference is the exchange's other per-request work below (pre-checks that decode each token's header and payload before jose decodes them again, the delegated token's claims decoded per exchange, policy, replay store, encoding, audit JSON) — node:internal crypto frames are the two RSA verifications both sides do.`,
+        `the bare handler verified the same two tokens with jose at ${fmtRate(ab.rateB)}: the difference is the exchange's other per-request work below (form and pre-checks, policy, rate limit, replay store, the credentials' encoding, two token fingerprints and the audit event, a larger answer) — node:internal crypto frames are the two RSA verifications both sides do (the broker with node:crypto, the baseline with WebCrypto).`,
       );
     }
     return [row];
