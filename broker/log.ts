@@ -9,7 +9,7 @@
  * const log = createLogger({ level: "info" });
  * log.info("workload token", { audience: "aws", token_sha256: tokenFingerprint(token) });
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
@@ -36,7 +36,7 @@ const FINGERPRINT_HEX_CHARS = 16;
 
 /** First 16 hex characters of `sha256(token)`: enough to correlate log lines, useless to an attacker. */
 export function tokenFingerprint(token: string): string {
-  return createHash("sha256").update(token).digest("hex").slice(0, FINGERPRINT_HEX_CHARS);
+  return hash("sha256", token).slice(0, FINGERPRINT_HEX_CHARS);
 }
 
 // Names that hold secrets (tokens, keys, passwords, assertions, authorization headers)…
