@@ -29,9 +29,11 @@ export async function readLimitedBody(request: Request, maxBytes: number): Promi
   return utf8(Buffer.concat(chunks));
 }
 
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 function utf8(bytes: Uint8Array): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return UTF8.decode(bytes);
   } catch {
     throw new AgentsError("REQUEST_MALFORMED", "body is not UTF-8");
   }
