@@ -3,6 +3,11 @@
  * failure), then a client-credentials request with `scope=kcb-aws` or `scope=kcb-azure`, then the
  * strict checks of {@link checkTokenResponse}. Uncached: the refreshing cache decorates it.
  *
+ * At most one token request per audience is open: a caller whose `timeoutMs` runs out gets
+ * `KEYCLOAK_UNAVAILABLE`, but the request stays open (up to `answerLimitMs`) and the next fetch of
+ * that audience waits for its answer rather than asking Keycloak again (./open-grants.ts: a slow
+ * grant may still be issued, and a second request would only add to a slow server's work).
+ *
  * Two plain requests over node:https (broker/exchange/post-form.ts), not an OAuth library on
  * Node's fetch: the sidecar never loads undici for them (see the module's note).
  * Discovery: OpenID Connect Discovery 1.0 §4 (the document's `issuer` must equal the issuer the
@@ -13,7 +18,8 @@ import { BrokerError } from "../errors.ts";
 import { getText, postForm, type FormAnswer } from "../exchange/post-form.ts";
 import { checkTokenResponse } from "./check-token.ts";
 import type { ClientAuth } from "./client-auth.ts";
-import { AUDIENCES, type WorkloadTokenSource } from "./token-source.ts";
+import { lateTokenUsable, OpenGrants } from "./open-grants.ts";
+import { AUDIENCES, type Audience, type WorkloadToken, type WorkloadTokenSource } from "./token-source.ts";
 
 /** The two requests the token source makes; node:http(s) by default, replaced in tests. */
 export interface KeycloakHttp {
@@ -28,10 +34,19 @@ export interface KeycloakTokenSourceOptions {
   issuer: string;
   clientId: string;
   auth: ClientAuth;
+  /** How long a fetch waits for Keycloak's answer (discovery, then the token request). */
   timeoutMs: number;
+  /** How long a token request stays open for a later fetch to claim its answer; default {@link ANSWER_LIMIT_MS} (at least `timeoutMs`). */
+  answerLimitMs?: number;
   clock?: Clock;
   http?: KeycloakHttp;
 }
+
+/**
+ * How long a token request stays open by default: an answer after this long comes from a server
+ * in trouble, and load balancers commonly close idle requests after 60 s.
+ */
+export const ANSWER_LIMIT_MS = 60_000;
 
 /** Keycloak could not answer (network, timeout, 5xx, 429): retry later. */
 function unavailable(message: string, cause?: unknown): BrokerError {
@@ -107,23 +122,34 @@ export function createKeycloakTokenSource(options: KeycloakTokenSourceOptions): 
     return tokenEndpoint;
   }
 
+  const answerLimitMs = Math.max(timeoutMs, options.answerLimitMs ?? ANSWER_LIMIT_MS);
+  const open = new OpenGrants<WorkloadToken>({
+    waitMs: timeoutMs,
+    waitedTooLong: (ms) =>
+      unavailable(`Keycloak has not answered the token request within ${ms} ms (it stays open: the next attempt waits for its answer)`),
+    usable: lateTokenUsable,
+    now: () => clock.now(),
+  });
+
+  async function requestToken(audience: Audience): Promise<WorkloadToken> {
+    const { scope, aud } = AUDIENCES[audience];
+    const endpoint = await discover();
+    const body = new URLSearchParams({ grant_type: "client_credentials", scope });
+    const headers: Record<string, string> = { accept: "application/json" };
+    await options.auth({ issuer, tokenEndpoint: endpoint, clientId, body, headers });
+    let answer: FormAnswer;
+    try {
+      answer = await http.postForm(endpoint, body, { timeoutMs: answerLimitMs, headers });
+    } catch (error) {
+      throw transportError(error);
+    }
+    if (answer.status !== 200) throw answerError(answer, "token request");
+    const response = json(answer);
+    if (!response) throw unavailable("Keycloak's token response is not JSON");
+    return checkTokenResponse(response, { issuer, audience: aud, now: clock.now() });
+  }
+
   return {
-    async fetch(audience) {
-      const { scope, aud } = AUDIENCES[audience];
-      const endpoint = await discover();
-      const body = new URLSearchParams({ grant_type: "client_credentials", scope });
-      const headers: Record<string, string> = { accept: "application/json" };
-      await options.auth({ issuer, tokenEndpoint: endpoint, clientId, body, headers });
-      let answer: FormAnswer;
-      try {
-        answer = await http.postForm(endpoint, body, { timeoutMs, headers });
-      } catch (error) {
-        throw transportError(error);
-      }
-      if (answer.status !== 200) throw answerError(answer, "token request");
-      const response = json(answer);
-      if (!response) throw unavailable("Keycloak's token response is not JSON");
-      return checkTokenResponse(response, { issuer, audience: aud, now: clock.now() });
-    },
+    fetch: (audience) => open.get(audience, () => requestToken(audience)),
   };
 }

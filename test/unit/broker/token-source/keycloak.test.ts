@@ -2,7 +2,7 @@
  * The Keycloak token source with injected HTTP (no network): discovery, the client-credentials
  * request it sends, and how Keycloak's answers map to broker error codes.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { BrokerError } from "../../../../broker/errors.ts";
 import { clientSecretFileAuth, type ClientAuth } from "../../../../broker/token-source/client-auth.ts";
 import { createKeycloakTokenSource, type KeycloakHttp } from "../../../../broker/token-source/keycloak.ts";
@@ -163,5 +163,29 @@ describe("createKeycloakTokenSource", () => {
       http: kc.http,
     });
     expect(await codeOf(source.fetch("aws"))).toBe("CLIENT_ASSERTION_UNREADABLE");
+  });
+
+  it("keeps a token request that outlasts the timeout open: the next fetch gets its answer, Keycloak is asked once", async () => {
+    const token = await accessToken("sts.amazonaws.com");
+    const posts: Array<{ timeoutMs: number; answer: (a: { status: number; body: string }) => void }> = [];
+    const http: KeycloakHttp = {
+      get: () => Promise.resolve({ status: 200, body: JSON.stringify(discoveryDoc) }),
+      postForm: (_url, _form, options) => new Promise((resolve) => posts.push({ timeoutMs: options.timeoutMs, answer: resolve })),
+    };
+    vi.useFakeTimers();
+    try {
+      const source = createKeycloakTokenSource({ issuer: ISSUER, clientId: "payments-api", auth: staticSecret, timeoutMs: 5_000, http });
+      const first = codeOf(source.fetch("aws"));
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(await first).toBe("KEYCLOAK_UNAVAILABLE");
+      expect(posts.map((p) => p.timeoutMs)).toEqual([60_000]); // the request itself may live up to the answer limit
+      const second = source.fetch("aws");
+      await vi.advanceTimersByTimeAsync(2_000);
+      posts[0]!.answer({ status: 200, body: JSON.stringify({ access_token: token, token_type: "Bearer", expires_in: 300 }) });
+      expect((await second).token).toBe(token);
+      expect(posts).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
