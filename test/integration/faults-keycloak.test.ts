@@ -107,11 +107,11 @@ describe("Keycloak stopped and restarted under a running broker", () => {
     const before = await keycloakCalls();
     const pid = broker!.pid;
 
-    // Outage: every cluster crashes (SIGKILL, no shutdown); the issuer front answers 502 no_cluster_available.
+    // Outage: every cluster crashes (SIGKILL, no shutdown); the issuer front answers 503 no_cluster_available.
     const stoppedAt = Date.now();
     stopped = true;
     await Promise.all(CLUSTERS.map((c) => controlCluster(control, c, "kill")));
-    expect((await fetch(`${world.fx.issuer}/.well-known/openid-configuration`)).status).toBe(502);
+    expect((await fetch(`${world.fx.issuer}/.well-known/openid-configuration`)).status).toBe(503);
 
     // While down: the cached credentials keep being served, and the broker's token refresh fails (~30 s into the token's life).
     await waitFor(

@@ -98,7 +98,10 @@ export async function startTrustDomain(opts: TrustDomainOptions): Promise<Runnin
   const front = await startIssuerFront({
     pki,
     port: frontPort,
-    upstreams: names.map((name) => ({ name, url: instances.get(name)!.url })),
+    upstreams: names.map((name) => {
+      const instance = instances.get(name)!;
+      return { name, url: instance.url, healthUrl: `${instance.managementUrl}/health/ready` };
+    }),
     routing: opts.routing,
   });
   log(`issuer front: ${publicUrl} → ${names.join(", ")} (${opts.routing ?? "failover"})`);
