@@ -13,12 +13,15 @@ import { MANAGED_ATTRIBUTE, MANAGED_VALUE } from "../../realm-config/model/conve
 import { EMPTY_LIVE_STATE, type LiveClient, type LiveMapper, type LiveRoleMapping, type LiveState, type LiveUser } from "../diff/live.ts";
 import { LOCK_CLIENT_ID } from "../desired/names.ts";
 import { clusterError, statusOf } from "./errors.ts";
+import { pageStarts } from "./paging.ts";
 import { settleAll } from "./pool.ts";
 import { batchable, searchBatches, searchValue, serviceAccountUsername, unansweredIds } from "./user-search.ts";
 import type { ClusterSession } from "./session.ts";
 
 export const KEY_PROVIDER_TYPE = "org.keycloak.keys.KeyProvider";
 const PAGE = 1000;
+/** Clients per page: several pages are read at once (`paging.ts`). */
+const CLIENT_PAGE = 100;
 /** Per-client and per-subject reads in flight at once. */
 const READS_IN_FLIGHT = 8;
 
@@ -63,14 +66,22 @@ export function toLiveClient(c: ClientRepresentation): LiveClient {
   };
 }
 
-async function allClients(session: ClusterSession, realm: string): Promise<ClientRepresentation[]> {
-  const out: ClientRepresentation[] = [];
-  for (let first = 0; ; first += PAGE) {
-    const page = await session.admin.clients.find({ realm, first, max: PAGE, briefRepresentation: false } as Parameters<
-      typeof session.admin.clients.find
-    >[0]);
-    out.push(...page);
-    if (page.length < PAGE) return out;
+/** Every client, full representations; `expected` (how many there should be) sizes the first pages read at once (`paging.ts`). */
+async function allClients(session: ClusterSession, realm: string, expected: number): Promise<ClientRepresentation[]> {
+  const out = new Map<string, ClientRepresentation>();
+  for (let first = 0; ;) {
+    const starts = pageStarts(first, CLIENT_PAGE, expected, READS_IN_FLIGHT);
+    const pages = valuesOf(
+      await settleAll(starts, READS_IN_FLIGHT, (start) =>
+        session.admin.clients.find({ realm, first: start, max: CLIENT_PAGE, briefRepresentation: false } as Parameters<
+          typeof session.admin.clients.find
+        >[0]),
+      ),
+    );
+    // A client created or deleted between two pages may shift another across them: every client is kept once.
+    for (const page of pages) for (const c of page) out.set(c.id ?? c.clientId ?? "", c);
+    if (pages.some((p) => p.length < CLIENT_PAGE)) return [...out.values()];
+    first = (starts.at(-1) ?? first) + CLIENT_PAGE;
   }
 }
 
@@ -107,7 +118,7 @@ async function searchUsers(session: ClusterSession, realm: string, search: strin
 async function serviceAccountUserIds(session: ClusterSession, realm: string, managed: readonly LiveClient[]): Promise<Map<string, string>> {
   const byUsername = new Map(managed.map((c) => [serviceAccountUsername(c.clientId), c]));
   const out = new Map<string, string>();
-  const batches = searchBatches("username:", [...byUsername.keys()]);
+  const batches = searchBatches("username:", [...byUsername.keys()], { spread: READS_IN_FLIGHT });
   for (const users of valuesOf(
     await settleAll(batches, READS_IN_FLIGHT, (batch) => searchUsers(session, realm, searchValue("username:", batch))),
   )) {
@@ -128,12 +139,20 @@ async function serviceAccountUserIds(session: ClusterSession, realm: string, man
   return out;
 }
 
-/** The service-account user of each managed client and its direct role mappings (one call per managed client). */
-async function serviceAccounts(session: ClusterSession, realm: string, clients: LiveClient[]): Promise<void> {
-  const managed = clients.filter(
+/** The managed clients with a service account (the lock is not one). */
+function managedServiceAccountClients(clients: readonly LiveClient[]): LiveClient[] {
+  return clients.filter(
     (c) => c.serviceAccountsEnabled && c.clientId !== LOCK_CLIENT_ID && c.attributes[MANAGED_ATTRIBUTE] === MANAGED_VALUE,
   );
-  const userIds = await serviceAccountUserIds(session, realm, managed);
+}
+
+/** The direct role mappings of each managed client's service account (one call per managed client). */
+async function roleMappings(
+  session: ClusterSession,
+  realm: string,
+  managed: readonly LiveClient[],
+  userIds: ReadonlyMap<string, string>,
+): Promise<void> {
   const results = await settleAll(managed, READS_IN_FLIGHT, async (c) => {
     const userId = userIds.get(c.id) ?? "";
     const mappings = await session.admin.users.listRoleMappings({ realm, id: userId });
@@ -151,11 +170,18 @@ async function serviceAccounts(session: ClusterSession, realm: string, clients: 
   valuesOf(results);
 }
 
-/** A user known to exist, to prove that the server answers an `id:` search as a list; none when the realm has no user at all. */
-async function knownUserId(session: ClusterSession, realm: string, clients: readonly LiveClient[]): Promise<string | undefined> {
-  const serviceAccount = clients.find((c) => c.serviceAccount?.userId)?.serviceAccount?.userId;
-  if (serviceAccount) return serviceAccount;
-  // Without a service account of a managed client: any user (this list leaves service accounts out).
+/**
+ * A user known to exist, to prove that the server answers an `id:` search as a list: `found` (a
+ * managed client's service account), else any user; none when the realm has no user at all.
+ */
+async function knownUserId(
+  session: ClusterSession,
+  realm: string,
+  clients: readonly LiveClient[],
+  found: string | undefined,
+): Promise<string | undefined> {
+  if (found) return found;
+  // This list leaves service accounts out.
   const [user] = await session.admin.users.find({ realm, first: 0, max: 1, briefRepresentation: true });
   if (user?.id) return user.id;
   // No user but service accounts, and only clients with a service account have one.
@@ -169,12 +195,13 @@ async function subjectUsers(
   realm: string,
   subjects: readonly string[],
   clients: readonly LiveClient[],
+  serviceAccountUserId: string | undefined,
 ): Promise<LiveUser[]> {
   if (subjects.length === 0) return [];
-  const canary = await knownUserId(session, realm, clients);
+  const canary = await knownUserId(session, realm, clients, serviceAccountUserId);
   if (canary === undefined) return []; // the realm has no user at all
   const wanted = new Set(subjects);
-  const batches = searchBatches("id:", subjects, { fixed: canary });
+  const batches = searchBatches("id:", subjects, { fixed: canary, spread: READS_IN_FLIGHT });
   const answers = valuesOf(await settleAll(batches, READS_IN_FLIGHT, (batch) => searchUsers(session, realm, searchValue("id:", batch))));
   const alone = subjects.filter((s) => !batchable(s));
   const found: FoundUser[] = [];
@@ -191,9 +218,15 @@ async function subjectUsers(
 
 /**
  * The live state of `realm` on one cluster; an empty state with `realm: null` when the realm does
- * not exist. `subjects`: the managed workloads' subjects, looked up as user ids.
+ * not exist. `subjects`: the managed workloads' subjects, looked up as user ids; `expectedClients`:
+ * how many clients the realm should hold (the desired ones), to read their pages at once.
  */
-export async function readLive(session: ClusterSession, realm: string, subjects: readonly string[] = []): Promise<LiveState> {
+export async function readLive(
+  session: ClusterSession,
+  realm: string,
+  subjects: readonly string[] = [],
+  opts: { expectedClients?: number } = {},
+): Promise<LiveState> {
   try {
     const rep = await session.admin.realms.findOne({ realm });
     if (!rep?.id) return EMPTY_LIVE_STATE;
@@ -203,11 +236,15 @@ export async function readLive(session: ClusterSession, realm: string, subjects:
       session.admin.realms.getKeys({ realm }),
       session.admin.clientScopes.find({ realm }),
       allIdentityProviders(session, realm),
-      allClients(session, realm),
+      allClients(session, realm, opts.expectedClients ?? 0),
     ]);
     const liveClients = clients.map(toLiveClient);
-    await serviceAccounts(session, realm, liveClients);
-    const users = await subjectUsers(session, realm, subjects, liveClients);
+    const managed = managedServiceAccountClients(liveClients);
+    const userIds = await serviceAccountUserIds(session, realm, managed);
+    const [, users] = await Promise.all([
+      roleMappings(session, realm, managed, userIds),
+      subjectUsers(session, realm, subjects, liveClients, userIds.values().next().value),
+    ]);
     return {
       realm: {
         id: rep.id,

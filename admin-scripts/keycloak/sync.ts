@@ -69,7 +69,7 @@ export async function planCluster(session: ClusterSession, desired: DesiredState
   const server = known ?? (await readServerInfo(session));
   if (desired.extension) assertExtension(session, desired.extension, server);
   const live: LiveState = {
-    ...(await readLive(session, desired.realm.realm, [...managedSubjects(desired).keys()])),
+    ...(await readLive(session, desired.realm.realm, [...managedSubjects(desired).keys()], { expectedClients: desired.clients.length })),
     server: { enabledFeatures: server.enabledFeatures },
   };
   const readMs = Date.now() - started;

@@ -32,23 +32,27 @@ export function searchValue(prefix: "id:" | "username:", terms: readonly string[
 }
 
 /**
- * Splits `terms` into batches whose `search` value, URL-encoded, stays within `budget`; `fixed`
- * (the canary) goes first in every batch. Terms that are not batchable are left out (see
- * `batchable`); a term alone over the budget gets a batch of its own.
+ * Splits `terms` into batches whose `search` value, URL-encoded, stays within `budget`, and of at
+ * most ⌈terms / spread⌉ terms each, so that `spread` calls in flight share the work (Keycloak looks
+ * a batch's terms up one after the other on one thread); `fixed` (the canary) goes first in every
+ * batch. Terms that are not batchable are left out (see `batchable`); a term alone over the budget
+ * gets a batch of its own.
  */
 export function searchBatches(
   prefix: "id:" | "username:",
   terms: readonly string[],
-  opts: { fixed?: string; budget?: number } = {},
+  opts: { fixed?: string; budget?: number; spread?: number } = {},
 ): string[][] {
   const budget = opts.budget ?? SEARCH_BUDGET;
   const head = opts.fixed === undefined ? [] : [opts.fixed];
   const size = (list: readonly string[]) => encodeURIComponent(searchValue(prefix, list)).length;
+  const unique = [...new Set(terms)].filter((t) => batchable(t) && t !== opts.fixed);
+  const most = Math.max(1, Math.ceil(unique.length / Math.max(1, opts.spread ?? 1)));
   const out: string[][] = [];
   let current = [...head];
-  for (const term of new Set(terms)) {
-    if (!batchable(term) || term === opts.fixed) continue;
-    if (current.length > head.length && size([...current, term]) > budget) {
+  for (const term of unique) {
+    const full = current.length - head.length >= most || size([...current, term]) > budget;
+    if (current.length > head.length && full) {
       out.push(current);
       current = [...head];
     }

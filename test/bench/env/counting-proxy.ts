@@ -15,7 +15,7 @@ export interface SeenCall {
   clientId?: string;
   /** The `Location` header of the answer (the id of something created). */
   location?: string;
-  /** From the request's end to the answer's headers, in ms. */
+  /** From the request's end to the answer's end, in ms (Keycloak streams a list: most of its work happens after the headers). */
   ms: number;
 }
 
@@ -44,14 +44,16 @@ export async function startCountingProxy(upstream: string, pki: LocalPki): Promi
       }
       const out = request(target, { method: req.method, headers: { ...req.headers, host: target.host }, ca }, (up) => {
         const location = typeof up.headers.location === "string" ? up.headers.location : undefined;
-        calls.push({
+        const call: SeenCall = {
           method: req.method ?? "GET",
           path: target.pathname,
           status: up.statusCode ?? 0,
           ...(clientId && { clientId }),
           ...(location && { location }),
           ms: performance.now() - sent,
-        });
+        };
+        calls.push(call);
+        up.on("end", () => (call.ms = performance.now() - sent));
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
       });

@@ -54,3 +54,24 @@ describe("bulk user search", () => {
     expect(unansweredIds(batch, "canary", new Set(["s1"]))).toEqual(["s1", "s2"]);
   });
 });
+
+describe("bulk user search spread over the calls in flight", () => {
+  it("cuts 500 terms into as many batches as calls in flight, every term once", () => {
+    const terms = subjects(500);
+    const batches = searchBatches("username:", terms, { spread: 8 });
+    expect(batches).toHaveLength(8);
+    expect(Math.max(...batches.map((b) => b.length))).toBe(63);
+    expect(batches.flat()).toEqual(terms);
+  });
+
+  it("keeps the budget when it is tighter than the spread, and one batch for a few terms", () => {
+    const terms = subjects(500);
+    for (const b of searchBatches("id:", terms, { spread: 2, fixed: "c" }))
+      expect(encodeURIComponent(searchValue("id:", b)).length).toBeLessThanOrEqual(SEARCH_BUDGET);
+    expect(searchBatches("id:", ["a", "b", "c"], { spread: 8 })).toEqual([["a"], ["b"], ["c"]]);
+    expect(searchBatches("id:", ["a", "b", "c"], { spread: 2, fixed: "k" })).toEqual([
+      ["k", "a", "b"],
+      ["k", "c"],
+    ]);
+  });
+});
