@@ -15,14 +15,9 @@ import { AWS_CONTAINER_PATH_PREFIX, formatContainerCredentials } from "./aws-con
 import { appServiceBodies, appServiceRequest, AZURE_APP_SERVICE_PATH, type AppServiceRequest } from "./azure-app-service.ts";
 import { azureResolver } from "./azure-resource.ts";
 import { HEALTHZ, OPS_PATHS, PROMETHEUS_TEXT, readyzAnswer, type ReadinessCheck } from "./health.ts";
+import { guardedSecret, hostAllower } from "./lane-headers.ts";
 import { errorAnswer } from "./on-error.ts";
 import type { ServeCounter, ServeLogger } from "./ports.ts";
-import { credentialRequestRefusal } from "./request-guard.ts";
-
-/** Whether the credential-request guard refuses `req` (proxy headers, a Host that is not loopback or `alsoHost`). */
-function refusedByGuard(req: IncomingMessage, alsoHost: string | undefined): boolean {
-  return credentialRequestRefusal(Object.keys(req.headers), req.headers.host, alsoHost !== undefined ? { alsoHost } : {}) !== undefined;
-}
 
 /** Answers the request and returns true, or returns false and leaves it untouched for the app. */
 export type FastLane = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -75,7 +70,11 @@ export function awsContainerFastLane(deps: {
   alsoHost?: string;
 }): FastLane {
   const targets = new Set(deps.source.awsTargets.map((t) => t.name));
+  // The path each SDK is given (awsContainerUrl) is looked up as is; any other spelling is decoded.
+  const byPath = new Map([...targets].map((name) => [`${AWS_CONTAINER_PATH_PREFIX}${encodeURIComponent(name)}`, name]));
   const answers = new WeakMap<AwsCredentials, Prepared>();
+  const hostAllowed = hostAllower(deps.alsoHost);
+  const served = deps.requests?.bound({ protocol: "aws-container", status: "200" });
   const count = (status: number) => deps.requests?.inc({ protocol: "aws-container", status: String(status) });
 
   const sendCredentials = (res: ServerResponse, creds: AwsCredentials) => {
@@ -85,21 +84,26 @@ export function awsContainerFastLane(deps: {
       answers.set(creds, answer);
     }
     send(res, answer);
-    count(200);
+    served?.();
+  };
+
+  const targetOf = (url: string): string | undefined => {
+    const known = byPath.get(url);
+    if (known !== undefined) return known;
+    try {
+      const target = decodeURIComponent(url.slice(AWS_CONTAINER_PATH_PREFIX.length));
+      return targets.has(target) ? target : undefined;
+    } catch {
+      return undefined;
+    }
   };
 
   return function fastAwsContainer(req, res) {
     const url = req.url;
     if (req.method !== "GET" || url === undefined || !url.startsWith(AWS_CONTAINER_PATH_PREFIX) || url.includes("?")) return false;
-    let target: string;
-    try {
-      target = decodeURIComponent(url.slice(AWS_CONTAINER_PATH_PREFIX.length));
-    } catch {
-      return false;
-    }
-    if (!targets.has(target) || !deps.matchesSecret(req.headers.authorization)) return false;
-    // A proxied request or a foreign Host goes to the app, which refuses it with the same guard.
-    if (refusedByGuard(req, deps.alsoHost)) return false;
+    const target = targetOf(url);
+    // A wrong secret, a proxied request or a foreign Host goes to the app, which refuses it with the same guard.
+    if (target === undefined || !deps.matchesSecret(guardedSecret(req.rawHeaders, "authorization", hostAllowed))) return false;
 
     const cached = deps.source.awsIfCached?.(target);
     if (cached) {
@@ -152,6 +156,8 @@ export function azureAppServiceFastLane(deps: {
   alsoHost?: string;
 }): FastLane {
   const resolve = azureResolver(deps.source.azureTargets, deps.defaultTarget);
+  const hostAllowed = hostAllower(deps.alsoHost);
+  const served = deps.requests?.bound({ protocol: "azure-app-service", status: "200" });
   const answerFor = appServiceBodies(prepare);
   const prefix = `${AZURE_APP_SERVICE_PATH}?`;
   // The checked meaning of a request target is a pure function of the URL and the configuration.
@@ -173,16 +179,14 @@ export function azureAppServiceFastLane(deps: {
   return function fastAzureAppService(req, res) {
     const url = req.url;
     if (req.method !== "GET" || url === undefined || !url.startsWith(prefix) || !deps.source.azureIfCached) return false;
-    const header = req.headers["x-identity-header"];
-    if (typeof header !== "string" || !deps.matchesSecret(header)) return false;
-    // A proxied request or a foreign Host goes to the app, which refuses it with the same guard.
-    if (refusedByGuard(req, deps.alsoHost)) return false;
+    // A wrong secret, a proxied request or a foreign Host goes to the app, which refuses it with the same guard.
+    if (!deps.matchesSecret(guardedSecret(req.rawHeaders, "x-identity-header", hostAllowed))) return false;
     const asked = meaningOf(url);
     if (!asked) return false;
     const token = deps.source.azureIfCached(asked.target, asked.scope);
     if (!token) return false; // the app waits for the refresh or maps the failure
     send(res, answerFor(token, asked.resource));
-    deps.requests?.inc({ protocol: "azure-app-service", status: "200" });
+    served?.();
     return true;
   };
 }

@@ -24,6 +24,11 @@ export function hostName(host: string): string {
   return end > 0 ? host.slice(0, end) : host;
 }
 
+/** Whether a header name (lower case) is one a proxy adds. */
+export function isProxyHeader(name: string): boolean {
+  return PROXY_HEADERS.includes(name) || name.startsWith("x-forwarded-");
+}
+
 /** Why a credential request is refused, or `undefined` when it may proceed. `names` are the request's header names in lower case. */
 export function credentialRequestRefusal(
   names: Iterable<string>,
@@ -31,7 +36,7 @@ export function credentialRequestRefusal(
   opts: { allowImdsHost?: boolean; alsoHost?: string } = {},
 ): string | undefined {
   for (const name of names) {
-    if (PROXY_HEADERS.includes(name) || name.startsWith("x-forwarded-")) return "requests through a proxy are refused";
+    if (isProxyHeader(name)) return "requests through a proxy are refused";
   }
   if (host === undefined) return "bad Host header";
   const name = hostName(host);

@@ -38,6 +38,22 @@ describe("MetricsRegistry", () => {
     expect(PROMETHEUS_CONTENT_TYPE).toMatch(/^text\/plain; version=0\.0\.4/);
   });
 
+  it("adds a counter's bound increments to its series at each scrape, beside its plain increments", async () => {
+    const registry = new MetricsRegistry();
+    const requests = registry.counter("kcb_requests_total", "Requests.", ["protocol", "status"]);
+    const served = requests.bound({ protocol: "aws-container", status: "200" });
+    served();
+    served();
+    requests.inc({ protocol: "aws-container", status: "200" });
+    requests.inc({ protocol: "aws-container", status: "401" });
+    expect(await registry.render()).toContain('kcb_requests_total{protocol="aws-container",status="200"} 3\n');
+    served();
+    const text = await registry.render();
+    expect(text).toContain('kcb_requests_total{protocol="aws-container",status="200"} 4\n');
+    expect(text).toContain('kcb_requests_total{protocol="aws-container",status="401"} 1\n');
+    expect(await registry.render()).toContain('kcb_requests_total{protocol="aws-container",status="200"} 4\n');
+  });
+
   it("escapes label values and help text", async () => {
     const registry = new MetricsRegistry();
     registry.counter("kcb_x_total", "a\\b\nc", ["v"]).inc({ v: 'q"uote\\back\nline' });

@@ -1,7 +1,8 @@
 /**
  * The node:http fast lane applies the same credential-request guard as the app: a proxied request
  * or a foreign Host is never answered from the fast lane (it goes to the app, which refuses it;
- * app.test.ts). Requests here are plain objects: no socket.
+ * app.test.ts). Requests here are plain objects with Node's raw header list (names as the client
+ * spelled them): no socket.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { describe, expect, it } from "vitest";
@@ -12,6 +13,9 @@ import { generateSecret, secretMatcher } from "../../../../broker/serve/secret.t
 import { FakeSource } from "../../../support/fakes/credential-source.ts";
 
 const secret = generateSecret();
+
+/** Node's `rawHeaders` of a request sending `headers` in this order. */
+const raw = (headers: Record<string, string>): string[] => Object.entries(headers).flat();
 
 function attempt(
   headers: Record<string, string>,
@@ -30,7 +34,7 @@ function attempt(
   const req = {
     method: "GET",
     url: "/v1/aws/credentials/s3-reader",
-    headers: { authorization: secret, ...headers },
+    rawHeaders: raw({ Authorization: secret, ...headers }),
   } as unknown as IncomingMessage;
   const handled = lane(req, res);
   return {
@@ -51,9 +55,9 @@ describe("AWS container fast lane: the credential-request guard", () => {
   });
 
   it.each([
-    ["Forwarded", { host: "127.0.0.1:8999", forwarded: "for=10.0.0.7" }],
+    ["Forwarded", { host: "127.0.0.1:8999", Forwarded: "for=10.0.0.7" }],
     ["Via", { host: "127.0.0.1:8999", via: "1.1 proxy" }],
-    ["X-Forwarded-For", { host: "127.0.0.1:8999", "x-forwarded-for": "10.0.0.7" }],
+    ["X-Forwarded-For", { Host: "127.0.0.1:8999", "X-Forwarded-For": "10.0.0.7" }],
     ["X-Real-IP", { host: "127.0.0.1:8999", "x-real-ip": "10.0.0.7" }],
     ["a foreign Host", { host: "attacker.example:8999" }],
     ["a pod-address Host", { host: "10.1.2.3:8999" }],
@@ -82,7 +86,7 @@ describe("App Service fast lane: the credential-request guard", () => {
     const req = {
       method: "GET",
       url: `${AZURE_APP_SERVICE_PATH}?api-version=2019-08-01&resource=https://storage.azure.com`,
-      headers: { "x-identity-header": appSecret, ...headers },
+      rawHeaders: raw({ "X-IDENTITY-HEADER": appSecret, ...headers }),
     } as unknown as IncomingMessage;
     return fast(req, res);
   }
