@@ -78,7 +78,9 @@ async function allClients(session: ClusterSession, realm: string, expected: numb
         >[0]),
       ),
     );
-    // A client created or deleted between two pages may shift another across them: every client is kept once.
+    // The pages are read at once, not in one query: a client someone creates or deletes meanwhile can shift another
+    // across a page boundary (kept once if seen twice; one not seen shows as drift, and apply's verification read
+    // reports it pending), which the next read corrects.
     for (const page of pages) for (const c of page) out.set(c.id ?? c.clientId ?? "", c);
     if (pages.some((p) => p.length < CLIENT_PAGE)) return [...out.values()];
     first = (starts.at(-1) ?? first) + CLIENT_PAGE;
