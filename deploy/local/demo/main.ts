@@ -128,7 +128,7 @@ try {
     if (outcome.ok !== true) lines.push(`  report-assistant ${api} FAILED ${String(outcome.error)}: ${String(outcome.message)}`);
     for (const [model, c] of Object.entries(calls))
       lines.push(
-        `  ${"report-assistant".padEnd(16)} ${api === "bedrock" ? "Bedrock" : "Azure OpenAI"} ${model}: ${c.ok ? String(c.text) : `refused (${String(c.status ?? "")} ${String(c.error)})`}`,
+        `  ${"report-assistant".padEnd(16)} ${api === "bedrock" ? "Bedrock" : "Azure OpenAI"} ${model}: ${c.ok ? String(c.text) : `refused (${[c.status, c.error].filter((part) => part !== undefined).join(" ")})`}`,
       );
   }
   const sessions = stack.sts.sessions();
