@@ -1,11 +1,13 @@
 /**
  * Interleaved A/B throughput runs (A B A B …) with the same load generator, so drift of a shared
- * machine hits both sides alike; resident memory of A sampled while it is under load.
+ * machine hits both sides alike; resident memory of each side with a pid sampled while it is under
+ * load, and its CPU time per answered request (which another process's load on the machine moves
+ * far less than the request rate).
  */
 import { runLoad } from "../load/run-load.ts";
 import type { LoadResult, LoadSpec } from "../load/protocol.ts";
 import { median, requestRate } from "../report/stats.ts";
-import { residentMemory, type Resident } from "../env/child.ts";
+import { cpuSeconds, residentMemory, type Resident } from "../env/child.ts";
 
 export interface Side {
   name: string;
@@ -25,6 +27,9 @@ export interface AbResult {
   /** Largest resident memory of each side seen under load (when its pid was given). */
   maxRssA: Resident | undefined;
   maxRssB: Resident | undefined;
+  /** CPU time (user + system) per answered request over all runs, µs (when the side's pid was given). */
+  cpuPerRequestA: number | undefined;
+  cpuPerRequestB: number | undefined;
 }
 
 export async function interleaved(
@@ -35,6 +40,7 @@ export async function interleaved(
   for (const side of [a, b]) await runLoad({ ...side.spec, durationSeconds: opts.warmupSeconds });
   const out: { a: LoadResult[]; b: LoadResult[] } = { a: [], b: [] };
   const maxRss: { a: Resident | undefined; b: Resident | undefined } = { a: undefined, b: undefined };
+  const cpu = { a: { seconds: 0, requests: 0 }, b: { seconds: 0, requests: 0 } };
   for (let i = 0; i < opts.pairs; i++) {
     for (const [key, side] of [
       ["a", a],
@@ -53,7 +59,12 @@ export async function interleaved(
         };
         timer = setInterval(sample, 200);
       }
+      const cpuBefore = side.pid !== undefined ? cpuSeconds(side.pid) : 0;
       const result = await runLoad(side.spec).finally(() => clearInterval(timer));
+      if (side.pid !== undefined) {
+        cpu[key].seconds += cpuSeconds(side.pid) - cpuBefore;
+        cpu[key].requests += result.ok;
+      }
       out[key].push(result);
       opts.log(
         `  ${side.name}: ${(result.requests / result.seconds).toFixed(0)} req/s, p99 ${result.latency.p99.toFixed(2)} ms${result.non2xx ? `, ${result.non2xx} non-2xx` : ""}${result.errors ? `, ${result.errors} errors` : ""}`,
@@ -68,6 +79,8 @@ export async function interleaved(
     p99B: median(out.b.map((r) => r.latency.p99)),
     maxRssA: maxRss.a,
     maxRssB: maxRss.b,
+    cpuPerRequestA: a.pid !== undefined && cpu.a.requests > 0 ? (cpu.a.seconds / cpu.a.requests) * 1e6 : undefined,
+    cpuPerRequestB: b.pid !== undefined && cpu.b.requests > 0 ? (cpu.b.seconds / cpu.b.requests) * 1e6 : undefined,
   };
 }
 

@@ -28,6 +28,7 @@ export interface FigureContext {
 }
 
 const CONNECTIONS = 64;
+const fmtMicros = (us: number | undefined) => (us === undefined ? "?" : `${us.toFixed(1)} µs`);
 /** Paced rate of the latency figure: below saturation, where latency is the broker's own, not the queue's. */
 const PACED_RATE = 1_000;
 
@@ -123,6 +124,7 @@ export async function servingFigures(ctx: FigureContext): Promise<Row[]> {
           details: [
             `broker ${fmtRate(ab.rateA)} vs bare ${fmtRate(ab.rateB)} (same ${body.length} bytes and headers), ${CONNECTIONS} connections, ${pairs} interleaved pair(s) of ${seconds} s`,
             `saturated p99: broker ${fmtMs(ab.p99A)}, bare ${fmtMs(ab.p99B)} (at saturation latency is mostly queueing: ${CONNECTIONS} in flight / throughput)`,
+            `CPU per answered request (user + system, the server process alone): broker ${fmtMicros(ab.cpuPerRequestA)}, bare ${fmtMicros(ab.cpuPerRequestB)}${ab.cpuPerRequestA && ab.cpuPerRequestB ? ` (bare / broker ${(ab.cpuPerRequestB / ab.cpuPerRequestA).toFixed(2)}: what the ratio would be if the server alone set the pace)` : ""}`,
             ...(broken ? [`INVALID RUN: ${broken}`] : []),
           ],
         });
