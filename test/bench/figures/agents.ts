@@ -26,6 +26,7 @@ import { failures, fmtMs, fmtRate, interleaved } from "./ab.ts";
 import type { FigureContext } from "./serving.ts";
 
 const CONNECTIONS = 64;
+const fmtMicros = (us: number | undefined) => (us === undefined ? "?" : `${us.toFixed(1)} µs`);
 const JWT = "urn:ietf:params:oauth:token-type:jwt";
 
 export interface AgentsBroker {
@@ -91,7 +92,7 @@ export async function agentsFigure(ctx: FigureContext): Promise<Row[]> {
     );
     const ab = await interleaved(
       { name: "broker", spec: spec(`${broker.url}/v1/token`), pid: broker.child.pid },
-      { name: "jose  ", spec: spec(`http://127.0.0.1:${barePort}/`) },
+      { name: "jose  ", spec: spec(`http://127.0.0.1:${barePort}/`), pid: bare.pid },
       { pairs, warmupSeconds: quick ? 1 : 2, log },
     );
     const broken = failures([...ab.a, ...ab.b]);
@@ -106,6 +107,7 @@ export async function agentsFigure(ctx: FigureContext): Promise<Row[]> {
       details: [
         `broker POST /v1/token ${fmtRate(ab.rateA)} (p99 ${fmtMs(ab.p99A)}) vs bare handler verifying the same 2 tokens with jose ${fmtRate(ab.rateB)} (p99 ${fmtMs(ab.p99B)}); ${CONNECTIONS} connections, ${pairs} interleaved pair(s) of ${seconds} s`,
         "measured per request: the /v1/token lane (node:http, body read within the limit), form parsing, verification of subject and actor token (each decoded once by the pre-check, signature with node:crypto against the JWKS key, jose's claim rules on the decoded payload), rate limit, replay store, policy, delegated Keycloak token (product cache), aws-credentials encoding, the audit event (queued, serialized and written once per event-loop turn)",
+        `CPU per answered request (user + system, the server process alone): broker ${fmtMicros(ab.cpuPerRequestA)}, bare ${fmtMicros(ab.cpuPerRequestB)}${ab.cpuPerRequestA && ab.cpuPerRequestB ? ` (bare / broker ${(ab.cpuPerRequestB / ab.cpuPerRequestA).toFixed(2)}: what the ratio would be if the server alone set the pace)` : ""}`,
         "not measured: the STS call (memoized by the bench: the product calls STS per exchange, which is STS latency, not broker work); replay ids are stored per request because the load re-sends one actor token",
         ...(broken ? [`INVALID RUN: ${broken}`] : []),
       ],
