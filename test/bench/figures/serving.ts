@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import { listeningPort, spawnNode, type Resident } from "../env/child.ts";
 import { startBrokerProcess, type BrokerProcess } from "../env/broker-process.ts";
+import { imageNodeFlags } from "../env/image-flags.ts";
 import { profileUnderLoad } from "../env/profile.ts";
 import type { World } from "../env/world.ts";
 import { ENTRA_RESOURCE } from "../env/world.ts";
@@ -193,7 +194,7 @@ export async function servingFigures(ctx: FigureContext): Promise<Row[]> {
       });
       if (row.status === "MISS" && maxRss && bareRss) {
         row.explanation = [
-          `the broker holds ${((maxRss.anon - bareRss.anon) / 2 ** 20).toFixed(1)} MB more anonymous memory than bare Node under the same load: its resting heap (figure 5 at rest: about 9 MB more than bare) plus old-generation growth — with the young generation capped (the image's --max-semi-space-size=1) the 64 connections' in-flight request objects outlive two scavenges and are promoted until the next mark-compact; the default 16 MB semi-spaces measured ~20 MB more (54 vs 32 MB anonymous) at the same requests/s.`,
+          `the broker holds ${((maxRss.anon - bareRss.anon) / 2 ** 20).toFixed(1)} MB more anonymous memory than bare Node under the same load: its resting heap (figure 5 at rest: about 9 MB more than bare) plus young- and old-generation growth under load: the image's ${imageNodeFlags().join(" ") || "(no flags)"} sets V8's semi-spaces; measured on this machine, 1 MB semi-spaces scavenged so often that the 64 connections' in-flight request objects were promoted and grew the old generation until the next mark-compact (97 vs 82 MB), 4 MB gave 90 vs 81 MB, and the default 16 MB grew the young generation instead (~20 MB more than bare).`,
         ];
       }
       rows.push(row);

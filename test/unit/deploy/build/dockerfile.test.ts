@@ -183,7 +183,7 @@ describe("deploy/docker/Dockerfile (the broker)", () => {
   it("runs the bundle (source maps beside it, not parsed at start) and labels the image", () => {
     expect(execForm(args(last, "ENTRYPOINT").at(-1) ?? "")).toEqual([
       "/nodejs/bin/node",
-      "--max-semi-space-size=1",
+      "--max-semi-space-size=4",
       `/app/${BROKER_ARTIFACT.replace("dist/", "")}`,
     ]);
     expect(args(last, "ENTRYPOINT").join(" ")).not.toContain("--enable-source-maps");
