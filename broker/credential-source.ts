@@ -124,20 +124,30 @@ export function createCredentialSource(deps: CredentialSourceDeps): BrokerCreden
     }
   };
 
-  const observer = (cloud: "keycloak" | "aws" | "azure", describe: (key: string) => Record<string, string>): CacheObserver => ({
-    hit: (key) => {
-      if (cloud !== "keycloak") metrics.cacheHits.inc({ cloud, ...labels(key) });
-    },
-    miss: (key) => {
-      if (cloud !== "keycloak") metrics.cacheMisses.inc({ cloud, ...labels(key) });
-    },
-    fetched: (key, outcome) => {
-      const fields = { cloud, ...describe(key), background: outcome.background, durationMs: outcome.durationMs };
-      if (outcome.ok) logger.info("credentials refreshed", { ...fields, expiresAt: new Date(outcome.expiresAt) });
-      else logger.warn("credentials refresh failed", { ...fields, err: outcome.error });
-    },
-    evicted: (key, error) => logger.warn("credentials evicted after an irrecoverable error", { cloud, ...describe(key), err: error }),
-  });
+  const observer = (cloud: "keycloak" | "aws" | "azure", describe: (key: string) => Record<string, string>): CacheObserver => {
+    // A hit is counted on every credential request: one bound increment per key (the keys are the configured targets).
+    const hits = new Map<string, () => void>();
+    return {
+      hit: (key) => {
+        if (cloud === "keycloak") return;
+        let count = hits.get(key);
+        if (count === undefined) {
+          count = metrics.cacheHits.bound({ cloud, ...labels(key) });
+          hits.set(key, count);
+        }
+        count();
+      },
+      miss: (key) => {
+        if (cloud !== "keycloak") metrics.cacheMisses.inc({ cloud, ...labels(key) });
+      },
+      fetched: (key, outcome) => {
+        const fields = { cloud, ...describe(key), background: outcome.background, durationMs: outcome.durationMs };
+        if (outcome.ok) logger.info("credentials refreshed", { ...fields, expiresAt: new Date(outcome.expiresAt) });
+        else logger.warn("credentials refresh failed", { ...fields, err: outcome.error });
+      },
+      evicted: (key, error) => logger.warn("credentials evicted after an irrecoverable error", { cloud, ...describe(key), err: error }),
+    };
+  };
   const labels = (key: string) => {
     const [target = key, scope = ""] = key.split(AZURE_KEY_SEPARATOR);
     return { target, scope };

@@ -3,7 +3,7 @@
  * calls by upstream and outcome, upstream latency, and per target whether credentials are held
  * and how many seconds they have left.
  */
-import type { Counter, Histogram, MetricsRegistry } from "../metrics.ts";
+import type { BoundableCounter, Counter, Histogram, MetricsRegistry } from "../metrics.ts";
 
 export type Upstream = "keycloak" | "aws" | "azure";
 
@@ -18,7 +18,8 @@ export interface TargetGauge {
 }
 
 export interface CredentialMetrics {
-  cacheHits: Counter<"cloud" | "target" | "scope">;
+  /** Counted per request on the serving hot path: bound per key (MetricsRegistry's `bound`). */
+  cacheHits: BoundableCounter<"cloud" | "target" | "scope">;
   cacheMisses: Counter<"cloud" | "target" | "scope">;
   upstreamCalls: Counter<"upstream" | "outcome">;
   upstreamDuration: Histogram<"upstream">;
