@@ -124,9 +124,12 @@ function tokenMutation(inputs: FuzzInputs): fc.Arbitrary<{ label: string; apply:
       )
       .filter((r) => r !== inputs.roleArn)
       .map((r) => ({ label: "resource not allowed", apply: (p: Params) => set(p, "resource", r), fresh: true })),
+    // The audience names a role the agent may not use: with `resource` the request names two targets
+    // (refused); should another mutation drop `resource`, `audience` alone is a valid way to name a
+    // target (RFC 8693) and must still be refused, so it never names the allowed role.
     fc.constant({
       label: "resource and audience",
-      apply: (p: Params) => [...p, ["audience", inputs.roleArn] as [string, string]],
+      apply: (p: Params) => [...p, ["audience", "arn:aws:iam::111122223333:role/admin"] as [string, string]],
       fresh: true,
     }),
     fc
