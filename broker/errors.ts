@@ -32,6 +32,16 @@ export const BROKER_ERROR_CODES = [
 ] as const;
 export type BrokerErrorCode = (typeof BROKER_ERROR_CODES)[number];
 
+/** Why the agents' policy refuses an exchange (agents/policy/evaluate.ts's denial reasons). */
+export type PolicyDenialCode =
+  | "SUBJECT_UNKNOWN"
+  | "SUBJECT_CLIENT_MISMATCH"
+  | "AGENT_UNKNOWN"
+  | "ACTOR_NOT_PERMITTED"
+  | "SUBJECT_FORBIDS_ACTOR"
+  | "TARGET_NOT_ALLOWED"
+  | "SCOPE_NOT_ALLOWED";
+
 export type AgentsErrorCode =
   // the request itself
   | "REQUEST_NOT_FORM"
@@ -47,13 +57,7 @@ export type AgentsErrorCode =
   | "ACTOR_TOKEN_INVALID"
   | "ACTOR_TOKEN_REPLAYED"
   // policy (see agents/policy/evaluate.ts)
-  | "SUBJECT_UNKNOWN"
-  | "SUBJECT_CLIENT_MISMATCH"
-  | "AGENT_UNKNOWN"
-  | "ACTOR_NOT_PERMITTED"
-  | "SUBJECT_FORBIDS_ACTOR"
-  | "TARGET_NOT_ALLOWED"
-  | "SCOPE_NOT_ALLOWED"
+  | PolicyDenialCode
   // operating conditions
   | "RATE_LIMITED"
   | "REPLAY_CACHE_FULL"

@@ -14,20 +14,11 @@
  * The first rule in file order that passes all checks is reported as the matched rule.
  */
 import type { JWTPayload } from "jose";
-import type { AgentsErrorCode } from "../../errors.ts";
+import type { PolicyDenialCode } from "../../errors.ts";
 import type { TargetRef } from "../target.ts";
 import type { ActorMatch, CompiledAgent, CompiledPolicy, CompiledWorkload } from "./types.ts";
 
-export type DenialReason = Extract<
-  AgentsErrorCode,
-  | "SUBJECT_UNKNOWN"
-  | "SUBJECT_CLIENT_MISMATCH"
-  | "AGENT_UNKNOWN"
-  | "ACTOR_NOT_PERMITTED"
-  | "SUBJECT_FORBIDS_ACTOR"
-  | "TARGET_NOT_ALLOWED"
-  | "SCOPE_NOT_ALLOWED"
->;
+export type DenialReason = PolicyDenialCode;
 
 export interface ExchangeFacts {
   /** Verified claims of the subject token. */
